@@ -1,0 +1,30 @@
+package dev.recur4j;
+
+/**
+ * Runs one {@link RnnSpec} with one set of {@link RnnWeights}. The three implementations
+ * ({@link Impl}) all implement this and compute the same math.
+ *
+ * <p>An engine holds prepared weights (shared, read-only) and a workspace that it reuses across
+ * calls, so one engine serves one thread at a time; create one engine per thread over the same
+ * weights. Closing releases native memory; a closed engine throws {@link IllegalStateException}.
+ */
+public interface RnnEngine extends AutoCloseable {
+
+    RnnSpec spec();
+
+    /** Which implementation this is. */
+    Impl impl();
+
+    /** Inference: fills {@code out}; keeps nothing for backward. */
+    void forward(RnnBatch in, RnnResult out);
+
+    /**
+     * Training: runs the forward pass (filling {@code out}) and BPTT over the whole sequence,
+     * overwriting every array of {@code grads} with the gradients of the loss whose output
+     * gradients are {@code gradOut}.
+     */
+    void forwardBackward(RnnBatch in, RnnGradOutput gradOut, RnnResult out, RnnGradients grads);
+
+    @Override
+    void close();
+}
