@@ -41,15 +41,13 @@ class FiniteDifferenceTest {
     }
 
     static Stream<Named<Case>> cases() {
-        RnnSpec.Builder rnnTanh = RnnSpec.builder(CellKind.RNN_TANH, 3, 2);
-        RnnSpec.Builder rnnRelu = RnnSpec.builder(CellKind.RNN_RELU, 3, 3);
         return Stream.of(
-                Named.of("rnn_tanh", new Case(rnnTanh.build(), 2, 3, null, true, true)),
+                Named.of("rnn_tanh", new Case(RnnSpec.builder(CellKind.RNN_TANH, 3, 2).build(), 2, 3, null, true, true)),
                 Named.of("rnn_tanh 2 layers bidirectional, no bias, lengths, zero h0",
                         new Case(RnnSpec.builder(CellKind.RNN_TANH, 2, 2).numLayers(2).bidirectional(true)
                                 .bias(false).build(), 3, 4, new int[] {4, 1, 3}, false, true)),
                 Named.of("rnn_relu bidirectional, lengths",
-                        new Case(rnnRelu.bidirectional(true).build(), 2, 3, new int[] {3, 2}, true, true)),
+                        new Case(RnnSpec.builder(CellKind.RNN_RELU, 3, 3).bidirectional(true).build(), 2, 3, new int[] {3, 2}, true, true)),
                 Named.of("rnn_relu no bias",
                         new Case(RnnSpec.builder(CellKind.RNN_RELU, 2, 3).bias(false).build(), 2, 3, null, true, false)),
                 Named.of("lstm", new Case(RnnSpec.builder(CellKind.LSTM, 2, 3).build(), 2, 3, null, true, true)),
