@@ -1,0 +1,218 @@
+package dev.recur4j.cli;
+
+import dev.recur4j.Backends;
+import dev.recur4j.CellKind;
+import dev.recur4j.Impl;
+import dev.recur4j.Rnn;
+import dev.recur4j.RnnBatch;
+import dev.recur4j.RnnEngine;
+import dev.recur4j.RnnGradOutput;
+import dev.recur4j.RnnGradients;
+import dev.recur4j.RnnResult;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
+import dev.recur4j.gemm.OpenBlasGemm;
+import dev.recur4j.perf.BenchCall;
+import dev.recur4j.perf.BenchMode;
+import dev.recur4j.perf.BenchReport;
+import dev.recur4j.perf.BenchResult;
+import dev.recur4j.perf.BenchRunner;
+import dev.recur4j.perf.BenchSettings;
+import dev.recur4j.perf.MachineLimits;
+import dev.recur4j.perf.SgemmProbe;
+import java.io.PrintWriter;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code recur4j bench}: times one layer shape on random (seeded) weights and inputs and prints
+ * the result next to the machine's SGEMM throughput and FMA peak (see {@link dev.recur4j.perf}).
+ * With {@code --json}, stdout is exactly one JSON object. Errors are one line on stderr with exit
+ * code 2 (bad arguments) or 1 (unexpected), like {@code forward} and {@code backward}.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time forward (or forward+backward) of one layer shape; report ms, GFLOP/s,"
+                + " fraction of SGEMM throughput and of FMA peak, bytes allocated per call.")
+final class BenchCommand implements Callable<Integer> {
+    /** The SGEMM probe's shape: square and large enough to reach a back end's steady throughput. */
+    private static final int PROBE_SIZE = 1024;
+
+    @Option(names = "--cell", required = true, paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu")
+    String cell;
+
+    @Option(names = "--batch", required = true, paramLabel = "B", description = "batch size")
+    int batch;
+
+    @Option(names = "--seq", required = true, paramLabel = "T", description = "sequence length")
+    int seqLen;
+
+    @Option(names = "--input-size", required = true, paramLabel = "I", description = "input features")
+    int inputSize;
+
+    @Option(names = "--hidden", required = true, paramLabel = "H", description = "hidden size")
+    int hiddenSize;
+
+    @Option(names = "--layers", defaultValue = "1", paramLabel = "L", description = "stacked layers (default: 1)")
+    int layers;
+
+    @Option(names = "--bidirectional", description = "two directions per layer")
+    boolean bidirectional;
+
+    @Option(names = "--proj", defaultValue = "0", paramLabel = "P", description = "LSTM projection size (default: 0, none)")
+    int proj;
+
+    @Option(names = "--linear-before-reset", arity = "1", defaultValue = "true", paramLabel = "BOOL",
+            description = "GRU only: true (PyTorch, default) or false")
+    boolean linearBeforeReset;
+
+    @Option(names = "--mode", defaultValue = "inference", paramLabel = "MODE",
+            description = "inference (forward) or training (forward+backward); default inference")
+    String mode;
+
+    @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
+            description = "threads for the engine and OpenBLAS (default: 1)")
+    int threads;
+
+    @Option(names = "--impl", paramLabel = "IMPL", description = "reference, scalar or simd (default: automatic)")
+    String impl;
+
+    @Option(names = "--gemm", paramLabel = "GEMM", description = "openblas or java (default: automatic)")
+    String gemm;
+
+    @Option(names = "--warmup-seconds", defaultValue = "2", paramLabel = "S", description = "warm-up time (default: 2)")
+    double warmupSeconds;
+
+    @Option(names = "--seconds", defaultValue = "3", paramLabel = "S",
+            description = "measuring time; at least --min-runs calls are timed anyway (default: 3)")
+    double seconds;
+
+    @Option(names = "--min-runs", defaultValue = "10", paramLabel = "N", description = "fewest timed calls (default: 10)")
+    int minRuns;
+
+    @Option(names = "--probe-seconds", defaultValue = "0.5", paramLabel = "S",
+            description = "time for each of the SGEMM and (without native/build/limits.json) FMA probes (default: 0.5)")
+    double probeSeconds;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "seed of the weights and inputs")
+    long seed;
+
+    @Option(names = "--json", description = "print one JSON object instead of the text block")
+    boolean json;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = command.commandLine().getErr();
+        try {
+            BenchReport report = run();
+            PrintWriter out = command.commandLine().getOut();
+            out.print(json ? report.toJson() + "\n" : report.toText());
+            out.flush();
+            return 0;
+        } catch (IllegalArgumentException e) {
+            err.println("recur4j: " + oneLine(e.getMessage() == null ? e.toString() : e.getMessage()));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return RnnCommand.EXIT_INPUT;
+        } catch (RuntimeException | Error e) {
+            err.println("recur4j: unexpected error: " + oneLine(e.toString())
+                    + (verbose ? "" : " (--verbose shows the stack trace)"));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return RnnCommand.EXIT_UNEXPECTED;
+        } finally {
+            err.flush();
+        }
+    }
+
+    private BenchReport run() {
+        BenchMode benchMode = BenchMode.fromCliName(mode);
+        RnnSpec spec = RnnSpec.builder(CellKind.fromCliName(cell), inputSize, hiddenSize).numLayers(layers)
+                .bidirectional(bidirectional).projSize(proj).linearBeforeReset(linearBeforeReset).build();
+        BenchSettings settings = BenchSettings.defaults().withWarmupSeconds(warmupSeconds).withSeconds(seconds)
+                .withMinRuns(minRuns);
+        positive("--batch", batch);
+        positive("--seq", seqLen);
+        positive("--threads", threads);
+        if (!(probeSeconds >= 0)) {
+            throw new IllegalArgumentException("--probe-seconds must be >= 0, found " + probeSeconds);
+        }
+        Impl chosenImpl;
+        GemmKind chosenGemm;
+        try {
+            // Parse both names first, so a bad --gemm is reported even with --impl reference.
+            Impl requestedImpl = impl == null ? null : Impl.fromCliName(impl);
+            GemmKind requestedGemm = gemm == null ? null : GemmKind.fromCliName(gemm);
+            chosenImpl = Backends.impl(requestedImpl);
+            chosenGemm = chosenImpl == Impl.REFERENCE ? null : Backends.gemm(requestedGemm);
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+
+        RnnWeights weights = RnnWeights.random(spec, seed);
+        Random rnd = new Random(seed + 1);
+        RnnBatch in = RnnBatch.of(batch, seqLen, randoms(rnd, (long) batch * seqLen * inputSize, "input"));
+        in.check(spec);
+        RnnResult result = RnnResult.allocate(spec, batch, seqLen);
+        RnnGradOutput gradOut = null;
+        RnnGradients grads = null;
+        if (benchMode == BenchMode.TRAINING) {
+            gradOut = new RnnGradOutput(randoms(rnd, result.output().length, "grad_output"), null, null);
+            grads = RnnGradients.allocate(spec, batch, seqLen);
+        }
+
+        boolean openBlas = Gemms.available(GemmKind.OPENBLAS);
+        if (openBlas) {
+            // Our --threads is OpenBLAS's thread count too, like torch.set_num_threads for PyTorch.
+            OpenBlasGemm.setThreads(threads);
+        }
+        String core = openBlas ? SgemmProbe.openBlasCore() : "unavailable";
+        BenchResult timing;
+        try (RnnEngine engine = Rnn.create(weights, chosenImpl, chosenGemm, threads)) {
+            BenchCall call = new BenchCall(engine, in, result, gradOut, grads, benchMode);
+            timing = new BenchRunner(settings, threads > 1).run(call);
+        }
+        // Probes run after the timing, so they cannot disturb it; the reference point is OpenBLAS when it loads.
+        GemmKind probeKind = openBlas ? GemmKind.OPENBLAS : (Gemms.available(GemmKind.JAVA) ? GemmKind.JAVA : null);
+        SgemmProbe.Measurement sgemm = probeKind == null ? null
+                : SgemmProbe.measure(probeKind, PROBE_SIZE, PROBE_SIZE, PROBE_SIZE, threads, probeSeconds);
+        MachineLimits limits = MachineLimits.load(threads, probeSeconds);
+        return new BenchReport(spec, batch, seqLen, benchMode, chosenImpl.cliName(),
+                chosenGemm == null ? null : chosenGemm.cliName(), threads, timing, sgemm, limits, core);
+    }
+
+    /** Values in [-1, 1), seeded. */
+    private static float[] randoms(Random rnd, long count, String name) {
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(name + ": " + count + " elements do not fit a Java array");
+        }
+        float[] a = new float[(int) count];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = rnd.nextFloat() * 2 - 1;
+        }
+        return a;
+    }
+
+    private static void positive(String option, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(option + " must be > 0, found " + value);
+        }
+    }
+
+    private static String oneLine(String s) {
+        return s.replace('\n', ' ').replace('\r', ' ');
+    }
+}

@@ -1,0 +1,100 @@
+package dev.recur4j.perf;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import dev.recur4j.RnnSpec;
+import java.util.Locale;
+
+/**
+ * One benchmark's result next to its yardsticks, as a human-readable block or one JSON object.
+ *
+ * @param spec         the layer
+ * @param batch        B
+ * @param seqLen       T
+ * @param mode         inference or training
+ * @param impl         the implementation's CLI name
+ * @param gemm         the GEMM back end's CLI name, or null for the reference (which has none)
+ * @param threads      threads asked for (engine and OpenBLAS)
+ * @param result       the timings
+ * @param sgemm        the SGEMM probe, or null when no back end could be measured
+ * @param limits       the FMA peak
+ * @param openBlasCore OpenBLAS's core and OPENBLAS_CORETYPE, or why OpenBLAS is unavailable
+ */
+public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, String impl, String gemm, int threads,
+                          BenchResult result, SgemmProbe.Measurement sgemm, MachineLimits limits,
+                          String openBlasCore) {
+
+    /** Measured GFLOP/s over the SGEMM probe's, or NaN without a probe. */
+    public double fracSgemm() {
+        return sgemm == null ? Double.NaN : result.gflops() / sgemm.gflops();
+    }
+
+    /** Measured GFLOP/s over the FMA peak of {@code threads} threads. */
+    public double fracPeak() {
+        return result.gflops() / limits.fmaPeak(threads);
+    }
+
+    public String shape() {
+        return "B=" + batch + " T=" + seqLen + " I=" + spec.inputSize() + " H=" + spec.hiddenSize()
+                + " L=" + spec.numLayers() + " D=" + spec.directions() + (spec.projSize() > 0 ? " P=" + spec.projSize() : "");
+    }
+
+    public String toText() {
+        StringBuilder s = new StringBuilder();
+        line(s, "recur4j bench: %s %s, %s", spec.cell().cliName(), shape(), mode.cliName());
+        line(s, "  impl %s, gemm %s, threads %d, OpenBLAS core %s", impl, gemm == null ? "-" : gemm, threads,
+                openBlasCore);
+        line(s, "  %d runs (after %d warm-up calls): median %.3f ms, min %.3f ms, max %.3f ms", result.runs(),
+                result.warmupCalls(), result.medianMs(), result.minMs(), result.maxMs());
+        line(s, "  %.2f GFLOP/s (%.4g GFLOP per call)", result.gflops(), result.flopsPerCall() / 1e9);
+        if (sgemm == null) {
+            line(s, "  SGEMM throughput: not measured (no GEMM back end loads)");
+        } else {
+            line(s, "  %.1f%% of SGEMM: %s %s, threads %d, %.2f GFLOP/s", 100 * fracSgemm(), sgemm.backend(),
+                    sgemm.shape(), sgemm.threads(), sgemm.gflops());
+        }
+        line(s, "  %.1f%% of FMA peak: %.1f GFLOP/s for threads %d, %s", 100 * fracPeak(), limits.fmaPeak(threads),
+                threads, limits.source());
+        line(s, "  allocated per call: %d bytes%s", result.allocBytesPerCall(),
+                threads > 1 ? " (summed over all threads)" : "");
+        return s.toString();
+    }
+
+    /** One JSON object (no line breaks) with the keys scripts/compare_torch.py reads; unknowns are null. */
+    public String toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("cell", spec.cell().cliName());
+        o.addProperty("batch", batch);
+        o.addProperty("seq", seqLen);
+        o.addProperty("input_size", spec.inputSize());
+        o.addProperty("hidden", spec.hiddenSize());
+        o.addProperty("layers", spec.numLayers());
+        o.addProperty("bidirectional", spec.bidirectional());
+        o.addProperty("proj", spec.projSize());
+        o.addProperty("mode", mode.cliName());
+        o.addProperty("impl", impl);
+        o.addProperty("gemm", gemm);
+        o.addProperty("threads", threads);
+        o.addProperty("runs", result.runs());
+        o.addProperty("warmup_calls", result.warmupCalls());
+        o.addProperty("median_ms", result.medianMs());
+        o.addProperty("min_ms", result.minMs());
+        o.addProperty("max_ms", result.maxMs());
+        o.addProperty("flops_per_call", result.flopsPerCall());
+        o.addProperty("gflops", result.gflops());
+        o.addProperty("alloc_bytes_per_call", result.allocBytesPerCall());
+        o.addProperty("sgemm_gflops", sgemm == null ? null : sgemm.gflops());
+        o.addProperty("sgemm_backend", sgemm == null ? null : sgemm.backend());
+        o.addProperty("sgemm_shape", sgemm == null ? null : sgemm.shape());
+        o.addProperty("fma_peak_gflops", limits.fmaPeak(threads));
+        o.addProperty("fma_peak_source", limits.source());
+        o.addProperty("frac_sgemm", sgemm == null ? null : fracSgemm());
+        o.addProperty("frac_peak", fracPeak());
+        o.addProperty("openblas_core", openBlasCore);
+        return new GsonBuilder().disableHtmlEscaping().serializeNulls().serializeSpecialFloatingPointValues().create().toJson(o);
+    }
+
+    private static void line(StringBuilder s, String format, Object... args) {
+        s.append(String.format(Locale.ROOT, format, args)).append('\n');
+    }
+}

@@ -1,0 +1,41 @@
+package dev.recur4j.perf;
+
+/**
+ * How long {@link BenchRunner} measures.
+ *
+ * @param warmupSeconds  warm-up lasts at least this long (wall time)...
+ * @param minWarmupCalls ...and at least this many calls
+ * @param seconds        timed runs last at least this long (wall time)...
+ * @param minRuns        ...and at least this many calls
+ * @param allocCalls     calls in the batch whose allocation is measured (after the timed runs)
+ */
+public record BenchSettings(double warmupSeconds, int minWarmupCalls, double seconds, int minRuns, int allocCalls) {
+
+    public BenchSettings {
+        if (!(warmupSeconds >= 0) || !(seconds >= 0)) {
+            throw new IllegalArgumentException("warm-up and measuring seconds must be >= 0, found "
+                    + warmupSeconds + " and " + seconds);
+        }
+        if (minWarmupCalls < 0 || minRuns < 1 || allocCalls < 1) {
+            throw new IllegalArgumentException("need minWarmupCalls >= 0, minRuns >= 1, allocCalls >= 1, found "
+                    + minWarmupCalls + ", " + minRuns + ", " + allocCalls);
+        }
+    }
+
+    /** 2 s and 2 calls of warm-up, then at least 3 s and 10 timed runs, then 5 calls for allocation. */
+    public static BenchSettings defaults() {
+        return new BenchSettings(2.0, 2, 3.0, 10, 5);
+    }
+
+    public BenchSettings withWarmupSeconds(double s) {
+        return new BenchSettings(s, minWarmupCalls, seconds, minRuns, allocCalls);
+    }
+
+    public BenchSettings withSeconds(double s) {
+        return new BenchSettings(warmupSeconds, minWarmupCalls, s, minRuns, allocCalls);
+    }
+
+    public BenchSettings withMinRuns(int n) {
+        return new BenchSettings(warmupSeconds, minWarmupCalls, seconds, n, allocCalls);
+    }
+}

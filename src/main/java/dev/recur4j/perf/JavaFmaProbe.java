@@ -1,0 +1,144 @@
+package dev.recur4j.perf;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fallback FMA peak, measured in Java when {@code native/build/limits.json} is missing: each
+ * thread runs 12 independent FMA chains on registers only (the native probe's method; 12 chains
+ * cover FMA latency x FMA ports, 4 cycles x 2 ports), on the JVM's preferred vector species.
+ * FLOPs = iterations x 12 chains x lanes x 2. It reads lower than the native probe when the
+ * preferred species is narrower than the widest the CPU has, so results say "measured in Java".
+ *
+ * <p>Until C2 compiles {@link #chains}, every vector operation is interpreted or boxed and
+ * thousands of times slower, and when C2 finishes depends on the machine's load. So the warm-up
+ * makes enough small calls to trigger the compilation, and the measurement is the best of
+ * several short windows, all threads running in each.
+ */
+final class JavaFmaProbe {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int CHAINS = 12;
+    /** Iterations per timed chunk: about 60 µs at 200 GFLOP/s with 16 lanes, so a window ends on time. */
+    private static final long CHUNK = 1L << 15;
+    /** Warm-up: small calls, enough of them for C2's invocation and back-edge thresholds. */
+    private static final long WARM_CHUNK = 16;
+    private static final int WARM_CALLS = 5000;
+    private static final int WINDOWS = 5;
+
+    private JavaFmaProbe() {
+    }
+
+    /** Vector bits of the species measured. */
+    static int vectorBits() {
+        return F.vectorBitSize();
+    }
+
+    /**
+     * GFLOP/s of {@code threads} threads together, in about {@code seconds}: 30% warm-up, then the
+     * best of {@value #WINDOWS} windows.
+     */
+    static double gflops(int threads, double seconds) {
+        long warmNanos = (long) (seconds * 0.3e9);
+        long windowNanos = Math.max(1, (long) (seconds * 0.7e9 / WINDOWS));
+        long[] windowStart = new long[1];
+        CyclicBarrier barrier = new CyclicBarrier(threads, () -> windowStart[0] = System.nanoTime());
+        long[][] iterations = new long[WINDOWS][threads];
+        long[][] ends = new long[WINDOWS][threads];
+        float[] sinks = new float[threads];
+        long[] starts = new long[WINDOWS];
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            workers.add(Thread.ofPlatform().name("recur4j-fma-probe-" + t).start(() -> {
+                long warmEnd = System.nanoTime() + warmNanos;
+                float sink = 0;
+                for (int i = 0; i < WARM_CALLS || System.nanoTime() < warmEnd; i++) {
+                    sink += chains(WARM_CHUNK);
+                }
+                for (int w = 0; w < WINDOWS; w++) {
+                    await(barrier);
+                    long begin = windowStart[0];
+                    if (id == 0) {
+                        starts[w] = begin;
+                    }
+                    long n = 0;
+                    while (System.nanoTime() < begin + windowNanos) {
+                        sink += chains(CHUNK);
+                        n += CHUNK;
+                    }
+                    ends[w][id] = System.nanoTime();
+                    iterations[w][id] = n;
+                }
+                sinks[id] = sink;
+            }));
+        }
+        join(workers); // join() orders the workers' writes before our reads
+        double best = 0;
+        for (int w = 0; w < WINDOWS; w++) {
+            long total = 0;
+            long lastEnd = starts[w];
+            for (int t = 0; t < threads; t++) {
+                total += iterations[w][t];
+                lastEnd = Math.max(lastEnd, ends[w][t]);
+            }
+            best = Math.max(best, (double) total * CHAINS * F.length() * 2 / Math.max(1, lastEnd - starts[w]));
+        }
+        return best;
+    }
+
+    /** {@code iterations} rounds of acc = acc*a + b on 12 independent chains; the reduced sum keeps them live. */
+    private static float chains(long iterations) {
+        FloatVector a = FloatVector.broadcast(F, 0.999999f);
+        FloatVector b = FloatVector.broadcast(F, 1e-7f);
+        FloatVector c0 = FloatVector.broadcast(F, 0f);
+        FloatVector c1 = FloatVector.broadcast(F, 1f);
+        FloatVector c2 = FloatVector.broadcast(F, 2f);
+        FloatVector c3 = FloatVector.broadcast(F, 3f);
+        FloatVector c4 = FloatVector.broadcast(F, 4f);
+        FloatVector c5 = FloatVector.broadcast(F, 5f);
+        FloatVector c6 = FloatVector.broadcast(F, 6f);
+        FloatVector c7 = FloatVector.broadcast(F, 7f);
+        FloatVector c8 = FloatVector.broadcast(F, 8f);
+        FloatVector c9 = FloatVector.broadcast(F, 9f);
+        FloatVector c10 = FloatVector.broadcast(F, 10f);
+        FloatVector c11 = FloatVector.broadcast(F, 11f);
+        for (long i = 0; i < iterations; i++) {
+            c0 = c0.fma(a, b);
+            c1 = c1.fma(a, b);
+            c2 = c2.fma(a, b);
+            c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b);
+            c5 = c5.fma(a, b);
+            c6 = c6.fma(a, b);
+            c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b);
+            c9 = c9.fma(a, b);
+            c10 = c10.fma(a, b);
+            c11 = c11.fma(a, b);
+        }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+                .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    }
+
+    private static void await(CyclicBarrier barrier) {
+        try {
+            barrier.await();
+        } catch (Exception e) {
+            throw new IllegalStateException("FMA probe interrupted", e);
+        }
+    }
+
+    private static void join(List<Thread> workers) {
+        try {
+            for (Thread w : workers) {
+                w.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("FMA probe interrupted", e);
+        }
+    }
+}

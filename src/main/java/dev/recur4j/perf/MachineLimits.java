@@ -1,0 +1,140 @@
+package dev.recur4j.perf;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * The machine's single-precision FMA peak (and, when known, DRAM read bandwidth), the roofline
+ * our throughput is a fraction of.
+ *
+ * <p>Read from {@code native/build/limits.json}, which {@code scripts/native-build --run} writes
+ * (a JSON array of the {@code fma_peak} and {@code bandwidth} probes' objects): the file named by
+ * {@code -Drecur4j.limits=path}, else the first {@code native/build/limits.json} found in the
+ * current directory or above the jar (or classes folder) this class was loaded from. Without it,
+ * {@link #measureInJava} measures the peak with {@link JavaFmaProbe}, and {@link #source()} says so.
+ *
+ * @param fmaGflops1t   peak GFLOP/s of one thread (widest ISA the probe found)
+ * @param fmaGflopsAll  peak GFLOP/s of {@code threadsAll} threads
+ * @param threadsAll    the thread count of {@code fmaGflopsAll}
+ * @param dramGbs1t     DRAM read GB/s of one thread, NaN if unknown
+ * @param dramGbsAll    DRAM read GB/s of all threads, NaN if unknown
+ * @param source        where the numbers come from, for reports
+ */
+public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threadsAll, double dramGbs1t,
+                            double dramGbsAll, String source) {
+    private static final Logger LOG = Logger.getLogger(MachineLimits.class.getName());
+    private static final String RELATIVE = "native/build/limits.json";
+
+    /**
+     * The peak of {@code threads} threads: the one-thread peak times the threads, capped by the
+     * all-threads measurement (which includes frequency drop and shared ports).
+     */
+    public double fmaPeak(int threads) {
+        if (threads <= 1) {
+            return fmaGflops1t;
+        }
+        if (threads >= threadsAll) {
+            return fmaGflopsAll;
+        }
+        return Math.min(fmaGflops1t * threads, fmaGflopsAll);
+    }
+
+    /** The limits file, or the Java measurement (about {@code seconds}) for {@code threads} threads. */
+    public static MachineLimits load(int threads, double seconds) {
+        Optional<Path> file = findFile();
+        if (file.isPresent()) {
+            try {
+                return read(file.get());
+            } catch (IOException | RuntimeException e) {
+                LOG.warning("recur4j: could not read " + file.get() + " (" + e + "); measuring the FMA peak in Java");
+            }
+        }
+        return measureInJava(threads, seconds);
+    }
+
+    /** Parses the file {@code scripts/native-build --run} writes. */
+    public static MachineLimits read(Path file) throws IOException {
+        JsonElement root = JsonParser.parseString(Files.readString(file));
+        JsonObject fma = null;
+        JsonObject bandwidth = null;
+        for (JsonElement e : root.isJsonArray() ? root.getAsJsonArray().asList() : java.util.List.of(root)) {
+            JsonObject o = e.getAsJsonObject();
+            String probe = o.has("probe") ? o.get("probe").getAsString() : "";
+            if (probe.equals("fma_peak")) {
+                fma = o;
+            } else if (probe.equals("bandwidth")) {
+                bandwidth = o;
+            }
+        }
+        if (fma == null) {
+            throw new IllegalArgumentException(file + ": no object with \"probe\":\"fma_peak\"");
+        }
+        // The widest ISA the CPU has gives the peak; avx512 reads 0 where it is missing.
+        boolean avx512 = number(fma, "avx512_gflops_1t") > 0;
+        String isa = avx512 ? "avx512" : "avx2";
+        return new MachineLimits(number(fma, isa + "_gflops_1t"), number(fma, isa + "_gflops_all"),
+                (int) number(fma, "threads_all"),
+                bandwidth == null ? Double.NaN : number(bandwidth, "dram_gbs_1t"),
+                bandwidth == null ? Double.NaN : number(bandwidth, "dram_gbs_all"),
+                file + " (" + isa + ")");
+    }
+
+    /** The fallback: the FMA peak of 1 and of {@code threads} threads, measured in Java, bandwidth unknown. */
+    public static MachineLimits measureInJava(int threads, double seconds) {
+        double share = threads > 1 ? seconds / 2 : seconds;
+        double one = JavaFmaProbe.gflops(1, share);
+        double all = threads > 1 ? JavaFmaProbe.gflops(threads, share) : one;
+        return new MachineLimits(one, all, Math.max(1, threads), Double.NaN, Double.NaN,
+                "measured in Java (" + JavaFmaProbe.vectorBits() + "-bit vectors; run scripts/native-build --run"
+                        + " for the native probe)");
+    }
+
+    private static double number(JsonObject o, String key) {
+        if (!o.has(key)) {
+            throw new IllegalArgumentException("limits: missing \"" + key + "\"");
+        }
+        return o.get(key).getAsDouble();
+    }
+
+    /** -Drecur4j.limits, else native/build/limits.json in or above the working directory or the code's location. */
+    static Optional<Path> findFile() {
+        String forced = System.getProperty("recur4j.limits");
+        if (forced != null && !forced.isBlank()) {
+            Path p = Path.of(forced.trim());
+            if (!Files.isRegularFile(p)) {
+                LOG.warning("recur4j: -Drecur4j.limits=" + forced + " is not a file");
+                return Optional.empty();
+            }
+            return Optional.of(p);
+        }
+        Optional<Path> fromCwd = searchUp(Path.of("").toAbsolutePath());
+        return fromCwd.isPresent() ? fromCwd : codeLocation().flatMap(MachineLimits::searchUp);
+    }
+
+    private static Optional<Path> searchUp(Path start) {
+        for (Path dir = start; dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve(RELATIVE);
+            if (Files.isRegularFile(candidate)) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The jar or classes folder this class came from (target/recur4j-*.jar, target/classes). */
+    private static Optional<Path> codeLocation() {
+        try {
+            var src = MachineLimits.class.getProtectionDomain().getCodeSource();
+            return src == null ? Optional.empty() : Optional.of(Path.of(src.getLocation().toURI()));
+        } catch (URISyntaxException | SecurityException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.recur4j.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recur4j.RnnFlops;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class BenchRunnerTest {
+    /** Short enough to keep the test fast; the fake engines need no JIT warm-up. */
+    private static final BenchSettings QUICK = new BenchSettings(0.02, 3, 0.05, 10, 20);
+    /** Floats each call of the allocating engine allocates: 1 MiB, far above any measuring noise. */
+    private static final int FLOATS = 1 << 18;
+
+    /** Where allocated arrays escape to, so the JIT cannot remove the allocation. */
+    static volatile Object sink;
+
+    @Test
+    void statisticsOfKnownTimes() {
+        long[] nanos = {5_000_000, 1_000_000, 3_000_000, 2_000_000, 4_000_000, 99};
+        BenchResult odd = BenchResult.of(nanos, 5, 7, 6e6, 0);
+        assertEquals(5, odd.runs());
+        assertEquals(7, odd.warmupCalls());
+        assertEquals(3.0, odd.medianMs(), 1e-12);
+        assertEquals(1.0, odd.minMs(), 1e-12);
+        assertEquals(5.0, odd.maxMs(), 1e-12);
+        assertEquals(2.0, odd.gflops(), 1e-12); // 6e6 FLOP in 3 ms
+        BenchResult even = BenchResult.of(new long[] {4_000_000, 1_000_000, 2_000_000, 3_000_000}, 4, 0, 1, 0);
+        assertEquals(2.5, even.medianMs(), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> BenchResult.of(nanos, 0, 0, 1, 0));
+    }
+
+    @Test
+    void sleepingEngineTimesEveryCallAndHonoursTheBounds() {
+        FakeEngine engine = new FakeEngine(() -> sleepMillis(2));
+        BenchCall call = FakeEngine.call(engine, BenchMode.INFERENCE);
+        BenchResult r = new BenchRunner(QUICK, false).run(call);
+
+        assertTrue(r.runs() >= 10, "at least minRuns timed calls: " + r.runs());
+        assertTrue(r.warmupCalls() >= 3, "at least minWarmupCalls: " + r.warmupCalls());
+        assertEquals(r.warmupCalls() + r.runs() + QUICK.allocCalls(), engine.forwards, "every call went to forward");
+        assertEquals(0, engine.forwardBackwards);
+        // Thread.sleep(2) sleeps at least 2 ms, so no call can be timed shorter.
+        assertTrue(r.minMs() >= 2.0, "min " + r.minMs());
+        assertTrue(r.minMs() <= r.medianMs() && r.medianMs() <= r.maxMs(), r.toString());
+        double flops = RnnFlops.forward(FakeEngine.SPEC, 2, 5);
+        assertEquals(flops, r.flopsPerCall());
+        assertEquals(flops / (r.medianMs() * 1e6), r.gflops(), 1e-9 * r.gflops());
+    }
+
+    @Test
+    void trainingCallsForwardBackwardAndCountsTrainingFlops() {
+        FakeEngine engine = new FakeEngine(() -> { });
+        BenchResult r = new BenchRunner(QUICK, false).run(FakeEngine.call(engine, BenchMode.TRAINING));
+        assertEquals(0, engine.forwards);
+        assertEquals(r.warmupCalls() + r.runs() + QUICK.allocCalls(), engine.forwardBackwards);
+        assertEquals(RnnFlops.training(FakeEngine.SPEC, 2, 5), r.flopsPerCall());
+    }
+
+    @Test
+    void nonAllocatingEngineReadsZero() {
+        float[] state = new float[64];
+        FakeEngine engine = new FakeEngine(() -> {
+            for (int i = 0; i < state.length; i++) {
+                state[i] = state[i] * 0.5f + i;
+            }
+        });
+        assertEquals(0, new BenchRunner(QUICK, false).run(FakeEngine.call(engine, BenchMode.INFERENCE))
+                .allocBytesPerCall());
+    }
+
+    @Test
+    void allocatingEngineReadsTheArraySize() {
+        FakeEngine engine = new FakeEngine(() -> sink = new float[FLOATS]);
+        long bytes = new BenchRunner(QUICK, false).run(FakeEngine.call(engine, BenchMode.INFERENCE))
+                .allocBytesPerCall();
+        // The array's payload plus its header (12-16 bytes, padded to 8).
+        assertTrue(bytes >= 4L * FLOATS && bytes <= 4L * FLOATS + 32, "bytes per call " + bytes);
+    }
+
+    @Test
+    void allocationOnAWorkerThreadIsCountedOnlyWhenSummingAllThreads() throws Exception {
+        ExecutorService worker = Executors.newSingleThreadExecutor();
+        try {
+            worker.submit(() -> { }).get(); // start the worker thread before measuring
+            FakeEngine engine = new FakeEngine(() -> await(worker.submit(() -> sink = new float[FLOATS])));
+            BenchCall call = FakeEngine.call(engine, BenchMode.INFERENCE);
+
+            long all = new BenchRunner(QUICK, true).run(call).allocBytesPerCall();
+            // Slack: the task, future and queue node of each hand-off (about 100 bytes on the calling thread),
+            // and whatever other JVM threads allocate meanwhile.
+            assertTrue(all >= 4L * FLOATS && all <= 4L * FLOATS + 4096, "all threads, bytes per call " + all);
+
+            long current = new BenchRunner(QUICK, false).run(call).allocBytesPerCall();
+            assertTrue(current < 4096, "calling thread only, bytes per call " + current);
+        } finally {
+            worker.shutdownNow();
+        }
+    }
+
+    @Test
+    void settingsRejectNonsense() {
+        assertThrows(IllegalArgumentException.class, () -> new BenchSettings(-1, 1, 1, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, Double.NaN, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 1, 0));
+    }
+
+    private static void sleepMillis(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void await(Future<?> f) {
+        try {
+            f.get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

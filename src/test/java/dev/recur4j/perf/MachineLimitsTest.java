@@ -1,0 +1,62 @@
+package dev.recur4j.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MachineLimitsTest {
+
+    /** The format scripts/native-build --run writes: the fma_peak and bandwidth probes' objects in an array. */
+    @Test
+    void readsTheNativeProbesFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("limits.json");
+        Files.writeString(file, """
+                [
+                {"probe":"fma_peak","threads_all":2,"avx512_gflops_1t":223.0,"avx512_gflops_all":443.0,\
+                "avx2_gflops_1t":111.0,"avx2_gflops_all":220.0}
+                ,
+                {"probe":"bandwidth","threads_all":2,"l1_gbs_1t":300.0,"l1_gbs_all":600.0,"dram_gbs_1t":12.5,\
+                "dram_gbs_all":20.0}
+                ]
+                """);
+        MachineLimits m = MachineLimits.read(file);
+        assertEquals(223.0, m.fmaPeak(1));
+        assertEquals(443.0, m.fmaPeak(2));
+        assertEquals(443.0, m.fmaPeak(8));
+        assertEquals(12.5, m.dramGbs1t());
+        assertEquals(20.0, m.dramGbsAll());
+        assertTrue(m.source().contains("avx512"), m.source());
+    }
+
+    @Test
+    void fallsBackToAvx2WhenAvx512IsMissing(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("limits.json");
+        Files.writeString(file, "[{\"probe\":\"fma_peak\",\"threads_all\":4,\"avx512_gflops_1t\":0.0,"
+                + "\"avx512_gflops_all\":0.0,\"avx2_gflops_1t\":100.0,\"avx2_gflops_all\":380.0}]");
+        MachineLimits m = MachineLimits.read(file);
+        assertEquals(100.0, m.fmaPeak(1));
+        assertEquals(200.0, m.fmaPeak(2)); // between 1 and all threads: linear, capped by the all-threads figure
+        assertEquals(380.0, m.fmaPeak(4));
+        assertTrue(Double.isNaN(m.dramGbs1t()));
+    }
+
+    @Test
+    void fileWithoutTheFmaProbeIsAnError(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("limits.json");
+        Files.writeString(file, "[{\"probe\":\"bandwidth\",\"threads_all\":2}]");
+        assertThrows(IllegalArgumentException.class, () -> MachineLimits.read(file));
+    }
+
+    @Test
+    void javaMeasurementIsLabelledAndPlausible() {
+        MachineLimits m = MachineLimits.measureInJava(1, 0.1);
+        assertTrue(m.source().startsWith("measured in Java"), m.source());
+        // Any CPU with a vector unit does well over 1 GFLOP/s; a boxed (uncompiled) loop would not.
+        assertTrue(m.fmaPeak(1) > 1.0, "peak " + m.fmaPeak(1));
+    }
+}
