@@ -1,0 +1,110 @@
+package dev.recur4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@code recur4j bench} on tiny shapes with the reference implementation and short times. */
+class BenchCommandTest {
+    /** Tiny layer, no warm-up, short measuring and probes: the test checks the plumbing, not the speed. */
+    private static final String[] QUICK = {"bench", "--batch", "2", "--seq", "3",
+        "--input-size", "4", "--hidden", "5", "--impl", "reference", "--warmup-seconds", "0", "--seconds", "0.2",
+        "--min-runs", "3", "--probe-seconds", "0.05"};
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Main.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    /** The quick LSTM run plus {@code more}. */
+    private static String[] quick(String... more) {
+        return quickCell("lstm", more);
+    }
+
+    private static String[] quickCell(String cell, String... more) {
+        List<String> args = new ArrayList<>(List.of(QUICK));
+        args.addAll(List.of("--cell", cell));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void jsonIsOneObjectWithTheKeys() {
+        Run r = run(quick("--json"));
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(1, r.out().strip().lines().count(), "one line on stdout: " + r.out());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        for (String key : List.of("median_ms", "min_ms", "max_ms", "gflops", "alloc_bytes_per_call", "impl", "gemm",
+                "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "mode",
+                "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "openblas_core", "runs")) {
+            assertTrue(o.has(key), "missing key " + key + " in " + r.out());
+        }
+        assertEquals("reference", o.get("impl").getAsString());
+        assertTrue(o.get("gemm").isJsonNull(), "the reference has no GEMM back end");
+        assertEquals("lstm", o.get("cell").getAsString());
+        assertEquals(5, o.get("hidden").getAsInt());
+        assertEquals("inference", o.get("mode").getAsString());
+        assertTrue(o.get("runs").getAsInt() >= 3);
+        double min = o.get("min_ms").getAsDouble();
+        double median = o.get("median_ms").getAsDouble();
+        assertTrue(min > 0 && min <= median && median <= o.get("max_ms").getAsDouble(), r.out());
+        assertTrue(o.get("gflops").getAsDouble() > 0);
+        assertTrue(o.get("fma_peak_gflops").getAsDouble() > 0);
+        assertEquals(o.get("gflops").getAsDouble() / o.get("fma_peak_gflops").getAsDouble(),
+                o.get("frac_peak").getAsDouble(), 1e-9);
+    }
+
+    @Test
+    void trainingCountsThreeTimesTheForwardFlops() {
+        JsonObject fwd = JsonParser.parseString(run(quick("--json")).out()).getAsJsonObject();
+        Run r = run(quickCell("gru", "--json", "--mode", "training", "--bidirectional"));
+        assertEquals(0, r.exit(), r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertEquals("training", o.get("mode").getAsString());
+        // LSTM: 4 gates x 2 directions; GRU: 3 gates; training = 3 x forward.
+        assertEquals(fwd.get("flops_per_call").getAsDouble() * 3.0 / 4 * 2 * 3, o.get("flops_per_call").getAsDouble(),
+                1e-6);
+    }
+
+    @Test
+    void textBlockNamesTheFigures() {
+        Run r = run(quick());
+        assertEquals(0, r.exit(), r.err());
+        for (String part : List.of("lstm B=2 T=3 I=4 H=5", "impl reference", "median", "GFLOP/s", "of FMA peak",
+                "allocated per call")) {
+            assertTrue(r.out().contains(part), "missing '" + part + "' in:\n" + r.out());
+        }
+    }
+
+    @Test
+    void badArgumentsGiveOneLineAndExitTwo() {
+        List<String[]> bad = List.of(
+                quick("--mode", "fast"),
+                quick("--batch", "0"),
+                quick("--impl", "warp"),
+                quickCell("lstmx"),
+                quick("--proj", "9"),
+                quick("--seconds", "-1"),
+                new String[] {"bench", "--cell", "lstm", "--batch", "2", "--seq", "3", "--input-size", "4"});
+        for (String[] args : bad) {
+            Run r = run(args);
+            String shown = String.join(" ", args);
+            assertEquals(2, r.exit(), shown + " -> " + r.err());
+            assertEquals("", r.out(), shown);
+            assertEquals(1, r.err().strip().lines().count(), shown + " -> " + r.err());
+            assertTrue(r.err().startsWith("recur4j: "), r.err());
+        }
+    }
+}
