@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Times recur4j against PyTorch on the standard workloads W1-W7, side by side.
+
+For every workload and thread count it runs `recur4j bench ... --json` and then the same layer in
+PyTorch (fp32, batch_first=True, torch.set_num_threads(n), torch.no_grad() for inference; forward
+plus backward of the output for training), each in its own process and never two at once, and
+prints a markdown table: recur4j median ms, GFLOP/s, % of the FMA peak, % of SGEMM, PyTorch median
+ms and the speed-up (PyTorch ms / recur4j ms; above 1 means recur4j is faster).
+
+    /usr/bin/python3 scripts/compare_torch.py [--workloads W1,W2] [--threads 1,2] [--seconds 3]
+        [--warmup-seconds 2] [--impl simd] [--gemm openblas] [--recur4j "scripts/recur4j"] [--json-out FILE]
+
+Both sides warm up (at least --warmup-seconds and 2 calls), then time each call (at least --seconds
+and 10 calls) and report the median. The recur4j command defaults to $RECUR4J or scripts/recur4j.
+Needs PyTorch: run it with /usr/bin/python3 (Debian's python3-torch); when torch is missing it runs
+`apt-get install -y python3-torch` as root, and otherwise says how to install it.
+Run it on an otherwise idle machine: both sides use every thread they are given.
+"""
+import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The workloads of the performance issue (fp32); the same as bench/.../Workload.java.
+WORKLOADS = {
+    "W1": dict(cell="lstm", layers=1, bidirectional=False, batch=1, seq=100, input_size=64, hidden=256,
+               mode="inference"),
+    "W2": dict(cell="lstm", layers=1, bidirectional=False, batch=64, seq=100, input_size=256, hidden=512,
+               mode="inference"),
+    "W3": dict(cell="gru", layers=1, bidirectional=False, batch=64, seq=100, input_size=256, hidden=512,
+               mode="inference"),
+    "W4": dict(cell="lstm", layers=2, bidirectional=True, batch=32, seq=50, input_size=128, hidden=256,
+               mode="inference"),
+    "W5": dict(cell="lstm", layers=1, bidirectional=False, batch=128, seq=50, input_size=1024, hidden=1024,
+               mode="inference"),
+    "W6": dict(cell="lstm", layers=1, bidirectional=False, batch=64, seq=100, input_size=256, hidden=512,
+               mode="training"),
+    "W7": dict(cell="gru", layers=1, bidirectional=False, batch=64, seq=100, input_size=256, hidden=512,
+               mode="training"),
+}
+
+
+def describe(w):
+    return (f"{w['cell']} B={w['batch']} T={w['seq']} I={w['input_size']} H={w['hidden']} L={w['layers']}"
+            + (" bi" if w["bidirectional"] else "") + f", {w['mode']}")
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch side: runs in a child process (--torch-worker), so its OpenMP threads are gone before
+# the next recur4j run starts.
+
+def torch_worker(spec):
+    import torch
+
+    torch.set_num_threads(spec["threads"])
+    torch.manual_seed(0)
+    cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[spec["cell"]]
+    model = cls(spec["input_size"], spec["hidden"], num_layers=spec["layers"], batch_first=True,
+                bidirectional=spec["bidirectional"]).float()
+    x = torch.rand(spec["batch"], spec["seq"], spec["input_size"]) * 2 - 1
+    training = spec["mode"] == "training"
+    if training:
+        x.requires_grad_(True)
+        directions = 2 if spec["bidirectional"] else 1
+        grad_out = torch.rand(spec["batch"], spec["seq"], directions * spec["hidden"]) * 2 - 1
+
+        def call():
+            out, _ = model(x)
+            out.backward(grad_out)
+
+        def reset():  # recur4j overwrites its gradients; do not time PyTorch's accumulation either
+            model.zero_grad(set_to_none=True)
+            x.grad = None
+    else:
+        def call():
+            with torch.no_grad():
+                model(x)
+
+        def reset():
+            pass
+
+    start, calls = time.perf_counter(), 0
+    while calls < 2 or time.perf_counter() - start < spec["warmup_seconds"]:
+        reset()
+        call()
+        calls += 1
+    times = []
+    start = time.perf_counter()
+    while len(times) < 10 or time.perf_counter() - start < spec["seconds"]:
+        reset()
+        t0 = time.perf_counter_ns()
+        call()
+        times.append(time.perf_counter_ns() - t0)
+    return {"median_ms": statistics.median(times) / 1e6, "min_ms": min(times) / 1e6, "max_ms": max(times) / 1e6,
+            "runs": len(times), "warmup_calls": calls, "threads": torch.get_num_threads(),
+            "torch_version": torch.__version__}
+
+
+def ensure_torch():
+    """Imports torch in a child process; installs python3-torch with apt-get when root, else explains."""
+    probe = [sys.executable, "-c", "import torch"]
+    if subprocess.run(probe, capture_output=True).returncode == 0:
+        return
+    if os.geteuid() == 0 and subprocess.run(["which", "apt-get"], capture_output=True).returncode == 0:
+        print("compare_torch: PyTorch is missing; installing python3-torch with apt-get", file=sys.stderr)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "python3-torch"], env=env)
+        if subprocess.run(probe, capture_output=True).returncode == 0:
+            return
+    sys.exit(f"compare_torch: PyTorch is not importable by {sys.executable}. Install Debian's package "
+             "(sudo apt-get install python3-torch) and run this script with /usr/bin/python3, "
+             "or use a Python that has torch (pip install torch).")
+
+
+def run_torch(w, threads, args):
+    spec = dict(w, threads=threads, seconds=args.seconds, warmup_seconds=args.warmup_seconds)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    p = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-worker", json.dumps(spec)],
+                       capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        raise RuntimeError("pytorch: " + (p.stderr.strip().splitlines() or ["exit " + str(p.returncode)])[-1])
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# recur4j side
+
+def run_recur4j(w, threads, args):
+    cmd = shlex.split(args.recur4j) + [
+        "bench", "--cell", w["cell"], "--batch", str(w["batch"]), "--seq", str(w["seq"]),
+        "--input-size", str(w["input_size"]), "--hidden", str(w["hidden"]), "--layers", str(w["layers"]),
+        "--mode", w["mode"], "--threads", str(threads), "--seconds", str(args.seconds),
+        "--warmup-seconds", str(args.warmup_seconds), "--json"]
+    if w["bidirectional"]:
+        cmd.append("--bidirectional")
+    if args.impl:
+        cmd += ["--impl", args.impl]
+    if args.gemm:
+        cmd += ["--gemm", args.gemm]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        lines = [l for l in p.stderr.strip().splitlines() if l.startswith("recur4j:")] or p.stderr.strip().splitlines()
+        raise RuntimeError((lines or ["exit " + str(p.returncode)])[-1])
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+
+def fmt(v, spec, scale=1):
+    return "-" if v is None else format(v * scale, spec)
+
+
+def field(d, key):
+    return None if d is None else d.get(key)
+
+
+def table(rows):
+    head = ("| workload | threads | recur4j ms | GFLOP/s | % of peak | % of SGEMM | alloc B/call "
+            "| PyTorch ms | PyTorch GFLOP/s | speed-up vs PyTorch |")
+    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for r in rows:
+        j, t = r.get("recur4j"), r.get("torch")
+        speedup = t["median_ms"] / j["median_ms"] if j and t else None
+        torch_gflops = j["flops_per_call"] / (t["median_ms"] * 1e6) if j and t else None
+        cells = [r["workload"], str(r["threads"]),
+                 fmt(field(j, "median_ms"), ".3f"), fmt(field(j, "gflops"), ".1f"),
+                 fmt(field(j, "frac_peak"), ".1f", 100), fmt(field(j, "frac_sgemm"), ".1f", 100),
+                 fmt(field(j, "alloc_bytes_per_call"), "d"),
+                 fmt(field(t, "median_ms"), ".3f"), fmt(torch_gflops, ".1f"),
+                 fmt(speedup, ".2f") + ("x" if speedup else "")]
+        lines.append("| " + " | ".join(cells) + " |")
+        for side in ("recur4j_error", "torch_error"):
+            if side in r:
+                lines.append(f"|   | {r['threads']} | {side.split('_')[0]} failed: {r[side]} |")
+    return "\n".join(lines)
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--torch-worker":
+        print(json.dumps(torch_worker(json.loads(sys.argv[2]))))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated, e.g. W1,W2 (default: all)")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default: 1,2)")
+    ap.add_argument("--seconds", type=float, default=3.0, help="measuring time per side and run (default: 3)")
+    ap.add_argument("--warmup-seconds", type=float, default=2.0, help="warm-up per side and run (default: 2)")
+    ap.add_argument("--impl", help="recur4j --impl (default: automatic)")
+    ap.add_argument("--gemm", help="recur4j --gemm (default: automatic)")
+    ap.add_argument("--recur4j", default=os.environ.get("RECUR4J", os.path.join(HERE, "recur4j")),
+                    help="the recur4j command (default: $RECUR4J or scripts/recur4j)")
+    ap.add_argument("--json-out", help="also write every measurement to this JSON file")
+    args = ap.parse_args()
+
+    names = [n.strip().upper() for n in args.workloads.split(",") if n.strip()]
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workload(s) {','.join(unknown)}: expected some of {','.join(WORKLOADS)}")
+    try:
+        thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
+    except ValueError:
+        ap.error(f"--threads: expected comma-separated integers, found {args.threads!r}")
+    if not thread_counts or min(thread_counts) < 1:
+        ap.error("--threads: every count must be >= 1")
+    ensure_torch()
+
+    rows, failed = [], False
+    for name in names:
+        w = WORKLOADS[name]
+        for threads in thread_counts:
+            print(f"compare_torch: {name} ({describe(w)}), threads {threads}", file=sys.stderr, flush=True)
+            row = {"workload": name, "threads": threads, "shape": describe(w)}
+            # Alternate the two sides, one process at a time, so neither competes with the other.
+            for side, fn in (("recur4j", run_recur4j), ("torch", run_torch)):
+                try:
+                    row[side] = fn(w, threads, args)
+                except (RuntimeError, ValueError, OSError) as e:
+                    row[side + "_error"] = str(e)
+                    failed = True
+            rows.append(row)
+
+    first = next((r["recur4j"] for r in rows if "recur4j" in r), None)
+    torch_info = next((r["torch"] for r in rows if "torch" in r), None)
+    if first:
+        print(f"recur4j impl {first['impl']}, gemm {first['gemm']}, OpenBLAS core {first['openblas_core']};"
+              f" FMA peak: {first['fma_peak_source']}; SGEMM {first['sgemm_backend']} {first['sgemm_shape']}")
+    if torch_info:
+        print(f"PyTorch {torch_info['torch_version']}, fp32, batch_first=True")
+    print()
+    print(table(rows))
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
