@@ -53,6 +53,26 @@ class MachineLimitsTest {
     }
 
     @Test
+    void loadHonoursTheLimitsProperty(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("my-limits.json");
+        Files.writeString(file, "[{\"probe\":\"fma_peak\",\"threads_all\":2,\"avx512_gflops_1t\":50.0,"
+                + "\"avx512_gflops_all\":90.0,\"avx2_gflops_1t\":25.0,\"avx2_gflops_all\":45.0}]");
+        String before = System.getProperty("recur4j.limits");
+        System.setProperty("recur4j.limits", file.toString());
+        try {
+            MachineLimits m = MachineLimits.load(2, 0.1);
+            assertEquals(90.0, m.fmaPeak(2));
+            assertTrue(m.source().startsWith(file.toString()), m.source());
+        } finally {
+            if (before == null) {
+                System.clearProperty("recur4j.limits");
+            } else {
+                System.setProperty("recur4j.limits", before);
+            }
+        }
+    }
+
+    @Test
     void javaMeasurementIsLabelledAndPlausible() {
         MachineLimits m = MachineLimits.measureInJava(1, 0.1);
         assertTrue(m.source().startsWith("measured in Java"), m.source());
