@@ -1,0 +1,66 @@
+# Shared set-up for scripts/: finds a JDK >= 25 and Maven, and reads the JVM flags from pom.xml.
+# Source it; it sets ROOT, JAVA_HOME, JAVA, MVN and JVM_FLAGS, or exits with a clear message.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+die() { echo "recur4j: $*" >&2; exit 1; }
+
+# Major version of the JDK at $1 (e.g. 25), or empty.
+jdk_major() {
+  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 0
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 \
+    | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p' | head -n1
+}
+
+find_jdk() {
+  local cand v
+  for cand in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
+    [ -n "$cand" ] && [ -d "$cand" ] || continue
+    v="$(jdk_major "$cand")"
+    if [ -n "$v" ] && [ "$v" -ge 25 ]; then
+      echo "$cand"
+      return 0
+    fi
+  done
+  return 1
+}
+
+JAVA_HOME="$(find_jdk)" || die "no JDK >= 25 found (looked at \$JAVA_HOME='${JAVA_HOME:-}' and /usr/lib/jvm/*).
+Install one (e.g. Eclipse Temurin 25) and set JAVA_HOME to it."
+export JAVA_HOME
+JAVA="$JAVA_HOME/bin/java"
+
+ensure_maven() {
+  if ! command -v mvn >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "recur4j: installing Maven with apt-get" >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null \
+        || die "could not install Maven with apt-get; install Apache Maven >= 3.8"
+    else
+      die "Maven (mvn) not found; install Apache Maven >= 3.8"
+    fi
+  fi
+  MVN="mvn -B -q -f $ROOT/pom.xml"
+}
+
+# The JVM flags are defined once, in pom.xml's <recur4j.jvmFlags> property.
+JVM_FLAGS="$(sed -n 's:.*<recur4j.jvmFlags>\(.*\)</recur4j.jvmFlags>.*:\1:p' "$ROOT/pom.xml")"
+[ -n "$JVM_FLAGS" ] || die "could not read <recur4j.jvmFlags> from $ROOT/pom.xml"
+
+JAR="$ROOT/target/recur4j-0.1.0-SNAPSHOT.jar"
+
+# Builds the jar and its runtime dependencies (target/lib) when missing or older than the sources.
+# A lock keeps concurrent invocations from building over each other.
+ensure_built() {
+  mkdir -p "$ROOT/target"
+  (
+    flock 9
+    if [ ! -f "$JAR" ] || [ ! -d "$ROOT/target/lib" ] \
+       || [ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit)" ]; then
+      ensure_maven
+      echo "recur4j: building (mvn package)..." >&2
+      $MVN package -DskipTests >&2 || die "build failed (mvn package)"
+    fi
+  ) 9>"$ROOT/target/.build.lock"
+  CLASSPATH="$JAR:$ROOT/target/lib/*"
+}
