@@ -1,10 +1,14 @@
 package dev.recur4j;
 
+import dev.recur4j.io.DType;
+import dev.recur4j.io.PyTorchWeights;
+import dev.recur4j.io.Safetensors;
+import dev.recur4j.io.SafetensorsFile;
+import dev.recur4j.io.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,13 +46,16 @@ record GoldenCase(String name, Map<String, String> metadata, RnnWeights weights,
 
     static GoldenCase load(Path folder) {
         try {
-            SafetensorsTestReader.File expectedFile = SafetensorsTestReader.read(folder.resolve("expected.safetensors"));
+            SafetensorsFile expectedFile = Safetensors.read(folder.resolve("expected.safetensors"));
             CellKind cell = CellKind.fromCliName(expectedFile.metadata().getOrDefault("cell", "?"));
-            RnnWeights weights = weights(cell, SafetensorsTestReader.read(folder.resolve("weights.safetensors")));
-            RnnBatch batch = batch(SafetensorsTestReader.read(folder.resolve("input.safetensors")));
-            RnnGradOutput gradOut = gradOut(SafetensorsTestReader.read(folder.resolve("grad.safetensors")));
+            // PyTorch's GRU is linear-before-reset.
+            RnnWeights weights = PyTorchWeights.load(folder.resolve("weights.safetensors"), cell, "", true);
+            RnnBatch batch = batch(Safetensors.read(folder.resolve("input.safetensors")));
+            RnnGradOutput gradOut = gradOut(Safetensors.read(folder.resolve("grad.safetensors")));
             Map<String, double[]> expected = new LinkedHashMap<>();
-            expectedFile.tensors().forEach((n, t) -> expected.put(n, t.values()));
+            for (Tensor t : expectedFile.tensors()) {
+                expected.put(t.name(), doubles(t));
+            }
             return new GoldenCase(folder.getFileName().toString(), expectedFile.metadata(), weights, batch, gradOut,
                     expected);
         } catch (IOException e) {
@@ -56,54 +63,30 @@ record GoldenCase(String name, Map<String, String> metadata, RnnWeights weights,
         }
     }
 
-    /** Infers the spec from PyTorch's parameter names and shapes, the way nn.RNN/LSTM/GRU name them. */
-    private static RnnWeights weights(CellKind cell, SafetensorsTestReader.File f) {
-        Map<String, SafetensorsTestReader.Entry> t = f.tensors();
-        int layers = 0;
-        while (t.containsKey("weight_ih_l" + layers)) {
-            layers++;
-        }
-        long[] ih = f.get("weight_ih_l0").shape();
-        long[] hr = t.containsKey("weight_hr_l0") ? t.get("weight_hr_l0").shape() : null;
-        RnnSpec spec = RnnSpec.builder(cell, (int) ih[1], (int) ih[0] / cell.gates())
-                .numLayers(layers)
-                .bidirectional(t.containsKey("weight_ih_l0_reverse"))
-                .bias(t.containsKey("bias_ih_l0"))
-                .projSize(hr == null ? 0 : (int) hr[0])
-                .build();
-        LayerParams[] params = new LayerParams[spec.slots()];
-        for (int l = 0; l < spec.numLayers(); l++) {
-            for (int d = 0; d < spec.directions(); d++) {
-                String sfx = RnnWeights.suffix(l, d);
-                params[spec.slot(l, d)] = new LayerParams(
-                        f.get("weight_ih" + sfx).toFloats(), f.get("weight_hh" + sfx).toFloats(),
-                        floatsOrNull(f, "bias_ih" + sfx), floatsOrNull(f, "bias_hh" + sfx),
-                        floatsOrNull(f, "weight_hr" + sfx), null);
-            }
-        }
-        List<String> unused = new ArrayList<>(t.keySet());
-        unused.removeIf(n -> n.matches("(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l\\d+(_reverse)?"));
-        if (!unused.isEmpty()) {
-            throw new IllegalArgumentException("unexpected weights " + unused);
-        }
-        return new RnnWeights(spec, params);
-    }
-
-    private static RnnBatch batch(SafetensorsTestReader.File f) {
-        SafetensorsTestReader.Entry input = f.get("input");
-        Map<String, SafetensorsTestReader.Entry> t = f.tensors();
-        return new RnnBatch((int) input.shape()[0], (int) input.shape()[1], input.toFloats(),
-                t.containsKey("lengths") ? t.get("lengths").toInts() : null,
+    private static RnnBatch batch(SafetensorsFile f) {
+        Tensor input = f.get("input");
+        return new RnnBatch((int) input.dim(0), (int) input.dim(1), input.toFloats(),
+                f.find("lengths").map(Tensor::toInts).orElse(null),
                 floatsOrNull(f, "h0"), floatsOrNull(f, "c0"));
     }
 
-    private static RnnGradOutput gradOut(SafetensorsTestReader.File f) {
+    private static RnnGradOutput gradOut(SafetensorsFile f) {
         return new RnnGradOutput(f.get("grad_output").toFloats(), floatsOrNull(f, "grad_h_n"),
                 floatsOrNull(f, "grad_c_n"));
     }
 
-    private static float[] floatsOrNull(SafetensorsTestReader.File f, String name) {
-        return f.tensors().containsKey(name) ? f.get(name).toFloats() : null;
+    private static float[] floatsOrNull(SafetensorsFile f, String name) {
+        return f.find(name).map(Tensor::toFloats).orElse(null);
+    }
+
+    /** The expectations are F64: reading them through toFloats() would round away the precision we test. */
+    private static double[] doubles(Tensor t) {
+        if (t.dtype() != DType.F64) {
+            throw new IllegalArgumentException(t.name() + ": expected dtype F64, found " + t.dtype());
+        }
+        double[] out = new double[Math.toIntExact(t.elementCount())];
+        t.data().asDoubleBuffer().get(out);
+        return out;
     }
 
     RnnSpec spec() {
