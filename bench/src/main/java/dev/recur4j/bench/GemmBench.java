@@ -1,0 +1,100 @@
+package dev.recur4j.bench;
+
+import dev.recur4j.gemm.Gemm;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
+import dev.recur4j.gemm.Transpose;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The GEMMs of the RNN pipeline, per back end, on the shapes of the standard workloads:
+ * C[m,n] = A[m,k] · B^T with B stored [n,k] (the weight layout), beta = 0 so every call is
+ * idempotent. GFLOP/s = 2·m·n·k / time.
+ *
+ * <ul>
+ *   <li>{@code rec_w2}: W2's recurrent product, h[64,512] · W_hh^T[512,2048]</li>
+ *   <li>{@code in_w2}: W2's input projection, x[6400,256] · W_ih^T[256,2048]</li>
+ *   <li>{@code rec_w5}: W5's recurrent product, h[128,1024] · W_hh^T[1024,4096]</li>
+ *   <li>{@code rec_w1}: W1's batch-1 product, h[1,256] · W_hh^T[256,1024]</li>
+ * </ul>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class GemmBench {
+
+    @Param({"rec_w2", "in_w2", "rec_w5", "rec_w1"})
+    public String shape;
+
+    @Param({"openblas", "java"})
+    public String gemm;
+
+    private Gemm g;
+    private Arena arena;
+    private MemorySegment a;
+    private MemorySegment b;
+    private MemorySegment c;
+    private int m;
+    private int n;
+    private int k;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        int[] mnk = switch (shape) {
+            case "rec_w2" -> new int[] {64, 2048, 512};
+            case "in_w2" -> new int[] {6400, 2048, 256};
+            case "rec_w5" -> new int[] {128, 4096, 1024};
+            case "rec_w1" -> new int[] {1, 1024, 256};
+            default -> throw new IllegalArgumentException("unknown shape " + shape);
+        };
+        m = mnk[0];
+        n = mnk[1];
+        k = mnk[2];
+        g = Gemms.get(GemmKind.fromCliName(gemm));
+        arena = Arena.ofConfined();
+        a = random(arena, (long) m * k, 1);
+        b = random(arena, (long) n * k, 2);
+        c = arena.allocate((long) m * n * Float.BYTES, 64);
+        System.out.println("# running " + g.name() + " on " + shape + " m=" + m + " n=" + n + " k=" + k);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public MemorySegment sgemm() {
+        g.sgemm(Transpose.NO, Transpose.YES, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+        return c;
+    }
+
+    private static MemorySegment random(Arena arena, long n, long seed) {
+        MemorySegment s = arena.allocate(n * Float.BYTES, 64);
+        Random rnd = new Random(seed);
+        for (long i = 0; i < n; i++) {
+            s.setAtIndex(ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() * 2 - 1);
+        }
+        return s;
+    }
+}
