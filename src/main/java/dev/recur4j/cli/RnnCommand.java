@@ -1,0 +1,139 @@
+package dev.recur4j.cli;
+
+import dev.recur4j.Backends;
+import dev.recur4j.CellKind;
+import dev.recur4j.Impl;
+import dev.recur4j.Rnn;
+import dev.recur4j.RnnEngine;
+import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.io.PyTorchWeights;
+import dev.recur4j.io.Safetensors;
+import dev.recur4j.io.SafetensorsFile;
+import dev.recur4j.io.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.logging.Logger;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * What {@code forward} and {@code backward} share: reading the weights and inputs, creating the
+ * engine, writing the output atomically, and turning every failure into one line on stderr and
+ * an exit code (2 for bad input or usage, 1 for anything unexpected), with no output file.
+ */
+abstract class RnnCommand implements Callable<Integer> {
+    static final int EXIT_INPUT = 2;
+    static final int EXIT_UNEXPECTED = 1;
+    private static final Logger LOG = Logger.getLogger(RnnCommand.class.getName());
+
+    @Mixin
+    EngineOptions options;
+
+    @Spec
+    CommandSpec command;
+
+    /** Runs the command; any {@link IllegalArgumentException} or {@link IOException} is a bad input. */
+    abstract void run() throws IOException;
+
+    @Override
+    public final Integer call() {
+        PrintWriter err = command.commandLine().getErr();
+        try {
+            run();
+            return 0;
+        } catch (IllegalArgumentException | IOException e) {
+            err.println("recur4j: " + oneLine(describe(e)));
+            if (options.verbose) {
+                e.printStackTrace(err);
+            }
+            return EXIT_INPUT;
+        } catch (RuntimeException | Error e) {
+            err.println("recur4j: unexpected error: " + oneLine(e.toString())
+                    + (options.verbose ? "" : " (--verbose shows the stack trace)"));
+            if (options.verbose) {
+                e.printStackTrace(err);
+            }
+            return EXIT_UNEXPECTED;
+        } finally {
+            err.flush();
+        }
+    }
+
+    private static String describe(Exception e) {
+        if (e instanceof NoSuchFileException n) {
+            return "file not found: " + n.getFile();
+        }
+        if (e instanceof AccessDeniedException a) {
+            return "permission denied: " + a.getFile();
+        }
+        if (e instanceof IOException) {
+            return e.toString();
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
+    private static String oneLine(String s) {
+        return s.replace('\n', ' ').replace('\r', ' ');
+    }
+
+    CellKind cell() {
+        return CellKind.fromCliName(options.cell);
+    }
+
+    RnnWeights weights() throws IOException {
+        return PyTorchWeights.load(options.weights, cell(), options.prefix, options.linearBeforeReset);
+    }
+
+    static SafetensorsFile read(Path path) throws IOException {
+        return Safetensors.read(path);
+    }
+
+    /** Fails before any work if the output could not be written (its folder is missing). */
+    void checkOutputFolder() {
+        Path dir = options.out.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("out: folder " + dir + " does not exist");
+        }
+    }
+
+    /** The engine the options ask for; a forced back end that cannot load is a usage error. */
+    RnnEngine engine(RnnWeights weights, String verb) {
+        Impl impl;
+        GemmKind gemm;
+        try {
+            // Parse both names first, so a bad --gemm is reported even with --impl reference.
+            Impl requestedImpl = options.impl == null ? null : Impl.fromCliName(options.impl);
+            GemmKind requestedGemm = options.gemm == null ? null : GemmKind.fromCliName(options.gemm);
+            impl = Backends.impl(requestedImpl);
+            gemm = impl == Impl.REFERENCE ? null : Backends.gemm(requestedGemm);
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        String used = verb + ": cell " + weights.spec().cell().cliName() + ", impl " + impl.cliName()
+                + (gemm == null ? "" : ", gemm " + gemm.cliName()) + ", threads " + options.threads
+                + ", " + weights.spec();
+        LOG.fine(used);
+        if (options.verbose) {
+            command.commandLine().getErr().println("recur4j: " + used);
+        }
+        return Rnn.create(weights, impl, gemm, options.threads);
+    }
+
+    /** Writes the output file atomically, with a note of what produced it. */
+    void write(List<Tensor> tensors, RnnEngine engine) throws IOException {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("producer", "recur4j " + command.name());
+        metadata.put("impl", engine.impl().cliName());
+        Safetensors.write(options.out, tensors, metadata);
+    }
+}

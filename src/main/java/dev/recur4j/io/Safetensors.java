@@ -1,0 +1,211 @@
+package dev.recur4j.io;
+
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Reads and writes the safetensors format (https://github.com/huggingface/safetensors):
+ * <pre>
+ * 8 bytes     N, the header length, unsigned little-endian
+ * N bytes     the header: UTF-8 JSON (see {@link SafetensorsHeader}), may end in spaces
+ * the rest    the data section: every tensor's little-endian bytes, back to back
+ * </pre>
+ * Reading validates everything and throws {@link SafetensorsException} naming the file, the
+ * tensor and what was expected vs found. Writing pads the header with spaces so the data starts
+ * at a multiple of 8 bytes, stores tensors in list order, and replaces the target atomically.
+ */
+public final class Safetensors {
+    /** The reference implementation's limit; a larger header is a corrupt length, not a real header. */
+    static final long MAX_HEADER_BYTES = 100_000_000;
+
+    private Safetensors() {
+    }
+
+    /** Reads and validates a whole file. Files of 2 GiB or more are not supported. */
+    public static SafetensorsFile read(Path path) throws IOException {
+        long size = Files.size(path);
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new SafetensorsException(path + ": " + size + " bytes; files of 2 GiB or more are not supported");
+        }
+        return parse(path, Files.readAllBytes(path));
+    }
+
+    /** Parses the bytes of a file; {@code path} only names it in messages (may be null). */
+    public static SafetensorsFile parse(Path path, byte[] bytes) {
+        String where = SafetensorsFile.describe(path);
+        if (bytes.length < 8) {
+            throw new SafetensorsException(where + ": expected at least 8 bytes (the header length), found "
+                    + bytes.length);
+        }
+        ByteBuffer all = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long n = all.getLong(0);
+        long available = bytes.length - 8L;
+        if (n < 0 || n > MAX_HEADER_BYTES) {
+            throw new SafetensorsException(where + ": header length " + Long.toUnsignedString(n)
+                    + " is not plausible (limit " + MAX_HEADER_BYTES + " bytes): not a safetensors file?");
+        }
+        if (n > available) {
+            throw new SafetensorsException(where + ": header length " + n + " goes beyond the file, which has "
+                    + available + " bytes after the length");
+        }
+        String json;
+        try {
+            json = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, 8, (int) n)).toString();
+        } catch (CharacterCodingException e) {
+            throw new SafetensorsException(where + ": header is not valid UTF-8", e);
+        }
+        int dataStart = 8 + (int) n;
+        SafetensorsHeader header = SafetensorsHeader.parse(where, json, bytes.length - dataStart);
+        List<Tensor> tensors = new ArrayList<>(header.entries.size());
+        for (SafetensorsHeader.Entry e : header.entries) {
+            ByteBuffer data = ByteBuffer.wrap(bytes, dataStart + (int) e.begin(), (int) (e.end() - e.begin()));
+            tensors.add(new Tensor(e.name(), e.dtype(), e.shape(), data));
+        }
+        return new SafetensorsFile(path, tensors, header.metadata);
+    }
+
+    /**
+     * Writes {@code tensors} (in this order) and {@code metadata} to {@code path}. The file is first
+     * written next to the target under a temporary name, then moved over it, so a failure never leaves
+     * a partial file at {@code path}.
+     */
+    public static void write(Path path, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
+        ByteBuffer header = ByteBuffer.wrap(headerBytes(tensors, metadata));
+        Path target = path.toAbsolutePath();
+        Path tmp = createTemp(target);
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                writeFully(ch, header);
+                for (Tensor t : tensors) {
+                    writeFully(ch, t.data());
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** The whole file as bytes (for small files and tests). */
+    public static byte[] toBytes(List<Tensor> tensors, Map<String, String> metadata) {
+        byte[] header = headerBytes(tensors, metadata);
+        long size = header.length;
+        for (Tensor t : tensors) {
+            size += t.byteSize();
+        }
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("toBytes: " + size + " bytes do not fit in an array; use write");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) size);
+        out.put(header);
+        for (Tensor t : tensors) {
+            out.put(t.data());
+        }
+        return out.array();
+    }
+
+    /** The 8-byte length plus the JSON header, padded with spaces to a multiple of 8 bytes. */
+    static byte[] headerBytes(List<Tensor> tensors, Map<String, String> metadata) {
+        StringWriter sw = new StringWriter();
+        Set<String> names = new HashSet<>();
+        try (JsonWriter w = new JsonWriter(sw)) {
+            w.setHtmlSafe(false);
+            w.beginObject();
+            if (!metadata.isEmpty()) {
+                w.name(SafetensorsHeader.METADATA).beginObject();
+                for (Map.Entry<String, String> e : metadata.entrySet()) {
+                    if (e.getKey() == null || e.getValue() == null) {
+                        throw new IllegalArgumentException("metadata: null key or value for key " + e.getKey());
+                    }
+                    w.name(e.getKey()).value(e.getValue());
+                }
+                w.endObject();
+            }
+            long offset = 0;
+            for (Tensor t : tensors) {
+                if (t.name().equals(SafetensorsHeader.METADATA)) {
+                    throw new IllegalArgumentException("tensor name '" + SafetensorsHeader.METADATA + "' is reserved");
+                }
+                if (!names.add(t.name())) {
+                    throw new IllegalArgumentException("tensor '" + t.name() + "' appears twice in the list to write");
+                }
+                w.name(t.name()).beginObject();
+                w.name("dtype").value(t.dtype().name());
+                w.name("shape").beginArray();
+                for (long d : t.shape()) {
+                    w.value(d);
+                }
+                w.endArray();
+                w.name("data_offsets").beginArray().value(offset).value(offset + t.byteSize()).endArray();
+                w.endObject();
+                offset += t.byteSize();
+            }
+            w.endObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not throw
+        }
+        byte[] json = sw.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        ByteBuffer b = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(padded).put(json);
+        while (b.hasRemaining()) {
+            b.put((byte) ' ');
+        }
+        return b.array();
+    }
+
+    private static Path createTemp(Path target) throws IOException {
+        Path dir = target.getParent();
+        // Files.createFile keeps the usual (umask) permissions, unlike Files.createTempFile's 0600.
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(
+                    ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+}
