@@ -170,7 +170,7 @@ final class WeightsInference {
             }
         }
         if (!t.dtype().isFloatingPoint()) {
-            throw error(t.name() + ": dtype expected F32, F64, F16 or BF16, found " + t.dtype());
+            throw error(t.name() + ": dtype expected a floating-point type (F32, F64, F16, BF16, F8), found " + t.dtype());
         }
         return t.toFloats();
     }

@@ -169,7 +169,7 @@ class PyTorchWeightsTest {
         assertMentions(error(replaced(ts, Tensor.ofFloats("bias_ih_l0", new float[16], 4, 4)), CellKind.LSTM),
                 "bias_ih_l0: rank expected 1, found 2");
         assertMentions(error(replaced(ts, Tensor.ofLongs("bias_ih_l0", new long[16], 16)), CellKind.LSTM),
-                "bias_ih_l0: dtype expected F32", "found I64");
+                "bias_ih_l0: dtype expected a floating-point type", "found I64");
     }
 
     @Test
