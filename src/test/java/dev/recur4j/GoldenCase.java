@@ -84,9 +84,7 @@ record GoldenCase(String name, Map<String, String> metadata, RnnWeights weights,
         if (t.dtype() != DType.F64) {
             throw new IllegalArgumentException(t.name() + ": expected dtype F64, found " + t.dtype());
         }
-        double[] out = new double[Math.toIntExact(t.elementCount())];
-        t.data().asDoubleBuffer().get(out);
-        return out;
+        return t.toDoubles();
     }
 
     RnnSpec spec() {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "recur4j", mixinStandardHelpOptions = true, version = "recur4j 0.1.0",
         description = "Run RNN/LSTM/GRU layers on PyTorch weights stored as safetensors.",
-        subcommands = {ForwardCommand.class, BackwardCommand.class})
+        subcommands = {ForwardCommand.class, BackwardCommand.class, CompareCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Spec

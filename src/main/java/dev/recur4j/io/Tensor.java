@@ -121,6 +121,21 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
         return out;
     }
 
+    /** The elements as doubles: F64 as stored, every other floating-point type through {@link #toFloats()}. */
+    public double[] toDoubles() {
+        if (dtype != DType.F64) {
+            float[] f = toFloats();
+            double[] out = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                out[i] = f[i];
+            }
+            return out;
+        }
+        double[] out = new double[arrayLength()];
+        data().asDoubleBuffer().get(out);
+        return out;
+    }
+
     /** The elements as ints, from any integer type; throws naming the index if a value does not fit. */
     public int[] toInts() {
         long[] v = toLongs();
