@@ -1,6 +1,7 @@
 package dev.recur4j.exec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.recur4j.CellKind;
@@ -13,7 +14,7 @@ import dev.recur4j.gemm.JavaGemm;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Workspace reuse across calls and shapes, and use after close. */
+/** Workspace reuse across calls and shapes, threads, and use after close. */
 class FastRnnLifecycleTest {
     private static final RnnSpec SPEC = RnnSpec.builder(CellKind.LSTM, 5, 17).numLayers(2).bidirectional(true).build();
 
@@ -51,6 +52,25 @@ class FastRnnLifecycleTest {
         e.close();
         e.close(); // idempotent
         assertThrows(IllegalStateException.class, () -> e.forward(batch(1, 2, 3), RnnResult.allocate(SPEC, 1, 2)));
+    }
+
+    private static long rowThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("recur4j-rows") && t.isAlive()).count();
+    }
+
+    @Test
+    void threadsAreCreatedOnlyWhenAskedAndStoppedByClose() {
+        long before = rowThreads();
+        try (FastRnn one = new FastRnn(RnnWeights.random(SPEC, 7), Impl.SCALAR, new JavaGemm(), 1)) {
+            one.forward(batch(3, 2, 3), RnnResult.allocate(SPEC, 3, 2));
+            assertEquals(before, rowThreads(), "threads=1 must not create threads");
+        }
+        FastRnn three = new FastRnn(RnnWeights.random(SPEC, 7), Impl.SCALAR, new JavaGemm(), 3);
+        three.forward(batch(3, 2, 3), RnnResult.allocate(SPEC, 3, 2));
+        assertEquals(before + 2, rowThreads(), "threads=3: two workers plus the caller");
+        three.close();
+        assertEquals(before, rowThreads(), "close() stops the workers");
     }
 
     @Test
