@@ -13,8 +13,8 @@ import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
 import dev.recur4j.mem.Workspace;
 import dev.recur4j.mem.WorkspacePlan;
-import java.lang.foreign.ValueLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.logging.Logger;
 
 /**

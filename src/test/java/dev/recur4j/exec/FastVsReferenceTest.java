@@ -56,6 +56,7 @@ class FastVsReferenceTest {
         Assumptions.assumeTrue(Gemms.available(gemm), () -> "gemm " + gemm.cliName() + " does not load here");
         System.out.println("FastVsReferenceTest " + impl.cliName() + "+" + gemm.cliName() + ": seed " + SEED
                 + ", " + CONFIGS + " configurations");
+        Closeness.WORST.get()[0] = 0;
         Random rnd = new Random(SEED);
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < CONFIGS && failures.size() < 5; i++) {
@@ -65,6 +66,7 @@ class FastVsReferenceTest {
                 failures.add("config #" + i + " " + cfg + "\n    " + String.join("\n    ", diffs));
             }
         }
+        System.out.printf("  worst |diff| / tolerance: %.3f%n", Closeness.WORST.get()[0]);
         if (!failures.isEmpty()) {
             fail("seed " + SEED + ": " + failures.size() + " failing configuration(s) (stopped at 5)\n"
                     + String.join("\n", failures));
