@@ -8,23 +8,144 @@ import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.Shapes;
 import dev.recur4j.gemm.Gemm;
+import dev.recur4j.kernel.Kernels;
+import dev.recur4j.mem.Workspace;
+import dev.recur4j.mem.WorkspacePlan;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.logging.Logger;
 
-/** PLACEHOLDER, being written: the fast fp32 pipeline (scalar or SIMD kernels, over a Gemm). */
+/**
+ * The fast fp32 pipeline: GEMMs through a {@link Gemm}, elementwise work through {@link Kernels}
+ * (scalar or Vector API), all on native memory. Weights are copied once at construction
+ * ({@link PreparedWeights}); the {@link Workspace} is planned per (batch, seqLen, training), grown
+ * only when a call needs more, and reused, so repeated calls of one shape allocate nothing new
+ * in native memory. The grid itself is in {@link ForwardPass} and {@link BackwardPass}.
+ *
+ * <p>Threads: with {@code threads} > 1 a fixed {@link RowTeam} (created here, stopped by
+ * {@link #close()}) splits the batch rows of every (layer, direction) time loop, including that
+ * loop's GEMMs; the parameter-gradient GEMMs over all B*T rows run on the calling thread (and on
+ * the GEMM back end's own threads, if it has any). One thread creates no threads.
+ */
 public final class FastRnn implements RnnEngine {
+    private static final Logger LOG = Logger.getLogger(FastRnn.class.getName());
+
     private final RnnWeights weights;
+    private final RnnSpec spec;
     private final Impl impl;
+    private final PreparedWeights prepared;
+    private final Workspace workspace = new Workspace();
+    private final ForwardPass forwardPass;
+    private final BackwardPass backwardPass;
+    private final RowTeam team;
+    private Buffers buffers;
+    private boolean closed;
 
     public FastRnn(RnnWeights weights, Impl impl, Gemm gemm, int threads) {
+        if (impl != Impl.SCALAR && impl != Impl.SIMD) {
+            throw new IllegalArgumentException("FastRnn runs impl scalar or simd, found " + impl);
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, found " + threads);
+        }
         this.weights = weights;
+        this.spec = weights.spec();
         this.impl = impl;
+        Kernels kernels = Kernels.of(impl);
+        this.prepared = new PreparedWeights(weights);
+        this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
+        this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared);
+        this.team = new RowTeam(threads);
+        LOG.fine(() -> "recur4j: FastRnn " + spec + " kernels " + kernels.name() + " gemm " + gemm.name());
     }
 
-    @Override public RnnSpec spec() { return weights.spec(); }
-    @Override public Impl impl() { return impl; }
-    @Override public void forward(RnnBatch in, RnnResult out) { throw new UnsupportedOperationException("not yet"); }
-    @Override public void forwardBackward(RnnBatch in, RnnGradOutput g, RnnResult out, RnnGradients grads) {
-        throw new UnsupportedOperationException("not yet");
+    @Override
+    public RnnSpec spec() {
+        return spec;
     }
-    @Override public void close() { }
+
+    @Override
+    public Impl impl() {
+        return impl;
+    }
+
+    /** The weights this engine was built from (its native copy is what it computes with). */
+    public RnnWeights weights() {
+        return weights;
+    }
+
+    /** The plan of the last call, or null before the first; for logs and tests. */
+    public WorkspacePlan lastPlan() {
+        return buffers == null ? null : buffers.plan;
+    }
+
+    @Override
+    public void forward(RnnBatch in, RnnResult out) {
+        checkOpen();
+        in.check(spec);
+        out.check(spec, in.batch(), in.seqLen());
+        Buffers bf = prepare(in.batch(), in.seqLen(), false);
+        copyInput(bf, in);
+        forwardPass.run(workspace.segment(), bf, in, out, team);
+    }
+
+    @Override
+    public void forwardBackward(RnnBatch in, RnnGradOutput gradOut, RnnResult out, RnnGradients grads) {
+        checkOpen();
+        in.check(spec);
+        out.check(spec, in.batch(), in.seqLen());
+        gradOut.check(spec, in.batch(), in.seqLen());
+        checkGradients(grads, in.batch(), in.seqLen());
+        Buffers bf = prepare(in.batch(), in.seqLen(), true);
+        copyInput(bf, in);
+        forwardPass.run(workspace.segment(), bf, in, out, team);
+        backwardPass.run(workspace.segment(), bf, in, gradOut, grads, team);
+    }
+
+    private void checkGradients(RnnGradients g, int batch, int seqLen) {
+        Shapes.expect("grad_input", g.gradInput(), batch, seqLen, spec.inputSize());
+        Shapes.expect("grad_h0", g.gradH0(), spec.slots(), batch, spec.outputSize());
+        if (spec.hasCellState()) {
+            Shapes.expect("grad_c0", g.gradC0(), spec.slots(), batch, spec.hiddenSize());
+        }
+        if (g.params() == null || !g.params().spec().equals(spec)) {
+            throw new IllegalArgumentException("gradients: params must be allocated for spec " + spec);
+        }
+    }
+
+    /** The buffers of this call's shape: the previous plan when the shape repeats, else a new plan. */
+    private Buffers prepare(int batch, int seqLen, boolean training) {
+        Buffers bf = buffers;
+        if (bf == null || bf.plan.batch() != batch || bf.plan.seqLen() != seqLen || bf.plan.training() != training) {
+            WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training, team.threads());
+            LOG.finer(plan::toString);
+            bf = new Buffers(spec, plan);
+            buffers = bf;
+        }
+        workspace.ensure(bf.plan);
+        return bf;
+    }
+
+    private void copyInput(Buffers bf, RnnBatch in) {
+        float[] x = in.input();
+        MemorySegment.copy(x, 0, workspace.segment(), ValueLayout.JAVA_FLOAT, bf.x * Float.BYTES, x.length);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this FastRnn engine is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            team.close();
+            workspace.close();
+            prepared.close();
+        }
+    }
 }

@@ -1,20 +1,75 @@
 package dev.recur4j.gemm;
 
-/** Hands out the GEMM back ends, loading each once. */
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Hands out the GEMM back ends as singletons. Each is loaded once, lazily, in its own holder
+ * class (no class-init deadlock, and a missing native library only matters to who asks for it);
+ * the one that loads logs "Using ..." once, a load failure is kept (stack trace at FINE) and
+ * rethrown on every {@link #get} with the cause chained.
+ */
 public final class Gemms {
+    private static final Logger LOG = Logger.getLogger(Gemms.class.getName());
+
     private Gemms() {
     }
 
     private static final class JavaHolder {
         static final Gemm INSTANCE = new JavaGemm();
+
+        static {
+            LOG.info("recur4j: using java gemm (Vector API, " + JavaGemm.vectorBits() + "-bit vectors)");
+        }
+    }
+
+    private static final class OpenBlasHolder {
+        static final Gemm INSTANCE;
+        static final Throwable FAILURE;
+
+        static {
+            Gemm loaded = null;
+            Throwable failure = null;
+            try {
+                loaded = OpenBlasGemm.load();
+                LOG.info("recur4j: using openblas (" + OpenBlasGemm.describe() + ")");
+            } catch (RuntimeException | LinkageError e) {
+                failure = e instanceof IllegalStateException && e.getCause() != null ? e.getCause() : e;
+                LOG.log(Level.FINE, "recur4j: openblas did not load", failure);
+            }
+            INSTANCE = loaded;
+            FAILURE = failure;
+        }
     }
 
     /** The back end of this kind; throws {@link IllegalStateException} with the reason if it cannot load. */
     public static Gemm get(GemmKind kind) {
         return switch (kind) {
-            case JAVA -> JavaHolder.INSTANCE;
-            case OPENBLAS -> throw new IllegalStateException("openblas: not wired yet");
+            case JAVA -> java();
+            case OPENBLAS -> openBlas();
         };
+    }
+
+    private static Gemm java() {
+        try {
+            return JavaHolder.INSTANCE;
+        } catch (LinkageError e) {
+            throw new IllegalStateException("java gemm could not load (is jdk.incubator.vector readable?"
+                    + " run java with --add-modules jdk.incubator.vector): " + e, e);
+        }
+    }
+
+    private static Gemm openBlas() {
+        Throwable failure;
+        try {
+            if (OpenBlasHolder.INSTANCE != null) {
+                return OpenBlasHolder.INSTANCE;
+            }
+            failure = OpenBlasHolder.FAILURE;
+        } catch (LinkageError e) {
+            failure = e;
+        }
+        throw new IllegalStateException("openblas could not load: " + failure, failure);
     }
 
     /** Whether this back end loads on this machine (never throws). */

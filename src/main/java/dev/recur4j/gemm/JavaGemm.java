@@ -2,31 +2,225 @@ package dev.recur4j.gemm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Pure-Java GEMM. (Plain loops for now; to be replaced by a blocked Vector API kernel.) */
+/**
+ * Pure-Java SGEMM with the Vector API, {@code C = alpha * op(A) * op(B) + beta * C}, in the
+ * GotoBLAS / BLIS structure:
+ *
+ * <pre>
+ * for jc in n by NC:                      B block  op(B)[pc : pc+KC, jc : jc+NC] packed once per (jc, pc)
+ *   for pc in k by KC:                    (beta applies to the first KC block only; later blocks add)
+ *     pack B block -> panels of NR columns
+ *     for ic in m by MC:
+ *       pack A block op(A)[ic : ic+MC, pc : pc+KC] -> panels of MR rows
+ *       for jr in NC by NR:               one B micro-panel [KC x NR] stays in L1 ...
+ *         for ir in MC by MR:             ... while the A micro-panels [MR x KC] stream from L2
+ *           C[MR x NR] (+)= A panel * B panel      micro-kernel, MR x 2 vector accumulators
+ * </pre>
+ *
+ * The micro-kernel keeps MR x 2 = 12 FMA accumulators (6 rows, 2 vectors of columns) in registers:
+ * per k step it loads 2 vectors of packed B and broadcasts 6 packed A values, the BLIS
+ * {@code 6 x 2v} shape (12 accumulators + 3 operands fit in 16 AVX2 or 32 AVX-512 registers).
+ * Partial edge tiles are computed in full (packing pads with zeros) and stored through a small
+ * spill tile. Works on heap ({@code MemorySegment.ofArray(float[])}) and native segments; C is not
+ * read when {@code beta == 0}. One call runs on the calling thread.
+ *
+ * <p>The vector width comes from {@code -Drecur4j.vectorBits=128|256|512} (default: the preferred
+ * species of this CPU). Steady state allocates nothing: packing buffers live in a {@link GemmScratch},
+ * passed explicitly or kept one per thread.
+ */
 public final class JavaGemm implements Gemm {
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /** The one species of this class, chosen once so C2 can fold it. */
+    static final VectorSpecies<Float> F = chooseSpecies();
+    static final int L = F.length();
+    /** Micro-tile rows (broadcast A values per k step). */
+    static final int MR = 6;
+    /** Micro-tile columns: two vectors. */
+    static final int NR = 2 * L;
+    /** Depth of one packed block: the B micro-panel KC x NR x 4 bytes is 32 KB with 512-bit vectors (L1). */
+    static final int KC = 256;
+    /** Rows of one packed A block, a multiple of MR: 144 x 256 x 4 = 144 KB (L2). */
+    static final int MC = 24 * MR;
+    /** Columns of one packed B block, a multiple of NR: 256 x 1024 x 4 = 1 MB. */
+    static final int NC = Math.max(1, 1024 / NR) * NR;
+
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ThreadLocal<GemmScratch> SCRATCH = ThreadLocal.withInitial(GemmScratch::new);
+
+    private static VectorSpecies<Float> chooseSpecies() {
+        String bits = System.getProperty("recur4j.vectorBits");
+        if (bits == null || bits.isBlank()) {
+            return FloatVector.SPECIES_PREFERRED;
+        }
+        try {
+            return VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits.trim())));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("recur4j.vectorBits=" + bits + ": expected 64, 128, 256 or 512", e);
+        }
+    }
 
     @Override
     public String name() {
         return "java";
     }
 
+    /** The vector width in bits this class runs with. */
+    public static int vectorBits() {
+        return F.vectorBitSize();
+    }
+
+    /** Same as the explicit-scratch overload, with a scratch kept per thread (allocated on a thread's first call). */
     @Override
     public void sgemm(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
                       MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                       float beta, MemorySegment c, long cOff, int ldc) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float acc = 0f;
-                for (int p = 0; p < k; p++) {
-                    long ai = transA == Transpose.NO ? aOff + (long) i * lda + p : aOff + (long) p * lda + i;
-                    long bi = transB == Transpose.NO ? bOff + (long) p * ldb + j : bOff + (long) j * ldb + p;
-                    acc += a.getAtIndex(F, ai) * b.getAtIndex(F, bi);
+        sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, SCRATCH.get());
+    }
+
+    /** {@link Gemm#sgemm} with caller-owned packing buffers (one scratch per thread). */
+    public void sgemm(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
+                      MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                      float beta, MemorySegment c, long cOff, int ldc, GemmScratch scratch) {
+        GemmChecks.check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0f) {
+            // BLAS semantics: no product term, and A/B are not read (a NaN there does not propagate).
+            scale(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float blockBeta = pc == 0 ? beta : 1f;
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, scratch.packB, NR);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
+                    long cBlock = cOff + (long) ic * ldc + jc;
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            microKernel(kc, scratch.packA, ir * kc, scratch.packB, jr * kc,
+                                    alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr, scratch.tile);
+                        }
+                    }
                 }
-                long ci = cOff + (long) i * ldc + j;
-                float old = beta == 0f ? 0f : beta * c.getAtIndex(F, ci);
-                c.setAtIndex(F, ci, alpha * acc + old);
+            }
+        }
+    }
+
+    /**
+     * C[mr x nr] at float index {@code ci} = alpha * sum_p A[:, p] B[p, :] + beta * C, over one packed
+     * A panel [kc][MR] (from {@code ai}) and one packed B panel [kc][NR] (from {@code bi}).
+     */
+    private static void microKernel(int kc, float[] pa, int ai, float[] pb, int bi, float alpha, float beta,
+                                    MemorySegment c, long ci, int ldc, int mr, int nr, float[] tile) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
+            FloatVector a0 = FloatVector.broadcast(F, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(F, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(F, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(F, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(F, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(F, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+        }
+        if (mr == MR && nr == NR) {
+            long rowBytes = (long) ldc * Float.BYTES;
+            long at = ci * Float.BYTES;
+            storeRow(c00, c01, alpha, beta, c, at);
+            storeRow(c10, c11, alpha, beta, c, at += rowBytes);
+            storeRow(c20, c21, alpha, beta, c, at += rowBytes);
+            storeRow(c30, c31, alpha, beta, c, at += rowBytes);
+            storeRow(c40, c41, alpha, beta, c, at += rowBytes);
+            storeRow(c50, c51, alpha, beta, c, at + rowBytes);
+            return;
+        }
+        // Edge tile: spill the accumulators, then merge the valid mr x nr corner with scalars.
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        for (int r = 0; r < mr; r++) {
+            long row = ci + (long) r * ldc;
+            for (int j = 0; j < nr; j++) {
+                float v = alpha * tile[r * NR + j];
+                c.setAtIndex(FLOAT, row + j, beta == 0f ? v : v + beta * c.getAtIndex(FLOAT, row + j));
+            }
+        }
+    }
+
+    /** One full tile row, 2 vectors at byte offset {@code at}: C = alpha * acc + beta * C (C unread if beta == 0). */
+    private static void storeRow(FloatVector acc0, FloatVector acc1, float alpha, float beta,
+                                 MemorySegment c, long at) {
+        long at1 = at + (long) L * Float.BYTES;
+        if (beta == 0f) {
+            acc0.mul(alpha).intoMemorySegment(c, at, ORDER);
+            acc1.mul(alpha).intoMemorySegment(c, at1, ORDER);
+        } else {
+            FloatVector old0 = FloatVector.fromMemorySegment(F, c, at, ORDER);
+            FloatVector old1 = FloatVector.fromMemorySegment(F, c, at1, ORDER);
+            if (beta != 1f) {
+                old0 = old0.mul(beta);
+                old1 = old1.mul(beta);
+            }
+            FloatVector alphaV = FloatVector.broadcast(F, alpha);
+            acc0.fma(alphaV, old0).intoMemorySegment(c, at, ORDER);
+            acc1.fma(alphaV, old1).intoMemorySegment(c, at1, ORDER);
+        }
+    }
+
+    /** C[m x n] = beta * C; C is not read when beta == 0. Vector loop, then the scalar tail from the same index. */
+    private static void scale(int m, int n, float beta, MemorySegment c, long cOff, int ldc) {
+        if (beta == 1f) {
+            return;
+        }
+        int bound = F.loopBound(n);
+        for (int i = 0; i < m; i++) {
+            long row = cOff + (long) i * ldc;
+            int j = 0;
+            for (; j < bound; j += L) {
+                long at = (row + j) * Float.BYTES;
+                FloatVector v = beta == 0f ? FloatVector.zero(F) : FloatVector.fromMemorySegment(F, c, at, ORDER).mul(beta);
+                v.intoMemorySegment(c, at, ORDER);
+            }
+            for (; j < n; j++) {
+                c.setAtIndex(FLOAT, row + j, beta == 0f ? 0f : beta * c.getAtIndex(FLOAT, row + j));
             }
         }
     }

@@ -1,0 +1,101 @@
+package dev.recur4j.exec;
+
+import dev.recur4j.RnnSpec;
+import dev.recur4j.mem.WorkspacePlan;
+
+/**
+ * The float offsets of a {@link WorkspacePlan}'s regions, looked up once per plan so the step
+ * loops read fields instead of searching names; -1 for a region the plan does not have. Shapes
+ * and meanings are listed on {@link WorkspacePlan}.
+ */
+final class Buffers {
+    final WorkspacePlan plan;
+    final long x;
+    private final long[] y;
+    final long gates;
+    final long h;
+    final long c;
+    final long rec;
+    final long rh;
+    final long hf;
+    final long proj;
+    final long[] gatesS;
+    final long[] hprevS;
+    final long[] cprevS;
+    final long[] hnS;
+    final long[] rhS;
+    final long[] hfS;
+    final long dy0;
+    final long dy1;
+    final long dx;
+    final long dg;
+    final long dgrec;
+    final long dh;
+    final long dc;
+    final long dhf;
+    final long dhseq;
+    final long drh;
+    final long dwih;
+    final long dwhh;
+    final long dbih;
+    final long dbhh;
+    final long dwhr;
+    final long dpeep;
+    final long dpeepSum;
+
+    Buffers(RnnSpec spec, WorkspacePlan plan) {
+        this.plan = plan;
+        x = off(plan, "x");
+        y = new long[plan.training() ? spec.numLayers() : Math.min(2, spec.numLayers())];
+        for (int l = 0; l < y.length; l++) {
+            y[l] = off(plan, "y.l" + l);
+        }
+        gates = off(plan, "gates");
+        h = off(plan, "h");
+        c = off(plan, "c");
+        rec = off(plan, "rec");
+        rh = off(plan, "rh");
+        hf = off(plan, "hf");
+        proj = off(plan, "proj");
+        gatesS = perSlot(spec, plan, "gates.s");
+        hprevS = perSlot(spec, plan, "hprev.s");
+        cprevS = perSlot(spec, plan, "cprev.s");
+        hnS = perSlot(spec, plan, "hn.s");
+        rhS = perSlot(spec, plan, "rh.s");
+        hfS = perSlot(spec, plan, "hf.s");
+        dy0 = off(plan, "dy0");
+        dy1 = off(plan, "dy1");
+        dx = off(plan, "dx");
+        dg = off(plan, "dg");
+        dgrec = off(plan, "dgrec");
+        dh = off(plan, "dh");
+        dc = off(plan, "dc");
+        dhf = off(plan, "dhf");
+        dhseq = off(plan, "dhseq");
+        drh = off(plan, "drh");
+        dwih = off(plan, "dwih");
+        dwhh = off(plan, "dwhh");
+        dbih = off(plan, "dbih");
+        dbhh = off(plan, "dbhh");
+        dwhr = off(plan, "dwhr");
+        dpeep = off(plan, "dpeep");
+        dpeepSum = off(plan, "dpeep.sum");
+    }
+
+    /** Output [B*T, D*Hout] of {@code layer} (inference alternates between two buffers). */
+    long y(int layer) {
+        return y[layer % y.length];
+    }
+
+    private static long off(WorkspacePlan plan, String name) {
+        return plan.has(name) ? plan.region(name).offset() : -1;
+    }
+
+    private static long[] perSlot(RnnSpec spec, WorkspacePlan plan, String prefix) {
+        long[] o = new long[spec.slots()];
+        for (int s = 0; s < o.length; s++) {
+            o[s] = off(plan, prefix + s);
+        }
+        return o;
+    }
+}

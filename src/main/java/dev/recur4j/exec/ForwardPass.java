@@ -1,0 +1,198 @@
+package dev.recur4j.exec;
+
+import static dev.recur4j.gemm.Transpose.NO;
+import static dev.recur4j.gemm.Transpose.YES;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.RnnBatch;
+import dev.recur4j.RnnResult;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.gemm.Gemm;
+import dev.recur4j.kernel.Kernels;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The forward grid: layers, then directions, then steps (t downward for the reverse direction).
+ * Per (layer, direction): one input-projection GEMM over all B*T rows into the gate buffer
+ * [B, T, G*H], then per step one recurrent GEMM with beta = 1 into that step's gate rows (a
+ * strided view, ld = T*G*H) and one fused kernel call per valid batch row, which writes h into the
+ * state and into the output [B, T, D*Hout] at column dir*Hout.
+ * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
+ * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
+ * projection runs h = h_full W_hr^T as a GEMM after the kernel.
+ * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows.
+ * Rows with t >= len[b] keep their state and get a zero output. When training, the state entering
+ * each step and the other values BPTT needs are kept in per-(layer, direction) workspace regions.
+ */
+final class ForwardPass {
+    private final RnnSpec spec;
+    private final Kernels k;
+    private final Gemm gemm;
+    private final PreparedWeights pw;
+
+    ForwardPass(RnnSpec spec, Kernels kernels, Gemm gemm, PreparedWeights pw) {
+        this.spec = spec;
+        this.k = kernels;
+        this.gemm = gemm;
+        this.pw = pw;
+    }
+
+    /**
+     * Runs every layer, each (layer, direction) split over batch rows by {@code team}; the caller has
+     * copied the input to {@code bf.x}. Fills the output, h_n and c_n.
+     */
+    void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, RowTeam team) {
+        for (int l = 0; l < spec.numLayers(); l++) {
+            for (int d = 0; d < spec.directions(); d++) {
+                int layer = l;
+                int dir = d;
+                team.run(in.batch(), (chunk, b0, b1) -> layer(ws, bf, in, layer, dir, b0, b1));
+                int s = spec.slot(l, d);
+                int hn = in.batch() * spec.outputSize();
+                MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.h * Float.BYTES, out.hN(), s * hn, hn);
+                if (spec.hasCellState()) {
+                    int cn = in.batch() * spec.hiddenSize();
+                    MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.c * Float.BYTES, out.cN(), s * cn, cn);
+                }
+            }
+        }
+        long last = bf.y(spec.numLayers() - 1);
+        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, last * Float.BYTES, out.output(), 0, out.output().length);
+    }
+
+    /** Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. */
+    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
+        final int bN = in.batch();
+        final int nb = b1 - b0;
+        final int tN = in.seqLen();
+        final int h = spec.hiddenSize();
+        final int hout = spec.outputSize();
+        final int p = spec.projSize();
+        final int gh = spec.gates() * h;
+        final int inW = spec.layerInputSize(l);
+        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
+        final int ldy = spec.directions() * hout;
+        final int s = spec.slot(l, d);
+        final boolean training = bf.plan.training();
+        final CellKind cell = spec.cell();
+        final boolean lbr = cell == CellKind.GRU && spec.linearBeforeReset();
+        final boolean rbl = cell == CellKind.GRU && !spec.linearBeforeReset();
+        final PreparedWeights.Slot w = pw.slot(s);
+        final MemorySegment wseg = pw.segment();
+        final long xOff = l == 0 ? bf.x : bf.y(l - 1);
+        final long yOff = bf.y(l) + (long) d * hout;
+        final long gates = training ? bf.gatesS[s] : bf.gates;
+        final long rowStride = (long) tN * gh; // one batch row of the gate buffer
+        // views that are [B, n] step buffers in inference and step t of a [B, T, n] region in training
+        final long rhBase = training ? bf.rhS[s] : bf.rh;
+        final long hfBase = training ? bf.hfS[s] : bf.hf;
+        final int seqLd = training ? tN * h : h;
+        final long seqStep = training ? h : 0;
+        final long hRows = bf.h + (long) b0 * hout;
+
+        // gates [rows*T, G*H] = X [rows*T, In] · W_ih^T
+        gemm.sgemm(NO, YES, nb * tN, gh, inW, 1f, ws, xOff + (long) b0 * tN * ldx, ldx,
+                wseg, w.wIh(), inW, 0f, ws, gates + b0 * rowStride, gh);
+        initState(ws, bf.h, in.h0(), s, bN, hout, b0, b1);
+        if (cell == CellKind.LSTM) {
+            initState(ws, bf.c, in.c0(), s, bN, h, b0, b1);
+        }
+        for (int step = 0; step < tN; step++) {
+            final int t = d == 0 ? step : tN - 1 - step;
+            final long gT = gates + (long) t * gh;
+            if (training) {
+                for (int b = b0; b < b1; b++) {
+                    long row = (long) b * tN + t;
+                    copy(ws, bf.h + (long) b * hout, bf.hprevS[s] + row * hout, hout);
+                    if (cell == CellKind.LSTM) {
+                        copy(ws, bf.c + (long) b * h, bf.cprevS[s] + row * h, h);
+                    }
+                }
+            }
+            final long rhT = rhBase + t * seqStep;
+            final long hfT = hfBase + t * seqStep;
+            if (lbr) {
+                // rec [rows, 3H] = h · W_hh^T
+                gemm.sgemm(NO, YES, nb, gh, hout, 1f, ws, hRows, hout, wseg, w.wHh(), hout,
+                        0f, ws, bf.rec + (long) b0 * gh, gh);
+            } else {
+                // gates[rows, t] += h · W_hh^T, only the r,z blocks for reset-before-linear
+                gemm.sgemm(NO, YES, nb, rbl ? 2 * h : gh, hout, 1f, ws, hRows, hout, wseg, w.wHh(), hout,
+                        1f, ws, gT + b0 * rowStride, (int) rowStride);
+            }
+            if (rbl) {
+                for (int b = b0; b < b1; b++) {
+                    long rhRow = rhT + (long) b * seqLd;
+                    if (t < in.length(b)) {
+                        k.gruResetStep(h, ws, gT + b * rowStride, wseg, w.bias(), bf.h + (long) b * h, rhRow);
+                    } else {
+                        k.zero(h, ws, rhRow);
+                    }
+                }
+                // gates[rows, t, n] += (r⊙h) · W_hn^T
+                gemm.sgemm(NO, YES, nb, h, h, 1f, ws, rhT + (long) b0 * seqLd, seqLd, wseg, w.wHh() + 2L * h * h, h,
+                        1f, ws, gT + b0 * rowStride + 2L * h, (int) rowStride);
+            }
+            for (int b = b0; b < b1; b++) {
+                final long g = gT + b * rowStride;
+                final long hRow = bf.h + (long) b * hout;
+                final long yRow = yOff + ((long) b * tN + t) * ldy;
+                if (t >= in.length(b)) {
+                    k.zero(hout, ws, yRow);
+                    if (p > 0) {
+                        k.zero(h, ws, hfT + (long) b * seqLd);
+                    }
+                    continue;
+                }
+                switch (cell) {
+                    case RNN_TANH, RNN_RELU -> k.rnnForwardStep(cell == CellKind.RNN_RELU, h, ws, g, wseg, w.bias(),
+                            hRow, yRow);
+                    case LSTM -> {
+                        long cRow = bf.c + (long) b * h;
+                        if (p > 0) {
+                            k.lstmForwardStep(h, ws, g, wseg, w.bias(), w.peep(), cRow, hfT + (long) b * seqLd, -1);
+                        } else {
+                            k.lstmForwardStep(h, ws, g, wseg, w.bias(), w.peep(), cRow, hRow, yRow);
+                        }
+                    }
+                    case GRU -> {
+                        if (lbr) {
+                            long hnRow = training ? bf.hnS[s] + ((long) b * tN + t) * h : -1;
+                            k.gruForwardStep(h, ws, g, bf.rec + (long) b * gh, wseg, w.bias(), w.bhn(), hnRow,
+                                    hRow, yRow);
+                        } else {
+                            k.gruRbrForwardStep(h, ws, g, wseg, w.bias(), hRow, yRow);
+                        }
+                    }
+                }
+            }
+            if (p > 0) {
+                // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
+                gemm.sgemm(NO, YES, nb, p, h, 1f, ws, hfT + (long) b0 * seqLd, seqLd, wseg, w.wHr(), h,
+                        0f, ws, bf.proj + (long) b0 * p, p);
+                for (int b = b0; b < b1; b++) {
+                    if (t < in.length(b)) {
+                        copy(ws, bf.proj + (long) b * p, bf.h + (long) b * p, p);
+                        copy(ws, bf.proj + (long) b * p, yOff + ((long) b * tN + t) * ldy, p);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows [b0, b1) of state [B, n] = init[slot] or zeros. */
+    private void initState(MemorySegment ws, long off, float[] init, int slot, int bN, int n, int b0, int b1) {
+        long dst = off + (long) b0 * n;
+        int len = (b1 - b0) * n;
+        if (init == null) {
+            k.zero(len, ws, dst);
+        } else {
+            MemorySegment.copy(init, (slot * bN + b0) * n, ws, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, len);
+        }
+    }
+
+    static void copy(MemorySegment ws, long src, long dst, int n) {
+        MemorySegment.copy(ws, src * Float.BYTES, ws, dst * Float.BYTES, (long) n * Float.BYTES);
+    }
+}

@@ -1,0 +1,57 @@
+package dev.recur4j.gemm;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Argument checks shared by the GEMM back ends, run once per call before any kernel (netlib's
+ * {@code AbstractBLAS} style): dimensions, leading dimensions (the CBLAS row-major rules) and
+ * that every operand's last element lies inside its segment. The native back end relies on them:
+ * OpenBLAS would read or write out of bounds, or only print an xerbla message and return.
+ */
+final class GemmChecks {
+    private GemmChecks() {
+    }
+
+    static void check(Transpose transA, Transpose transB, int m, int n, int k,
+                      MemorySegment a, long aOff, int lda,
+                      MemorySegment b, long bOff, int ldb,
+                      MemorySegment c, long cOff, int ldc) {
+        if (transA == null || transB == null) {
+            throw new NullPointerException("transA and transB must not be null");
+        }
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative dimension: m=" + m + ", n=" + n + ", k=" + k);
+        }
+        // Stored shapes: A is [m, k] (or [k, m] when transposed), B is [k, n] (or [n, k]), C is [m, n].
+        int aRows = transA == Transpose.NO ? m : k;
+        int aCols = transA == Transpose.NO ? k : m;
+        int bRows = transB == Transpose.NO ? k : n;
+        int bCols = transB == Transpose.NO ? n : k;
+        checkOperand("A", a, aOff, lda, aRows, aCols);
+        checkOperand("B", b, bOff, ldb, bRows, bCols);
+        checkOperand("C", c, cOff, ldc, m, n);
+    }
+
+    /** The segment holds a row-major [rows, cols] matrix at float offset {@code off} with leading dim {@code ld}. */
+    private static void checkOperand(String name, MemorySegment s, long off, int ld, int rows, int cols) {
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException("ld" + name.toLowerCase(java.util.Locale.ROOT) + "=" + ld
+                    + " is smaller than max(1, " + cols + "), the row length of " + name);
+        }
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        if (s == null) {
+            throw new NullPointerException(name + " must not be null");
+        }
+        if (off < 0) {
+            throw new IllegalArgumentException(name + " offset is negative: " + off);
+        }
+        long end = off + (long) (rows - 1) * ld + cols; // one past the last float touched
+        long size = s.byteSize() / Float.BYTES;
+        if (end > size) {
+            throw new IndexOutOfBoundsException(name + " [" + rows + " x " + cols + "] at offset " + off
+                    + " with ld " + ld + " needs " + end + " floats but the segment holds " + size);
+        }
+    }
+}

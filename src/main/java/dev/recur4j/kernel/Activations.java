@@ -1,0 +1,20 @@
+package dev.recur4j.kernel;
+
+/**
+ * Scalar activations in float, computed through double-precision {@link Math#exp} / {@link Math#tanh}
+ * and rounded once, so each is within 1 ulp of the exact value. The vector kernels use the Vector
+ * API's EXP / TANH lanewise operations, specified to the same 1-ulp bound.
+ */
+public final class Activations {
+    private Activations() {
+    }
+
+    /** σ(x) = 1 / (1 + e^-x); 0 for large negative x, 1 for large positive x, never NaN for finite x. */
+    public static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+
+    public static float tanh(float x) {
+        return (float) Math.tanh(x);
+    }
+}

@@ -1,0 +1,328 @@
+package dev.recur4j.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.logging.Logger;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fused Vector API kernels ({@code Impl.SIMD}): each step kernel runs a vector loop up to
+ * {@code F.loopBound(n)} and hands the rest to its {@link ScalarKernels} twin, which continues from
+ * the same index. Activations use the Vector API's {@code EXP} and {@code TANH} lanewise operations
+ * (accurate to about 1 ulp, like {@link Activations}), so SIMD and scalar agree to a few ulp:
+ * σ(x) = 1 / (1 + e^-x), which tends to 0 (not NaN) as x → -∞.
+ */
+public class VectorKernels extends ScalarKernels {
+    private static final Logger LOG = Logger.getLogger(VectorKernels.class.getName());
+
+    /** The one species every kernel uses: {@code -Drecur4j.vectorBits=128|256|512}, else the preferred one. */
+    static final VectorSpecies<Float> F = chooseSpecies();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private static VectorSpecies<Float> chooseSpecies() {
+        String bits = System.getProperty("recur4j.vectorBits");
+        VectorSpecies<Float> s = bits == null || bits.isBlank()
+                ? FloatVector.SPECIES_PREFERRED
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits.trim())));
+        LOG.fine(() -> "recur4j: vector kernels use " + s);
+        return s;
+    }
+
+    /** The lane count of the chosen species. */
+    public static int lanes() {
+        return F.length();
+    }
+
+    @Override
+    public String name() {
+        return "vector(" + F.vectorBitSize() + " bits)";
+    }
+
+    private static FloatVector ld(MemorySegment s, long i) {
+        return FloatVector.fromMemorySegment(F, s, i * Float.BYTES, ORDER);
+    }
+
+    private static void st(FloatVector v, MemorySegment s, long i) {
+        v.intoMemorySegment(s, i * Float.BYTES, ORDER);
+    }
+
+    private static FloatVector sigmoid(FloatVector x) {
+        return FloatVector.broadcast(F, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    /** 1 - x², the derivative of tanh at tanh(a) = x. */
+    private static FloatVector oneMinusSq(FloatVector x) {
+        return x.mul(x).neg().add(1f);
+    }
+
+    private static FloatVector tanh(FloatVector x) {
+        return x.lanewise(VectorOperators.TANH);
+    }
+
+    @Override
+    public void rnnForwardStep(boolean relu, int n, MemorySegment ws, long gOff, MemorySegment w, long bOff,
+                               long hOff, long yOff) {
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector a = ld(ws, gOff + j).add(ld(w, bOff + j));
+            FloatVector v = relu ? a.max(0f) : tanh(a);
+            st(v, ws, gOff + j);
+            st(v, ws, hOff + j);
+            if (yOff >= 0) {
+                st(v, ws, yOff + j);
+            }
+        }
+        rnnForwardTail(relu, j, n, ws, gOff, w, bOff, hOff, yOff);
+    }
+
+    @Override
+    public void lstmForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long pOff,
+                                long cOff, long hOff, long yOff) {
+        boolean peep = pOff >= 0;
+        long n1 = n;
+        long n2 = 2L * n;
+        long n3 = 3L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector cp = ld(ws, cOff + j);
+            FloatVector ai = ld(ws, gOff + j).add(ld(w, bOff + j));
+            FloatVector af = ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j));
+            FloatVector ag = ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j));
+            FloatVector ao = ld(ws, gOff + n3 + j).add(ld(w, bOff + n3 + j));
+            if (peep) {
+                ai = ld(w, pOff + j).fma(cp, ai);
+                af = ld(w, pOff + n1 + j).fma(cp, af);
+            }
+            FloatVector i = sigmoid(ai);
+            FloatVector f = sigmoid(af);
+            FloatVector g = tanh(ag);
+            FloatVector c = f.fma(cp, i.mul(g));
+            if (peep) {
+                ao = ld(w, pOff + n2 + j).fma(c, ao);
+            }
+            FloatVector o = sigmoid(ao);
+            FloatVector h = o.mul(tanh(c));
+            st(i, ws, gOff + j);
+            st(f, ws, gOff + n1 + j);
+            st(g, ws, gOff + n2 + j);
+            st(o, ws, gOff + n3 + j);
+            st(c, ws, cOff + j);
+            st(h, ws, hOff + j);
+            if (yOff >= 0) {
+                st(h, ws, yOff + j);
+            }
+        }
+        lstmForwardTail(j, n, ws, gOff, w, bOff, pOff, cOff, hOff, yOff);
+    }
+
+    @Override
+    public void gruForwardStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+                               long bhnOff, long hnOff, long hOff, long yOff) {
+        long n1 = n;
+        long n2 = 2L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector r = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)).add(ld(ws, recOff + j)));
+            FloatVector z = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)).add(ld(ws, recOff + n1 + j)));
+            FloatVector hn = ld(ws, recOff + n2 + j).add(ld(w, bhnOff + j));
+            FloatVector nn = tanh(r.fma(hn, ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j))));
+            FloatVector hp = ld(ws, hOff + j);
+            FloatVector h = z.fma(hp.sub(nn), nn);
+            st(r, ws, gOff + j);
+            st(z, ws, gOff + n1 + j);
+            st(nn, ws, gOff + n2 + j);
+            if (hnOff >= 0) {
+                st(hn, ws, hnOff + j);
+            }
+            st(h, ws, hOff + j);
+            if (yOff >= 0) {
+                st(h, ws, yOff + j);
+            }
+        }
+        gruForwardTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+    }
+
+    @Override
+    public void gruResetStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long rhOff) {
+        long n1 = n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector r = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)));
+            FloatVector z = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)));
+            st(r, ws, gOff + j);
+            st(z, ws, gOff + n1 + j);
+            st(r.mul(ld(ws, hOff + j)), ws, rhOff + j);
+        }
+        gruResetTail(j, n, ws, gOff, w, bOff, hOff, rhOff);
+    }
+
+    @Override
+    public void gruRbrForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
+                                  long yOff) {
+        long n1 = n;
+        long n2 = 2L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector z = ld(ws, gOff + n1 + j);
+            FloatVector nn = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
+            FloatVector hp = ld(ws, hOff + j);
+            FloatVector h = z.fma(hp.sub(nn), nn);
+            st(nn, ws, gOff + n2 + j);
+            st(h, ws, hOff + j);
+            if (yOff >= 0) {
+                st(h, ws, yOff + j);
+            }
+        }
+        gruRbrForwardTail(j, n, ws, gOff, w, bOff, hOff, yOff);
+    }
+
+    @Override
+    public void rnnBackwardStep(boolean relu, int n, MemorySegment ws, long gOff, long dhOff, long dgOff,
+                                long dhPrevOff) {
+        FloatVector zero = FloatVector.zero(F);
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector v = ld(ws, gOff + j);
+            FloatVector dh = ld(ws, dhOff + j);
+            FloatVector dg;
+            if (relu) {
+                VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f);
+                dg = zero.blend(dh, pos);
+            } else {
+                dg = dh.mul(oneMinusSq(v));
+            }
+            st(dg, ws, dgOff + j);
+            st(zero, ws, dhPrevOff + j);
+        }
+        rnnBackwardTail(relu, j, n, ws, gOff, dhOff, dgOff, dhPrevOff);
+    }
+
+    @Override
+    public void lstmBackwardStep(int n, MemorySegment ws, long gOff, long cpOff, long dhOff, long dcOff, long dgOff,
+                                 long dhPrevOff, MemorySegment w, long pOff, long dpOff) {
+        boolean peep = pOff >= 0;
+        long n1 = n;
+        long n2 = 2L * n;
+        long n3 = 3L * n;
+        FloatVector zero = FloatVector.zero(F);
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector i = ld(ws, gOff + j);
+            FloatVector f = ld(ws, gOff + n1 + j);
+            FloatVector g = ld(ws, gOff + n2 + j);
+            FloatVector o = ld(ws, gOff + n3 + j);
+            FloatVector cp = ld(ws, cpOff + j);
+            FloatVector c = f.fma(cp, i.mul(g));
+            FloatVector tc = tanh(c);
+            FloatVector dh = ld(ws, dhOff + j);
+            FloatVector dpo = dh.mul(tc).mul(o).mul(o.neg().add(1f));
+            FloatVector dc = dh.mul(o).fma(oneMinusSq(tc), ld(ws, dcOff + j));
+            if (peep) {
+                dc = dpo.fma(ld(w, pOff + n2 + j), dc);
+            }
+            FloatVector dpi = dc.mul(g).mul(i).mul(i.neg().add(1f));
+            FloatVector dpf = dc.mul(cp).mul(f).mul(f.neg().add(1f));
+            FloatVector dpg = dc.mul(i).mul(oneMinusSq(g));
+            FloatVector dcp = dc.mul(f);
+            if (peep) {
+                dcp = dpi.fma(ld(w, pOff + j), dcp);
+                dcp = dpf.fma(ld(w, pOff + n1 + j), dcp);
+                st(dpi.fma(cp, ld(ws, dpOff + j)), ws, dpOff + j);
+                st(dpf.fma(cp, ld(ws, dpOff + n1 + j)), ws, dpOff + n1 + j);
+                st(dpo.fma(c, ld(ws, dpOff + n2 + j)), ws, dpOff + n2 + j);
+            }
+            st(dpi, ws, dgOff + j);
+            st(dpf, ws, dgOff + n1 + j);
+            st(dpg, ws, dgOff + n2 + j);
+            st(dpo, ws, dgOff + n3 + j);
+            st(dcp, ws, dcOff + j);
+            if (dhPrevOff >= 0) {
+                st(zero, ws, dhPrevOff + j);
+            }
+        }
+        lstmBackwardTail(j, n, ws, gOff, cpOff, dhOff, dcOff, dgOff, dhPrevOff, w, pOff, dpOff);
+    }
+
+    @Override
+    public void gruBackwardStep(int n, MemorySegment ws, long gOff, long hnOff, long hpOff, long dhOff, long dgOff,
+                                long dgrecOff, long dhPrevOff) {
+        long n1 = n;
+        long n2 = 2L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector r = ld(ws, gOff + j);
+            FloatVector z = ld(ws, gOff + n1 + j);
+            FloatVector nn = ld(ws, gOff + n2 + j);
+            FloatVector hp = ld(ws, hpOff + j);
+            FloatVector hn = ld(ws, hnOff + j);
+            FloatVector dh = ld(ws, dhOff + j);
+            FloatVector dn = dh.mul(z.neg().add(1f)).mul(oneMinusSq(nn));
+            FloatVector dz = dh.mul(hp.sub(nn)).mul(z).mul(z.neg().add(1f));
+            FloatVector dr = dn.mul(hn).mul(r).mul(r.neg().add(1f));
+            st(dr, ws, dgOff + j);
+            st(dz, ws, dgOff + n1 + j);
+            st(dn, ws, dgOff + n2 + j);
+            st(dr, ws, dgrecOff + j);
+            st(dz, ws, dgrecOff + n1 + j);
+            st(dn.mul(r), ws, dgrecOff + n2 + j);
+            st(dh.mul(z), ws, dhPrevOff + j);
+        }
+        gruBackwardTail(j, n, ws, gOff, hnOff, hpOff, dhOff, dgOff, dgrecOff, dhPrevOff);
+    }
+
+    @Override
+    public void gruRbrBackwardStep(int n, MemorySegment ws, long gOff, long hpOff, long dhOff, long dgOff,
+                                   long dhPrevOff) {
+        long n1 = n;
+        long n2 = 2L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector z = ld(ws, gOff + n1 + j);
+            FloatVector nn = ld(ws, gOff + n2 + j);
+            FloatVector hp = ld(ws, hpOff + j);
+            FloatVector dh = ld(ws, dhOff + j);
+            st(dh.mul(hp.sub(nn)).mul(z).mul(z.neg().add(1f)), ws, dgOff + n1 + j);
+            st(dh.mul(z.neg().add(1f)).mul(oneMinusSq(nn)), ws, dgOff + n2 + j);
+            st(dh.mul(z), ws, dhPrevOff + j);
+        }
+        gruRbrBackwardTail(j, n, ws, gOff, hpOff, dhOff, dgOff, dhPrevOff);
+    }
+
+    @Override
+    public void gruResetBackwardStep(int n, MemorySegment ws, long gOff, long hpOff, long drhOff, long dgOff,
+                                     long dhPrevOff) {
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector r = ld(ws, gOff + j);
+            FloatVector drh = ld(ws, drhOff + j);
+            st(drh.mul(ld(ws, hpOff + j)).mul(r).mul(r.neg().add(1f)), ws, dgOff + j);
+            st(drh.fma(r, ld(ws, dhPrevOff + j)), ws, dhPrevOff + j);
+        }
+        gruResetBackwardTail(j, n, ws, gOff, hpOff, drhOff, dgOff, dhPrevOff);
+    }
+
+    @Override
+    public void add(int n, MemorySegment ws, long srcOff, long dstOff) {
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            st(ld(ws, dstOff + j).add(ld(ws, srcOff + j)), ws, dstOff + j);
+        }
+        addTail(j, n, ws, srcOff, dstOff);
+    }
+
+    @Override
+    public void zero(int n, MemorySegment ws, long off) {
+        FloatVector zero = FloatVector.zero(F);
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            st(zero, ws, off + j);
+        }
+        for (; j < n; j++) {
+            set(ws, off + j, 0f);
+        }
+    }
+}

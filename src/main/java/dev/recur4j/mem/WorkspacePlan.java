@@ -1,0 +1,185 @@
+package dev.recur4j.mem;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.RnnSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Every buffer one call of the fast pipeline needs, sized from (spec, batch, seqLen, training)
+ * before anything is allocated (oneDNN's {@code set_workspace_sizes} / {@code set_offsets}).
+ *
+ * <p>Names and shapes (B batch, T steps, G gates, H hidden, P projection, Hout = P or H, D
+ * directions, In_l layer input width, s = slot l*D+d):
+ * <pre>
+ * x             [B*T, I]        layer-0 input, copied from the caller
+ * y.l{l}        [B*T, D*Hout]   layer outputs (inference: two ping-pong buffers y.l0, y.l1)
+ * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction)
+ * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT
+ * h, c          [B, Hout], [B, H]  running state
+ * rec           [B, 3H]         GRU linear-before-reset: W_hh h of one step
+ * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
+ * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
+ * hprev.s{s}    [B*T, Hout]     training: h entering each step
+ * cprev.s{s}    [B*T, H]        training, LSTM: c entering each step
+ * hn.s{s}       [B*T, H]        training, GRU lbr: W_hn h + b_hn per step
+ * rh.s{s}       [B*T, H]        training, GRU rbl: r*h per step
+ * hf.s{s}       [B*T, H]        training, projection: h before W_hr per step
+ * dy0, dy1      [B*T, D*Hout]   backward: gradient of a layer's output (ping-pong between layers)
+ * dx            [B*T, I]        backward: gradient of the layer-0 input
+ * dg, dgrec     [B*T, G*H]      backward: pre-activation gate gradients (dgrec: GRU lbr recurrent side)
+ * dh, dc        [B, Hout], [B, H] backward: running state gradients
+ * dhf, dhseq    [B, H], [B*T, P] backward, projection
+ * drh           [B, H]          backward, GRU rbl: gradient of r*h
+ * dwih, dwhh, dbih, dbhh, dwhr   parameter gradients of one (layer, direction)
+ * dpeep         [threads, 3H]   peephole gradient, one accumulator per row chunk; dpeep.sum [3H] their sum
+ * </pre>
+ *
+ * @param regions       in allocation order
+ * @param totalElements floats the workspace must hold
+ */
+public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region> regions, long totalElements) {
+    /** 64 bytes = 16 floats: every region starts on a cache line (and a full AVX-512 vector). */
+    public static final int ALIGN_FLOATS = 16;
+
+    public WorkspacePlan {
+        regions = List.copyOf(regions);
+    }
+
+    /** The region called {@code name}; throws if the plan has none. */
+    public Region region(String name) {
+        for (Region r : regions) {
+            if (r.name().equals(name)) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException("workspace plan has no region '" + name + "'");
+    }
+
+    public boolean has(String name) {
+        for (Region r : regions) {
+            if (r.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training) {
+        return of(spec, batch, seqLen, training, 1);
+    }
+
+    /** As {@link #of(RnnSpec, int, int, boolean)}, with per-thread accumulators for {@code threads} row chunks. */
+    public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads) {
+        Builder b = new Builder();
+        long bt = (long) batch * seqLen;
+        int g = spec.gates();
+        int h = spec.hiddenSize();
+        int p = spec.projSize();
+        int hout = spec.outputSize();
+        int d = spec.directions();
+        int gh = g * h;
+        boolean lstm = spec.cell() == CellKind.LSTM;
+        boolean gru = spec.cell() == CellKind.GRU;
+        boolean lbr = gru && spec.linearBeforeReset();
+        b.add("x", bt, spec.inputSize());
+        int outputs = training ? spec.numLayers() : Math.min(2, spec.numLayers());
+        for (int l = 0; l < outputs; l++) {
+            b.add("y.l" + l, bt, d * hout);
+        }
+        b.add("h", batch, hout);
+        if (lstm) {
+            b.add("c", batch, h);
+        }
+        if (lbr) {
+            b.add("rec", batch, 3 * h);
+        }
+        if (p > 0) {
+            b.add("proj", batch, p);
+        }
+        if (!training) {
+            b.add("gates", bt, gh);
+            if (gru && !lbr) {
+                b.add("rh", batch, h);
+            }
+            if (p > 0) {
+                b.add("hf", batch, h);
+            }
+        } else {
+            for (int s = 0; s < spec.slots(); s++) {
+                b.add("gates.s" + s, bt, gh);
+                b.add("hprev.s" + s, bt, hout);
+                if (lstm) {
+                    b.add("cprev.s" + s, bt, h);
+                }
+                if (lbr) {
+                    b.add("hn.s" + s, bt, h);
+                }
+                if (gru && !lbr) {
+                    b.add("rh.s" + s, bt, h);
+                }
+                if (p > 0) {
+                    b.add("hf.s" + s, bt, h);
+                }
+            }
+            b.add("dy0", bt, d * hout);
+            if (spec.numLayers() > 1) {
+                b.add("dy1", bt, d * hout);
+            }
+            b.add("dx", bt, spec.inputSize());
+            b.add("dg", bt, gh);
+            if (lbr) {
+                b.add("dgrec", bt, gh);
+            }
+            b.add("dh", batch, hout);
+            if (lstm) {
+                b.add("dc", batch, h);
+            }
+            if (p > 0) {
+                b.add("dhf", batch, h);
+                b.add("dhseq", bt, p);
+                b.add("dwhr", p, h);
+            }
+            if (gru && !lbr) {
+                b.add("drh", batch, h);
+            }
+            int maxIn = Math.max(spec.inputSize(), spec.numLayers() > 1 ? d * hout : 0);
+            b.add("dwih", gh, maxIn);
+            b.add("dwhh", gh, hout);
+            b.add("dbih", 1, gh);
+            b.add("dbhh", 1, gh);
+            if (spec.peepholes()) {
+                b.add("dpeep", threads, 3 * h);
+                b.add("dpeep.sum", 1, 3 * h);
+            }
+        }
+        return new WorkspacePlan(batch, seqLen, training, b.regions, b.next);
+    }
+
+    private static final class Builder {
+        final List<Region> regions = new ArrayList<>();
+        long next;
+
+        void add(String name, long rows, int ld) {
+            long n = rows * ld;
+            regions.add(new Region(name, n, next, ld));
+            next += (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        }
+    }
+
+    /** The table: name, elements, offset, ld, and the total in floats and MiB. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "WorkspacePlan batch=%d seqLen=%d training=%b%n%-12s %12s %12s %8s%n",
+                batch, seqLen, training, "region", "elements", "offset", "ld"));
+        for (Region r : regions) {
+            sb.append(String.format(Locale.ROOT, "%-12s %12d %12d %8d%n", r.name(), r.elements(), r.offset(), r.ld()));
+        }
+        sb.append(String.format(Locale.ROOT, "total %d floats (%.2f MiB)", totalElements,
+                totalElements * 4.0 / (1 << 20)));
+        return sb.toString();
+    }
+
+}

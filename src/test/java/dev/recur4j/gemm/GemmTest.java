@@ -1,0 +1,277 @@
+package dev.recur4j.gemm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every GEMM back end against a naive double-precision loop, over shapes that catch tail and
+ * blocking bugs (1, primes, multiples and non-multiples of 16, sizes crossing the KC/MC/NC block
+ * edges of {@link JavaGemm}), all four transpose combinations, padded leading dimensions, nonzero
+ * offsets and the special alpha/beta values.
+ */
+class GemmTest {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final int[] DIMS = {1, 2, 5, 13, 16, 17, 31, 32, 33, 48, 97};
+    private static final float[][] ALPHA_BETA = {{1f, 0f}, {1f, 1f}, {0.5f, -1.5f}, {-2f, 0f}, {0f, 0.5f}};
+
+    static Stream<Named<GemmKind>> backEnds() {
+        return Stream.of(Named.of("java", GemmKind.JAVA), Named.of("openblas", GemmKind.OPENBLAS));
+    }
+
+    /** The back end, or a visible skip when it cannot load here (e.g. no OpenBLAS for this platform). */
+    private static Gemm load(GemmKind kind) {
+        Assumptions.assumeTrue(Gemms.available(kind), () -> kind.cliName() + " gemm does not load here");
+        return Gemms.get(kind);
+    }
+
+    /** One GEMM problem laid out in three buffers, with padding, offsets and a copy of the initial C. */
+    private record Problem(Transpose ta, Transpose tb, int m, int n, int k, float alpha, float beta,
+                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           float[] c0, int cOff, int ldc) {
+
+        static Problem random(SplittableRandom rnd, Transpose ta, Transpose tb, int m, int n, int k,
+                              float alpha, float beta) {
+            int aRows = ta == Transpose.NO ? m : k, aCols = ta == Transpose.NO ? k : m;
+            int bRows = tb == Transpose.NO ? k : n, bCols = tb == Transpose.NO ? n : k;
+            // Padded leading dims, at least 1 as CBLAS requires even for an empty row.
+            int lda = Math.max(1, aCols + rnd.nextInt(4)), ldb = Math.max(1, bCols + rnd.nextInt(4));
+            int ldc = Math.max(1, n + rnd.nextInt(4));
+            int aOff = rnd.nextInt(8), bOff = rnd.nextInt(8), cOff = rnd.nextInt(8);
+            float[] a = uniform(rnd, aOff + aRows * lda + 3);
+            float[] b = uniform(rnd, bOff + bRows * ldb + 3);
+            // beta == 0 must not read C: fill it (and its padding) with NaN, which would poison any read.
+            float[] c = beta == 0f ? nan(cOff + m * ldc + 3) : uniform(rnd, cOff + m * ldc + 3);
+            return new Problem(ta, tb, m, n, k, alpha, beta, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        }
+
+        double opA(int i, int p) {
+            return a[aOff + (ta == Transpose.NO ? i * lda + p : p * lda + i)];
+        }
+
+        double opB(int p, int j) {
+            return b[bOff + (tb == Transpose.NO ? p * ldb + j : j * ldb + p)];
+        }
+
+        /** Runs the back end on segments made by {@code alloc}, returns the whole C buffer afterwards. */
+        float[] run(Gemm gemm, IntFunction<MemorySegment> alloc) {
+            MemorySegment sa = copy(a, alloc), sb = copy(b, alloc), sc = copy(c0, alloc);
+            gemm.sgemm(ta, tb, m, n, k, alpha, sa, aOff, lda, sb, bOff, ldb, beta, sc, cOff, ldc);
+            return sc.toArray(F);
+        }
+
+        /** Checks C against a double-precision loop; elements outside the C matrix must be bit-identical. */
+        void check(String who, float[] got) {
+            List<String> bad = new ArrayList<>();
+            double maxDiff = 0;
+            for (int idx = 0; idx < c0.length; idx++) {
+                int rel = idx - cOff;
+                int i = Math.floorDiv(rel, ldc), j = Math.floorMod(rel, ldc);
+                boolean inside = rel >= 0 && i < m && j < n;
+                if (!inside) {
+                    if (Float.floatToRawIntBits(got[idx]) != Float.floatToRawIntBits(c0[idx])) {
+                        bad.add("padding [" + idx + "] changed: " + c0[idx] + " -> " + got[idx]);
+                    }
+                    continue;
+                }
+                double dot = 0, absDot = 0;
+                for (int p = 0; p < k; p++) {
+                    double t = opA(i, p) * opB(p, j);
+                    dot += t;
+                    absDot += Math.abs(t);
+                }
+                double old = beta == 0f ? 0 : beta * (double) c0[idx];
+                double want = alpha * dot + old;
+                // fp32 error bound (Higham, Accuracy and Stability, 3.1): a length-k dot product in any
+                // summation order is off by at most gamma_k * sum|a_p b_p|, gamma_k ~ k * u, u = 2^-24;
+                // scaling by alpha, beta * C and the final add cost 3 more roundings. (k + 4) * u * the
+                // absolute sum bounds every legal fp32 GEMM, deterministically; a missing or doubled term
+                // is off by ~sum / k, far above it for the k tested. The MIN_NORMAL floor covers exact zeros.
+                double tol = (k + 4) * 0x1p-24 * (Math.abs(alpha) * absDot + Math.abs(old)) + Float.MIN_NORMAL;
+                double diff = Math.abs(got[idx] - want);
+                if (!(diff <= tol)) { // also catches NaN
+                    bad.add("C[" + i + "," + j + "] = " + got[idx] + ", want " + want + " (diff " + diff
+                            + ", tol " + tol + ")");
+                }
+                maxDiff = Math.max(maxDiff, Double.isNaN(diff) ? Double.POSITIVE_INFINITY : diff);
+            }
+            if (!bad.isEmpty()) {
+                fail(who + " " + this.describe() + ": " + bad.size() + " mismatches, max diff " + maxDiff
+                        + "; first: " + String.join("; ", bad.subList(0, Math.min(5, bad.size()))));
+            }
+        }
+
+        String describe() {
+            return "op(A)=" + ta + " op(B)=" + tb + " m=" + m + " n=" + n + " k=" + k + " alpha=" + alpha
+                    + " beta=" + beta + " lda=" + lda + " ldb=" + ldb + " ldc=" + ldc
+                    + " offsets=" + aOff + "/" + bOff + "/" + cOff;
+        }
+    }
+
+    private static float[] uniform(SplittableRandom rnd, int size) {
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        return x;
+    }
+
+    private static float[] nan(int size) {
+        float[] x = new float[size];
+        java.util.Arrays.fill(x, Float.NaN);
+        return x;
+    }
+
+    private static MemorySegment copy(float[] x, IntFunction<MemorySegment> alloc) {
+        MemorySegment s = alloc.apply(x.length);
+        MemorySegment.copy(x, 0, s, F, 0, x.length);
+        return s;
+    }
+
+    /** Random small shapes plus shapes that cross JavaGemm's block edges (KC = 256, MC = 144, NC = 1024). */
+    private static List<int[]> shapes(SplittableRandom rnd) {
+        List<int[]> shapes = new ArrayList<>();
+        for (int t = 0; t < 24; t++) {
+            shapes.add(new int[]{DIMS[rnd.nextInt(DIMS.length)], DIMS[rnd.nextInt(DIMS.length)],
+                    DIMS[rnd.nextInt(DIMS.length)]});
+        }
+        shapes.add(new int[]{1, 1, 1});
+        shapes.add(new int[]{64, 96, 64});
+        shapes.add(new int[]{150, 67, 300});
+        shapes.add(new int[]{7, 1100, 260});
+        return shapes;
+    }
+
+    @ParameterizedTest
+    @MethodSource("backEnds")
+    void matchesNaiveDoubleOnNativeSegments(GemmKind kind) {
+        Gemm gemm = load(kind);
+        SplittableRandom rnd = new SplittableRandom(42);
+        try (Arena arena = Arena.ofConfined()) {
+            IntFunction<MemorySegment> alloc = size -> arena.allocate((long) size * Float.BYTES, 64);
+            int caseNo = 0;
+            for (int[] s : shapes(rnd)) {
+                for (Transpose ta : Transpose.values()) {
+                    for (Transpose tb : Transpose.values()) {
+                        float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
+                        Problem pr = Problem.random(rnd, ta, tb, s[0], s[1], s[2], ab[0], ab[1]);
+                        pr.check(gemm.name(), pr.run(gemm, alloc));
+                    }
+                }
+            }
+            // Every alpha/beta case on one awkward shape, each transpose combination.
+            for (float[] ab : ALPHA_BETA) {
+                for (Transpose ta : Transpose.values()) {
+                    for (Transpose tb : Transpose.values()) {
+                        Problem pr = Problem.random(rnd, ta, tb, 17, 35, 31, ab[0], ab[1]);
+                        pr.check(gemm.name(), pr.run(gemm, alloc));
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backEnds")
+    void kZeroScalesCAndEmptyShapesDoNothing(GemmKind kind) {
+        Gemm gemm = load(kind);
+        SplittableRandom rnd = new SplittableRandom(7);
+        try (Arena arena = Arena.ofConfined()) {
+            IntFunction<MemorySegment> alloc = size -> arena.allocate(Math.max(1, size) * (long) Float.BYTES, 64);
+            for (float[] ab : ALPHA_BETA) {
+                Problem pr = Problem.random(rnd, Transpose.NO, Transpose.YES, 5, 19, 0, ab[0], ab[1]);
+                pr.check(gemm.name(), pr.run(gemm, alloc));
+                Problem empty = Problem.random(rnd, Transpose.YES, Transpose.NO, 0, 19, 4, ab[0], ab[1]);
+                empty.check(gemm.name(), empty.run(gemm, alloc));
+            }
+        }
+    }
+
+    @Test
+    void javaGemmWorksOnHeapSegments() {
+        Gemm gemm = load(GemmKind.JAVA);
+        SplittableRandom rnd = new SplittableRandom(3);
+        int caseNo = 0;
+        for (int[] s : shapes(rnd)) {
+            Transpose ta = Transpose.values()[caseNo % 2], tb = Transpose.values()[(caseNo / 2) % 2];
+            float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
+            Problem pr = Problem.random(rnd, ta, tb, s[0], s[1], s[2], ab[0], ab[1]);
+            pr.check("java/heap", pr.run(gemm, size -> MemorySegment.ofArray(new float[size])));
+        }
+    }
+
+    @Test
+    void openBlasRejectsHeapSegmentsClearly() {
+        Gemm gemm = load(GemmKind.OPENBLAS);
+        float[] x = new float[16];
+        MemorySegment heap = MemorySegment.ofArray(x);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment nat = arena.allocate(16 * Float.BYTES);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gemm.sgemm(
+                    Transpose.NO, Transpose.NO, 4, 4, 4, 1f, nat, 0, 4, heap, 0, 4, 0f, nat, 0, 4));
+            assertTrue(e.getMessage().contains("B is a heap segment"), e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backEnds")
+    void rejectsOperandsOutsideTheirSegmentsAndShortLeadingDims(GemmKind kind) {
+        Gemm gemm = load(kind);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(16 * Float.BYTES);
+            // [4 x 4] at offset 1 needs 17 floats.
+            IndexOutOfBoundsException oob = assertThrows(IndexOutOfBoundsException.class, () -> gemm.sgemm(
+                    Transpose.NO, Transpose.NO, 4, 4, 4, 1f, s, 0, 4, s, 0, 4, 0f, s, 1, 4));
+            assertTrue(oob.getMessage().startsWith("C [4 x 4] at offset 1"), oob.getMessage());
+            // op(A) = A^T is [4 x 3], so stored A is [3 x 4] and lda must be >= 4.
+            IllegalArgumentException ld = assertThrows(IllegalArgumentException.class, () -> gemm.sgemm(
+                    Transpose.YES, Transpose.NO, 4, 2, 3, 1f, s, 0, 3, s, 0, 2, 0f, s, 0, 2));
+            assertTrue(ld.getMessage().startsWith("lda=3"), ld.getMessage());
+        }
+    }
+
+    @Test
+    void selectorHandsOutNamedSingletons() {
+        assertTrue(Gemms.available(GemmKind.JAVA));
+        for (GemmKind kind : GemmKind.values()) {
+            if (Gemms.available(kind)) {
+                assertSame(Gemms.get(kind), Gemms.get(kind));
+                assertEquals(kind.cliName(), Gemms.get(kind).name());
+            } else {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> Gemms.get(kind));
+                assertTrue(e.getCause() != null, "the load failure is chained");
+            }
+        }
+    }
+
+    @Test
+    void openBlasReportsAndSetsItsThreads() {
+        load(GemmKind.OPENBLAS);
+        int before = OpenBlasGemm.threads();
+        try {
+            OpenBlasGemm.setThreads(1);
+            assertEquals(1, OpenBlasGemm.threads());
+            String d = OpenBlasGemm.describe();
+            assertTrue(d.startsWith("core " + OpenBlasGemm.corename() + ", 1 threads, config "), d);
+            assertTrue(OpenBlasGemm.config().contains("OpenBLAS"), OpenBlasGemm.config());
+        } finally {
+            OpenBlasGemm.setThreads(before);
+        }
+    }
+}

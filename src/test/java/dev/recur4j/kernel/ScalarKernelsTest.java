@@ -1,0 +1,88 @@
+package dev.recur4j.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hand-checked single elements of the scalar kernels (n = 1), independent of the reference:
+ * the values follow directly from the equations on {@link Kernels}. Tolerance 1e-6: float
+ * rounding of a handful of operations on values of order 1.
+ */
+class ScalarKernelsTest {
+    private static final Kernels K = new ScalarKernels();
+
+    private static float at(MemorySegment s, long i) {
+        return s.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+    }
+
+    private static void put(MemorySegment s, long i, float... v) {
+        for (int j = 0; j < v.length; j++) {
+            s.setAtIndex(ValueLayout.JAVA_FLOAT, i + j, v[j]);
+        }
+    }
+
+    private static double sig(double x) {
+        return 1 / (1 + Math.exp(-x));
+    }
+
+    @Test
+    void lstmForwardWithPeepholes() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ws = a.allocate(64 * 4);
+            MemorySegment w = a.allocate(64 * 4);
+            put(ws, 0, 0.5f, -0.25f, 0.75f, 0.1f); // pre-activations i, f, g, o
+            put(ws, 10, 0.4f);                     // c
+            put(w, 0, 0.1f, 0.2f, -0.3f, 0.05f);   // bias
+            put(w, 10, 0.3f, -0.6f, 0.9f);         // peepholes i, f, o
+            K.lstmForwardStep(1, ws, 0, w, 0, 10, 10, 20, 30);
+            double i = sig(0.6 + 0.3 * 0.4);
+            double f = sig(-0.05 - 0.6 * 0.4);
+            double g = Math.tanh(0.45);
+            double c = f * 0.4 + i * g;
+            double o = sig(0.15 + 0.9 * c);
+            double h = o * Math.tanh(c);
+            assertEquals(c, at(ws, 10), 1e-6);
+            assertEquals(h, at(ws, 20), 1e-6);
+            assertEquals(h, at(ws, 30), 1e-6);
+            assertEquals(o, at(ws, 3), 1e-6);
+        }
+    }
+
+    @Test
+    void gruLinearBeforeResetForward() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ws = a.allocate(64 * 4);
+            MemorySegment w = a.allocate(64 * 4);
+            put(ws, 0, 0.2f, -0.4f, 0.3f);  // W_i{r,z,n} x
+            put(ws, 10, 0.1f, 0.5f, -0.7f); // W_h{r,z,n} h
+            put(ws, 20, 0.6f);              // h
+            put(w, 0, 0.05f, 0.1f, -0.2f);  // b_ih (+ b_hh for r, z)
+            put(w, 10, 0.3f);               // b_hn
+            K.gruForwardStep(1, ws, 0, 10, w, 0, 10, 30, 20, 40);
+            double r = sig(0.35);
+            double z = sig(0.2);
+            double n = Math.tanh(0.1 + r * (-0.4));
+            double h = (1 - z) * n + z * 0.6;
+            assertEquals(-0.4, at(ws, 30), 1e-6);
+            assertEquals(h, at(ws, 20), 1e-6);
+            assertEquals(h, at(ws, 40), 1e-6);
+        }
+    }
+
+    @Test
+    void reluBackwardIsZeroAtZero() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ws = a.allocate(64 * 4);
+            put(ws, 0, 0f, 2f);   // activations
+            put(ws, 10, 5f, 7f);  // dh
+            K.rnnBackwardStep(true, 2, ws, 0, 10, 20, 10);
+            assertEquals(0f, at(ws, 20));
+            assertEquals(7f, at(ws, 21));
+            assertEquals(0f, at(ws, 10));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.recur4j.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every step kernel of {@link VectorKernels} against its {@link ScalarKernels} twin, at widths
+ * below, at and around the lane count (1, 15, 16, 17, 33, 100), with rows at unaligned offsets.
+ * Both start from the same random workspace; afterwards the whole workspace must agree, so a
+ * wrong lane, a skipped tail or a write outside the row also fails.
+ *
+ * <p>Tolerance 2e-6 · max(1, |scalar|): the two differ only by FMA contraction and by EXP / TANH
+ * lanewise ops versus Math.exp / Math.tanh (each within ~1 ulp = 6e-8 relative), compounded over at
+ * most a dozen float operations per element; an indexing error is off by O(0.1).
+ */
+class VectorVsScalarKernelsTest {
+    private static final int WS = 64 * 100 + 64;
+    private static final Kernels SCALAR = new ScalarKernels();
+    private static final Kernels VECTOR = new VectorKernels();
+
+    /** Row offsets (in floats) inside the workspace and the weights; deliberately not 16-float aligned. */
+    private static final long G = 3;          // 4n gates
+    private static final long REC = 3 + 4 * 100 + 5;     // 3n
+    private static final long C = REC + 3 * 100 + 7;     // n
+    private static final long H = C + 100 + 1;           // n
+    private static final long Y = H + 100 + 2;           // n
+    private static final long HN = Y + 100 + 3;          // n
+    private static final long HP = HN + 100 + 4;         // n
+    private static final long DH = HP + 100 + 5;         // n
+    private static final long DC = DH + 100 + 6;         // n
+    private static final long DG = DC + 100 + 7;         // 4n
+    private static final long DGREC = DG + 4 * 100 + 8;  // 3n
+    private static final long DP = DGREC + 3 * 100 + 9;  // 3n
+    private static final long DHP = DP + 3 * 100 + 10;   // n
+    private static final long B = 1;                     // 4n bias in the weights
+    private static final long BHN = 1 + 4 * 100 + 2;     // n
+    private static final long P = BHN + 100 + 3;         // 3n peepholes
+
+    interface Step {
+        void run(Kernels k, MemorySegment ws, MemorySegment w, int n);
+    }
+
+    private static void same(String name, int n, Step step) {
+        Random rnd = new Random(31L * n + name.hashCode());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment wsS = arena.allocate((long) WS * Float.BYTES, 64);
+            MemorySegment wsV = arena.allocate((long) WS * Float.BYTES, 64);
+            MemorySegment w = arena.allocate((long) WS * Float.BYTES, 64);
+            for (long i = 0; i < WS; i++) {
+                float v = rnd.nextFloat() * 4 - 2;
+                wsS.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+                wsV.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+                w.setAtIndex(ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            }
+            MemorySegment before = arena.allocate((long) WS * Float.BYTES, 64).copyFrom(wsS);
+            step.run(SCALAR, wsS, w, n);
+            step.run(VECTOR, wsV, w, n);
+            List<String> bad = new ArrayList<>();
+            boolean changed = false;
+            for (long i = 0; i < WS; i++) {
+                float s = wsS.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                float v = wsV.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                changed |= s != before.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                if (!(Math.abs(s - v) <= 2e-6 * Math.max(1, Math.abs(s))) && bad.size() < 5) {
+                    bad.add("[" + i + "] scalar " + s + " vector " + v);
+                }
+            }
+            assertTrue(changed, name + " n=" + n + ": the kernel wrote nothing");
+            if (!bad.isEmpty()) {
+                fail(name + " n=" + n + " (" + VECTOR.name() + "): " + bad);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {1, 15, 16, 17, 33, 100})
+    void forwardSteps(int n) {
+        same("rnnForwardStep tanh", n, (k, ws, w, m) -> k.rnnForwardStep(false, m, ws, G, w, B, H, Y));
+        same("rnnForwardStep relu", n, (k, ws, w, m) -> k.rnnForwardStep(true, m, ws, G, w, B, H, -1));
+        same("lstmForwardStep", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, w, B, -1, C, H, Y));
+        same("lstmForwardStep peepholes", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, w, B, P, C, H, -1));
+        same("gruForwardStep", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, REC, w, B, BHN, HN, H, Y));
+        same("gruForwardStep inference", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, REC, w, B, BHN, -1, H, -1));
+        same("gruResetStep", n, (k, ws, w, m) -> k.gruResetStep(m, ws, G, w, B, H, HN));
+        same("gruRbrForwardStep", n, (k, ws, w, m) -> k.gruRbrForwardStep(m, ws, G, w, B, H, Y));
+    }
+
+    @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {1, 15, 16, 17, 33, 100})
+    void backwardSteps(int n) {
+        same("rnnBackwardStep tanh", n, (k, ws, w, m) -> k.rnnBackwardStep(false, m, ws, G, DH, DG, DH));
+        same("rnnBackwardStep relu", n, (k, ws, w, m) -> k.rnnBackwardStep(true, m, ws, G, DH, DG, DHP));
+        same("lstmBackwardStep", n, (k, ws, w, m) -> k.lstmBackwardStep(m, ws, G, C, DH, DC, DG, DH, w, -1, -1));
+        same("lstmBackwardStep peepholes", n,
+                (k, ws, w, m) -> k.lstmBackwardStep(m, ws, G, C, DH, DC, DG, -1, w, P, DP));
+        same("gruBackwardStep", n, (k, ws, w, m) -> k.gruBackwardStep(m, ws, G, HN, HP, DH, DG, DGREC, DH));
+        same("gruRbrBackwardStep", n, (k, ws, w, m) -> k.gruRbrBackwardStep(m, ws, G, HP, DH, DG, DHP));
+        same("gruResetBackwardStep", n, (k, ws, w, m) -> k.gruResetBackwardStep(m, ws, G, HP, DH, DG, DHP));
+    }
+
+    @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {1, 15, 16, 17, 33, 100})
+    void utilities(int n) {
+        same("add", n, (k, ws, w, m) -> k.add(m, ws, H, Y));
+        same("zero", n, (k, ws, w, m) -> k.zero(m, ws, Y));
+        same("columnSums", n, (k, ws, w, m) -> k.columnSums(5, m, ws, G, m + 3, DP));
+    }
+}
