@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
  *
  * <pre>
  * A block op(A)[i0 : i0+mc, p0 : p0+kc] -> panels of mr rows:   dst[(i / mr) * mr * kc + p * mr + i % mr]
- * B block op(B)[p0 : p0+kc, j0 : j0+nc] -> panels of nr columns: dst[(j / nr) * nr * kc + p * nr + j % nr]
+ * B block op(B)[p0 : p0+kc, j0 : j0+nc] -> panels of nr columns: dst[dstOff + (j / nr) * nr * kc + p * nr + j % nr]
  * </pre>
  * A partial last panel is padded with zeros, so the kernel always runs on full panels and the
  * padding contributes exact zeros to rows/columns that are never stored.
@@ -57,10 +57,10 @@ final class GemmPacking {
 
     /** Packs op(B)[p0 : p0+kc, j0 : j0+nc]; B is stored [k, n] (NO) or [n, k] (YES) at {@code bOff}, row stride ldb. */
     static void packB(Transpose transB, MemorySegment b, long bOff, int ldb, int p0, int kc, int j0, int nc,
-                      float[] dst, int nr) {
+                      float[] dst, int dstOff, int nr) {
         for (int jp = 0; jp < nc; jp += nr) {
             int cols = Math.min(nr, nc - jp);
-            int panel = jp * kc;
+            int panel = dstOff + jp * kc;
             if (transB == Transpose.NO) {
                 // Row p of op(B) is contiguous: copy nr floats per p.
                 for (int p = 0; p < kc; p++) {

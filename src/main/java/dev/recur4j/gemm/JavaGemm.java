@@ -87,6 +87,51 @@ public final class JavaGemm implements Gemm {
                       MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                       float beta, MemorySegment c, long cOff, int ldc, GemmScratch scratch) {
         GemmChecks.check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        run(transA, m, n, k, alpha, a, aOff, lda, transB, b, bOff, ldb, null, beta, c, cOff, ldc, scratch);
+    }
+
+    /** Packs op(B) [k x n] (B stored [k, n] if NO, [n, k] if YES) for repeated {@link #sgemm(Transpose, int,
+     * float, MemorySegment, long, int, GemmPackedB, float, MemorySegment, long, int, GemmScratch) sgemm} calls. */
+    public static GemmPackedB packB(Transpose transB, int k, int n, MemorySegment b, long bOff, int ldb) {
+        GemmPackedB packed = new GemmPackedB(k, n);
+        repackB(transB, b, bOff, ldb, packed);
+        return packed;
+    }
+
+    /** Refills {@code packed} from B (same k and n), e.g. after an optimizer step; allocates nothing. */
+    public static void repackB(Transpose transB, MemorySegment b, long bOff, int ldb, GemmPackedB packed) {
+        int k = packed.k, n = packed.n;
+        // Check B alone: reuse the full check with an empty A and C.
+        GemmChecks.check(Transpose.NO, transB, 0, n, k, null, 0, Math.max(1, k), b, bOff, ldb, null, 0,
+                Math.max(1, n));
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packed.data, packed.blockOffset(jc, pc, nc), NR);
+            }
+        }
+    }
+
+    /** C = alpha * op(A) * op(B) + beta * C with op(B) pre-packed by {@link #packB}: m x packed.n, depth packed.k. */
+    public void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
+                      GemmPackedB b, float beta, MemorySegment c, long cOff, int ldc, GemmScratch scratch) {
+        // Check A and C: B's extent was checked when it was packed.
+        GemmChecks.check(transA, Transpose.NO, m, b.n, b.k, a, aOff, lda, null, 0, Math.max(1, b.n), c, cOff, ldc,
+                false);
+        run(transA, m, b.n, b.k, alpha, a, aOff, lda, Transpose.NO, null, 0, 0, b, beta, c, cOff, ldc, scratch);
+    }
+
+    /** Same as the explicit-scratch overload, with a scratch kept per thread. */
+    public void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
+                      GemmPackedB b, float beta, MemorySegment c, long cOff, int ldc) {
+        sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc, SCRATCH.get());
+    }
+
+    /** The blocked loops; B comes from {@code packed} when given, else from the segment, packed per block. */
+    private static void run(Transpose transA, int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
+                            Transpose transB, MemorySegment b, long bOff, int ldb, GemmPackedB packed,
+                            float beta, MemorySegment c, long cOff, int ldc, GemmScratch scratch) {
         if (m == 0 || n == 0) {
             return;
         }
@@ -100,7 +145,16 @@ public final class JavaGemm implements Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, scratch.packB, NR);
+                float[] pb;
+                int pbBase;
+                if (packed != null) {
+                    pb = packed.data;
+                    pbBase = packed.blockOffset(jc, pc, nc);
+                } else {
+                    pb = scratch.packB;
+                    pbBase = 0;
+                    GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb, 0, NR);
+                }
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
@@ -109,7 +163,7 @@ public final class JavaGemm implements Gemm {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            microKernel(kc, scratch.packA, ir * kc, scratch.packB, jr * kc, scratch.tile);
+                            microKernel(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
                             storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
                         }
                     }

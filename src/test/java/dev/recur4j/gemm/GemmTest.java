@@ -76,6 +76,16 @@ class GemmTest {
             return sc.toArray(F);
         }
 
+        /** As {@link #run} through JavaGemm's pre-packed B; B is packed from a decoy first, then repacked. */
+        float[] runPacked(JavaGemm gemm, IntFunction<MemorySegment> alloc) {
+            MemorySegment sa = copy(a, alloc), sb = copy(b, alloc), sc = copy(c0, alloc);
+            MemorySegment decoy = copy(nan(b.length), alloc);
+            GemmPackedB packed = JavaGemm.packB(tb, k, n, decoy, bOff, ldb);
+            JavaGemm.repackB(tb, sb, bOff, ldb, packed);
+            gemm.sgemm(ta, m, alpha, sa, aOff, lda, packed, beta, sc, cOff, ldc);
+            return sc.toArray(F);
+        }
+
         /** Checks C against a double-precision loop; elements outside the C matrix must be bit-identical. */
         void check(String who, float[] got) {
             List<String> bad = new ArrayList<>();
@@ -213,6 +223,27 @@ class GemmTest {
             float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
             Problem pr = Problem.random(rnd, ta, tb, s[0], s[1], s[2], ab[0], ab[1]);
             pr.check("java/heap", pr.run(gemm, size -> MemorySegment.ofArray(new float[size])));
+        }
+    }
+
+    @Test
+    void javaGemmWithPrePackedBMatchesNaiveDouble() {
+        JavaGemm gemm = (JavaGemm) load(GemmKind.JAVA);
+        SplittableRandom rnd = new SplittableRandom(11);
+        try (Arena arena = Arena.ofConfined()) {
+            IntFunction<MemorySegment> alloc = size -> arena.allocate((long) size * Float.BYTES, 64);
+            int caseNo = 0;
+            List<int[]> shapes = shapes(rnd);
+            shapes.add(new int[]{13, 1100, 520}); // two column blocks (NC = 1024) x three depth blocks (KC = 256)
+            for (int[] s : shapes) {
+                for (Transpose ta : Transpose.values()) {
+                    for (Transpose tb : Transpose.values()) {
+                        float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
+                        Problem pr = Problem.random(rnd, ta, tb, s[0], s[1], s[2], ab[0], ab[1]);
+                        pr.check("java/packed", pr.runPacked(gemm, alloc));
+                    }
+                }
+            }
         }
     }
 
