@@ -292,6 +292,24 @@ class GemmTest {
     }
 
     @Test
+    void openBlasAllocatesNothingPerCall() {
+        Gemm gemm = load(GemmKind.OPENBLAS);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported(), "no per-thread allocation counter");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(8 * 8 * Float.BYTES), b = arena.allocate(8 * 8 * Float.BYTES);
+            MemorySegment c = arena.allocate(8 * 8 * Float.BYTES);
+            gemm.sgemm(Transpose.NO, Transpose.YES, 8, 8, 8, 1f, a, 0, 8, b, 0, 8, 1f, c, 0, 8); // this thread's views
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 100; i++) {
+                gemm.sgemm(Transpose.NO, Transpose.YES, 8, 8, 8, 1f, a, 0, 8, b, 0, 8, 1f, c, 0, 8);
+            }
+            // No JIT involved: the call path (checks, thread-local views, JNI) has no allocation to eliminate.
+            assertEquals(0, threads.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 100 calls");
+        }
+    }
+
+    @Test
     void openBlasReportsAndSetsItsThreads() {
         load(GemmKind.OPENBLAS);
         int before = OpenBlasGemm.threads();
