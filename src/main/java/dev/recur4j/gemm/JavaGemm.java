@@ -26,12 +26,17 @@ import jdk.incubator.vector.VectorSpecies;
  * per k step it loads 2 vectors of packed B and broadcasts 6 packed A values, the BLIS
  * {@code 6 x 2v} shape (12 accumulators + 3 operands fit in 16 AVX2 or 32 AVX-512 registers).
  * Partial edge tiles are computed in full (packing pads with zeros); every tile goes through a
- * small spill buffer before it is merged into C. Works on heap ({@code MemorySegment.ofArray(float[])}) and native segments; C is not
- * read when {@code beta == 0}. One call runs on the calling thread.
+ * small spill buffer before it is merged into C. Works on heap ({@code MemorySegment.ofArray(float[])})
+ * and native segments; C is not read when {@code beta == 0}. One call runs on the calling thread.
  *
- * <p>The vector width comes from {@code -Drecur4j.vectorBits=128|256|512} (default: the preferred
+ * <p>A B that is reused across calls (recurrent weights) can be packed once with {@link #packB}
+ * and multiplied with the {@link GemmPackedB} overloads, which skip the per-call B packing: with
+ * m = 64 that packing costs about a third of the call.
+ *
+ * <p>The vector width comes from {@code -Drecur4j.vectorBits=64|128|256|512} (default: the preferred
  * species of this CPU). Steady state allocates nothing: packing buffers live in a {@link GemmScratch},
- * passed explicitly or kept one per thread.
+ * passed explicitly or kept one per thread (~1.2 MB each, so pooled threads, not one virtual
+ * thread per task, should call the thread-local overloads).
  */
 public final class JavaGemm implements Gemm {
     /** The one species of this class, chosen once so C2 can fold it. */
