@@ -1,6 +1,9 @@
 package dev.recur4j.cli;
 
+import java.util.Arrays;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,7 +16,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "recur4j", mixinStandardHelpOptions = true, version = "recur4j 0.1.0",
         description = "Run RNN/LSTM/GRU layers on PyTorch weights stored as safetensors.",
-        subcommands = {ForwardCommand.class, BackwardCommand.class, BenchCommand.class})
+        subcommands = {ForwardCommand.class, BackwardCommand.class, CompareCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Spec
@@ -39,7 +42,15 @@ public final class Main implements Callable<Integer> {
         return cl;
     }
 
+    /** Held strongly: java.util.logging keeps loggers weakly, and a collected logger forgets its level. */
+    private static final Logger LIBRARY_LOG = Logger.getLogger("dev.recur4j");
+
     public static void main(String[] args) {
+        // The library logs its back-end choice at INFO; on the command line stderr is kept for the one-line
+        // error, so those messages show only with --verbose (which also prints the choice itself).
+        if (!Arrays.asList(args).contains("--verbose")) {
+            LIBRARY_LOG.setLevel(Level.WARNING);
+        }
         System.exit(commandLine().execute(args));
     }
 }

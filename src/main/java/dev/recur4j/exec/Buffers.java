@@ -41,6 +41,7 @@ final class Buffers {
     final long dbhh;
     final long dwhr;
     final long dpeep;
+    final long dpeepSum;
 
     Buffers(RnnSpec spec, WorkspacePlan plan) {
         this.plan = plan;
@@ -78,6 +79,7 @@ final class Buffers {
         dbhh = off(plan, "dbhh");
         dwhr = off(plan, "dwhr");
         dpeep = off(plan, "dpeep");
+        dpeepSum = off(plan, "dpeep.sum");
     }
 
     /** Output [B*T, D*Hout] of {@code layer} (inference alternates between two buffers). */

@@ -13,8 +13,8 @@ import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
 import dev.recur4j.mem.Workspace;
 import dev.recur4j.mem.WorkspacePlan;
-import java.lang.foreign.ValueLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.logging.Logger;
 
 /**
@@ -24,8 +24,10 @@ import java.util.logging.Logger;
  * only when a call needs more, and reused, so repeated calls of one shape allocate nothing new
  * in native memory. The grid itself is in {@link ForwardPass} and {@link BackwardPass}.
  *
- * <p>Threads: {@code threads} is accepted and validated, but this version runs the grid on the
- * calling thread (no pool is created); parallelism comes only from a multi-threaded GEMM back end.
+ * <p>Threads: with {@code threads} > 1 a fixed {@link RowTeam} (created here, stopped by
+ * {@link #close()}) splits the batch rows of every (layer, direction) time loop, including that
+ * loop's GEMMs; the parameter-gradient GEMMs over all B*T rows run on the calling thread (and on
+ * the GEMM back end's own threads, if it has any). One thread creates no threads.
  */
 public final class FastRnn implements RnnEngine {
     private static final Logger LOG = Logger.getLogger(FastRnn.class.getName());
@@ -37,6 +39,7 @@ public final class FastRnn implements RnnEngine {
     private final Workspace workspace = new Workspace();
     private final ForwardPass forwardPass;
     private final BackwardPass backwardPass;
+    private final RowTeam team;
     private Buffers buffers;
     private boolean closed;
 
@@ -54,6 +57,7 @@ public final class FastRnn implements RnnEngine {
         this.prepared = new PreparedWeights(weights);
         this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
         this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared);
+        this.team = new RowTeam(threads);
         LOG.fine(() -> "recur4j: FastRnn " + spec + " kernels " + kernels.name() + " gemm " + gemm.name());
     }
 
@@ -84,7 +88,7 @@ public final class FastRnn implements RnnEngine {
         out.check(spec, in.batch(), in.seqLen());
         Buffers bf = prepare(in.batch(), in.seqLen(), false);
         copyInput(bf, in);
-        forwardPass.run(workspace.segment(), bf, in, out);
+        forwardPass.run(workspace.segment(), bf, in, out, team);
     }
 
     @Override
@@ -96,8 +100,8 @@ public final class FastRnn implements RnnEngine {
         checkGradients(grads, in.batch(), in.seqLen());
         Buffers bf = prepare(in.batch(), in.seqLen(), true);
         copyInput(bf, in);
-        forwardPass.run(workspace.segment(), bf, in, out);
-        backwardPass.run(workspace.segment(), bf, in, gradOut, grads);
+        forwardPass.run(workspace.segment(), bf, in, out, team);
+        backwardPass.run(workspace.segment(), bf, in, gradOut, grads, team);
     }
 
     private void checkGradients(RnnGradients g, int batch, int seqLen) {
@@ -115,7 +119,7 @@ public final class FastRnn implements RnnEngine {
     private Buffers prepare(int batch, int seqLen, boolean training) {
         Buffers bf = buffers;
         if (bf == null || bf.plan.batch() != batch || bf.plan.seqLen() != seqLen || bf.plan.training() != training) {
-            WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training);
+            WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training, team.threads());
             LOG.finer(plan::toString);
             bf = new Buffers(spec, plan);
             buffers = bf;
@@ -139,6 +143,7 @@ public final class FastRnn implements RnnEngine {
     public void close() {
         if (!closed) {
             closed = true;
+            team.close();
             workspace.close();
             prepared.close();
         }

@@ -21,6 +21,7 @@ import java.lang.foreign.ValueLayout;
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
+ * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows.
  * Rows with t >= len[b] keep their state and get a zero output. When training, the state entering
  * each step and the other values BPTT needs are kept in per-(layer, direction) workspace regions.
  */
@@ -37,25 +38,40 @@ final class ForwardPass {
         this.pw = pw;
     }
 
-    /** Runs every layer; the caller has copied the input to {@code bf.x}. Fills h_n, c_n and the output. */
-    void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out) {
+    /**
+     * Runs every layer, each (layer, direction) split over batch rows by {@code team}; the caller has
+     * copied the input to {@code bf.x}. Fills the output, h_n and c_n.
+     */
+    void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, RowTeam team) {
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
-                layer(ws, bf, in, out, l, d);
+                int layer = l;
+                int dir = d;
+                team.run(in.batch(), (chunk, b0, b1) -> layer(ws, bf, in, layer, dir, b0, b1));
+                int s = spec.slot(l, d);
+                int hn = in.batch() * spec.outputSize();
+                MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.h * Float.BYTES, out.hN(), s * hn, hn);
+                if (spec.hasCellState()) {
+                    int cn = in.batch() * spec.hiddenSize();
+                    MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.c * Float.BYTES, out.cN(), s * cn, cn);
+                }
             }
         }
         long last = bf.y(spec.numLayers() - 1);
         MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, last * Float.BYTES, out.output(), 0, out.output().length);
     }
 
-    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int l, int d) {
+    /** Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. */
+    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
         final int bN = in.batch();
+        final int nb = b1 - b0;
         final int tN = in.seqLen();
         final int h = spec.hiddenSize();
         final int hout = spec.outputSize();
         final int p = spec.projSize();
         final int gh = spec.gates() * h;
         final int inW = spec.layerInputSize(l);
+        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
         final int ldy = spec.directions() * hout;
         final int s = spec.slot(l, d);
         final boolean training = bf.plan.training();
@@ -73,19 +89,20 @@ final class ForwardPass {
         final long hfBase = training ? bf.hfS[s] : bf.hf;
         final int seqLd = training ? tN * h : h;
         final long seqStep = training ? h : 0;
+        final long hRows = bf.h + (long) b0 * hout;
 
-        // gates [B*T, G*H] = X [B*T, In] · W_ih^T
-        gemm.sgemm(NO, YES, bN * tN, gh, inW, 1f, ws, xOff, l == 0 ? spec.inputSize() : ldy,
-                wseg, w.wIh(), inW, 0f, ws, gates, gh);
-        initState(ws, bf.h, in.h0(), s, bN, hout);
+        // gates [rows*T, G*H] = X [rows*T, In] · W_ih^T
+        gemm.sgemm(NO, YES, nb * tN, gh, inW, 1f, ws, xOff + (long) b0 * tN * ldx, ldx,
+                wseg, w.wIh(), inW, 0f, ws, gates + b0 * rowStride, gh);
+        initState(ws, bf.h, in.h0(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
-            initState(ws, bf.c, in.c0(), s, bN, h);
+            initState(ws, bf.c, in.c0(), s, bN, h, b0, b1);
         }
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? step : tN - 1 - step;
             final long gT = gates + (long) t * gh;
             if (training) {
-                for (int b = 0; b < bN; b++) {
+                for (int b = b0; b < b1; b++) {
                     long row = (long) b * tN + t;
                     copy(ws, bf.h + (long) b * hout, bf.hprevS[s] + row * hout, hout);
                     if (cell == CellKind.LSTM) {
@@ -96,15 +113,16 @@ final class ForwardPass {
             final long rhT = rhBase + t * seqStep;
             final long hfT = hfBase + t * seqStep;
             if (lbr) {
-                // rec [B, 3H] = h · W_hh^T
-                gemm.sgemm(NO, YES, bN, gh, hout, 1f, ws, bf.h, hout, wseg, w.wHh(), hout, 0f, ws, bf.rec, gh);
+                // rec [rows, 3H] = h · W_hh^T
+                gemm.sgemm(NO, YES, nb, gh, hout, 1f, ws, hRows, hout, wseg, w.wHh(), hout,
+                        0f, ws, bf.rec + (long) b0 * gh, gh);
             } else {
-                // gates[:, t] (+)= h · W_hh^T, only the r,z blocks for reset-before-linear
-                gemm.sgemm(NO, YES, bN, rbl ? 2 * h : gh, hout, 1f, ws, bf.h, hout, wseg, w.wHh(), hout,
-                        1f, ws, gT, (int) rowStride);
+                // gates[rows, t] += h · W_hh^T, only the r,z blocks for reset-before-linear
+                gemm.sgemm(NO, YES, nb, rbl ? 2 * h : gh, hout, 1f, ws, hRows, hout, wseg, w.wHh(), hout,
+                        1f, ws, gT + b0 * rowStride, (int) rowStride);
             }
             if (rbl) {
-                for (int b = 0; b < bN; b++) {
+                for (int b = b0; b < b1; b++) {
                     long rhRow = rhT + (long) b * seqLd;
                     if (t < in.length(b)) {
                         k.gruResetStep(h, ws, gT + b * rowStride, wseg, w.bias(), bf.h + (long) b * h, rhRow);
@@ -112,11 +130,11 @@ final class ForwardPass {
                         k.zero(h, ws, rhRow);
                     }
                 }
-                // gates[:, t, n] += (r⊙h) · W_hn^T
-                gemm.sgemm(NO, YES, bN, h, h, 1f, ws, rhT, seqLd, wseg, w.wHh() + 2L * h * h, h,
-                        1f, ws, gT + 2L * h, (int) rowStride);
+                // gates[rows, t, n] += (r⊙h) · W_hn^T
+                gemm.sgemm(NO, YES, nb, h, h, 1f, ws, rhT + (long) b0 * seqLd, seqLd, wseg, w.wHh() + 2L * h * h, h,
+                        1f, ws, gT + b0 * rowStride + 2L * h, (int) rowStride);
             }
-            for (int b = 0; b < bN; b++) {
+            for (int b = b0; b < b1; b++) {
                 final long g = gT + b * rowStride;
                 final long hRow = bf.h + (long) b * hout;
                 final long yRow = yOff + ((long) b * tN + t) * ldy;
@@ -150,9 +168,10 @@ final class ForwardPass {
                 }
             }
             if (p > 0) {
-                // proj [B, P] = h_full · W_hr^T, then kept as state and output for valid rows
-                gemm.sgemm(NO, YES, bN, p, h, 1f, ws, hfT, seqLd, wseg, w.wHr(), h, 0f, ws, bf.proj, p);
-                for (int b = 0; b < bN; b++) {
+                // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
+                gemm.sgemm(NO, YES, nb, p, h, 1f, ws, hfT + (long) b0 * seqLd, seqLd, wseg, w.wHr(), h,
+                        0f, ws, bf.proj + (long) b0 * p, p);
+                for (int b = b0; b < b1; b++) {
                     if (t < in.length(b)) {
                         copy(ws, bf.proj + (long) b * p, bf.h + (long) b * p, p);
                         copy(ws, bf.proj + (long) b * p, yOff + ((long) b * tN + t) * ldy, p);
@@ -160,20 +179,16 @@ final class ForwardPass {
                 }
             }
         }
-        int hn = bN * hout;
-        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.h * Float.BYTES, out.hN(), s * hn, hn);
-        if (cell == CellKind.LSTM) {
-            int cn = bN * h;
-            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.c * Float.BYTES, out.cN(), s * cn, cn);
-        }
     }
 
-    /** state [B, n] = init[slot] or zeros. */
-    private void initState(MemorySegment ws, long off, float[] init, int slot, int bN, int n) {
+    /** Rows [b0, b1) of state [B, n] = init[slot] or zeros. */
+    private void initState(MemorySegment ws, long off, float[] init, int slot, int bN, int n, int b0, int b1) {
+        long dst = off + (long) b0 * n;
+        int len = (b1 - b0) * n;
         if (init == null) {
-            k.zero(bN * n, ws, off);
+            k.zero(len, ws, dst);
         } else {
-            MemorySegment.copy(init, slot * bN * n, ws, ValueLayout.JAVA_FLOAT, off * Float.BYTES, bN * n);
+            MemorySegment.copy(init, (slot * bN + b0) * n, ws, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, len);
         }
     }
 

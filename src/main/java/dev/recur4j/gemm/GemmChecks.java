@@ -16,6 +16,14 @@ final class GemmChecks {
                       MemorySegment a, long aOff, int lda,
                       MemorySegment b, long bOff, int ldb,
                       MemorySegment c, long cOff, int ldc) {
+        check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, true);
+    }
+
+    /** As above; {@code checkB == false} skips B (it was checked when it was pre-packed). */
+    static void check(Transpose transA, Transpose transB, int m, int n, int k,
+                      MemorySegment a, long aOff, int lda,
+                      MemorySegment b, long bOff, int ldb,
+                      MemorySegment c, long cOff, int ldc, boolean checkB) {
         if (transA == null || transB == null) {
             throw new NullPointerException("transA and transB must not be null");
         }
@@ -28,7 +36,9 @@ final class GemmChecks {
         int bRows = transB == Transpose.NO ? k : n;
         int bCols = transB == Transpose.NO ? n : k;
         checkOperand("A", a, aOff, lda, aRows, aCols);
-        checkOperand("B", b, bOff, ldb, bRows, bCols);
+        if (checkB) {
+            checkOperand("B", b, bOff, ldb, bRows, bCols);
+        }
         checkOperand("C", c, cOff, ldc, m, n);
     }
 

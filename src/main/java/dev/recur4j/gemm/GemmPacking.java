@@ -2,6 +2,8 @@ package dev.recur4j.gemm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Copies blocks of op(A) and op(B) into the contiguous panel layout the {@link JavaGemm}
@@ -9,14 +11,16 @@ import java.lang.foreign.ValueLayout;
  *
  * <pre>
  * A block op(A)[i0 : i0+mc, p0 : p0+kc] -> panels of mr rows:   dst[(i / mr) * mr * kc + p * mr + i % mr]
- * B block op(B)[p0 : p0+kc, j0 : j0+nc] -> panels of nr columns: dst[(j / nr) * nr * kc + p * nr + j % nr]
+ * B block op(B)[p0 : p0+kc, j0 : j0+nc] -> panels of nr columns: dst[dstOff + (j / nr) * nr * kc + p * nr + j % nr]
  * </pre>
  * A partial last panel is padded with zeros, so the kernel always runs on full panels and the
- * padding contributes exact zeros to rows/columns that are never stored.
+ * padding contributes exact zeros to rows/columns that are never stored. Part of JavaGemm (it uses
+ * JavaGemm's species for the contiguous B copy); kept apart so the kernel file stays about the kernel.
  */
 final class GemmPacking {
     // Unaligned: accepts heap segments of any array type and any native address; same code on x86.
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private GemmPacking() {
     }
@@ -57,12 +61,22 @@ final class GemmPacking {
 
     /** Packs op(B)[p0 : p0+kc, j0 : j0+nc]; B is stored [k, n] (NO) or [n, k] (YES) at {@code bOff}, row stride ldb. */
     static void packB(Transpose transB, MemorySegment b, long bOff, int ldb, int p0, int kc, int j0, int nc,
-                      float[] dst, int nr) {
+                      float[] dst, int dstOff, int nr) {
         for (int jp = 0; jp < nc; jp += nr) {
             int cols = Math.min(nr, nc - jp);
-            int panel = jp * kc;
-            if (transB == Transpose.NO) {
-                // Row p of op(B) is contiguous: copy nr floats per p.
+            int panel = dstOff + jp * kc;
+            if (transB == Transpose.NO && cols == nr && nr % JavaGemm.L == 0) {
+                // Row p of op(B) is contiguous: a full panel row is nr / L vector copies.
+                for (int p = 0; p < kc; p++) {
+                    long src = (bOff + (long) (p0 + p) * ldb + j0 + jp) * Float.BYTES;
+                    int d = panel + p * nr;
+                    for (int j = 0; j < nr; j += JavaGemm.L) {
+                        FloatVector.fromMemorySegment(JavaGemm.F, b, src + (long) j * Float.BYTES, ORDER)
+                                .intoArray(dst, d + j);
+                    }
+                }
+            } else if (transB == Transpose.NO) {
+                // The partial last panel: scalar copies of the cols valid floats per p.
                 for (int p = 0; p < kc; p++) {
                     long src = bOff + (long) (p0 + p) * ldb + j0 + jp;
                     int d = panel + p * nr;

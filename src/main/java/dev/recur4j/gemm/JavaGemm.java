@@ -25,13 +25,18 @@ import jdk.incubator.vector.VectorSpecies;
  * The micro-kernel keeps MR x 2 = 12 FMA accumulators (6 rows, 2 vectors of columns) in registers:
  * per k step it loads 2 vectors of packed B and broadcasts 6 packed A values, the BLIS
  * {@code 6 x 2v} shape (12 accumulators + 3 operands fit in 16 AVX2 or 32 AVX-512 registers).
- * Partial edge tiles are computed in full (packing pads with zeros) and stored through a small
- * spill tile. Works on heap ({@code MemorySegment.ofArray(float[])}) and native segments; C is not
- * read when {@code beta == 0}. One call runs on the calling thread.
+ * Partial edge tiles are computed in full (packing pads with zeros); every tile goes through a
+ * small spill buffer before it is merged into C. Works on heap ({@code MemorySegment.ofArray(float[])})
+ * and native segments; C is not read when {@code beta == 0}. One call runs on the calling thread.
  *
- * <p>The vector width comes from {@code -Drecur4j.vectorBits=128|256|512} (default: the preferred
+ * <p>A B that is reused across calls (recurrent weights) can be packed once with {@link #packB}
+ * and multiplied with the {@link GemmPackedB} overloads, which skip the per-call B packing: with
+ * m = 64 that packing costs about a third of the call.
+ *
+ * <p>The vector width comes from {@code -Drecur4j.vectorBits=64|128|256|512} (default: the preferred
  * species of this CPU). Steady state allocates nothing: packing buffers live in a {@link GemmScratch},
- * passed explicitly or kept one per thread.
+ * passed explicitly or kept one per thread (~1.2 MB each, so pooled threads, not one virtual
+ * thread per task, should call the thread-local overloads).
  */
 public final class JavaGemm implements Gemm {
     /** The one species of this class, chosen once so C2 can fold it. */
@@ -87,6 +92,51 @@ public final class JavaGemm implements Gemm {
                       MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                       float beta, MemorySegment c, long cOff, int ldc, GemmScratch scratch) {
         GemmChecks.check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        run(transA, m, n, k, alpha, a, aOff, lda, transB, b, bOff, ldb, null, beta, c, cOff, ldc, scratch);
+    }
+
+    /** Packs op(B) [k x n] (B stored [k, n] if NO, [n, k] if YES) for repeated {@link #sgemm(Transpose, int,
+     * float, MemorySegment, long, int, GemmPackedB, float, MemorySegment, long, int, GemmScratch) sgemm} calls. */
+    public static GemmPackedB packB(Transpose transB, int k, int n, MemorySegment b, long bOff, int ldb) {
+        GemmPackedB packed = new GemmPackedB(k, n);
+        repackB(transB, b, bOff, ldb, packed);
+        return packed;
+    }
+
+    /** Refills {@code packed} from B (same k and n), e.g. after an optimizer step; allocates nothing. */
+    public static void repackB(Transpose transB, MemorySegment b, long bOff, int ldb, GemmPackedB packed) {
+        int k = packed.k, n = packed.n;
+        // Check B alone: reuse the full check with an empty A and C.
+        GemmChecks.check(Transpose.NO, transB, 0, n, k, null, 0, Math.max(1, k), b, bOff, ldb, null, 0,
+                Math.max(1, n));
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packed.data, packed.blockOffset(jc, pc, nc), NR);
+            }
+        }
+    }
+
+    /** C = alpha * op(A) * op(B) + beta * C with op(B) pre-packed by {@link #packB}: m x packed.n, depth packed.k. */
+    public void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
+                      GemmPackedB b, float beta, MemorySegment c, long cOff, int ldc, GemmScratch scratch) {
+        // Check A and C: B's extent was checked when it was packed.
+        GemmChecks.check(transA, Transpose.NO, m, b.n, b.k, a, aOff, lda, null, 0, Math.max(1, b.n), c, cOff, ldc,
+                false);
+        run(transA, m, b.n, b.k, alpha, a, aOff, lda, Transpose.NO, null, 0, 0, b, beta, c, cOff, ldc, scratch);
+    }
+
+    /** Same as the explicit-scratch overload, with a scratch kept per thread. */
+    public void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
+                      GemmPackedB b, float beta, MemorySegment c, long cOff, int ldc) {
+        sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc, SCRATCH.get());
+    }
+
+    /** The blocked loops; B comes from {@code packed} when given, else from the segment, packed per block. */
+    private static void run(Transpose transA, int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
+                            Transpose transB, MemorySegment b, long bOff, int ldb, GemmPackedB packed,
+                            float beta, MemorySegment c, long cOff, int ldc, GemmScratch scratch) {
         if (m == 0 || n == 0) {
             return;
         }
@@ -100,7 +150,16 @@ public final class JavaGemm implements Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, scratch.packB, NR);
+                float[] pb;
+                int pbBase;
+                if (packed != null) {
+                    pb = packed.data;
+                    pbBase = packed.blockOffset(jc, pc, nc);
+                } else {
+                    pb = scratch.packB;
+                    pbBase = 0;
+                    GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb, 0, NR);
+                }
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
@@ -109,8 +168,8 @@ public final class JavaGemm implements Gemm {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            microKernel(kc, scratch.packA, ir * kc, scratch.packB, jr * kc,
-                                    alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr, scratch.tile);
+                            microKernel(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
+                            storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
                         }
                     }
                 }
@@ -119,11 +178,13 @@ public final class JavaGemm implements Gemm {
     }
 
     /**
-     * C[mr x nr] at float index {@code ci} = alpha * sum_p A[:, p] B[p, :] + beta * C, over one packed
-     * A panel [kc][MR] (from {@code ai}) and one packed B panel [kc][NR] (from {@code bi}).
+     * tile[MR][NR] = sum_p A[:, p] B[p, :] over one packed A panel [kc][MR] (from {@code ai}) and one
+     * packed B panel [kc][NR] (from {@code bi}). The accumulators end in the tile rather than going
+     * straight to C: this keeps the method small enough for C2 to inline every vector operation
+     * (a vector passed to a call that is not inlined gets boxed, i.e. allocated), and the 12 extra
+     * L1 stores are noise next to 12 * kc FMAs.
      */
-    private static void microKernel(int kc, float[] pa, int ai, float[] pb, int bi, float alpha, float beta,
-                                    MemorySegment c, long ci, int ldc, int mr, int nr, float[] tile) {
+    private static void microKernel(int kc, float[] pa, int ai, float[] pb, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
@@ -152,18 +213,6 @@ public final class JavaGemm implements Gemm {
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
         }
-        if (mr == MR && nr == NR) {
-            long rowBytes = (long) ldc * Float.BYTES;
-            long at = ci * Float.BYTES;
-            storeRow(c00, c01, alpha, beta, c, at);
-            storeRow(c10, c11, alpha, beta, c, at += rowBytes);
-            storeRow(c20, c21, alpha, beta, c, at += rowBytes);
-            storeRow(c30, c31, alpha, beta, c, at += rowBytes);
-            storeRow(c40, c41, alpha, beta, c, at += rowBytes);
-            storeRow(c50, c51, alpha, beta, c, at + rowBytes);
-            return;
-        }
-        // Edge tile: spill the accumulators, then merge the valid mr x nr corner with scalars.
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -176,32 +225,34 @@ public final class JavaGemm implements Gemm {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
+    }
+
+    /**
+     * C[mr x nr] at float index {@code ci} = alpha * tile + beta * C; C is not read when beta == 0.
+     * Full tiles go by vectors, edge tiles by scalars.
+     */
+    private static void storeTile(float[] tile, float alpha, float beta, MemorySegment c, long ci, int ldc,
+                                  int mr, int nr) {
+        if (mr == MR && nr == NR) {
+            for (int r = 0; r < MR; r++) {
+                long at = (ci + (long) r * ldc) * Float.BYTES;
+                for (int j = 0; j < NR; j += L, at += (long) L * Float.BYTES) {
+                    FloatVector v = FloatVector.fromArray(F, tile, r * NR + j).mul(alpha);
+                    if (beta != 0f) {
+                        FloatVector old = FloatVector.fromMemorySegment(F, c, at, ORDER);
+                        v = beta == 1f ? v.add(old) : old.fma(FloatVector.broadcast(F, beta), v);
+                    }
+                    v.intoMemorySegment(c, at, ORDER);
+                }
+            }
+            return;
+        }
         for (int r = 0; r < mr; r++) {
             long row = ci + (long) r * ldc;
             for (int j = 0; j < nr; j++) {
                 float v = alpha * tile[r * NR + j];
                 c.setAtIndex(FLOAT, row + j, beta == 0f ? v : v + beta * c.getAtIndex(FLOAT, row + j));
             }
-        }
-    }
-
-    /** One full tile row, 2 vectors at byte offset {@code at}: C = alpha * acc + beta * C (C unread if beta == 0). */
-    private static void storeRow(FloatVector acc0, FloatVector acc1, float alpha, float beta,
-                                 MemorySegment c, long at) {
-        long at1 = at + (long) L * Float.BYTES;
-        if (beta == 0f) {
-            acc0.mul(alpha).intoMemorySegment(c, at, ORDER);
-            acc1.mul(alpha).intoMemorySegment(c, at1, ORDER);
-        } else {
-            FloatVector old0 = FloatVector.fromMemorySegment(F, c, at, ORDER);
-            FloatVector old1 = FloatVector.fromMemorySegment(F, c, at1, ORDER);
-            if (beta != 1f) {
-                old0 = old0.mul(beta);
-                old1 = old1.mul(beta);
-            }
-            FloatVector alphaV = FloatVector.broadcast(F, alpha);
-            acc0.fma(alphaV, old0).intoMemorySegment(c, at, ORDER);
-            acc1.fma(alphaV, old1).intoMemorySegment(c, at1, ORDER);
         }
     }
 

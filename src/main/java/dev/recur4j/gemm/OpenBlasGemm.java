@@ -18,8 +18,9 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * views (javacpp#628 discusses the cost of one Pointer per call).
  *
  * <p>The native library ({@code openblas_nolapack}) is loaded once, on first use of this class.
- * The BLAS thread count is set from {@code -Drecur4j.openblasThreads=N} if given (otherwise
- * OpenBLAS's own default, e.g. {@code OPENBLAS_NUM_THREADS}), can be changed with
+ * The BLAS thread count is 1 unless {@code -Drecur4j.openblasThreads=N} says otherwise: recur4j
+ * runs its own threads ({@code --threads}), each calling the GEMM on its share of the rows, and
+ * OpenBLAS threads inside them would oversubscribe the cores. It can be changed with
  * {@link #setThreads(int)} and is reported by {@link #describe()}. The preset does not map
  * {@code openblas_get_corename/config/num_threads} or {@code openblas_set_num_threads}, so those
  * are called through FFM downcalls on the addresses JavaCPP resolves.
@@ -149,10 +150,8 @@ public final class OpenBlasGemm implements Gemm {
                 config = downcall("openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS));
                 getThreads = downcall("openblas_get_num_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
                 setThreads = downcall("openblas_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
-                String forced = System.getProperty("recur4j.openblasThreads");
-                if (forced != null && !forced.isBlank()) {
-                    setThreads.invokeExact(Integer.parseInt(forced.trim()));
-                }
+                String forced = System.getProperty("recur4j.openblasThreads", "1").trim();
+                setThreads.invokeExact(Integer.parseInt(forced));
             } catch (Throwable t) {
                 failure = t;
             }

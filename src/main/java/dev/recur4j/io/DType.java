@@ -11,10 +11,17 @@ public enum DType {
     F16(2, true),
     /** bfloat16: the upper 16 bits of an IEEE binary32. */
     BF16(2, true),
+    /** 8-bit float with 4 exponent and 3 mantissa bits, bias 7, no infinities (the "fn" variant). */
+    F8_E4M3(1, true),
+    /** 8-bit float with 5 exponent and 2 mantissa bits: the upper byte of an IEEE binary16. */
+    F8_E5M2(1, true),
     I64(8, false),
     I32(4, false),
     I16(2, false),
     I8(1, false),
+    U64(8, false),
+    U32(4, false),
+    U16(2, false),
     U8(1, false),
     /** One byte per element, 0 or 1. */
     BOOL(1, false);

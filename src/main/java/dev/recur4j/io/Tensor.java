@@ -105,9 +105,34 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
                     out[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xFFFF) << 16);
                 }
             }
+            case F8_E5M2 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = Float.float16ToFloat((short) (b.get(i) << 8));
+                }
+            }
+            case F8_E4M3 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = e4m3ToFloat(b.get(i));
+                }
+            }
             default -> throw new IllegalArgumentException(name + ": dtype expected a floating-point type"
-                    + " (F32, F64, F16, BF16), found " + dtype);
+                    + " (F32, F64, F16, BF16, F8_E4M3, F8_E5M2), found " + dtype);
         }
+        return out;
+    }
+
+    /** The elements as doubles: F64 as stored, every other floating-point type through {@link #toFloats()}. */
+    public double[] toDoubles() {
+        if (dtype != DType.F64) {
+            float[] f = toFloats();
+            double[] out = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                out[i] = f[i];
+            }
+            return out;
+        }
+        double[] out = new double[arrayLength()];
+        data().asDoubleBuffer().get(out);
         return out;
     }
 
@@ -124,7 +149,17 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
         return out;
     }
 
-    /** The elements as longs, from any integer type (I64, I32, I16, I8, U8, BOOL). Throws for floating types. */
+    /** S.EEEE.MMM, bias 7: exponent 0 is subnormal (M x 2^-9), S.1111.111 is NaN, there is no infinity. */
+    static float e4m3ToFloat(byte v) {
+        int e = (v >> 3) & 0xF;
+        int m = v & 7;
+        float magnitude = e == 15 && m == 7 ? Float.NaN
+                : e == 0 ? m * 0x1p-9f
+                : Math.scalb(1 + m / 8f, e - 7);
+        return v < 0 ? -magnitude : magnitude;
+    }
+
+    /** The elements as longs, from any integer type (I64, I32, I16, I8, U*, BOOL); throws for floating types. */
     public long[] toLongs() {
         int n = arrayLength();
         ByteBuffer b = data();
@@ -135,6 +170,16 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
                 case I32 -> b.getInt(4 * i);
                 case I16 -> b.getShort(2 * i);
                 case I8 -> b.get(i);
+                case U64 -> {
+                    long v = b.getLong(8 * i);
+                    if (v < 0) {
+                        throw new IllegalArgumentException(name + "[" + i + "]: value " + Long.toUnsignedString(v)
+                                + " does not fit in a 64-bit signed long");
+                    }
+                    yield v;
+                }
+                case U32 -> b.getInt(4 * i) & 0xFFFFFFFFL;
+                case U16 -> b.getShort(2 * i) & 0xFFFF;
                 case U8, BOOL -> b.get(i) & 0xFF;
                 default -> throw new IllegalArgumentException(name + ": dtype expected an integer type"
                         + " (I64, I32, I16, I8, U8, BOOL), found " + dtype);
@@ -169,8 +214,8 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
                 case F64 -> b.putDouble(data[i]);
                 case F16 -> b.putShort(Float.floatToFloat16(data[i]));
                 case BF16 -> b.putShort(toBfloat16(data[i]));
-                default -> throw new IllegalArgumentException(name + ": dtype expected a floating-point type, found "
-                        + dtype);
+                default -> throw new IllegalArgumentException(name + ": dtype expected F32, F64, F16 or BF16 to"
+                        + " write floats, found " + dtype);
             }
         }
         return new Tensor(name, dtype, shape, b.flip());

@@ -27,6 +27,10 @@ final class WeightsInference {
     private record Dim(long size, String why) {
     }
 
+    /** Whether every (layer, direction) must have a tensor kind (else none may), and why. */
+    private record Presence(boolean required, String why) {
+    }
+
     WeightsInference(SafetensorsFile file, CellKind cell, String prefix, boolean linearBeforeReset) {
         this.file = file;
         this.cell = cell;
@@ -110,34 +114,33 @@ final class WeightsInference {
         for (Kind k : Kind.values()) {
             PyTorchName name = PyTorchName.of(k, l, d);
             Tensor t = params.get(name);
-            String expectedWhy = presence(spec, k);
-            if (expectedWhy.startsWith("+")) {
+            Presence expected = presence(spec, k);
+            if (expected.required) {
                 if (t == null) {
-                    throw error(prefix + name + ": missing (" + expectedWhy.substring(1) + ")");
+                    throw error(prefix + name + ": missing (" + expected.why + ")");
                 }
                 arrays[k.ordinal()] = checked(t, dims(spec, k, l));
             } else if (t != null) {
-                throw error(t.name() + ": unexpected (" + expectedWhy.substring(1) + ")");
+                throw error(t.name() + ": unexpected (" + expected.why + ")");
             }
         }
         return new LayerParams(arrays[0], arrays[1], arrays[2], arrays[3], arrays[4], arrays[5]);
     }
 
-    /** "+why" when every (layer, direction) needs tensor {@code k}, "-why" when none may have it. */
-    private String presence(RnnSpec spec, Kind k) {
+    private Presence presence(RnnSpec spec, Kind k) {
         String p = prefix;
         return switch (k) {
-            case WEIGHT_IH, WEIGHT_HH -> "+the file has layers l0..l" + (spec.numLayers() - 1)
-                    + (spec.bidirectional() ? " with _reverse" : "") + ", each needs weight_ih and weight_hh";
-            case BIAS_IH, BIAS_HH -> spec.bias()
-                    ? "+" + p + "bias_ih_l0 or " + p + "bias_hh_l0 is present, so every layer has both biases"
-                    : "-" + p + "bias_ih_l0 and " + p + "bias_hh_l0 are absent, so no layer has biases";
-            case WEIGHT_HR -> spec.projSize() > 0
-                    ? "+" + p + "weight_hr_l0 is present, so every layer has a projection"
-                    : "-" + p + "weight_hr_l0 is absent, so no layer has a projection";
-            case WEIGHT_PEEPHOLE -> spec.peepholes()
-                    ? "+" + p + "weight_peephole_l0 is present, so every layer has peepholes"
-                    : "-" + p + "weight_peephole_l0 is absent, so no layer has peepholes";
+            case WEIGHT_IH, WEIGHT_HH -> new Presence(true, "the file has layers l0..l" + (spec.numLayers() - 1)
+                    + (spec.bidirectional() ? " with _reverse" : "") + ", each needs weight_ih and weight_hh");
+            case BIAS_IH, BIAS_HH -> new Presence(spec.bias(), spec.bias()
+                    ? p + "bias_ih_l0 or " + p + "bias_hh_l0 is present, so every layer has both biases"
+                    : p + "bias_ih_l0 and " + p + "bias_hh_l0 are absent, so no layer has biases");
+            case WEIGHT_HR -> new Presence(spec.projSize() > 0, spec.projSize() > 0
+                    ? p + "weight_hr_l0 is present, so every layer has a projection"
+                    : p + "weight_hr_l0 is absent, so no layer has a projection");
+            case WEIGHT_PEEPHOLE -> new Presence(spec.peepholes(), spec.peepholes()
+                    ? p + "weight_peephole_l0 is present, so every layer has peepholes"
+                    : p + "weight_peephole_l0 is absent, so no layer has peepholes");
         };
     }
 
@@ -170,7 +173,7 @@ final class WeightsInference {
             }
         }
         if (!t.dtype().isFloatingPoint()) {
-            throw error(t.name() + ": dtype expected F32, F64, F16 or BF16, found " + t.dtype());
+            throw error(t.name() + ": dtype expected a floating-point type (F32, F64, F16, BF16, F8), found " + t.dtype());
         }
         return t.toFloats();
     }

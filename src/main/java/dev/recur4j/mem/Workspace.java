@@ -2,7 +2,6 @@ package dev.recur4j.mem;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Native memory for the regions of a {@link WorkspacePlan}: one shared {@link Arena}, one
@@ -40,16 +39,6 @@ public final class Workspace implements AutoCloseable {
 
     public long capacity() {
         return capacity;
-    }
-
-    /** Copies {@code n} floats from {@code src[srcIndex..]} to float offset {@code off}. */
-    public void put(float[] src, int srcIndex, long off, int n) {
-        MemorySegment.copy(src, srcIndex, segment, ValueLayout.JAVA_FLOAT, off * Float.BYTES, n);
-    }
-
-    /** Copies {@code n} floats from float offset {@code off} to {@code dst[dstIndex..]}. */
-    public void get(long off, float[] dst, int dstIndex, int n) {
-        MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, off * Float.BYTES, dst, dstIndex, n);
     }
 
     @Override

@@ -32,7 +32,8 @@ import java.util.Locale;
  * dh, dc        [B, Hout], [B, H] backward: running state gradients
  * dhf, dhseq    [B, H], [B*T, P] backward, projection
  * drh           [B, H]          backward, GRU rbl: gradient of r*h
- * dwih, dwhh, dbih, dbhh, dwhr, dpeep   parameter gradients of one (layer, direction)
+ * dwih, dwhh, dbih, dbhh, dwhr   parameter gradients of one (layer, direction)
+ * dpeep         [threads, 3H]   peephole gradient, one accumulator per row chunk; dpeep.sum [3H] their sum
  * </pre>
  *
  * @param regions       in allocation order
@@ -66,6 +67,11 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     }
 
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training) {
+        return of(spec, batch, seqLen, training, 1);
+    }
+
+    /** As {@link #of(RnnSpec, int, int, boolean)}, with per-thread accumulators for {@code threads} row chunks. */
+    public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads) {
         Builder b = new Builder();
         long bt = (long) batch * seqLen;
         int g = spec.gates();
@@ -144,7 +150,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             b.add("dbih", 1, gh);
             b.add("dbhh", 1, gh);
             if (spec.peepholes()) {
-                b.add("dpeep", 1, 3 * h);
+                b.add("dpeep", threads, 3 * h);
+                b.add("dpeep.sum", 1, 3 * h);
             }
         }
         return new WorkspacePlan(batch, seqLen, training, b.regions, b.next);

@@ -12,6 +12,9 @@ final class Closeness {
     private Closeness() {
     }
 
+    /** The largest |got − want| / tolerance seen by {@link #check} on this thread: how much margin is left. */
+    static final ThreadLocal<double[]> WORST = ThreadLocal.withInitial(() -> new double[1]);
+
     /** Null when {@code got} is within tolerance, else the max diff and the first five mismatches. */
     static String check(String name, float[] want, float[] got, double scale) {
         if (want == null && got == null) {
@@ -32,6 +35,7 @@ final class Closeness {
         for (int i = 0; i < want.length; i++) {
             double diff = Math.abs((double) got[i] - want[i]);
             maxDiff = Math.max(maxDiff, diff);
+            WORST.get()[0] = Math.max(WORST.get()[0], diff / (abs + rel * Math.abs(want[i])));
             if (!(diff <= abs + rel * Math.abs(want[i]))) {
                 mismatches++;
                 if (bad.size() < 5) {

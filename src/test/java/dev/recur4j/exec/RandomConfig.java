@@ -10,10 +10,12 @@ import java.util.Random;
 
 /**
  * One randomized case for the equivalence tests: a spec (every cell and variant), a batch with
- * optional lengths, h0 and c0, output gradients, and whether to run forwardBackward. Sizes are
+ * optional lengths, h0 and c0, output gradients, whether to run forwardBackward, and the
+ * engine's thread count (1 to 3, so row splitting is covered too). Sizes are
  * drawn from small sets that include 1 and widths that are not multiples of any lane count.
  */
-record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput gradOut, boolean training) {
+record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput gradOut, boolean training,
+                    int threads) {
     private static final int[] BATCH = {1, 2, 3, 5, 17};
     private static final int[] STEPS = {1, 2, 3, 6, 17};
     private static final int[] INPUT = {1, 3, 5, 17, 33};
@@ -51,7 +53,7 @@ record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput
         float[] gHn = rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.outputSize()) : null;
         float[] gCn = spec.hasCellState() && rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * h) : null;
         RnnGradOutput go = new RnnGradOutput(uniform(rnd, b * t * spec.directions() * spec.outputSize()), gHn, gCn);
-        return new RandomConfig(spec, rnd.nextLong(), batch, go, rnd.nextBoolean());
+        return new RandomConfig(spec, rnd.nextLong(), batch, go, rnd.nextBoolean(), 1 + rnd.nextInt(3));
     }
 
     RnnWeights weights() {
@@ -76,6 +78,6 @@ record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput
                 + " lengths=" + Arrays.toString(batch.lengths())
                 + " h0=" + (batch.h0() != null) + " c0=" + (batch.c0() != null)
                 + " gradHn=" + (gradOut.gradHn() != null) + " gradCn=" + (gradOut.gradCn() != null)
-                + " training=" + training;
+                + " training=" + training + " threads=" + threads;
     }
 }

@@ -76,6 +76,16 @@ class GemmTest {
             return sc.toArray(F);
         }
 
+        /** As {@link #run} through JavaGemm's pre-packed B; B is packed from a decoy first, then repacked. */
+        float[] runPacked(JavaGemm gemm, IntFunction<MemorySegment> alloc) {
+            MemorySegment sa = copy(a, alloc), sb = copy(b, alloc), sc = copy(c0, alloc);
+            MemorySegment decoy = copy(nan(b.length), alloc);
+            GemmPackedB packed = JavaGemm.packB(tb, k, n, decoy, bOff, ldb);
+            JavaGemm.repackB(tb, sb, bOff, ldb, packed);
+            gemm.sgemm(ta, m, alpha, sa, aOff, lda, packed, beta, sc, cOff, ldc);
+            return sc.toArray(F);
+        }
+
         /** Checks C against a double-precision loop; elements outside the C matrix must be bit-identical. */
         void check(String who, float[] got) {
             List<String> bad = new ArrayList<>();
@@ -217,6 +227,27 @@ class GemmTest {
     }
 
     @Test
+    void javaGemmWithPrePackedBMatchesNaiveDouble() {
+        JavaGemm gemm = (JavaGemm) load(GemmKind.JAVA);
+        SplittableRandom rnd = new SplittableRandom(11);
+        try (Arena arena = Arena.ofConfined()) {
+            IntFunction<MemorySegment> alloc = size -> arena.allocate((long) size * Float.BYTES, 64);
+            int caseNo = 0;
+            List<int[]> shapes = shapes(rnd);
+            shapes.add(new int[]{13, 1100, 520}); // two column blocks (NC = 1024) x three depth blocks (KC = 256)
+            for (int[] s : shapes) {
+                for (Transpose ta : Transpose.values()) {
+                    for (Transpose tb : Transpose.values()) {
+                        float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
+                        Problem pr = Problem.random(rnd, ta, tb, s[0], s[1], s[2], ab[0], ab[1]);
+                        pr.check("java/packed", pr.runPacked(gemm, alloc));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void openBlasRejectsHeapSegmentsClearly() {
         Gemm gemm = load(GemmKind.OPENBLAS);
         float[] x = new float[16];
@@ -257,6 +288,24 @@ class GemmTest {
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> Gemms.get(kind));
                 assertTrue(e.getCause() != null, "the load failure is chained");
             }
+        }
+    }
+
+    @Test
+    void openBlasAllocatesNothingPerCall() {
+        Gemm gemm = load(GemmKind.OPENBLAS);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported(), "no per-thread allocation counter");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(8 * 8 * Float.BYTES), b = arena.allocate(8 * 8 * Float.BYTES);
+            MemorySegment c = arena.allocate(8 * 8 * Float.BYTES);
+            gemm.sgemm(Transpose.NO, Transpose.YES, 8, 8, 8, 1f, a, 0, 8, b, 0, 8, 1f, c, 0, 8); // this thread's views
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 100; i++) {
+                gemm.sgemm(Transpose.NO, Transpose.YES, 8, 8, 8, 1f, a, 0, 8, b, 0, 8, 1f, c, 0, 8);
+            }
+            // No JIT involved: the call path (checks, thread-local views, JNI) has no allocation to eliminate.
+            assertEquals(0, threads.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 100 calls");
         }
     }
 

@@ -32,6 +32,29 @@ class TensorTest {
     }
 
     @Test
+    void decodesEightBitFloats() {
+        // E4M3 (bias 7): 0x38 = 1.0, 0x7E = 448 (largest), 0x01 = 2^-9 (smallest subnormal), 0xB8 = -1, 0x7F = NaN.
+        float[] e4m3 = Tensor.ofBytes("a", DType.F8_E4M3, new byte[] {0x38, 0x7E, 0x01, (byte) 0xB8, 0x7F}, 5)
+                .toFloats();
+        assertArrayEquals(new float[] {1f, 448f, 0x1p-9f, -1f, Float.NaN}, e4m3);
+        // E5M2 is binary16's upper byte: 0x3C = 1.0, 0x7B = 57344 (largest), 0x7C = infinity, 0xC0 = -2.
+        float[] e5m2 = Tensor.ofBytes("b", DType.F8_E5M2, new byte[] {0x3C, 0x7B, 0x7C, (byte) 0xC0}, 4).toFloats();
+        assertArrayEquals(new float[] {1f, 57344f, Float.POSITIVE_INFINITY, -2f}, e5m2);
+    }
+
+    @Test
+    void readsUnsignedTypes() {
+        byte[] u16 = {(byte) 0xFF, (byte) 0xFF, 1, 0};
+        assertArrayEquals(new int[] {65535, 1}, Tensor.ofBytes("u", DType.U16, u16, 2).toInts());
+        byte[] u32 = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF};
+        assertArrayEquals(new long[] {4294967295L}, Tensor.ofBytes("u", DType.U32, u32, 1).toLongs());
+        byte[] u64 = {0, 0, 0, 0, 0, 0, 0, (byte) 0x80};
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> Tensor.ofBytes("u", DType.U64, u64, 1).toLongs()).getMessage();
+        assertTrue(m.contains("u[0]") && m.contains("9223372036854775808"), m);
+    }
+
+    @Test
     void convertsIntegerTypesWithRangeChecks() {
         assertArrayEquals(new int[] {-3, 0, 5}, Tensor.ofLongs("l", new long[] {-3, 0, 5}, 3).toInts());
         assertArrayEquals(new int[] {1, 2}, Tensor.ofInts("i", new int[] {1, 2}, 2).toInts());

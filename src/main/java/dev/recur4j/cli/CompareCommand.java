@@ -1,0 +1,98 @@
+package dev.recur4j.cli;
+
+import dev.recur4j.io.Safetensors;
+import dev.recur4j.io.SafetensorsFile;
+import dev.recur4j.io.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code recur4j compare GOT WANT}: checks every tensor of WANT against the tensor of the same name
+ * in GOT, element by element, with the tolerance |got − want| ≤ atol·max(1, max|want|) + rtol·|want|
+ * (max|want| over the tensor), and prints one line per tensor. Exit 0 when all agree, 1 when any
+ * differs, 2 for bad input (missing file or tensor, shape mismatch).
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "Compare the tensors of two safetensors files within a tolerance.")
+final class CompareCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "GOT", description = "The file to check.")
+    Path got;
+
+    @Parameters(index = "1", paramLabel = "WANT", description = "The expected values (e.g. PyTorch's, in F64).")
+    Path want;
+
+    @Option(names = "--tensors", split = ",", description = "Compare only these tensors (default: all of WANT's).")
+    List<String> tensors;
+
+    @Option(names = "--atol", defaultValue = "1e-4", description = "Absolute tolerance, scaled by max(1, max|want|).")
+    double atol;
+
+    @Option(names = "--rtol", defaultValue = "1e-3", description = "Relative tolerance.")
+    double rtol;
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = command.commandLine().getOut();
+        PrintWriter err = command.commandLine().getErr();
+        try {
+            SafetensorsFile g = Safetensors.read(got);
+            SafetensorsFile w = Safetensors.read(want);
+            List<String> names = tensors != null ? tensors : w.names();
+            boolean allAgree = true;
+            for (String name : names) {
+                allAgree &= compare(out, g.get(name), w.get(name));
+            }
+            out.flush();
+            return allAgree ? 0 : 1;
+        } catch (IllegalArgumentException | IOException e) {
+            err.println("recur4j: " + (e.getMessage() == null ? e.toString() : e.getMessage()).replace('\n', ' '));
+            err.flush();
+            return RnnCommand.EXIT_INPUT;
+        }
+    }
+
+    /** Prints one line for the tensor and returns whether every element is within tolerance. */
+    private boolean compare(PrintWriter out, Tensor got, Tensor want) {
+        if (!Arrays.equals(got.shape(), want.shape())) {
+            throw new IllegalArgumentException(want.name() + ": shape expected " + Arrays.toString(want.shape())
+                    + ", found " + Arrays.toString(got.shape()));
+        }
+        double[] a = got.toDoubles();
+        double[] b = want.toDoubles();
+        double maxWant = 0;
+        for (double v : b) {
+            maxWant = Math.max(maxWant, Math.abs(v));
+        }
+        double scaledAtol = atol * Math.max(1, maxWant);
+        double maxDiff = 0;
+        double worstRatio = 0;
+        int bad = 0;
+        for (int i = 0; i < a.length; i++) {
+            double diff = Math.abs(a[i] - b[i]);
+            double tol = scaledAtol + rtol * Math.abs(b[i]);
+            maxDiff = Math.max(maxDiff, diff);
+            worstRatio = Math.max(worstRatio, diff / tol);
+            if (!(diff <= tol)) {
+                bad++;
+            }
+        }
+        out.println(String.format(Locale.ROOT, "%-8s %-32s %8d elements  max|diff| %.3e  worst diff/tol %.3f%s",
+                bad == 0 ? "ok" : "DIFFERS", want.name(), a.length, maxDiff, worstRatio,
+                bad == 0 ? "" : "  (" + bad + " outside tolerance)"));
+        return bad == 0;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.recur4j.mem;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.RnnSpec;
+import java.util.Comparator;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WorkspacePlanTest {
+
+    @Test
+    void regionsAreAlignedDisjointAndInsideTheTotal() {
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 17, 33).projSize(5).numLayers(2).bidirectional(true)
+                .peepholes(true).build();
+        for (boolean training : new boolean[] {false, true}) {
+            WorkspacePlan plan = WorkspacePlan.of(spec, 3, 7, training);
+            List<Region> rs = plan.regions().stream().sorted(Comparator.comparingLong(Region::offset)).toList();
+            long end = 0;
+            for (Region r : rs) {
+                assertEquals(0, r.offset() % WorkspacePlan.ALIGN_FLOATS, r.name() + " is not 64-byte aligned");
+                assertTrue(r.offset() >= end, r.name() + " overlaps the previous region");
+                assertEquals(0, r.elements() % r.ld(), r.name() + " is not whole rows");
+                end = r.offset() + r.elements();
+            }
+            assertTrue(end <= plan.totalElements());
+        }
+    }
+
+    @Test
+    void sizesFollowTheShapes() {
+        RnnSpec spec = RnnSpec.builder(CellKind.GRU, 5, 8).numLayers(3).build();
+        WorkspacePlan inference = WorkspacePlan.of(spec, 4, 6, false);
+        assertEquals(4 * 6 * 24, inference.region("gates").elements());
+        assertEquals(4 * 24, inference.region("rec").elements());
+        assertTrue(inference.has("y.l1"));
+        assertFalse(inference.has("y.l2"), "inference ping-pongs two output buffers");
+        assertFalse(inference.has("gates.s0"));
+        WorkspacePlan training = WorkspacePlan.of(spec, 4, 6, true);
+        assertTrue(training.has("y.l2"), "training keeps every layer's output");
+        assertEquals(4 * 6 * 8, training.region("hn.s2").elements());
+        assertTrue(training.totalElements() > inference.totalElements());
+    }
+
+    @Test
+    void toStringPrintsTheTable() {
+        String s = WorkspacePlan.of(RnnSpec.builder(CellKind.RNN_TANH, 3, 4).build(), 2, 5, false).toString();
+        assertTrue(s.contains("gates") && s.contains("offset") && s.contains("total"), s);
+    }
+}
