@@ -76,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
     String mode;
 
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N",
-            description = "threads for the engine and OpenBLAS (default: 1)")
+            description = "threads of the engine, and of the SGEMM probe (default: 1)")
     int threads;
 
     @Option(names = "--impl", paramLabel = "IMPL", description = "reference, scalar or simd (default: automatic)")
@@ -175,11 +175,10 @@ final class BenchCommand implements Callable<Integer> {
         }
 
         boolean openBlas = Gemms.available(GemmKind.OPENBLAS);
-        if (openBlas) {
-            // Our --threads is OpenBLAS's thread count too, like torch.set_num_threads for PyTorch.
-            OpenBlasGemm.setThreads(threads);
-        }
+        // The engine runs its own threads and OpenBLAS keeps the library's setting (1 unless
+        // -Drecur4j.openblasThreads says otherwise); the report says which.
         String core = openBlas ? SgemmProbe.openBlasCore() : "unavailable";
+        int blasThreads = openBlas ? OpenBlasGemm.threads() : -1;
         BenchResult timing;
         try (RnnEngine engine = Rnn.create(weights, chosenImpl, chosenGemm, threads)) {
             BenchCall call = new BenchCall(engine, in, result, gradOut, grads, benchMode);
@@ -191,7 +190,8 @@ final class BenchCommand implements Callable<Integer> {
                 : SgemmProbe.measure(probeKind, PROBE_SIZE, PROBE_SIZE, PROBE_SIZE, threads, probeSeconds);
         MachineLimits limits = MachineLimits.load(threads, probeSeconds);
         return new BenchReport(spec, batch, seqLen, benchMode, chosenImpl.cliName(),
-                chosenGemm == null ? null : chosenGemm.cliName(), threads, timing, sgemm, limits, core);
+                chosenGemm == null ? null : chosenGemm.cliName(), threads, timing, sgemm, limits, core,
+                blasThreads);
     }
 
     /** Values in [-1, 1), seeded. */

@@ -19,10 +19,11 @@ import java.util.Locale;
  * @param sgemm        the SGEMM probe, or null when no back end could be measured
  * @param limits       the FMA peak
  * @param openBlasCore OpenBLAS's core and OPENBLAS_CORETYPE, or why OpenBLAS is unavailable
+ * @param openBlasThreads OpenBLAS's own thread count while the engine was timed, -1 if unavailable
  */
 public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, String impl, String gemm, int threads,
                           BenchResult result, SgemmProbe.Measurement sgemm, MachineLimits limits,
-                          String openBlasCore) {
+                          String openBlasCore, int openBlasThreads) {
 
     /** Measured GFLOP/s over the SGEMM probe's, or NaN without a probe. */
     public double fracSgemm() {
@@ -42,8 +43,8 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
     public String toText() {
         StringBuilder s = new StringBuilder();
         line(s, "recur4j bench: %s %s, %s", spec.cell().cliName(), shape(), mode.cliName());
-        line(s, "  impl %s, gemm %s, threads %d, OpenBLAS core %s", impl, gemm == null ? "-" : gemm, threads,
-                openBlasCore);
+        line(s, "  impl %s, gemm %s, threads %d, OpenBLAS core %s%s", impl, gemm == null ? "-" : gemm, threads,
+                openBlasCore, openBlasThreads < 0 ? "" : ", OpenBLAS threads " + openBlasThreads);
         line(s, "  %d runs (after %d warm-up calls): median %.3f ms, min %.3f ms, max %.3f ms", result.runs(),
                 result.warmupCalls(), result.medianMs(), result.minMs(), result.maxMs());
         line(s, "  %.2f GFLOP/s (%.4g GFLOP per call)", result.gflops(), result.flopsPerCall() / 1e9);
@@ -91,6 +92,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("frac_sgemm", sgemm == null ? null : fracSgemm());
         o.addProperty("frac_peak", fracPeak());
         o.addProperty("openblas_core", openBlasCore);
+        o.addProperty("openblas_threads", openBlasThreads < 0 ? null : openBlasThreads);
         return new GsonBuilder().disableHtmlEscaping().serializeNulls().serializeSpecialFloatingPointValues().create().toJson(o);
     }
 

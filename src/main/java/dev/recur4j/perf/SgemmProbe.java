@@ -17,9 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * The SGEMM throughput a GEMM back end reaches on this machine: C[m,n] = A[m,k]·B[k,n] on native
  * memory (beta = 0, so repeating the call is idempotent), one untimed call, then calls until
  * {@code seconds} have passed (at least 3); GFLOP/s = 2·m·n·k / median time. This is the ceiling an
- * RNN layer built on that GEMM can approach. For OpenBLAS the BLAS thread count is set to
- * {@code threads} first (process-wide). Results are cached per (back end, shape, threads) for the
- * life of the JVM, so one run measures each once.
+ * RNN layer built on that GEMM can approach. For OpenBLAS the BLAS thread count is
+ * {@code threads} during the probe and restored after it; other back ends run on the calling
+ * thread (so {@code threads} only labels the result). Results are cached per (back end, shape,
+ * threads) for the life of the JVM, so one run measures each once.
  */
 public final class SgemmProbe {
     private static final int MIN_CALLS = 3;
@@ -54,11 +55,20 @@ public final class SgemmProbe {
 
     private static Measurement run(GemmKind kind, int m, int n, int k, int threads, double seconds) {
         Gemm gemm = Gemms.get(kind);
-        String core = "-";
-        if (kind == GemmKind.OPENBLAS) {
-            OpenBlasGemm.setThreads(threads);
-            core = openBlasCore();
+        if (kind != GemmKind.OPENBLAS) {
+            return time(gemm, "-", m, n, k, threads, seconds);
         }
+        // OpenBLAS's thread count is process-wide: use the probe's, then put the library's back.
+        int before = OpenBlasGemm.threads();
+        OpenBlasGemm.setThreads(threads);
+        try {
+            return time(gemm, openBlasCore(), m, n, k, threads, seconds);
+        } finally {
+            OpenBlasGemm.setThreads(before);
+        }
+    }
+
+    private static Measurement time(Gemm gemm, String core, int m, int n, int k, int threads, double seconds) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = randoms(arena, (long) m * k, 1);
             MemorySegment b = randoms(arena, (long) k * n, 2);

@@ -48,7 +48,8 @@ class BenchCommandTest {
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
         for (String key : List.of("median_ms", "min_ms", "max_ms", "gflops", "alloc_bytes_per_call", "impl", "gemm",
                 "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "mode",
-                "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "openblas_core", "runs")) {
+                "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "openblas_core", "openblas_threads",
+                "runs")) {
             assertTrue(o.has(key), "missing key " + key + " in " + r.out());
         }
         assertEquals("reference", o.get("impl").getAsString());
@@ -76,6 +77,19 @@ class BenchCommandTest {
         // LSTM: 4 gates x 2 directions; GRU: 3 gates; training = 3 x forward.
         assertEquals(fwd.get("flops_per_call").getAsDouble() * 3.0 / 4 * 2 * 3, o.get("flops_per_call").getAsDouble(),
                 1e-6);
+    }
+
+    @Test
+    void fastPipelineWithTwoThreads() {
+        String[] args = quick("--json", "--threads", "2");
+        args[List.of(args).indexOf("reference")] = "scalar";
+        Run r = run(args);
+        assertEquals(0, r.exit(), r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertEquals("scalar", o.get("impl").getAsString());
+        assertTrue(o.get("gemm").isJsonPrimitive(), "the fast pipeline names its GEMM back end: " + r.out());
+        assertEquals(2, o.get("threads").getAsInt());
+        assertTrue(o.get("alloc_bytes_per_call").getAsLong() >= 0);
     }
 
     @Test
