@@ -24,7 +24,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        command.commandLine().getErr().println("recur4j: missing command: forward or backward (see recur4j --help)");
+        command.commandLine().getErr().println("recur4j: missing command: forward, backward, compare or bench (see recur4j --help)");
         command.commandLine().getErr().flush();
         return RnnCommand.EXIT_INPUT;
     }
