@@ -58,8 +58,9 @@ ensure_built() {
     if [ ! -f "$JAR" ] || [ ! -d "$ROOT/target/lib" ] \
        || [ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit)" ]; then
       ensure_maven
-      echo "recur4j: building (mvn package)..." >&2
-      $MVN package -DskipTests >&2 || die "build failed (mvn package)"
+      # The build log goes to a file: a command's stderr is kept for its own one-line errors.
+      $MVN package -DskipTests > "$ROOT/target/build.log" 2>&1 \
+        || { cat "$ROOT/target/build.log" >&2; die "build failed (mvn package); log above and in target/build.log"; }
     fi
   ) 9>"$ROOT/target/.build.lock"
   CLASSPATH="$JAR:$ROOT/target/lib/*"
