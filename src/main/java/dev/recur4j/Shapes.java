@@ -2,18 +2,60 @@ package dev.recur4j;
 
 /** Shape checks with messages that name the tensor, expected and found. */
 public final class Shapes {
+    /** The length passed for an absent (null) array. */
+    public static final int ABSENT = -1;
+
     private Shapes() {
     }
 
     /** Checks that {@code a} holds exactly d0*d1*d2 elements. */
     public static void expect(String name, float[] a, int d0, int d1, int d2) {
-        if (a == null) {
+        expectLength(name, a == null ? ABSENT : a.length, d0, d1, d2);
+    }
+
+    /** Checks that an array of {@code length} elements ({@link #ABSENT} if missing) has shape [d0, d1, d2]. */
+    public static void expectLength(String name, int length, int d0, int d1, int d2) {
+        if (length == ABSENT) {
             throw new IllegalArgumentException(name + ": missing, expected [" + d0 + ", " + d1 + ", " + d2 + "]");
         }
         long n = (long) d0 * d1 * d2;
-        if (a.length != n) {
+        if (length != n) {
             throw new IllegalArgumentException(name + ": expected [" + d0 + ", " + d1 + ", " + d2 + "] = " + n
-                    + " elements, found " + a.length);
+                    + " elements, found " + length);
+        }
+    }
+
+    /**
+     * The checks of one call's inputs (see {@link RnnBatch}), on array lengths so that the float API and the
+     * reference's double API give the same messages. Lengths of absent optional arrays are {@link #ABSENT}.
+     */
+    public static void checkBatch(RnnSpec spec, int batch, int seqLen, int inputLength, int[] lengths,
+                                  int h0Length, int c0Length) {
+        if (batch <= 0) {
+            throw new IllegalArgumentException("input: batch dimension (0) must be > 0, found " + batch);
+        }
+        if (seqLen <= 0) {
+            throw new IllegalArgumentException("input: sequence dimension (1) must be > 0, found " + seqLen);
+        }
+        expectLength("input", inputLength, batch, seqLen, spec.inputSize());
+        if (lengths != null) {
+            if (lengths.length != batch) {
+                throw new IllegalArgumentException("lengths: dimension 0 expected " + batch + ", found " + lengths.length);
+            }
+            for (int b = 0; b < batch; b++) {
+                if (lengths[b] < 1 || lengths[b] > seqLen) {
+                    throw new IllegalArgumentException("lengths[" + b + "]: expected 1.." + seqLen + ", found " + lengths[b]);
+                }
+            }
+        }
+        if (h0Length != ABSENT) {
+            expectLength("h0", h0Length, spec.slots(), batch, spec.outputSize());
+        }
+        if (c0Length != ABSENT) {
+            if (!spec.hasCellState()) {
+                throw new IllegalArgumentException("c0: only LSTM has a cell state, cell is " + spec.cell());
+            }
+            expectLength("c0", c0Length, spec.slots(), batch, spec.hiddenSize());
         }
     }
 }
