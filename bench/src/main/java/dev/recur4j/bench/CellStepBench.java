@@ -1,0 +1,140 @@
+package dev.recur4j.bench;
+
+import dev.recur4j.Impl;
+import dev.recur4j.kernel.Kernels;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The fused elementwise (post-GEMM) step, scalar vs SIMD: one step of {@code rows} batch rows of
+ * hidden size {@code hidden}, the work the pipeline does between two recurrent GEMMs.
+ * LSTM: gates → i,f,g,o, c update, h; GRU: linear-before-reset update. The gate rows are
+ * overwritten with activations by each call, so setup keeps a pristine copy and each invocation
+ * restores it first; that copy (a memcpy of rows·G·H floats) is part of the measured time for both
+ * implementations alike, and small next to the transcendental functions.
+ * Before timing, setup checks that the two implementations agree on one step.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class CellStepBench {
+
+    @Param({"lstm", "gru"})
+    public String cell;
+
+    @Param({"scalar", "simd"})
+    public String impl;
+
+    @Param({"512"})
+    public int hidden;
+
+    @Param({"64"})
+    public int rows;
+
+    private Kernels kernels;
+    private Arena arena;
+    private MemorySegment ws;
+    private MemorySegment w;
+    private long gates;
+    private long pristine;
+    private long rec;
+    private long hn;
+    private long c;
+    private long h;
+    private long y;
+    private int g;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        g = cell.equals("lstm") ? 4 : 3;
+        arena = Arena.ofConfined();
+        int gh = g * hidden;
+        // layout in floats: gates | pristine | rec | hn | c | h | y
+        gates = 0;
+        pristine = gates + (long) rows * gh;
+        rec = pristine + (long) rows * gh;
+        hn = rec + (long) rows * gh;
+        c = hn + (long) rows * hidden;
+        h = c + (long) rows * hidden;
+        y = h + (long) rows * hidden;
+        long total = y + (long) rows * hidden;
+        ws = arena.allocate(total * Float.BYTES, 64);
+        w = arena.allocate((long) (gh + hidden) * Float.BYTES, 64); // bias [G*H], b_hn [H]
+        Random rnd = new Random(0);
+        for (long i = 0; i < total; i++) {
+            ws.setAtIndex(ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() * 4 - 2);
+        }
+        for (long i = 0; i < gh + hidden; i++) {
+            w.setAtIndex(ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+        }
+        MemorySegment.copy(ws, gates * Float.BYTES, ws, pristine * Float.BYTES, (long) rows * gh * Float.BYTES);
+        kernels = Kernels.of(Impl.fromCliName(impl));
+        validateAgainstScalar();
+        System.out.println("# running " + kernels.name() + " " + cell + " H=" + hidden + " rows=" + rows);
+    }
+
+    /** One step with these kernels and with the scalar kernels, on copies; they must agree closely. */
+    private void validateAgainstScalar() {
+        MemorySegment saved = Arena.ofAuto().allocate(ws.byteSize(), 64).copyFrom(ws);
+        step(kernels);
+        MemorySegment mine = Arena.ofAuto().allocate(ws.byteSize(), 64).copyFrom(ws);
+        ws.copyFrom(saved);
+        step(Kernels.of(Impl.SCALAR));
+        long n = ws.byteSize() / Float.BYTES;
+        for (long i = 0; i < n; i++) {
+            float a = mine.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            float b = ws.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            // exact activations on both sides: a few ulps apart at most
+            if (Math.abs(a - b) > 1e-5f * Math.max(1f, Math.abs(b))) {
+                throw new IllegalStateException(kernels.name() + " disagrees with scalar at float " + i + ": " + a
+                        + " vs " + b);
+            }
+        }
+        ws.copyFrom(saved);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public MemorySegment step() {
+        step(kernels);
+        return ws;
+    }
+
+    private void step(Kernels k) {
+        int gh = g * hidden;
+        MemorySegment.copy(ws, pristine * Float.BYTES, ws, gates * Float.BYTES, (long) rows * gh * Float.BYTES);
+        for (int b = 0; b < rows; b++) {
+            long gRow = gates + (long) b * gh;
+            long hRow = h + (long) b * hidden;
+            long yRow = y + (long) b * hidden;
+            if (g == 4) {
+                k.lstmForwardStep(hidden, ws, gRow, w, 0, -1, c + (long) b * hidden, hRow, yRow);
+            } else {
+                k.gruForwardStep(hidden, ws, gRow, rec + (long) b * gh, w, 0, gh, hn + (long) b * hidden, hRow, yRow);
+            }
+        }
+    }
+}
