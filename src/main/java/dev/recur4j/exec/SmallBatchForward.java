@@ -188,7 +188,7 @@ final class SmallBatchForward implements AutoCloseable {
             float[] hIn = hBuf[cur];
             float[] hOut = hBuf[cur ^ 1];
             int xo = t * gh;
-            step(w, hIn, hOut, xo, jb0, jb1, barrier);
+            step(w, hIn, hOut, xo, jb0, jb1, (i & 1) == 1, barrier);
             System.arraycopy(hOut, u0, y, yOff + t * ldy + u0, u1 - u0);
             barrier.await();
             cur ^= 1;
@@ -203,26 +203,40 @@ final class SmallBatchForward implements AutoCloseable {
         }
     }
 
-    /** One step for blocks [jb0, jb1): GEMV over the whole h, then the cell update of these units. */
-    private void step(SmallBatchWeights w, float[] hIn, float[] hOut, int xo, int jb0, int jb1,
+    /**
+     * One step for blocks [jb0, jb1): per block, the GEMV over the whole h and at once the cell
+     * update of its units. Odd steps walk the blocks downward: the blocks used last are the ones
+     * still in L2, so when this member's W_hh slice is a little larger than L2 most of it is still
+     * reused (a cyclic walk would miss on every block under LRU-like replacement).
+     */
+    private void step(SmallBatchWeights w, float[] hIn, float[] hOut, int xo, int jb0, int jb1, boolean down,
                       SpinBarrier barrier) {
         int h = spec.hiddenSize();
         CellKind cell = spec.cell();
-        if (cell == CellKind.LSTM) {
-            kernels.gemv(4, h, w.wHh, hIn, 0, xproj, xo, true, jb0, jb1);
-            kernels.lstmCells(xproj, xo, w.peep, c, hOut, jb0, jb1);
-        } else if (cell.isRnn()) {
-            kernels.gemv(1, h, w.wHh, hIn, 0, xproj, xo, true, jb0, jb1);
-            kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo, hOut, jb0, jb1);
-        } else if (spec.linearBeforeReset()) {
-            kernels.gemv(3, h, w.wHh, hIn, 0, rec, 0, false, jb0, jb1);
-            kernels.gruCells(xproj, xo, rec, w.bhn, hIn, hOut, jb0, jb1);
-        } else {
-            kernels.gemv(2, h, w.wHh, hIn, 0, rec, 0, false, jb0, jb1);
-            kernels.gruResetGates(xproj, xo, rec, hIn, rh, jb0, jb1);
+        boolean rbr = cell == CellKind.GRU && !spec.linearBeforeReset();
+        for (int n = jb0; n < jb1; n++) {
+            int jb = down ? jb1 - 1 - (n - jb0) : n;
+            if (cell == CellKind.LSTM) {
+                kernels.gemv(4, h, w.wHh, hIn, 0, xproj, xo, true, jb, jb + 1);
+                kernels.lstmCells(xproj, xo, w.peep, c, hOut, jb, jb + 1);
+            } else if (cell.isRnn()) {
+                kernels.gemv(1, h, w.wHh, hIn, 0, xproj, xo, true, jb, jb + 1);
+                kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo, hOut, jb, jb + 1);
+            } else if (!rbr) {
+                kernels.gemv(3, h, w.wHh, hIn, 0, rec, 0, false, jb, jb + 1);
+                kernels.gruCells(xproj, xo, rec, w.bhn, hIn, hOut, jb, jb + 1);
+            } else {
+                kernels.gemv(2, h, w.wHh, hIn, 0, rec, 0, false, jb, jb + 1);
+                kernels.gruResetGates(xproj, xo, rec, hIn, rh, jb, jb + 1);
+            }
+        }
+        if (rbr) {
             barrier.await(); // W_hn (r⊙h) needs every unit's r⊙h
-            kernels.gemv(1, h, w.wHhN, rh, 0, recN, 0, false, jb0, jb1);
-            kernels.gruRbrCells(xproj, xo, rec, recN, hIn, hOut, jb0, jb1);
+            for (int n = jb0; n < jb1; n++) {
+                int jb = down ? n : jb1 - 1 - (n - jb0); // continue from the block used last
+                kernels.gemv(1, h, w.wHhN, rh, 0, recN, 0, false, jb, jb + 1);
+                kernels.gruRbrCells(xproj, xo, rec, recN, hIn, hOut, jb, jb + 1);
+            }
         }
     }
 
