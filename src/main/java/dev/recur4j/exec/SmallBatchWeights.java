@@ -15,7 +15,7 @@ import dev.recur4j.RnnSpec;
  * bias  [nb][G][V]       b_ih + b_hh, except GRU linear-before-reset: b_in alone for n; null without bias
  * wHh   [nb][H][Gh][V]   W_hh; Gh = G, or 2 (W_hr, W_hz) for GRU reset-before-linear
  * wHhN  [nb][H][1][V]    W_hn for GRU reset-before-linear, else null
- * bhn   [nb][1][V]       b_hn for GRU linear-before-reset with bias, else null
+ * bhn   [nb][1][V]       b_hn for GRU linear-before-reset (zeros without bias), else null
  * peep  [nb][3][V]       LSTM peepholes (i, f, o), else null
  * </pre>
  */
@@ -45,7 +45,7 @@ final class SmallBatchWeights {
             this.bhn = lbr ? packVector(p.bHh(), h, 2, 1, v) : null;
         } else {
             this.bias = null;
-            this.bhn = null;
+            this.bhn = lbr ? new float[(h + v - 1) / v * v] : null;
         }
         this.peep = spec.peepholes() ? packVector(p.wPeep(), h, 0, 3, v) : null;
     }

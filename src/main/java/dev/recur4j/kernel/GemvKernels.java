@@ -57,7 +57,7 @@ public interface GemvKernels {
 
     /**
      * GRU linear-before-reset: x is the input gate row at xOff (r, z, n, biases b_ih + b_hh for r, z
-     * and b_in for n), rec = W_hh h as a gate row [nb][3][V], bhn [nb][1][V] or null:
+     * and b_in for n), rec = W_hh h as a gate row [nb][3][V], bhn = b_hn as [nb][1][V] (zeros without bias):
      * r,z = σ(x + rec), n = tanh(x_n + r⊙(rec_n + b_hn)), hOut = (1-z)⊙n + z⊙h.
      */
     void gruCells(float[] x, int xOff, float[] rec, float[] bhn, float[] h, float[] hOut, int jb0, int jb1);

@@ -112,7 +112,7 @@ public class ScalarGemvKernels implements GemvKernels {
                 int j = jb * V + l;
                 float r = sigmoid(x[xOff + b + l] + rec[b + l]);
                 float z = sigmoid(x[xOff + b + V + l] + rec[b + V + l]);
-                float hn = rec[b + 2 * V + l] + (bhn == null ? 0f : bhn[jb * V + l]);
+                float hn = rec[b + 2 * V + l] + bhn[jb * V + l];
                 float n = tanh(x[xOff + b + 2 * V + l] + r * hn);
                 hOut[j] = (1 - z) * n + z * h[j];
             }

@@ -1,7 +1,9 @@
 package dev.recur4j.kernel;
 
+import static jdk.incubator.vector.VectorOperators.EXP;
+import static jdk.incubator.vector.VectorOperators.TANH;
+
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -11,10 +13,15 @@ import jdk.incubator.vector.VectorSpecies;
  * broadcast of h[k] and g loads + FMAs. The k loop is unrolled so that at least 4 independent FMA
  * chains are in flight even for g = 1 (FMA latency 4, two FMA ports). Activations use the Vector
  * API's EXP and TANH, like {@link VectorKernels}.
+ *
+ * <p>No private helper takes or returns a vector: every vector operation is written out in the
+ * kernel that uses it, so whatever C2 decides to inline around these methods, their vectors never
+ * cross a call and are never boxed (allocated). σ(x) is written 1 / (1 + e^-x).
  */
 public final class VectorGemvKernels extends ScalarGemvKernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final int V = F.length();
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
     @Override
     public String name() {
@@ -24,22 +31,6 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     @Override
     public int blockWidth() {
         return V;
-    }
-
-    private static FloatVector ld(float[] a, int i) {
-        return FloatVector.fromArray(F, a, i);
-    }
-
-    private static FloatVector sigmoid(FloatVector x) {
-        return FloatVector.broadcast(F, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
-    }
-
-    private static FloatVector tanh(FloatVector x) {
-        return x.lanewise(VectorOperators.TANH);
-    }
-
-    private static FloatVector init(float[] acc, int i, boolean accumulate) {
-        return accumulate ? ld(acc, i) : FloatVector.zero(F);
     }
 
     @Override
@@ -60,10 +51,10 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
 
     /** One block of 4 gates; k unrolled by 2 (8 chains). */
     private static void gemv4(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
-        FloatVector a0 = init(acc, a, accumulate);
-        FloatVector a1 = init(acc, a + V, accumulate);
-        FloatVector a2 = init(acc, a + 2 * V, accumulate);
-        FloatVector a3 = init(acc, a + 3 * V, accumulate);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector b1 = b0;
         FloatVector b2 = b0;
@@ -72,33 +63,49 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         for (; kk + 1 < k; kk += 2, p += 8 * V) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
             FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = ld(w, p).fma(x0, a0);
-            a1 = ld(w, p + V).fma(x0, a1);
-            a2 = ld(w, p + 2 * V).fma(x0, a2);
-            a3 = ld(w, p + 3 * V).fma(x0, a3);
-            b0 = ld(w, p + 4 * V).fma(x1, b0);
-            b1 = ld(w, p + 5 * V).fma(x1, b1);
-            b2 = ld(w, p + 6 * V).fma(x1, b2);
-            b3 = ld(w, p + 7 * V).fma(x1, b3);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
+            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(x0, a3);
+            b0 = FloatVector.fromArray(F, w, p + 4 * V).fma(x1, b0);
+            b1 = FloatVector.fromArray(F, w, p + 5 * V).fma(x1, b1);
+            b2 = FloatVector.fromArray(F, w, p + 6 * V).fma(x1, b2);
+            b3 = FloatVector.fromArray(F, w, p + 7 * V).fma(x1, b3);
         }
         if (kk < k) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = ld(w, p).fma(x0, a0);
-            a1 = ld(w, p + V).fma(x0, a1);
-            a2 = ld(w, p + 2 * V).fma(x0, a2);
-            a3 = ld(w, p + 3 * V).fma(x0, a3);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
+            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(x0, a3);
         }
-        a0.add(b0).intoArray(acc, a);
-        a1.add(b1).intoArray(acc, a + V);
-        a2.add(b2).intoArray(acc, a + 2 * V);
-        a3.add(b3).intoArray(acc, a + 3 * V);
+        if (accumulate) {
+            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+        } else {
+            a0.add(b0).intoArray(acc, a);
+        }
+        if (accumulate) {
+            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
+        } else {
+            a1.add(b1).intoArray(acc, a + V);
+        }
+        if (accumulate) {
+            a2.add(b2).add(FloatVector.fromArray(F, acc, a + 2 * V)).intoArray(acc, a + 2 * V);
+        } else {
+            a2.add(b2).intoArray(acc, a + 2 * V);
+        }
+        if (accumulate) {
+            a3.add(b3).add(FloatVector.fromArray(F, acc, a + 3 * V)).intoArray(acc, a + 3 * V);
+        } else {
+            a3.add(b3).intoArray(acc, a + 3 * V);
+        }
     }
 
     /** One block of 3 gates; k unrolled by 2 (6 chains). */
     private static void gemv3(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
-        FloatVector a0 = init(acc, a, accumulate);
-        FloatVector a1 = init(acc, a + V, accumulate);
-        FloatVector a2 = init(acc, a + 2 * V, accumulate);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector b1 = b0;
         FloatVector b2 = b0;
@@ -106,65 +113,89 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         for (; kk + 1 < k; kk += 2, p += 6 * V) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
             FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = ld(w, p).fma(x0, a0);
-            a1 = ld(w, p + V).fma(x0, a1);
-            a2 = ld(w, p + 2 * V).fma(x0, a2);
-            b0 = ld(w, p + 3 * V).fma(x1, b0);
-            b1 = ld(w, p + 4 * V).fma(x1, b1);
-            b2 = ld(w, p + 5 * V).fma(x1, b2);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
+            b0 = FloatVector.fromArray(F, w, p + 3 * V).fma(x1, b0);
+            b1 = FloatVector.fromArray(F, w, p + 4 * V).fma(x1, b1);
+            b2 = FloatVector.fromArray(F, w, p + 5 * V).fma(x1, b2);
         }
         if (kk < k) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = ld(w, p).fma(x0, a0);
-            a1 = ld(w, p + V).fma(x0, a1);
-            a2 = ld(w, p + 2 * V).fma(x0, a2);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
         }
-        a0.add(b0).intoArray(acc, a);
-        a1.add(b1).intoArray(acc, a + V);
-        a2.add(b2).intoArray(acc, a + 2 * V);
+        if (accumulate) {
+            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+        } else {
+            a0.add(b0).intoArray(acc, a);
+        }
+        if (accumulate) {
+            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
+        } else {
+            a1.add(b1).intoArray(acc, a + V);
+        }
+        if (accumulate) {
+            a2.add(b2).add(FloatVector.fromArray(F, acc, a + 2 * V)).intoArray(acc, a + 2 * V);
+        } else {
+            a2.add(b2).intoArray(acc, a + 2 * V);
+        }
     }
 
     /** One block of 2 gates; k unrolled by 2 (4 chains). */
     private static void gemv2(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
-        FloatVector a0 = init(acc, a, accumulate);
-        FloatVector a1 = init(acc, a + V, accumulate);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector b1 = b0;
         int kk = 0;
         for (; kk + 1 < k; kk += 2, p += 4 * V) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
             FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = ld(w, p).fma(x0, a0);
-            a1 = ld(w, p + V).fma(x0, a1);
-            b0 = ld(w, p + 2 * V).fma(x1, b0);
-            b1 = ld(w, p + 3 * V).fma(x1, b1);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            b0 = FloatVector.fromArray(F, w, p + 2 * V).fma(x1, b0);
+            b1 = FloatVector.fromArray(F, w, p + 3 * V).fma(x1, b1);
         }
         if (kk < k) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = ld(w, p).fma(x0, a0);
-            a1 = ld(w, p + V).fma(x0, a1);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
         }
-        a0.add(b0).intoArray(acc, a);
-        a1.add(b1).intoArray(acc, a + V);
+        if (accumulate) {
+            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+        } else {
+            a0.add(b0).intoArray(acc, a);
+        }
+        if (accumulate) {
+            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
+        } else {
+            a1.add(b1).intoArray(acc, a + V);
+        }
     }
 
     /** One block of 1 gate; k unrolled by 4 (4 chains). */
     private static void gemv1(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
-        FloatVector a0 = init(acc, a, accumulate);
+        FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = a1;
         FloatVector a3 = a1;
         int kk = 0;
         for (; kk + 3 < k; kk += 4, p += 4 * V) {
-            a0 = ld(w, p).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
-            a1 = ld(w, p + V).fma(FloatVector.broadcast(F, h[hOff + kk + 1]), a1);
-            a2 = ld(w, p + 2 * V).fma(FloatVector.broadcast(F, h[hOff + kk + 2]), a2);
-            a3 = ld(w, p + 3 * V).fma(FloatVector.broadcast(F, h[hOff + kk + 3]), a3);
+            a0 = FloatVector.fromArray(F, w, p).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(FloatVector.broadcast(F, h[hOff + kk + 1]), a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(FloatVector.broadcast(F, h[hOff + kk + 2]), a2);
+            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(FloatVector.broadcast(F, h[hOff + kk + 3]), a3);
         }
         for (; kk < k; kk++, p += V) {
-            a0 = ld(w, p).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
+            a0 = FloatVector.fromArray(F, w, p).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
         }
-        a0.add(a1).add(a2.add(a3)).intoArray(acc, a);
+        if (accumulate) {
+            a0.add(a1).add(a2.add(a3)).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+        } else {
+            a0.add(a1).add(a2.add(a3)).intoArray(acc, a);
+        }
     }
 
     /**
@@ -178,7 +209,7 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         for (int jb = jb0; jb < jb1; jb++) {
             for (int gi = 0; gi < g; gi++) {
                 int col = jb * gv + gi * V;
-                FloatVector b = bias == null ? FloatVector.zero(F) : ld(bias, col);
+                FloatVector b = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, col);
                 int p0 = jb * k * gv + gi * V;
                 int r = 0;
                 for (; r + 3 < rows; r += 4) {
@@ -189,7 +220,7 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
                     FloatVector s3 = b;
                     int p = p0;
                     for (int kk = 0; kk < k; kk++, p += gv) {
-                        FloatVector wv = ld(w, p);
+                        FloatVector wv = FloatVector.fromArray(F, w, p);
                         s0 = wv.fma(FloatVector.broadcast(F, x[x0 + kk]), s0);
                         s1 = wv.fma(FloatVector.broadcast(F, x[x0 + ldx + kk]), s1);
                         s2 = wv.fma(FloatVector.broadcast(F, x[x0 + 2 * ldx + kk]), s2);
@@ -206,7 +237,7 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
                     FloatVector s0 = b;
                     int p = p0;
                     for (int kk = 0; kk < k; kk++, p += gv) {
-                        s0 = ld(w, p).fma(FloatVector.broadcast(F, x[x0 + kk]), s0);
+                        s0 = FloatVector.fromArray(F, w, p).fma(FloatVector.broadcast(F, x[x0 + kk]), s0);
                     }
                     s0.intoArray(out, outOff + r * ldo + col);
                 }
@@ -217,31 +248,47 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     @Override
     public void rnnCells(boolean relu, float[] a, int gOff, float[] hOut, int jb0, int jb1) {
         for (int j = jb0 * V; j < jb1 * V; j += V) {
-            FloatVector v = ld(a, gOff + j);
-            (relu ? v.max(0f) : tanh(v)).intoArray(hOut, j);
+            FloatVector v = FloatVector.fromArray(F, a, gOff + j);
+            if (relu) {
+                v.max(0f).intoArray(hOut, j);
+            } else {
+                v.lanewise(TANH).intoArray(hOut, j);
+            }
         }
     }
 
     @Override
     public void lstmCells(float[] a, int gOff, float[] peep, float[] c, float[] hOut, int jb0, int jb1) {
+        // Two loops rather than a branch per block: a vector that merges two paths may stay boxed.
+        if (peep == null) {
+            for (int jb = jb0; jb < jb1; jb++) {
+                int b = gOff + jb * 4 * V;
+                int j = jb * V;
+                FloatVector ei = FloatVector.fromArray(F, a, b).neg().lanewise(EXP);
+                FloatVector ef = FloatVector.fromArray(F, a, b + V).neg().lanewise(EXP);
+                FloatVector g = FloatVector.fromArray(F, a, b + 2 * V).lanewise(TANH);
+                FloatVector eo = FloatVector.fromArray(F, a, b + 3 * V).neg().lanewise(EXP);
+                // c' = σ(f)⊙c + σ(i)⊙g, σ(x) = 1 / (1 + e^-x)
+                FloatVector cn = FloatVector.fromArray(F, c, j).div(ef.add(1f)).add(g.div(ei.add(1f)));
+                cn.intoArray(c, j);
+                cn.lanewise(TANH).div(eo.add(1f)).intoArray(hOut, j);
+            }
+            return;
+        }
         for (int jb = jb0; jb < jb1; jb++) {
             int b = gOff + jb * 4 * V;
             int j = jb * V;
-            FloatVector cp = ld(c, j);
-            FloatVector ai = ld(a, b);
-            FloatVector af = ld(a, b + V);
-            FloatVector ao = ld(a, b + 3 * V);
-            if (peep != null) {
-                int p = jb * 3 * V;
-                ai = ld(peep, p).fma(cp, ai);
-                af = ld(peep, p + V).fma(cp, af);
-            }
-            FloatVector cn = sigmoid(af).mul(cp).add(sigmoid(ai).mul(tanh(ld(a, b + 2 * V))));
-            if (peep != null) {
-                ao = ld(peep, jb * 3 * V + 2 * V).fma(cn, ao);
-            }
+            int p = jb * 3 * V;
+            FloatVector cp = FloatVector.fromArray(F, c, j);
+            FloatVector ei = FloatVector.fromArray(F, peep, p).fma(cp, FloatVector.fromArray(F, a, b)).neg().lanewise(EXP);
+            FloatVector ef = FloatVector.fromArray(F, peep, p + V).fma(cp, FloatVector.fromArray(F, a, b + V)).neg()
+                    .lanewise(EXP);
+            FloatVector g = FloatVector.fromArray(F, a, b + 2 * V).lanewise(TANH);
+            FloatVector cn = cp.div(ef.add(1f)).add(g.div(ei.add(1f)));
             cn.intoArray(c, j);
-            sigmoid(ao).mul(tanh(cn)).intoArray(hOut, j);
+            FloatVector eo = FloatVector.fromArray(F, peep, p + 2 * V).fma(cn, FloatVector.fromArray(F, a, b + 3 * V))
+                    .neg().lanewise(EXP);
+            cn.lanewise(TANH).div(eo.add(1f)).intoArray(hOut, j);
         }
     }
 
@@ -250,16 +297,16 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         for (int jb = jb0; jb < jb1; jb++) {
             int b = jb * 3 * V;
             int j = jb * V;
-            FloatVector r = sigmoid(ld(x, xOff + b).add(ld(rec, b)));
-            FloatVector z = sigmoid(ld(x, xOff + b + V).add(ld(rec, b + V)));
-            FloatVector hn = ld(rec, b + 2 * V);
-            if (bhn != null) {
-                hn = hn.add(ld(bhn, j));
-            }
-            FloatVector n = tanh(r.fma(hn, ld(x, xOff + b + 2 * V)));
-            FloatVector hv = ld(h, j);
+            FloatVector er = FloatVector.fromArray(F, x, xOff + b).add(FloatVector.fromArray(F, rec, b)).neg()
+                    .lanewise(EXP);
+            FloatVector ez = FloatVector.fromArray(F, x, xOff + b + V).add(FloatVector.fromArray(F, rec, b + V)).neg()
+                    .lanewise(EXP);
+            FloatVector hn = FloatVector.fromArray(F, rec, b + 2 * V).add(FloatVector.fromArray(F, bhn, j));
+            // n = tanh(x_n + σ(r)⊙hn)
+            FloatVector n = hn.div(er.add(1f)).add(FloatVector.fromArray(F, x, xOff + b + 2 * V)).lanewise(TANH);
             // (1-z)⊙n + z⊙h = n + z⊙(h - n)
-            z.fma(hv.sub(n), n).intoArray(hOut, j);
+            FloatVector hv = FloatVector.fromArray(F, h, j);
+            hv.sub(n).div(ez.add(1f)).add(n).intoArray(hOut, j);
         }
     }
 
@@ -269,9 +316,12 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
             int b = jb * 3 * V;
             int q = jb * 2 * V;
             int j = jb * V;
-            FloatVector r = sigmoid(ld(x, xOff + b).add(ld(rec, q)));
-            sigmoid(ld(x, xOff + b + V).add(ld(rec, q + V))).intoArray(rec, q + V);
-            r.mul(ld(h, j)).intoArray(rh, j);
+            FloatVector er = FloatVector.fromArray(F, x, xOff + b).add(FloatVector.fromArray(F, rec, q)).neg()
+                    .lanewise(EXP);
+            FloatVector ez = FloatVector.fromArray(F, x, xOff + b + V).add(FloatVector.fromArray(F, rec, q + V)).neg()
+                    .lanewise(EXP);
+            ONE.div(ez.add(1f)).intoArray(rec, q + V); // z
+            FloatVector.fromArray(F, h, j).div(er.add(1f)).intoArray(rh, j); // σ(r)⊙h
         }
     }
 
@@ -280,9 +330,10 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
                             int jb1) {
         for (int jb = jb0; jb < jb1; jb++) {
             int j = jb * V;
-            FloatVector z = ld(rec, jb * 2 * V + V);
-            FloatVector n = tanh(ld(x, xOff + jb * 3 * V + 2 * V).add(ld(recN, j)));
-            z.fma(ld(h, j).sub(n), n).intoArray(hOut, j);
+            FloatVector z = FloatVector.fromArray(F, rec, jb * 2 * V + V);
+            FloatVector n = FloatVector.fromArray(F, x, xOff + jb * 3 * V + 2 * V).add(FloatVector.fromArray(F, recN, j))
+                    .lanewise(TANH);
+            z.fma(FloatVector.fromArray(F, h, j).sub(n), n).intoArray(hOut, j);
         }
     }
 }
