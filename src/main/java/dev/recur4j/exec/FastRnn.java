@@ -28,6 +28,9 @@ import java.util.logging.Logger;
  * {@link #close()}) splits the batch rows of every (layer, direction) time loop, including that
  * loop's GEMMs; the parameter-gradient GEMMs over all B*T rows run on the calling thread (and on
  * the GEMM back end's own threads, if it has any). One thread creates no threads.
+ *
+ * <p>Inference with at most {@link SmallBatchForward#MAX_BATCH} rows takes the matrix-vector path
+ * {@link SmallBatchForward} (built on the first such call, with its own weight copy and threads).
  */
 public final class FastRnn implements RnnEngine {
     private static final Logger LOG = Logger.getLogger(FastRnn.class.getName());
@@ -41,6 +44,7 @@ public final class FastRnn implements RnnEngine {
     private final BackwardPass backwardPass;
     private final RowTeam team;
     private Buffers buffers;
+    private SmallBatchForward smallBatch;
     private boolean closed;
 
     public FastRnn(RnnWeights weights, Impl impl, Gemm gemm, int threads) {
@@ -86,6 +90,13 @@ public final class FastRnn implements RnnEngine {
         checkOpen();
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
+        if (in.batch() <= SmallBatchForward.MAX_BATCH && SmallBatchForward.supports(spec)) {
+            if (smallBatch == null) {
+                smallBatch = new SmallBatchForward(weights, impl, team.threads());
+            }
+            smallBatch.forward(in, out);
+            return;
+        }
         Buffers bf = prepare(in.batch(), in.seqLen(), false);
         copyInput(bf, in);
         forwardPass.run(workspace.segment(), bf, in, out, team);
@@ -144,6 +155,9 @@ public final class FastRnn implements RnnEngine {
         if (!closed) {
             closed = true;
             team.close();
+            if (smallBatch != null) {
+                smallBatch.close();
+            }
             workspace.close();
             prepared.close();
         }

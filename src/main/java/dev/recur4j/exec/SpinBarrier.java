@@ -1,0 +1,95 @@
+package dev.recur4j.exec;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A reusable barrier for a few threads that each own a core: arrivals count up on an atomic, the
+ * last one resets the count and publishes the next phase with a volatile write; the others
+ * busy-wait on the phase with {@link Thread#onSpinWait()}. No locks: when every member is running,
+ * a wait costs one cache-line transfer. Happens-before: everything a thread wrote before
+ * {@link #await()} is visible to every thread after it.
+ *
+ * <p>When the machine is oversubscribed, a partner may be descheduled for a whole time slice; a
+ * waiter that spins then only takes the core it needs. So after {@link #SPIN_NANOS} a waiter
+ * registers itself in its arrival slot and parks; the last arriver unparks the registered waiters
+ * after publishing the phase. Registration (write slot, then read phase) and release (write phase,
+ * then read slots) are both volatile, so either the waiter sees the new phase or the releaser sees
+ * the waiter; the timed park is only a safety net.
+ *
+ * <p>If one member fails it calls {@link #breakBarrier()}; every current and future wait then throws,
+ * so no thread waits forever on a partner that has left.
+ */
+final class SpinBarrier {
+    /** Spin this long before parking: a few steps of a small-batch forward. */
+    private static final long SPIN_NANOS = 50_000;
+    private static final long PARK_NANOS = 1_000_000;
+
+    private final int parties;
+    private final AtomicInteger arrived = new AtomicInteger();
+    private final AtomicReferenceArray<Thread> sleepers;
+    private volatile int phase;
+    private volatile boolean broken;
+
+    SpinBarrier(int parties) {
+        this.parties = parties;
+        this.sleepers = new AtomicReferenceArray<>(Math.max(1, parties - 1));
+    }
+
+    void await() {
+        if (parties == 1) {
+            return;
+        }
+        int p = phase;
+        int arrival = arrived.incrementAndGet();
+        if (arrival == parties) {
+            arrived.set(0);
+            phase = p + 1;
+            for (int i = 0; i < parties - 1; i++) {
+                Thread t = sleepers.get(i);
+                if (t != null) {
+                    LockSupport.unpark(t);
+                }
+            }
+            return;
+        }
+        int spins = 0;
+        long spinUntil = 0;
+        while (phase == p) {
+            if (broken) {
+                throw new IllegalStateException("a thread of the small-batch team failed");
+            }
+            if ((++spins & 255) != 0) {
+                Thread.onSpinWait();
+            } else if (spinUntil == 0) {
+                spinUntil = System.nanoTime() + SPIN_NANOS;
+            } else if (System.nanoTime() > spinUntil) {
+                sleep(arrival - 1, p);
+            }
+        }
+    }
+
+    private void sleep(int slot, int p) {
+        Thread me = Thread.currentThread();
+        sleepers.set(slot, me);
+        while (phase == p && !broken) {
+            LockSupport.parkNanos(this, PARK_NANOS);
+        }
+        sleepers.compareAndSet(slot, me, null);
+    }
+
+    void breakBarrier() {
+        broken = true;
+        for (int i = 0; i < parties - 1; i++) {
+            Thread t = sleepers.get(i);
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    boolean isBroken() {
+        return broken;
+    }
+}

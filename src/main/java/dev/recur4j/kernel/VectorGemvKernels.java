@@ -1,0 +1,339 @@
+package dev.recur4j.kernel;
+
+import static jdk.incubator.vector.VectorOperators.EXP;
+import static jdk.incubator.vector.VectorOperators.TANH;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API {@link GemvKernels} ({@code Impl.SIMD}): a block is one vector of V = {@code F.length()}
+ * units, so a gate row of a block is g vectors. The GEMV keeps g (times the k-unroll) accumulators
+ * in registers over the whole k loop and streams the packed weights once, sequentially: per k, one
+ * broadcast of h[k] and g loads + FMAs. The k loop is unrolled so that at least 4 independent FMA
+ * chains are in flight even for g = 1 (FMA latency 4, two FMA ports). Activations use the Vector
+ * API's EXP and TANH, like {@link VectorKernels}.
+ *
+ * <p>No private helper takes or returns a vector: every vector operation is written out in the
+ * kernel that uses it, so whatever C2 decides to inline around these methods, their vectors never
+ * cross a call and are never boxed (allocated). σ(x) is written 1 / (1 + e^-x).
+ */
+public final class VectorGemvKernels extends ScalarGemvKernels {
+    private static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final int V = F.length();
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+
+    @Override
+    public String name() {
+        return "vector(" + F.vectorBitSize() + " bits)";
+    }
+
+    @Override
+    public int blockWidth() {
+        return V;
+    }
+
+    @Override
+    public void gemv(int g, int k, float[] w, float[] h, int hOff, float[] acc, int accOff, boolean accumulate,
+                     int jb0, int jb1) {
+        for (int jb = jb0; jb < jb1; jb++) {
+            int a = accOff + jb * g * V;
+            int p = jb * k * g * V;
+            switch (g) {
+                case 4 -> gemv4(k, w, p, h, hOff, acc, a, accumulate);
+                case 3 -> gemv3(k, w, p, h, hOff, acc, a, accumulate);
+                case 2 -> gemv2(k, w, p, h, hOff, acc, a, accumulate);
+                case 1 -> gemv1(k, w, p, h, hOff, acc, a, accumulate);
+                default -> throw new IllegalArgumentException("gemv supports 1..4 gates, found " + g);
+            }
+        }
+    }
+
+    /** One block of 4 gates; k unrolled by 2 (8 chains). */
+    private static void gemv4(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = b0;
+        FloatVector b2 = b0;
+        FloatVector b3 = b0;
+        int kk = 0;
+        for (; kk + 1 < k; kk += 2, p += 8 * V) {
+            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
+            FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
+            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(x0, a3);
+            b0 = FloatVector.fromArray(F, w, p + 4 * V).fma(x1, b0);
+            b1 = FloatVector.fromArray(F, w, p + 5 * V).fma(x1, b1);
+            b2 = FloatVector.fromArray(F, w, p + 6 * V).fma(x1, b2);
+            b3 = FloatVector.fromArray(F, w, p + 7 * V).fma(x1, b3);
+        }
+        if (kk < k) {
+            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
+            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(x0, a3);
+        }
+        if (accumulate) {
+            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+        } else {
+            a0.add(b0).intoArray(acc, a);
+        }
+        if (accumulate) {
+            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
+        } else {
+            a1.add(b1).intoArray(acc, a + V);
+        }
+        if (accumulate) {
+            a2.add(b2).add(FloatVector.fromArray(F, acc, a + 2 * V)).intoArray(acc, a + 2 * V);
+        } else {
+            a2.add(b2).intoArray(acc, a + 2 * V);
+        }
+        if (accumulate) {
+            a3.add(b3).add(FloatVector.fromArray(F, acc, a + 3 * V)).intoArray(acc, a + 3 * V);
+        } else {
+            a3.add(b3).intoArray(acc, a + 3 * V);
+        }
+    }
+
+    /** One block of 3 gates; k unrolled by 2 (6 chains). */
+    private static void gemv3(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = b0;
+        FloatVector b2 = b0;
+        int kk = 0;
+        for (; kk + 1 < k; kk += 2, p += 6 * V) {
+            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
+            FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
+            b0 = FloatVector.fromArray(F, w, p + 3 * V).fma(x1, b0);
+            b1 = FloatVector.fromArray(F, w, p + 4 * V).fma(x1, b1);
+            b2 = FloatVector.fromArray(F, w, p + 5 * V).fma(x1, b2);
+        }
+        if (kk < k) {
+            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
+        }
+        if (accumulate) {
+            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+        } else {
+            a0.add(b0).intoArray(acc, a);
+        }
+        if (accumulate) {
+            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
+        } else {
+            a1.add(b1).intoArray(acc, a + V);
+        }
+        if (accumulate) {
+            a2.add(b2).add(FloatVector.fromArray(F, acc, a + 2 * V)).intoArray(acc, a + 2 * V);
+        } else {
+            a2.add(b2).intoArray(acc, a + 2 * V);
+        }
+    }
+
+    /** One block of 2 gates; k unrolled by 2 (4 chains). */
+    private static void gemv2(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = b0;
+        int kk = 0;
+        for (; kk + 1 < k; kk += 2, p += 4 * V) {
+            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
+            FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            b0 = FloatVector.fromArray(F, w, p + 2 * V).fma(x1, b0);
+            b1 = FloatVector.fromArray(F, w, p + 3 * V).fma(x1, b1);
+        }
+        if (kk < k) {
+            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
+            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+        }
+        if (accumulate) {
+            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+        } else {
+            a0.add(b0).intoArray(acc, a);
+        }
+        if (accumulate) {
+            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
+        } else {
+            a1.add(b1).intoArray(acc, a + V);
+        }
+    }
+
+    /** One block of 1 gate; k unrolled by 4 (4 chains). */
+    private static void gemv1(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = a1;
+        FloatVector a3 = a1;
+        int kk = 0;
+        for (; kk + 3 < k; kk += 4, p += 4 * V) {
+            a0 = FloatVector.fromArray(F, w, p).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
+            a1 = FloatVector.fromArray(F, w, p + V).fma(FloatVector.broadcast(F, h[hOff + kk + 1]), a1);
+            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(FloatVector.broadcast(F, h[hOff + kk + 2]), a2);
+            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(FloatVector.broadcast(F, h[hOff + kk + 3]), a3);
+        }
+        for (; kk < k; kk++, p += V) {
+            a0 = FloatVector.fromArray(F, w, p).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
+        }
+        if (accumulate) {
+            a0.add(a1).add(a2.add(a3)).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+        } else {
+            a0.add(a1).add(a2.add(a3)).intoArray(acc, a);
+        }
+    }
+
+    /**
+     * Four rows at a time share each weight load (4 FMAs per load); the remaining rows go one by
+     * one. Called once per sequence for the input projection of all steps.
+     */
+    @Override
+    public void project(int g, int k, float[] w, float[] bias, float[] x, int xOff, int ldx, int rows,
+                        float[] out, int outOff, int ldo, int jb0, int jb1) {
+        int gv = g * V;
+        for (int jb = jb0; jb < jb1; jb++) {
+            for (int gi = 0; gi < g; gi++) {
+                int col = jb * gv + gi * V;
+                FloatVector b = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, col);
+                int p0 = jb * k * gv + gi * V;
+                int r = 0;
+                for (; r + 3 < rows; r += 4) {
+                    int x0 = xOff + r * ldx;
+                    FloatVector s0 = b;
+                    FloatVector s1 = b;
+                    FloatVector s2 = b;
+                    FloatVector s3 = b;
+                    int p = p0;
+                    for (int kk = 0; kk < k; kk++, p += gv) {
+                        FloatVector wv = FloatVector.fromArray(F, w, p);
+                        s0 = wv.fma(FloatVector.broadcast(F, x[x0 + kk]), s0);
+                        s1 = wv.fma(FloatVector.broadcast(F, x[x0 + ldx + kk]), s1);
+                        s2 = wv.fma(FloatVector.broadcast(F, x[x0 + 2 * ldx + kk]), s2);
+                        s3 = wv.fma(FloatVector.broadcast(F, x[x0 + 3 * ldx + kk]), s3);
+                    }
+                    int o = outOff + r * ldo + col;
+                    s0.intoArray(out, o);
+                    s1.intoArray(out, o + ldo);
+                    s2.intoArray(out, o + 2 * ldo);
+                    s3.intoArray(out, o + 3 * ldo);
+                }
+                for (; r < rows; r++) {
+                    int x0 = xOff + r * ldx;
+                    FloatVector s0 = b;
+                    int p = p0;
+                    for (int kk = 0; kk < k; kk++, p += gv) {
+                        s0 = FloatVector.fromArray(F, w, p).fma(FloatVector.broadcast(F, x[x0 + kk]), s0);
+                    }
+                    s0.intoArray(out, outOff + r * ldo + col);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void rnnCells(boolean relu, float[] a, int gOff, float[] hOut, int jb0, int jb1) {
+        for (int j = jb0 * V; j < jb1 * V; j += V) {
+            FloatVector v = FloatVector.fromArray(F, a, gOff + j);
+            if (relu) {
+                v.max(0f).intoArray(hOut, j);
+            } else {
+                v.lanewise(TANH).intoArray(hOut, j);
+            }
+        }
+    }
+
+    @Override
+    public void lstmCells(float[] a, int gOff, float[] peep, float[] c, float[] hOut, int jb0, int jb1) {
+        // Two loops rather than a branch per block: a vector that merges two paths may stay boxed.
+        if (peep == null) {
+            for (int jb = jb0; jb < jb1; jb++) {
+                int b = gOff + jb * 4 * V;
+                int j = jb * V;
+                FloatVector ei = FloatVector.fromArray(F, a, b).neg().lanewise(EXP);
+                FloatVector ef = FloatVector.fromArray(F, a, b + V).neg().lanewise(EXP);
+                FloatVector g = FloatVector.fromArray(F, a, b + 2 * V).lanewise(TANH);
+                FloatVector eo = FloatVector.fromArray(F, a, b + 3 * V).neg().lanewise(EXP);
+                // c' = σ(f)⊙c + σ(i)⊙g, σ(x) = 1 / (1 + e^-x)
+                FloatVector cn = FloatVector.fromArray(F, c, j).div(ef.add(1f)).add(g.div(ei.add(1f)));
+                cn.intoArray(c, j);
+                cn.lanewise(TANH).div(eo.add(1f)).intoArray(hOut, j);
+            }
+            return;
+        }
+        for (int jb = jb0; jb < jb1; jb++) {
+            int b = gOff + jb * 4 * V;
+            int j = jb * V;
+            int p = jb * 3 * V;
+            FloatVector cp = FloatVector.fromArray(F, c, j);
+            FloatVector ei = FloatVector.fromArray(F, peep, p).fma(cp, FloatVector.fromArray(F, a, b)).neg().lanewise(EXP);
+            FloatVector ef = FloatVector.fromArray(F, peep, p + V).fma(cp, FloatVector.fromArray(F, a, b + V)).neg()
+                    .lanewise(EXP);
+            FloatVector g = FloatVector.fromArray(F, a, b + 2 * V).lanewise(TANH);
+            FloatVector cn = cp.div(ef.add(1f)).add(g.div(ei.add(1f)));
+            cn.intoArray(c, j);
+            FloatVector eo = FloatVector.fromArray(F, peep, p + 2 * V).fma(cn, FloatVector.fromArray(F, a, b + 3 * V))
+                    .neg().lanewise(EXP);
+            cn.lanewise(TANH).div(eo.add(1f)).intoArray(hOut, j);
+        }
+    }
+
+    @Override
+    public void gruCells(float[] x, int xOff, float[] rec, float[] bhn, float[] h, float[] hOut, int jb0, int jb1) {
+        for (int jb = jb0; jb < jb1; jb++) {
+            int b = jb * 3 * V;
+            int j = jb * V;
+            FloatVector er = FloatVector.fromArray(F, x, xOff + b).add(FloatVector.fromArray(F, rec, b)).neg()
+                    .lanewise(EXP);
+            FloatVector ez = FloatVector.fromArray(F, x, xOff + b + V).add(FloatVector.fromArray(F, rec, b + V)).neg()
+                    .lanewise(EXP);
+            FloatVector hn = FloatVector.fromArray(F, rec, b + 2 * V).add(FloatVector.fromArray(F, bhn, j));
+            // n = tanh(x_n + σ(r)⊙hn)
+            FloatVector n = hn.div(er.add(1f)).add(FloatVector.fromArray(F, x, xOff + b + 2 * V)).lanewise(TANH);
+            // (1-z)⊙n + z⊙h = n + z⊙(h - n)
+            FloatVector hv = FloatVector.fromArray(F, h, j);
+            hv.sub(n).div(ez.add(1f)).add(n).intoArray(hOut, j);
+        }
+    }
+
+    @Override
+    public void gruResetGates(float[] x, int xOff, float[] rec, float[] h, float[] rh, int jb0, int jb1) {
+        for (int jb = jb0; jb < jb1; jb++) {
+            int b = jb * 3 * V;
+            int q = jb * 2 * V;
+            int j = jb * V;
+            FloatVector er = FloatVector.fromArray(F, x, xOff + b).add(FloatVector.fromArray(F, rec, q)).neg()
+                    .lanewise(EXP);
+            FloatVector ez = FloatVector.fromArray(F, x, xOff + b + V).add(FloatVector.fromArray(F, rec, q + V)).neg()
+                    .lanewise(EXP);
+            ONE.div(ez.add(1f)).intoArray(rec, q + V); // z
+            FloatVector.fromArray(F, h, j).div(er.add(1f)).intoArray(rh, j); // σ(r)⊙h
+        }
+    }
+
+    @Override
+    public void gruRbrCells(float[] x, int xOff, float[] rec, float[] recN, float[] h, float[] hOut, int jb0,
+                            int jb1) {
+        for (int jb = jb0; jb < jb1; jb++) {
+            int j = jb * V;
+            FloatVector z = FloatVector.fromArray(F, rec, jb * 2 * V + V);
+            FloatVector n = FloatVector.fromArray(F, x, xOff + jb * 3 * V + 2 * V).add(FloatVector.fromArray(F, recN, j))
+                    .lanewise(TANH);
+            z.fma(FloatVector.fromArray(F, h, j).sub(n), n).intoArray(hOut, j);
+        }
+    }
+}

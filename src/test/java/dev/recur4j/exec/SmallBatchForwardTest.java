@@ -1,0 +1,170 @@
+package dev.recur4j.exec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.Impl;
+import dev.recur4j.RnnBatch;
+import dev.recur4j.RnnResult;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
+import dev.recur4j.ref.ReferenceRnn;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The small-batch (GEMV) path against the double-precision {@link ReferenceRnn}: every supported
+ * cell and variant (LSTM with and without peepholes, both GRU variants, RNN tanh/relu), 1–3
+ * layers, both directions, bias or not, h0/c0 or not, variable lengths, B from 1 to
+ * {@link SmallBatchForward#MAX_BATCH}, T including 1, H including sizes that are not multiples of
+ * any block width and smaller than one block, 1 and 2 threads. Half the cases go through
+ * {@link FastRnn#forward} (checking the dispatch), half construct the path directly.
+ *
+ * <p>Tolerance: the {@link Closeness} contract of the fast pipeline (1e-4·max(1, max|want|) +
+ * 1e-3·|want|); the GEMV sums the same fp32 products as the GEMM path in another order, so the
+ * same argument bounds its rounding (dot products of length ≤ 40 + 80, ≤ 17 steps, contracting cells).
+ */
+class SmallBatchForwardTest {
+    private static final long SEED = Long.getLong("recur4j.test.seed", 20261123L);
+    private static final int CONFIGS = Integer.getInteger("recur4j.test.configs", 150);
+    private static final int[] HIDDEN = {1, 3, 8, 16, 17, 33, 40};
+    private static final int[] STEPS = {1, 2, 3, 6, 17};
+    private static final int[] INPUT = {1, 3, 5, 17, 33};
+
+    @ParameterizedTest
+    @EnumSource(value = Impl.class, names = {"SCALAR", "SIMD"})
+    void matchesReference(Impl impl) {
+        Random rnd = new Random(SEED + impl.ordinal());
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < CONFIGS && failures.size() < 5; i++) {
+            RnnSpec spec = drawSpec(rnd);
+            RnnBatch batch = drawBatch(rnd, spec, 1 + rnd.nextInt(Math.max(1, SmallBatchForward.MAX_BATCH)));
+            int threads = 1 + rnd.nextInt(2);
+            boolean viaFastRnn = rnd.nextBoolean();
+            RnnWeights w = RnnWeights.random(spec, rnd.nextLong());
+            RnnResult want = RnnResult.allocate(spec, batch.batch(), batch.seqLen());
+            RnnResult got = RnnResult.allocate(spec, batch.batch(), batch.seqLen());
+            try (ReferenceRnn ref = new ReferenceRnn(w)) {
+                ref.forward(batch, want);
+            }
+            // Garbage in the outputs: the path must overwrite every element, padding included.
+            java.util.Arrays.fill(got.output(), Float.NaN);
+            run(w, impl, threads, viaFastRnn, batch, got);
+            List<String> diffs = new ArrayList<>();
+            add(diffs, Closeness.check("output", want.output(), got.output(), 1));
+            add(diffs, Closeness.check("h_n", want.hN(), got.hN(), 1));
+            add(diffs, Closeness.check("c_n", want.cN(), got.cN(), 1));
+            if (!diffs.isEmpty()) {
+                failures.add("config #" + i + " " + spec + " B=" + batch.batch() + " T=" + batch.seqLen()
+                        + " lengths=" + java.util.Arrays.toString(batch.lengths()) + " h0=" + (batch.h0() != null)
+                        + " c0=" + (batch.c0() != null) + " threads=" + threads + " viaFastRnn=" + viaFastRnn
+                        + "\n    " + String.join("\n    ", diffs));
+            }
+        }
+        if (!failures.isEmpty()) {
+            fail("seed " + SEED + ": " + failures.size() + " failing configuration(s) (stopped at 5)\n"
+                    + String.join("\n", failures));
+        }
+    }
+
+    /** Two calls on one engine, the second with other lengths and h0, match two fresh engines. */
+    @ParameterizedTest
+    @EnumSource(value = Impl.class, names = {"SCALAR", "SIMD"})
+    void repeatedCallsReuseStateCorrectly(Impl impl) {
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 5, 37).numLayers(2).bidirectional(true).peepholes(true).build();
+        RnnWeights w = RnnWeights.random(spec, 7);
+        Random rnd = new Random(3);
+        RnnBatch first = drawBatch(rnd, spec, 2);
+        RnnBatch second = new RnnBatch(2, first.seqLen() + 3, uniform(rnd, 2 * (first.seqLen() + 3) * 5),
+                new int[] {1, first.seqLen() + 3}, uniform(rnd, spec.slots() * 2 * 37), null);
+        RnnResult a1 = RnnResult.allocate(spec, 2, first.seqLen());
+        RnnResult a2 = RnnResult.allocate(spec, 2, second.seqLen());
+        RnnResult b2 = RnnResult.allocate(spec, 2, second.seqLen());
+        try (SmallBatchForward one = new SmallBatchForward(w, impl, 2)) {
+            one.forward(first, a1);
+            one.forward(second, a2);
+        }
+        try (SmallBatchForward fresh = new SmallBatchForward(w, impl, 2)) {
+            fresh.forward(second, b2);
+        }
+        assertArrayEquals(b2.output(), a2.output());
+        assertArrayEquals(b2.hN(), a2.hN());
+        assertArrayEquals(b2.cN(), a2.cN());
+    }
+
+    @org.junit.jupiter.api.Test
+    void closeStopsItsThreads() throws InterruptedException {
+        RnnSpec spec = RnnSpec.builder(CellKind.GRU, 4, 64).build();
+        RnnWeights w = RnnWeights.random(spec, 1);
+        RnnBatch batch = RnnBatch.of(1, 3, uniform(new Random(1), 12));
+        FastRnn fast = new FastRnn(w, Impl.SIMD, Gemms.get(GemmKind.JAVA), 2);
+        fast.forward(batch, RnnResult.allocate(spec, 1, 3));
+        fast.close();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("recur4j-gemv-")) {
+                t.join(5000);
+                assertFalse(t.isAlive(), "thread " + t.getName() + " still running after close");
+            }
+        }
+    }
+
+    static RnnSpec drawSpec(Random rnd) {
+        CellKind cell = CellKind.values()[rnd.nextInt(CellKind.values().length)];
+        RnnSpec.Builder sb = RnnSpec.builder(cell, INPUT[rnd.nextInt(INPUT.length)], HIDDEN[rnd.nextInt(HIDDEN.length)])
+                .numLayers(1 + rnd.nextInt(3))
+                .bidirectional(rnd.nextBoolean())
+                .bias(rnd.nextInt(4) != 0);
+        if (cell == CellKind.LSTM) {
+            sb.peepholes(rnd.nextBoolean());
+        }
+        if (cell == CellKind.GRU) {
+            sb.linearBeforeReset(rnd.nextBoolean());
+        }
+        return sb.build();
+    }
+
+    static RnnBatch drawBatch(Random rnd, RnnSpec spec, int b) {
+        int t = STEPS[rnd.nextInt(STEPS.length)];
+        int[] lengths = null;
+        if (rnd.nextBoolean()) {
+            lengths = new int[b];
+            for (int i = 0; i < b; i++) {
+                lengths[i] = 1 + rnd.nextInt(t);
+            }
+        }
+        float[] h0 = rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.outputSize()) : null;
+        float[] c0 = spec.hasCellState() && rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.hiddenSize())
+                : null;
+        return new RnnBatch(b, t, uniform(rnd, b * t * spec.inputSize()), lengths, h0, c0);
+    }
+
+    private static void run(RnnWeights w, Impl impl, int threads, boolean viaFastRnn, RnnBatch batch, RnnResult out) {
+        if (viaFastRnn) {
+            try (FastRnn fast = new FastRnn(w, impl, Gemms.get(GemmKind.JAVA), threads)) {
+                fast.forward(batch, out);
+            }
+        } else {
+            try (SmallBatchForward path = new SmallBatchForward(w, impl, threads)) {
+                path.forward(batch, out);
+            }
+        }
+    }
+
+    private static float[] uniform(Random rnd, int n) {
+        return RandomConfig.uniform(rnd, n);
+    }
+
+    private static void add(List<String> diffs, String d) {
+        if (d != null) {
+            diffs.add(d);
+        }
+    }
+}
