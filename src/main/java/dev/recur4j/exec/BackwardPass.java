@@ -24,46 +24,77 @@ import java.lang.foreign.ValueLayout;
  * dG_rec differs from dG only for GRU linear-before-reset (its n block is dG_n⊙r); for GRU
  * reset-before-linear W_hn's input is r⊙h_prev, so dW_hn = dG_n^T (R⊙H_prev).
  * The time loop runs split over batch rows by a {@link RowTeam} (rows are independent; peephole
- * gradients go to one accumulator per chunk); the parameter gradients run once after it.
+ * gradients go to one accumulator per chunk); the parameter gradients are split by the same team
+ * over gate rows (dW, bias columns) and then over B*T rows (dX). The right-hand weights come from
+ * {@link BackwardOperands} (packed once with the Java GEMM). The team's tasks are bound once here and
+ * read the call's arguments from fields, so a call allocates nothing.
  */
 final class BackwardPass {
     private final RnnSpec spec;
     private final Kernels k;
     private final Gemm gemm;
     private final PreparedWeights pw;
+    private final BackwardOperands ops;
+    private final RowTeam.Task timeLoopTask = this::timeLoop;
+    private final RowTeam.Task weightGradTask = this::weightGradients;
+    private final RowTeam.Task inputGradTask = this::inputGradients;
+    // the running call and (layer, direction), read by the tasks above
+    private MemorySegment ws;
+    private Buffers bf;
+    private RnnBatch in;
+    private RnnGradOutput go;
+    private int l;
+    private int d;
+    private long dy;
+    private long dxBelow;
 
     BackwardPass(RnnSpec spec, Kernels kernels, Gemm gemm, PreparedWeights pw) {
         this.spec = spec;
         this.k = kernels;
         this.gemm = gemm;
         this.pw = pw;
+        this.ops = new BackwardOperands(spec, pw, gemm);
     }
 
     void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnGradOutput go, RnnGradients grads, RowTeam team) {
-        float[] gradOut = go.gradOutput();
-        MemorySegment.copy(gradOut, 0, ws, ValueLayout.JAVA_FLOAT, bf.dy0 * Float.BYTES, gradOut.length);
-        long dy = bf.dy0;
-        for (int l = spec.numLayers() - 1; l >= 0; l--) {
-            long dxBelow = l == 0 ? bf.dx : (dy == bf.dy0 ? bf.dy1 : bf.dy0);
-            for (int d = 0; d < spec.directions(); d++) {
-                int layer = l;
-                int dir = d;
-                long dyL = dy;
-                if (spec.peepholes()) {
-                    k.zero(team.threads() * 3 * spec.hiddenSize(), ws, bf.dpeep); // one accumulator per chunk
+        ops.ensurePacked();
+        this.ws = ws;
+        this.bf = bf;
+        this.in = in;
+        this.go = go;
+        try {
+            float[] gradOut = go.gradOutput();
+            MemorySegment.copy(gradOut, 0, ws, ValueLayout.JAVA_FLOAT, bf.dy0 * Float.BYTES, gradOut.length);
+            dy = bf.dy0;
+            for (l = spec.numLayers() - 1; l >= 0; l--) {
+                dxBelow = l == 0 ? bf.dx : (dy == bf.dy0 ? bf.dy1 : bf.dy0);
+                for (d = 0; d < spec.directions(); d++) {
+                    if (spec.peepholes()) {
+                        k.zero(team.threads() * 3 * spec.hiddenSize(), ws, bf.dpeep); // one accumulator per chunk
+                    }
+                    team.run(in.batch(), timeLoopTask);
+                    team.run(spec.gates() * spec.hiddenSize(), weightGradTask);
+                    team.run(in.batch() * in.seqLen(), inputGradTask);
+                    collectGradients(grads, team.threads());
                 }
-                team.run(in.batch(), (chunk, b0, b1) -> timeLoop(ws, bf, in, go, layer, dir, dyL, chunk, b0, b1));
-                parameterGradients(ws, bf, in, grads, l, d, dxBelow, team.threads());
+                dy = dxBelow;
             }
-            dy = dxBelow;
+            float[] gi = grads.gradInput();
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.dx * Float.BYTES, gi, 0, gi.length);
+        } finally {
+            this.ws = null;
+            this.bf = null;
+            this.in = null;
+            this.go = null;
         }
-        float[] gi = grads.gradInput();
-        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.dx * Float.BYTES, gi, 0, gi.length);
     }
 
     /** The reverse time loop of (l, d) for batch rows [b0, b1): fills dG rows, dh/dc state rows, dH rows. */
-    private void timeLoop(MemorySegment ws, Buffers bf, RnnBatch in, RnnGradOutput go, int l, int d, long dy,
-                          int chunk, int b0, int b1) {
+    private void timeLoop(int chunk, int b0, int b1) {
+        final MemorySegment ws = this.ws;
+        final Buffers bf = this.bf;
+        final RnnBatch in = this.in;
+        final int d = this.d;
         final int bN = in.batch();
         final int nb = b1 - b0;
         final int tN = in.seqLen();
@@ -79,7 +110,7 @@ final class BackwardPass {
         final boolean peep = spec.peepholes();
         final PreparedWeights.Slot w = pw.slot(s);
         final MemorySegment wseg = pw.segment();
-        final long dyOff = dy + (long) d * hout;
+        final long dyOff = this.dy + (long) d * hout;
         final long gates = bf.gatesS[s];
         final long dgrec = lbr ? bf.dgrec : bf.dg;
         final long rowStride = (long) tN * gh;
@@ -113,8 +144,8 @@ final class BackwardPass {
             }
             if (p > 0) {
                 // dh_full [rows, H] = dh [rows, P] · W_hr [P, H]
-                gemm.sgemm(NO, NO, nb, h, p, 1f, ws, bf.dhseq + (long) t * p + (long) b0 * tN * p, tN * p,
-                        wseg, w.wHr(), h, 0f, ws, bf.dhf + (long) b0 * h, h);
+                ops.timesWhr(s, nb, ws, bf.dhseq + (long) t * p + (long) b0 * tN * p, tN * p,
+                        0f, ws, bf.dhf + (long) b0 * h, h);
             }
             for (int b = b0; b < b1; b++) {
                 if (t >= in.length(b)) {
@@ -147,8 +178,8 @@ final class BackwardPass {
             }
             if (rbl) {
                 // d(r⊙h) [rows, H] = dG_n · W_hn, then the r block and dh_prev += d(r⊙h)⊙r
-                gemm.sgemm(NO, NO, nb, h, h, 1f, ws, dgT + b0 * rowStride + 2L * h, (int) rowStride,
-                        wseg, w.wHh() + 2L * h * h, h, 0f, ws, bf.drh + (long) b0 * h, h);
+                ops.timesWhn(s, nb, ws, dgT + b0 * rowStride + 2L * h, (int) rowStride,
+                        0f, ws, bf.drh + (long) b0 * h, h);
                 for (int b = b0; b < b1; b++) {
                     if (t < in.length(b)) {
                         long row = (long) b * tN + t;
@@ -158,28 +189,77 @@ final class BackwardPass {
                 }
             }
             // dh_prev [rows, Hout] += dG_rec[rows, t] · W_hh (r,z blocks only for reset-before-linear)
-            gemm.sgemm(NO, NO, nb, hout, rbl ? 2 * h : gh, 1f, ws, dgrecT + b0 * rowStride, (int) rowStride,
-                    wseg, w.wHh(), hout, 1f, ws, bf.dh + (long) b0 * hout, hout);
+            ops.timesWhh(s, nb, ws, dgrecT + b0 * rowStride, (int) rowStride, 1f, ws, bf.dh + (long) b0 * hout, hout);
         }
     }
 
-    /** After the time loop of (l, d), over all B*T rows at once: dh0, dc0, parameter gradients, dX. */
-    private void parameterGradients(MemorySegment ws, Buffers bf, RnnBatch in, RnnGradients grads, int l, int d,
-                                    long dxBelow, int chunks) {
+    /**
+     * Gate rows [r0, r1) of (l, d)'s weight gradients, over all B*T rows at once:
+     * dW_ih = dG^T X, dW_hh = dG_rec^T H_prev (reset-before-linear: dW_hn = dG_n^T (R⊙H_prev)),
+     * bias gradients = column sums of dG (and of dG_rec for linear-before-reset).
+     */
+    private void weightGradients(int chunk, int r0, int r1) {
+        final MemorySegment ws = this.ws;
+        final Buffers bf = this.bf;
+        final int l = this.l;
+        final int bt = in.batch() * in.seqLen();
+        final int h = spec.hiddenSize();
+        final int hout = spec.outputSize();
+        final int gh = spec.gates() * h;
+        final int inW = spec.layerInputSize(l);
+        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
+        final int s = spec.slot(l, d);
+        final int m = r1 - r0;
+        final boolean lbr = spec.cell() == CellKind.GRU && spec.linearBeforeReset();
+        final boolean rbl = spec.cell() == CellKind.GRU && !spec.linearBeforeReset();
+        final long xOff = l == 0 ? bf.x : bf.y(l - 1);
+        final long dgrec = lbr ? bf.dgrec : bf.dg;
+        // dW_ih [r0:r1, In] = dG[:, r0:r1]^T · X
+        gemm.sgemm(YES, NO, m, inW, bt, 1f, ws, bf.dg + r0, gh, ws, xOff, ldx, 0f, ws, bf.dwih + (long) r0 * inW, inW);
+        // dW_hh [r0:r1, Hout] = dG_rec[:, r0:r1]^T · H_prev; for reset-before-linear the n rows see R⊙H_prev
+        if (rbl) {
+            int split = Math.min(Math.max(2 * h, r0), r1); // rows below split are r, z; from split on, n
+            if (split > r0) {
+                gemm.sgemm(YES, NO, split - r0, h, bt, 1f, ws, bf.dg + r0, gh, ws, bf.hprevS[s], h, 0f,
+                        ws, bf.dwhh + (long) r0 * h, h);
+            }
+            if (r1 > split) {
+                gemm.sgemm(YES, NO, r1 - split, h, bt, 1f, ws, bf.dg + split, gh, ws, bf.rhS[s], h, 0f,
+                        ws, bf.dwhh + (long) split * h, h);
+            }
+        } else {
+            gemm.sgemm(YES, NO, m, hout, bt, 1f, ws, dgrec + r0, gh, ws, bf.hprevS[s], hout, 0f,
+                    ws, bf.dwhh + (long) r0 * hout, hout);
+        }
+        if (spec.bias()) {
+            k.columnSums(bt, m, ws, bf.dg + r0, gh, bf.dbih + r0);
+            if (lbr) {
+                k.columnSums(bt, m, ws, bf.dgrec + r0, gh, bf.dbhh + r0);
+            }
+        }
+    }
+
+    /** Rows [r0, r1) of B*T: dX (+)= dG · W_ih into the gradient of the layer below, the directions summed. */
+    private void inputGradients(int chunk, int r0, int r1) {
+        final int l = this.l;
+        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * spec.outputSize();
+        final int gh = spec.gates() * spec.hiddenSize();
+        ops.timesWih(l, spec.slot(l, d), r1 - r0, ws, bf.dg + (long) r0 * gh, gh, d == 0 ? 0f : 1f,
+                ws, dxBelow + (long) r0 * ldx, ldx);
+    }
+
+    /** After the team's parts of (l, d): dh0, dc0, dW_hr, peepholes, and every parameter gradient copied out. */
+    private void collectGradients(RnnGradients grads, int chunks) {
+        final MemorySegment ws = this.ws;
+        final Buffers bf = this.bf;
         final int bN = in.batch();
         final int bt = bN * in.seqLen();
         final int h = spec.hiddenSize();
         final int hout = spec.outputSize();
         final int p = spec.projSize();
         final int gh = spec.gates() * h;
-        final int inW = spec.layerInputSize(l);
-        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
         final int s = spec.slot(l, d);
         final boolean lbr = spec.cell() == CellKind.GRU && spec.linearBeforeReset();
-        final boolean rbl = spec.cell() == CellKind.GRU && !spec.linearBeforeReset();
-        final PreparedWeights.Slot w = pw.slot(s);
-        final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        final long dgrec = lbr ? bf.dgrec : bf.dg;
         LayerParams gp = grads.params().layer(l, d);
         int hn = bN * hout;
         MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.dh * Float.BYTES, grads.gradH0(), s * hn, hn);
@@ -187,23 +267,11 @@ final class BackwardPass {
             int cn = bN * h;
             MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.dc * Float.BYTES, grads.gradC0(), s * cn, cn);
         }
-        // dW_ih [G*H, In] = dG^T · X
-        gemm.sgemm(YES, NO, gh, inW, bt, 1f, ws, bf.dg, gh, ws, xOff, ldx, 0f, ws, bf.dwih, inW);
         get(ws, bf.dwih, gp.wIh());
-        // dW_hh [G*H, Hout] = dG_rec^T · H_prev
-        if (rbl) {
-            gemm.sgemm(YES, NO, 2 * h, h, bt, 1f, ws, bf.dg, gh, ws, bf.hprevS[s], h, 0f, ws, bf.dwhh, h);
-            gemm.sgemm(YES, NO, h, h, bt, 1f, ws, bf.dg + 2L * h, gh, ws, bf.rhS[s], h, 0f,
-                    ws, bf.dwhh + 2L * h * h, h);
-        } else {
-            gemm.sgemm(YES, NO, gh, hout, bt, 1f, ws, dgrec, gh, ws, bf.hprevS[s], hout, 0f, ws, bf.dwhh, hout);
-        }
         get(ws, bf.dwhh, gp.wHh());
         if (spec.bias()) {
-            k.columnSums(bt, gh, ws, bf.dg, gh, bf.dbih);
             get(ws, bf.dbih, gp.bIh());
             if (lbr) {
-                k.columnSums(bt, gh, ws, bf.dgrec, gh, bf.dbhh);
                 get(ws, bf.dbhh, gp.bHh());
             } else {
                 System.arraycopy(gp.bIh(), 0, gp.bHh(), 0, gh);
@@ -218,9 +286,6 @@ final class BackwardPass {
             k.columnSums(chunks, 3 * h, ws, bf.dpeep, 3 * h, bf.dpeepSum);
             get(ws, bf.dpeepSum, gp.wPeep());
         }
-        // dX [B*T, In] (+)= dG · W_ih, the two directions summed
-        gemm.sgemm(NO, NO, bt, inW, gh, 1f, ws, bf.dg, gh, pw.segment(), w.wIh(), inW, d == 0 ? 0f : 1f,
-                ws, dxBelow, ldx);
     }
 
     /** Rows [b0, b1) of state [B, n] = init[slot] or zeros. */
