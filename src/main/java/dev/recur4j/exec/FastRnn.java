@@ -54,7 +54,7 @@ public final class FastRnn implements RnnEngine {
         this.spec = weights.spec();
         this.impl = impl;
         Kernels kernels = Kernels.of(impl);
-        this.prepared = new PreparedWeights(weights);
+        this.prepared = new PreparedWeights(weights, gemm);
         this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
         this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared);
         this.team = new RowTeam(threads);

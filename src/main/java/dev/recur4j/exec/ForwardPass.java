@@ -1,7 +1,6 @@
 package dev.recur4j.exec;
 
 import static dev.recur4j.gemm.Transpose.NO;
-import static dev.recur4j.gemm.Transpose.YES;
 
 import dev.recur4j.CellKind;
 import dev.recur4j.RnnBatch;
@@ -31,6 +30,31 @@ final class ForwardPass {
     private final Gemm gemm;
     private final PreparedWeights pw;
 
+    /** The one task object every (layer, direction) reuses, so a call allocates no lambda. */
+    private final LayerTask task = new LayerTask();
+
+    /** One (layer, direction) of the current call, split over rows; set before each {@link RowTeam#run}. */
+    private final class LayerTask implements RowTeam.Task {
+        private MemorySegment ws;
+        private Buffers bf;
+        private RnnBatch in;
+        private int l;
+        private int d;
+
+        void set(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d) {
+            this.ws = ws;
+            this.bf = bf;
+            this.in = in;
+            this.l = l;
+            this.d = d;
+        }
+
+        @Override
+        public void rows(int chunk, int from, int to) {
+            layer(ws, bf, in, l, d, from, to);
+        }
+    }
+
     ForwardPass(RnnSpec spec, Kernels kernels, Gemm gemm, PreparedWeights pw) {
         this.spec = spec;
         this.k = kernels;
@@ -45,9 +69,8 @@ final class ForwardPass {
     void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, RowTeam team) {
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
-                int layer = l;
-                int dir = d;
-                team.run(in.batch(), (chunk, b0, b1) -> layer(ws, bf, in, layer, dir, b0, b1));
+                task.set(ws, bf, in, l, d);
+                team.run(in.batch(), task);
                 int s = spec.slot(l, d);
                 int hn = in.batch() * spec.outputSize();
                 MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.h * Float.BYTES, out.hN(), s * hn, hn);
@@ -57,6 +80,7 @@ final class ForwardPass {
                 }
             }
         }
+        task.set(null, null, null, 0, 0); // drop the call's references
         long last = bf.y(spec.numLayers() - 1);
         MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, last * Float.BYTES, out.output(), 0, out.output().length);
     }
@@ -79,6 +103,7 @@ final class ForwardPass {
         final boolean lbr = cell == CellKind.GRU && spec.linearBeforeReset();
         final boolean rbl = cell == CellKind.GRU && !spec.linearBeforeReset();
         final PreparedWeights.Slot w = pw.slot(s);
+        final PreparedWeights.Operands ops = pw.operands(s);
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
         final long yOff = bf.y(l) + (long) d * hout;
@@ -92,8 +117,8 @@ final class ForwardPass {
         final long hRows = bf.h + (long) b0 * hout;
 
         // gates [rows*T, G*H] = X [rows*T, In] · W_ih^T
-        gemm.sgemm(NO, YES, nb * tN, gh, inW, 1f, ws, xOff + (long) b0 * tN * ldx, ldx,
-                wseg, w.wIh(), inW, 0f, ws, gates + b0 * rowStride, gh);
+        gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws, gates + b0 * rowStride,
+                gh);
         initState(ws, bf.h, in.h0(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
             initState(ws, bf.c, in.c0(), s, bN, h, b0, b1);
@@ -114,12 +139,11 @@ final class ForwardPass {
             final long hfT = hfBase + t * seqStep;
             if (lbr) {
                 // rec [rows, 3H] = h · W_hh^T
-                gemm.sgemm(NO, YES, nb, gh, hout, 1f, ws, hRows, hout, wseg, w.wHh(), hout,
-                        0f, ws, bf.rec + (long) b0 * gh, gh);
+                gemm.sgemm(NO, nb, 1f, ws, hRows, hout, ops.wHh(), 0f, ws, bf.rec + (long) b0 * gh, gh);
             } else {
                 // gates[rows, t] += h · W_hh^T, only the r,z blocks for reset-before-linear
-                gemm.sgemm(NO, YES, nb, rbl ? 2 * h : gh, hout, 1f, ws, hRows, hout, wseg, w.wHh(), hout,
-                        1f, ws, gT + b0 * rowStride, (int) rowStride);
+                gemm.sgemm(NO, nb, 1f, ws, hRows, hout, rbl ? ops.wHrz() : ops.wHh(), 1f, ws, gT + b0 * rowStride,
+                        (int) rowStride);
             }
             if (rbl) {
                 for (int b = b0; b < b1; b++) {
@@ -131,8 +155,8 @@ final class ForwardPass {
                     }
                 }
                 // gates[rows, t, n] += (r⊙h) · W_hn^T
-                gemm.sgemm(NO, YES, nb, h, h, 1f, ws, rhT + (long) b0 * seqLd, seqLd, wseg, w.wHh() + 2L * h * h, h,
-                        1f, ws, gT + b0 * rowStride + 2L * h, (int) rowStride);
+                gemm.sgemm(NO, nb, 1f, ws, rhT + (long) b0 * seqLd, seqLd, ops.wHn(), 1f, ws,
+                        gT + b0 * rowStride + 2L * h, (int) rowStride);
             }
             for (int b = b0; b < b1; b++) {
                 final long g = gT + b * rowStride;
@@ -169,8 +193,8 @@ final class ForwardPass {
             }
             if (p > 0) {
                 // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
-                gemm.sgemm(NO, YES, nb, p, h, 1f, ws, hfT + (long) b0 * seqLd, seqLd, wseg, w.wHr(), h,
-                        0f, ws, bf.proj + (long) b0 * p, p);
+                gemm.sgemm(NO, nb, 1f, ws, hfT + (long) b0 * seqLd, seqLd, ops.wHr(), 0f, ws, bf.proj + (long) b0 * p,
+                        p);
                 for (int b = b0; b < b1; b++) {
                     if (t < in.length(b)) {
                         copy(ws, bf.proj + (long) b * p, bf.h + (long) b * p, p);

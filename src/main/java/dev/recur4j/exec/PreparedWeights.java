@@ -4,6 +4,9 @@ import dev.recur4j.CellKind;
 import dev.recur4j.LayerParams;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.Gemm;
+import dev.recur4j.gemm.PreparedB;
+import dev.recur4j.gemm.Transpose;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -30,11 +33,25 @@ final class PreparedWeights implements AutoCloseable {
     record Slot(long wIh, long wHh, long bias, long bhn, long wHr, long peep) {
     }
 
+    /**
+     * One (layer, direction)'s weights as GEMM right-hand operands, prepared once by the engine's
+     * back end (packed for the java gemm), so no step re-packs a weight matrix. Each is op(B) = W^T.
+     *
+     * @param wIh  W_ih^T [In, G*H]
+     * @param wHh  W_hh^T [Hout, G*H]
+     * @param wHrz GRU reset-before-linear: the r, z rows of W_hh, transposed [Hout, 2H]; else null
+     * @param wHn  GRU reset-before-linear: W_hn^T [H, H]; else null
+     * @param wHr  LSTM projection: W_hr^T [H, P]; else null
+     */
+    record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr) {
+    }
+
     private final Arena arena;
     private final MemorySegment segment;
     private final Slot[] slots;
+    private final Operands[] operands;
 
-    PreparedWeights(RnnWeights weights) {
+    PreparedWeights(RnnWeights weights, Gemm gemm) {
         RnnSpec spec = weights.spec();
         int gh = spec.gates() * spec.hiddenSize();
         int h = spec.hiddenSize();
@@ -82,6 +99,23 @@ final class PreparedWeights implements AutoCloseable {
                 slots[s] = new Slot(o[0], o[1], o[2], o[3], o[4], o[5]);
             }
         }
+        operands = new Operands[spec.slots()];
+        int hout = spec.outputSize();
+        boolean rbl = spec.cell() == CellKind.GRU && !spec.linearBeforeReset();
+        for (int l = 0; l < spec.numLayers(); l++) {
+            for (int d = 0; d < spec.directions(); d++) {
+                int s = spec.slot(l, d);
+                Slot w = slots[s];
+                int in = spec.layerInputSize(l);
+                operands[s] = new Operands(
+                        gemm.prepareB(Transpose.YES, in, gh, segment, w.wIh(), in),
+                        gemm.prepareB(Transpose.YES, hout, gh, segment, w.wHh(), hout),
+                        rbl ? gemm.prepareB(Transpose.YES, hout, 2 * h, segment, w.wHh(), hout) : null,
+                        rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
+                        spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
+                                : null);
+            }
+        }
     }
 
     private void put(float[] a, long off) {
@@ -94,6 +128,10 @@ final class PreparedWeights implements AutoCloseable {
 
     Slot slot(int s) {
         return slots[s];
+    }
+
+    Operands operands(int s) {
+        return operands[s];
     }
 
     @Override

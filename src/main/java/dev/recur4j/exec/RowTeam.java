@@ -1,14 +1,23 @@
 package dev.recur4j.exec;
 
-import java.util.concurrent.Phaser;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed team of threads that splits batch rows [0, rows) into contiguous chunks, one per thread;
  * the caller runs chunk 0 itself. Batch rows of a recurrent layer are independent, so a chunk can
  * run a whole time loop (its own GEMMs and kernels) with no synchronisation until the join at the
  * end of {@link #run}. With one thread nothing is created and the task runs inline.
+ *
+ * <p>Start and join allocate nothing (a call's forward pass must not): the caller publishes the
+ * task and bumps a volatile generation, workers wait for it by a short spin then
+ * {@link LockSupport#park}, and the last worker to finish unparks the caller. ({@code Phaser}
+ * allocates a wait node whenever a thread blocks.) The spin is short because the cores are
+ * usually shared: each task is a whole (layer, direction) time loop, so waking costs little.
  */
 final class RowTeam implements AutoCloseable {
+    /** Busy-wait iterations before parking. */
+    private static final int SPINS = 1 << 10;
 
     /** Work on rows [from, to); {@code chunk} in [0, threads) names per-thread scratch. */
     interface Task {
@@ -17,7 +26,9 @@ final class RowTeam implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
-    private final Phaser phaser;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile int generation;
+    private volatile Thread caller;
     private volatile Task task;
     private volatile int rows;
     private volatile boolean stopping;
@@ -26,7 +37,6 @@ final class RowTeam implements AutoCloseable {
     RowTeam(int threads) {
         this.threads = threads;
         this.workers = new Thread[threads - 1];
-        this.phaser = threads > 1 ? new Phaser(threads) : null;
         for (int i = 0; i < workers.length; i++) {
             int chunk = i + 1;
             workers[i] = Thread.ofPlatform().daemon().name("recur4j-rows-" + chunk).unstarted(() -> work(chunk));
@@ -47,14 +57,19 @@ final class RowTeam implements AutoCloseable {
         task = t;
         rows = n;
         failure = null;
-        phaser.arriveAndAwaitAdvance(); // start
+        caller = Thread.currentThread();
+        pending.set(workers.length);
+        generation = generation + 1; // start: the volatile write publishes task, rows and pending
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
         Throwable mine = null;
         try {
             runChunk(0, t, n);
         } catch (Throwable e) {
             mine = e;
         }
-        phaser.arriveAndAwaitAdvance(); // join
+        awaitWorkers();
         task = null;
         Throwable f = mine != null ? mine : failure;
         if (f instanceof RuntimeException re) {
@@ -62,6 +77,16 @@ final class RowTeam implements AutoCloseable {
         }
         if (f instanceof Error er) {
             throw er;
+        }
+    }
+
+    private void awaitWorkers() {
+        for (int spin = 0; pending.get() != 0; spin++) {
+            if (spin < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
         }
     }
 
@@ -74,10 +99,17 @@ final class RowTeam implements AutoCloseable {
     }
 
     private void work(int chunk) {
+        int seen = 0;
         while (true) {
-            phaser.arriveAndAwaitAdvance();
+            for (int spin = 0; generation == seen; spin++) {
+                if (spin < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            seen = generation;
             if (stopping) {
-                phaser.arriveAndDeregister();
                 return;
             }
             try {
@@ -85,7 +117,9 @@ final class RowTeam implements AutoCloseable {
             } catch (Throwable e) {
                 failure = e;
             }
-            phaser.arriveAndAwaitAdvance();
+            if (pending.decrementAndGet() == 0) {
+                LockSupport.unpark(caller);
+            }
         }
     }
 
@@ -95,7 +129,10 @@ final class RowTeam implements AutoCloseable {
             return;
         }
         stopping = true;
-        phaser.arriveAndAwaitAdvance(); // workers wake, see stopping, deregister
+        generation = generation + 1; // workers wake, see stopping, return
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
         for (Thread w : workers) {
             try {
                 w.join();

@@ -18,4 +18,19 @@ public interface Gemm {
                float alpha, MemorySegment a, long aOff, int lda,
                MemorySegment b, long bOff, int ldb,
                float beta, MemorySegment c, long cOff, int ldc);
+
+    /**
+     * Prepares op(B) [k x n] (B stored [k, n] if NO, [n, k] if YES) for many {@link #sgemm(Transpose, int,
+     * float, MemorySegment, long, int, PreparedB, float, MemorySegment, long, int) products}. Allocates;
+     * call it once per weight matrix, not per product. The default keeps the plain view.
+     */
+    default PreparedB prepareB(Transpose transB, int k, int n, MemorySegment b, long bOff, int ldb) {
+        return PreparedB.plain(transB, k, n, b, bOff, ldb);
+    }
+
+    /** C [m x b.n] = alpha * op(A) * op(B) + beta * C with op(B) prepared by this back end's {@link #prepareB}. */
+    default void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
+                       PreparedB b, float beta, MemorySegment c, long cOff, int ldc) {
+        sgemm(transA, b.trans, m, b.n, b.k, alpha, a, aOff, lda, b.b, b.bOff, b.ldb, beta, c, cOff, ldc);
+    }
 }

@@ -133,6 +133,23 @@ public final class JavaGemm implements Gemm {
         sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc, SCRATCH.get());
     }
 
+    /** Packs op(B) once ({@link #packB}); products with it skip the per-call B packing. */
+    @Override
+    public PreparedB prepareB(Transpose transB, int k, int n, MemorySegment b, long bOff, int ldb) {
+        return new PreparedB(transB, k, n, b, bOff, ldb, packB(transB, k, n, b, bOff, ldb));
+    }
+
+    /** Multiplies with the packed copy (or the plain view, for a {@link PreparedB} another back end made). */
+    @Override
+    public void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
+                      PreparedB b, float beta, MemorySegment c, long cOff, int ldc) {
+        if (b.packed == null) {
+            sgemm(transA, b.trans, m, b.n, b.k, alpha, a, aOff, lda, b.b, b.bOff, b.ldb, beta, c, cOff, ldc);
+        } else {
+            sgemm(transA, m, alpha, a, aOff, lda, b.packed, beta, c, cOff, ldc, SCRATCH.get());
+        }
+    }
+
     /** The blocked loops; B comes from {@code packed} when given, else from the segment, packed per block. */
     private static void run(Transpose transA, int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
                             Transpose transB, MemorySegment b, long bOff, int ldb, GemmPackedB packed,
