@@ -26,7 +26,7 @@ import java.lang.foreign.ValueLayout;
  * The time loop runs split over batch rows by a {@link RowTeam} (rows are independent; peephole
  * gradients go to one accumulator per chunk); the parameter gradients are split by the same team
  * over gate rows (dW, bias columns) and then over B*T rows (dX). The right-hand weights come from
- * {@link BackwardOperands} (packed once with the Java GEMM). The team's tasks are bound once here and
+ * {@link BackwardOperands} (prepared once). The team's tasks are bound once here and
  * read the call's arguments from fields, so a call allocates nothing.
  */
 final class BackwardPass {
@@ -57,7 +57,7 @@ final class BackwardPass {
     }
 
     void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnGradOutput go, RnnGradients grads, RowTeam team) {
-        ops.ensurePacked();
+        ops.ensurePrepared();
         this.ws = ws;
         this.bf = bf;
         this.in = in;
@@ -244,7 +244,7 @@ final class BackwardPass {
         final int l = this.l;
         final int ldx = l == 0 ? spec.inputSize() : spec.directions() * spec.outputSize();
         final int gh = spec.gates() * spec.hiddenSize();
-        ops.timesWih(l, spec.slot(l, d), r1 - r0, ws, bf.dg + (long) r0 * gh, gh, d == 0 ? 0f : 1f,
+        ops.timesWih(spec.slot(l, d), r1 - r0, ws, bf.dg + (long) r0 * gh, gh, d == 0 ? 0f : 1f,
                 ws, dxBelow + (long) r0 * ldx, ldx);
     }
 
