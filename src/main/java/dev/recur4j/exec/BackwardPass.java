@@ -24,8 +24,9 @@ import java.lang.foreign.ValueLayout;
  * dG_rec differs from dG only for GRU linear-before-reset (its n block is dG_n⊙r); for GRU
  * reset-before-linear W_hn's input is r⊙h_prev, so dW_hn = dG_n^T (R⊙H_prev).
  * The time loop runs split over batch rows by a {@link RowTeam} (rows are independent; peephole
- * gradients go to one accumulator per chunk); the parameter gradients are split by the same team
- * over gate rows (dW, bias columns) and then over B*T rows (dX). The right-hand weights come from
+ * gradients go to one accumulator per chunk); then the same team splits B*T rows (dX, and the copy of
+ * X and H_prev side by side into xh) and then gate rows (dW, bias columns). dW_ih and dW_hh come
+ * from one product dG^T [X | H_prev] because packing the transposed dG is much of their cost. The right-hand weights come from
  * {@link BackwardOperands} (prepared once). The team's tasks are bound once here and
  * read the call's arguments from fields, so a call allocates nothing.
  */
@@ -73,8 +74,8 @@ final class BackwardPass {
                         k.zero(team.threads() * 3 * spec.hiddenSize(), ws, bf.dpeep); // one accumulator per chunk
                     }
                     team.run(in.batch(), timeLoopTask);
-                    team.run(spec.gates() * spec.hiddenSize(), weightGradTask);
                     team.run(in.batch() * in.seqLen(), inputGradTask);
+                    team.run(spec.gates() * spec.hiddenSize(), weightGradTask);
                     collectGradients(grads, team.threads());
                 }
                 dy = dxBelow;
@@ -194,9 +195,11 @@ final class BackwardPass {
     }
 
     /**
-     * Gate rows [r0, r1) of (l, d)'s weight gradients, over all B*T rows at once:
-     * dW_ih = dG^T X, dW_hh = dG_rec^T H_prev (reset-before-linear: dW_hn = dG_n^T (R⊙H_prev)),
-     * bias gradients = column sums of dG (and of dG_rec for linear-before-reset).
+     * Gate rows [r0, r1) of (l, d)'s weight gradients, over all B*T rows at once, into
+     * dw = [dW_ih | dW_hh] [G*H, In+Hout]: rows whose dW_ih and dW_hh share their A take one product
+     * dG^T [X | H_prev] (every row, except GRU's n rows); GRU's n rows take two, because
+     * linear-before-reset has dW_hn = dG_rec,n^T H_prev and reset-before-linear dW_hn = dG_n^T (R⊙H_prev).
+     * Bias gradients = column sums of dG (and of dG_rec for linear-before-reset).
      */
     private void weightGradients(int chunk, int r0, int r1) {
         final MemorySegment ws = this.ws;
@@ -207,45 +210,56 @@ final class BackwardPass {
         final int hout = spec.outputSize();
         final int gh = spec.gates() * h;
         final int inW = spec.layerInputSize(l);
-        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
+        final int ldw = inW + hout;
         final int s = spec.slot(l, d);
-        final int m = r1 - r0;
-        final boolean lbr = spec.cell() == CellKind.GRU && spec.linearBeforeReset();
-        final boolean rbl = spec.cell() == CellKind.GRU && !spec.linearBeforeReset();
-        final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        final long dgrec = lbr ? bf.dgrec : bf.dg;
-        // dW_ih [r0:r1, In] = dG[:, r0:r1]^T · X
-        gemm.sgemm(YES, NO, m, inW, bt, 1f, ws, bf.dg + r0, gh, ws, xOff, ldx, 0f, ws, bf.dwih + (long) r0 * inW, inW);
-        // dW_hh [r0:r1, Hout] = dG_rec[:, r0:r1]^T · H_prev; for reset-before-linear the n rows see R⊙H_prev
-        if (rbl) {
-            int split = Math.min(Math.max(2 * h, r0), r1); // rows below split are r, z; from split on, n
-            if (split > r0) {
-                gemm.sgemm(YES, NO, split - r0, h, bt, 1f, ws, bf.dg + r0, gh, ws, bf.hprevS[s], h, 0f,
-                        ws, bf.dwhh + (long) r0 * h, h);
+        final boolean gru = spec.cell() == CellKind.GRU;
+        final boolean lbr = gru && spec.linearBeforeReset();
+        final int shared = Math.min(Math.max(gru ? 2 * h : gh, r0), r1); // rows [r0, shared) share A
+        if (shared > r0) {
+            // [dW_ih | dW_hh] [r0:shared, In+Hout] = dG[:, r0:shared]^T · [X | H_prev]
+            gemm.sgemm(YES, NO, shared - r0, ldw, bt, 1f, ws, bf.dg + r0, gh, ws, bf.xh, ldw, 0f,
+                    ws, bf.dw + (long) r0 * ldw, ldw);
+        }
+        if (r1 > shared) {
+            int m = r1 - shared;
+            long dwRows = bf.dw + (long) shared * ldw;
+            gemm.sgemm(YES, NO, m, inW, bt, 1f, ws, bf.dg + shared, gh, ws, bf.xh, ldw, 0f, ws, dwRows, ldw);
+            if (lbr) {
+                gemm.sgemm(YES, NO, m, h, bt, 1f, ws, bf.dgrec + shared, gh, ws, bf.xh + inW, ldw, 0f,
+                        ws, dwRows + inW, ldw);
+            } else {
+                gemm.sgemm(YES, NO, m, h, bt, 1f, ws, bf.dg + shared, gh, ws, bf.rhS[s], h, 0f,
+                        ws, dwRows + inW, ldw);
             }
-            if (r1 > split) {
-                gemm.sgemm(YES, NO, r1 - split, h, bt, 1f, ws, bf.dg + split, gh, ws, bf.rhS[s], h, 0f,
-                        ws, bf.dwhh + (long) split * h, h);
-            }
-        } else {
-            gemm.sgemm(YES, NO, m, hout, bt, 1f, ws, dgrec + r0, gh, ws, bf.hprevS[s], hout, 0f,
-                    ws, bf.dwhh + (long) r0 * hout, hout);
         }
         if (spec.bias()) {
-            k.columnSums(bt, m, ws, bf.dg + r0, gh, bf.dbih + r0);
+            k.columnSums(bt, r1 - r0, ws, bf.dg + r0, gh, bf.dbih + r0);
             if (lbr) {
-                k.columnSums(bt, m, ws, bf.dgrec + r0, gh, bf.dbhh + r0);
+                k.columnSums(bt, r1 - r0, ws, bf.dgrec + r0, gh, bf.dbhh + r0);
             }
         }
     }
 
-    /** Rows [r0, r1) of B*T: dX (+)= dG · W_ih into the gradient of the layer below, the directions summed. */
+    /**
+     * Rows [r0, r1) of B*T: dX (+)= dG · W_ih into the gradient of the layer below (the directions
+     * summed), and xh = [X | H_prev] for {@link #weightGradients}.
+     */
     private void inputGradients(int chunk, int r0, int r1) {
+        final MemorySegment ws = this.ws;
+        final Buffers bf = this.bf;
         final int l = this.l;
-        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * spec.outputSize();
+        final int hout = spec.outputSize();
+        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
+        final int inW = spec.layerInputSize(l);
+        final int ldw = inW + hout;
         final int gh = spec.gates() * spec.hiddenSize();
-        ops.timesWih(spec.slot(l, d), r1 - r0, ws, bf.dg + (long) r0 * gh, gh, d == 0 ? 0f : 1f,
-                ws, dxBelow + (long) r0 * ldx, ldx);
+        final int s = spec.slot(l, d);
+        final long xOff = l == 0 ? bf.x : bf.y(l - 1);
+        ops.timesWih(s, r1 - r0, ws, bf.dg + (long) r0 * gh, gh, d == 0 ? 0f : 1f, ws, dxBelow + (long) r0 * ldx, ldx);
+        for (long row = r0; row < r1; row++) {
+            ForwardPass.copy(ws, xOff + row * ldx, bf.xh + row * ldw, inW);
+            ForwardPass.copy(ws, bf.hprevS[s] + row * hout, bf.xh + row * ldw + inW, hout);
+        }
     }
 
     /** After the team's parts of (l, d): dh0, dc0, dW_hr, peepholes, and every parameter gradient copied out. */
@@ -267,8 +281,15 @@ final class BackwardPass {
             int cn = bN * h;
             MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.dc * Float.BYTES, grads.gradC0(), s * cn, cn);
         }
-        get(ws, bf.dwih, gp.wIh());
-        get(ws, bf.dwhh, gp.wHh());
+        int inW = spec.layerInputSize(l);
+        int ldw = inW + hout;
+        float[] wIh = gp.wIh();
+        float[] wHh = gp.wHh();
+        for (int r = 0; r < gh; r++) {
+            long row = (bf.dw + (long) r * ldw) * Float.BYTES;
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, row, wIh, r * inW, inW);
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, row + (long) inW * Float.BYTES, wHh, r * hout, hout);
+        }
         if (spec.bias()) {
             get(ws, bf.dbih, gp.bIh());
             if (lbr) {

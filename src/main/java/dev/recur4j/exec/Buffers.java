@@ -35,8 +35,8 @@ final class Buffers {
     final long dhf;
     final long dhseq;
     final long drh;
-    final long dwih;
-    final long dwhh;
+    final long xh;
+    final long dw;
     final long dbih;
     final long dbhh;
     final long dwhr;
@@ -73,8 +73,8 @@ final class Buffers {
         dhf = off(plan, "dhf");
         dhseq = off(plan, "dhseq");
         drh = off(plan, "drh");
-        dwih = off(plan, "dwih");
-        dwhh = off(plan, "dwhh");
+        xh = off(plan, "xh");
+        dw = off(plan, "dw");
         dbih = off(plan, "dbih");
         dbhh = off(plan, "dbhh");
         dwhr = off(plan, "dwhr");

@@ -32,7 +32,9 @@ import java.util.Locale;
  * dh, dc        [B, Hout], [B, H] backward: running state gradients
  * dhf, dhseq    [B, H], [B*T, P] backward, projection
  * drh           [B, H]          backward, GRU rbl: gradient of r*h
- * dwih, dwhh, dbih, dbhh, dwhr   parameter gradients of one (layer, direction)
+ * xh            [B*T, In_l+Hout] backward: [X | H_prev] side by side (ld In_l+Hout), so dG^T is packed once
+ * dw            [G*H, In_l+Hout] backward: [dW_ih | dW_hh] of one (layer, direction), ld In_l+Hout
+ * dbih, dbhh, dwhr   the other parameter gradients of one (layer, direction)
  * dpeep         [threads, 3H]   peephole gradient, one accumulator per row chunk; dpeep.sum [3H] their sum
  * </pre>
  *
@@ -145,8 +147,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 b.add("drh", batch, h);
             }
             int maxIn = Math.max(spec.inputSize(), spec.numLayers() > 1 ? d * hout : 0);
-            b.add("dwih", gh, maxIn);
-            b.add("dwhh", gh, hout);
+            b.add("xh", bt, maxIn + hout);
+            b.add("dw", gh, maxIn + hout);
             b.add("dbih", 1, gh);
             b.add("dbhh", 1, gh);
             if (spec.peepholes()) {
