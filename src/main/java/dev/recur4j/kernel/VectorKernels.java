@@ -66,45 +66,75 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void rnnForwardStep(boolean relu, int n, MemorySegment ws, long gOff, MemorySegment w, long bOff,
                                long hOff, long yOff) {
+        // One loop per activation: a vector chosen by a branch inside the loop (a phi) gets boxed by C2.
+        int j = relu ? rnnReluLoop(n, ws, gOff, w, bOff, hOff, yOff) : rnnTanhLoop(n, ws, gOff, w, bOff, hOff, yOff);
+        rnnForwardTail(relu, j, n, ws, gOff, w, bOff, hOff, yOff);
+    }
+
+    /** The vector part of {@link #rnnForwardStep} with relu; returns where the scalar tail starts. */
+    private static int rnnReluLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
+                                   long yOff) {
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector a = ld(ws, gOff + j).add(ld(w, bOff + j));
-            FloatVector v = relu ? a.max(0f) : tanh(a);
+            FloatVector v = ld(ws, gOff + j).add(ld(w, bOff + j)).max(0f);
             st(v, ws, gOff + j);
             st(v, ws, hOff + j);
             if (yOff >= 0) {
                 st(v, ws, yOff + j);
             }
         }
-        rnnForwardTail(relu, j, n, ws, gOff, w, bOff, hOff, yOff);
+        return j;
+    }
+
+    /** The vector part of {@link #rnnForwardStep} with tanh; returns where the scalar tail starts. */
+    private static int rnnTanhLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
+                                   long yOff) {
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector v = tanh(ld(ws, gOff + j).add(ld(w, bOff + j)));
+            st(v, ws, gOff + j);
+            st(v, ws, hOff + j);
+            if (yOff >= 0) {
+                st(v, ws, yOff + j);
+            }
+        }
+        return j;
     }
 
     @Override
     public void lstmForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long pOff,
                                 long cOff, long hOff, long yOff) {
-        boolean peep = pOff >= 0;
+        // Peepholes get their own loop rather than `if (peep) ai = ...`: that phi of vectors gets boxed by C2.
+        int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, w, bOff, pOff, cOff, hOff, yOff)
+                : lstmLoop(n, ws, gOff, w, bOff, cOff, hOff, yOff);
+        lstmForwardTail(j, n, ws, gOff, w, bOff, pOff, cOff, hOff, yOff);
+    }
+
+    /**
+     * y[0, j) = h[0, j) unless yOff is -1. The LSTM loops leave this copy out: one more store in the
+     * loop body crosses C2's node budget for inlining (NodeCountInliningCutoff), and a vector
+     * passed to a call that is not inlined is boxed, i.e. allocated, on every iteration.
+     */
+    private static void copyVectorPart(int j, MemorySegment ws, long hOff, long yOff) {
+        if (yOff >= 0 && j > 0) {
+            MemorySegment.copy(ws, hOff * Float.BYTES, ws, yOff * Float.BYTES, (long) j * Float.BYTES);
+        }
+    }
+
+    /** The vector part of {@link #lstmForwardStep} without peepholes; returns where the scalar tail starts. */
+    private static int lstmLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long cOff, long hOff,
+                                long yOff) {
         long n1 = n;
         long n2 = 2L * n;
         long n3 = 3L * n;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
             FloatVector cp = ld(ws, cOff + j);
-            FloatVector ai = ld(ws, gOff + j).add(ld(w, bOff + j));
-            FloatVector af = ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j));
-            FloatVector ag = ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j));
-            FloatVector ao = ld(ws, gOff + n3 + j).add(ld(w, bOff + n3 + j));
-            if (peep) {
-                ai = ld(w, pOff + j).fma(cp, ai);
-                af = ld(w, pOff + n1 + j).fma(cp, af);
-            }
-            FloatVector i = sigmoid(ai);
-            FloatVector f = sigmoid(af);
-            FloatVector g = tanh(ag);
+            FloatVector i = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)));
+            FloatVector f = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)));
+            FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
+            FloatVector o = sigmoid(ld(ws, gOff + n3 + j).add(ld(w, bOff + n3 + j)));
             FloatVector c = f.fma(cp, i.mul(g));
-            if (peep) {
-                ao = ld(w, pOff + n2 + j).fma(c, ao);
-            }
-            FloatVector o = sigmoid(ao);
             FloatVector h = o.mul(tanh(c));
             st(i, ws, gOff + j);
             st(f, ws, gOff + n1 + j);
@@ -112,11 +142,46 @@ public class VectorKernels extends ScalarKernels {
             st(o, ws, gOff + n3 + j);
             st(c, ws, cOff + j);
             st(h, ws, hOff + j);
-            if (yOff >= 0) {
-                st(h, ws, yOff + j);
-            }
         }
-        lstmForwardTail(j, n, ws, gOff, w, bOff, pOff, cOff, hOff, yOff);
+        copyVectorPart(j, ws, hOff, yOff);
+        return j;
+    }
+
+    /**
+     * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o), in two passes (c, then o
+     * and h) so each method stays within C2's inlining node budget (see {@link #copyVectorPart}).
+     */
+    private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long pOff,
+                                        long cOff, long hOff, long yOff) {
+        long n1 = n;
+        long n2 = 2L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector cp = ld(ws, cOff + j);
+            FloatVector i = sigmoid(ld(w, pOff + j).fma(cp, ld(ws, gOff + j).add(ld(w, bOff + j))));
+            FloatVector f = sigmoid(ld(w, pOff + n1 + j).fma(cp, ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j))));
+            FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
+            st(i, ws, gOff + j);
+            st(f, ws, gOff + n1 + j);
+            st(g, ws, gOff + n2 + j);
+            st(f.fma(cp, i.mul(g)), ws, cOff + j);
+        }
+        lstmPeepholeOutput(j, n, ws, gOff, w, bOff, pOff, cOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
+        return j;
+    }
+
+    /** Second pass of {@link #lstmPeepholeLoop} over [0, j): o = σ(g_o + b_o + p_o⊙c), h = o⊙tanh(c). */
+    private static void lstmPeepholeOutput(int j, int n, MemorySegment ws, long gOff, MemorySegment w, long bOff,
+                                           long pOff, long cOff, long hOff) {
+        long n2 = 2L * n;
+        long n3 = 3L * n;
+        for (int q = 0; q < j; q += F.length()) {
+            FloatVector c = ld(ws, cOff + q);
+            FloatVector o = sigmoid(ld(w, pOff + n2 + q).fma(c, ld(ws, gOff + n3 + q).add(ld(w, bOff + n3 + q))));
+            st(o, ws, gOff + n3 + q);
+            st(o.mul(tanh(c)), ws, hOff + q);
+        }
     }
 
     @Override
