@@ -13,6 +13,8 @@ final class Buffers {
     final long x;
     private final long[] y;
     final long gates;
+    /** Leading dimension of {@link #gates} (padded, see {@link WorkspacePlan#gateLd}); 0 when training. */
+    final int gatesLd;
     final long h;
     final long c;
     final long rec;
@@ -51,6 +53,7 @@ final class Buffers {
             y[l] = off(plan, "y.l" + l);
         }
         gates = off(plan, "gates");
+        gatesLd = plan.has("gates") ? plan.region("gates").ld() : 0;
         h = off(plan, "h");
         c = off(plan, "c");
         rec = off(plan, "rec");

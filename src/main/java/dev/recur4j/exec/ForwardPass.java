@@ -108,7 +108,9 @@ final class ForwardPass {
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
         final long yOff = bf.y(l) + (long) d * hout;
         final long gates = training ? bf.gatesS[s] : bf.gates;
-        final long rowStride = (long) tN * gh; // one batch row of the gate buffer
+        // Row stride of the gate buffer: G*H in training (BPTT reads it so), padded in inference (WorkspacePlan.gateLd)
+        final int ldg = training ? gh : bf.gatesLd;
+        final long rowStride = (long) tN * ldg; // one batch row of the gate buffer
         // views that are [B, n] step buffers in inference and step t of a [B, T, n] region in training
         final long rhBase = training ? bf.rhS[s] : bf.rh;
         final long hfBase = training ? bf.hfS[s] : bf.hf;
@@ -116,16 +118,16 @@ final class ForwardPass {
         final long seqStep = training ? h : 0;
         final long hRows = bf.h + (long) b0 * hout;
 
-        // gates [rows*T, G*H] = X [rows*T, In] · W_ih^T
+        // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
         gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws, gates + b0 * rowStride,
-                gh);
+                ldg);
         initState(ws, bf.h, in.h0(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
             initState(ws, bf.c, in.c0(), s, bN, h, b0, b1);
         }
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? step : tN - 1 - step;
-            final long gT = gates + (long) t * gh;
+            final long gT = gates + (long) t * ldg;
             if (training) {
                 for (int b = b0; b < b1; b++) {
                     long row = (long) b * tN + t;

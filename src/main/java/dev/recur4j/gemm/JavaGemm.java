@@ -22,9 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  *           C[MR x NR] (+)= A panel * B panel      micro-kernel, MR x 2 vector accumulators
  * </pre>
  *
- * The micro-kernel keeps MR x 2 = 12 FMA accumulators (6 rows, 2 vectors of columns) in registers:
- * per k step it loads 2 vectors of packed B and broadcasts 6 packed A values, the BLIS
- * {@code 6 x 2v} shape (12 accumulators + 3 operands fit in 16 AVX2 or 32 AVX-512 registers).
+ * The micro-kernel keeps MR x 2 FMA accumulators (MR rows, 2 vectors of columns) in registers:
+ * per k step it loads 2 vectors of packed B and broadcasts MR packed A values, the BLIS
+ * {@code MR x 2v} shape: MR = 6 (12 accumulators + 3 operands fit in 16 AVX2 registers) or, with
+ * 512-bit vectors, MR = 8 (16 + 3 of AVX-512's 32 registers; fewer loads per FMA and no padded
+ * tile for batch shares of 32 or 64 rows: 64 x 2048 x 512 went from 125 to 153 GFLOP/s, 32 rows
+ * from 99 to 165).
  * Partial edge tiles are computed in full (packing pads with zeros); every tile goes through a
  * small spill buffer before it is merged into C. Works on heap ({@code MemorySegment.ofArray(float[])})
  * and native segments; C is not read when {@code beta == 0}. One call runs on the calling thread.
@@ -42,8 +45,12 @@ public final class JavaGemm implements Gemm {
     /** The one species of this class, chosen once so C2 can fold it. */
     static final VectorSpecies<Float> F = chooseSpecies();
     static final int L = F.length();
-    /** Micro-tile rows (broadcast A values per k step). */
-    static final int MR = 6;
+    /**
+     * Micro-tile rows (broadcast A values per k step): 8 with 512-bit vectors (16 accumulators + 2 B
+     * vectors + 1 broadcast fit AVX-512's 32 registers; the RNN batch shares per thread, 32, 64, 128,
+     * are multiples of 8, so no tile is padded), else 6 (12 + 3 fit AVX2's 16).
+     */
+    static final int MR = L >= 16 ? 8 : 6;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * L;
     /** Depth of one packed block: the B micro-panel KC x NR x 4 bytes is 32 KB with 512-bit vectors (L1). */
@@ -185,7 +192,11 @@ public final class JavaGemm implements Gemm {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            microKernel(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
+                            if (MR == 8) {
+                                microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
+                            } else {
+                                microKernel(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
+                            }
                             storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
                         }
                     }
@@ -242,6 +253,62 @@ public final class JavaGemm implements Gemm {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
+    }
+
+    /** {@link #microKernel} with 8 rows (MR == 8): 16 accumulators, for 32-register vector units. */
+    private static void microKernel8(int kc, float[] pa, int ai, float[] pb, int bi, float[] tile) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++, ai += 8, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
+            FloatVector a0 = FloatVector.broadcast(F, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(F, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(F, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(F, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(F, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(F, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(F, pa[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(F, pa[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + L);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + L);
     }
 
     /**

@@ -15,7 +15,7 @@ import java.util.Locale;
  * <pre>
  * x             [B*T, I]        layer-0 input, copied from the caller
  * y.l{l}        [B*T, D*Hout]   layer outputs (inference: two ping-pong buffers y.l0, y.l1)
- * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction)
+ * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT
  * h, c          [B, Hout], [B, H]  running state
  * rec           [B, 3H]         GRU linear-before-reset: W_hh h of one step
@@ -101,7 +101,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             b.add("proj", batch, p);
         }
         if (!training) {
-            b.add("gates", bt, gh);
+            b.add("gates", bt, gateLd(gh));
             if (gru && !lbr) {
                 b.add("rh", batch, h);
             }
@@ -157,6 +157,17 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             }
         }
         return new WorkspacePlan(batch, seqLen, training, b.regions, b.next);
+    }
+
+    /**
+     * Leading dimension of the inference gate buffer: G*H rounded up to 16 floats (64 bytes), plus 16
+     * when that is a multiple of 256 floats (oneDNN's {@code get_good_ld}). Each step's recurrent GEMM
+     * updates rows T*ld apart; with ld = G*H = 2048 and T = 100 they are 800 KB apart, a multiple of
+     * 4 KB, so all rows map to the same cache sets and alias in the load/store unit.
+     */
+    public static int gateLd(int gh) {
+        int ld = (gh + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        return ld % 256 == 0 ? ld + ALIGN_FLOATS : ld;
     }
 
     private static final class Builder {

@@ -34,7 +34,7 @@ class WorkspacePlanTest {
     void sizesFollowTheShapes() {
         RnnSpec spec = RnnSpec.builder(CellKind.GRU, 5, 8).numLayers(3).build();
         WorkspacePlan inference = WorkspacePlan.of(spec, 4, 6, false);
-        assertEquals(4 * 6 * 24, inference.region("gates").elements());
+        assertEquals(4 * 6 * WorkspacePlan.gateLd(24), inference.region("gates").elements());
         assertEquals(4 * 24, inference.region("rec").elements());
         assertTrue(inference.has("y.l1"));
         assertFalse(inference.has("y.l2"), "inference ping-pongs two output buffers");
@@ -49,5 +49,13 @@ class WorkspacePlanTest {
     void toStringPrintsTheTable() {
         String s = WorkspacePlan.of(RnnSpec.builder(CellKind.RNN_TANH, 3, 4).build(), 2, 5, false).toString();
         assertTrue(s.contains("gates") && s.contains("offset") && s.contains("total"), s);
+    }
+
+    @Test
+    void gateLdIsCacheLineAlignedAndNeverAMultipleOf256Floats() {
+        assertEquals(32, WorkspacePlan.gateLd(24));
+        assertEquals(2064, WorkspacePlan.gateLd(2048)); // LSTM H=512: 2048 would put step rows 4 KB-aliased
+        assertEquals(1552, WorkspacePlan.gateLd(1536));
+        assertEquals(784, WorkspacePlan.gateLd(784));
     }
 }
