@@ -112,9 +112,10 @@ final class BackwardPass {
         final PreparedWeights.Slot w = pw.slot(s);
         final MemorySegment wseg = pw.segment();
         final long dyOff = this.dy + (long) d * hout;
+        final int gl = bf.gatesLd; // row stride of gates.s*, dg, dgrec
         final long gates = bf.gatesS[s];
         final long dgrec = lbr ? bf.dgrec : bf.dg;
-        final long rowStride = (long) tN * gh;
+        final long rowStride = (long) tN * gl;
         final long dpeep = peep ? bf.dpeep + (long) chunk * 3 * h : -1;
 
         initState(ws, bf.dh, go.gradHn(), s, bN, hout, b0, b1);
@@ -123,15 +124,15 @@ final class BackwardPass {
         }
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? tN - 1 - step : step;
-            final long gT = gates + (long) t * gh;
-            final long dgT = bf.dg + (long) t * gh;
-            final long dgrecT = dgrec + (long) t * gh;
+            final long gT = gates + (long) t * gl;
+            final long dgT = bf.dg + (long) t * gl;
+            final long dgrecT = dgrec + (long) t * gl;
             for (int b = b0; b < b1; b++) {
                 long row = (long) b * tN + t;
                 if (t >= in.length(b)) {
-                    k.zero(gh, ws, bf.dg + row * gh);
+                    k.zero(gh, ws, bf.dg + row * gl);
                     if (lbr) {
-                        k.zero(gh, ws, bf.dgrec + row * gh);
+                        k.zero(gh, ws, bf.dgrec + row * gl);
                     }
                     if (p > 0) {
                         k.zero(p, ws, bf.dhseq + row * p);
@@ -214,28 +215,29 @@ final class BackwardPass {
         final int s = spec.slot(l, d);
         final boolean gru = spec.cell() == CellKind.GRU;
         final boolean lbr = gru && spec.linearBeforeReset();
+        final int gl = bf.gatesLd;
         final int shared = Math.min(Math.max(gru ? 2 * h : gh, r0), r1); // rows [r0, shared) share A
         if (shared > r0) {
             // [dW_ih | dW_hh] [r0:shared, In+Hout] = dG[:, r0:shared]^T · [X | H_prev]
-            gemm.sgemm(YES, NO, shared - r0, ldw, bt, 1f, ws, bf.dg + r0, gh, ws, bf.xh, ldw, 0f,
+            gemm.sgemm(YES, NO, shared - r0, ldw, bt, 1f, ws, bf.dg + r0, gl, ws, bf.xh, ldw, 0f,
                     ws, bf.dw + (long) r0 * ldw, ldw);
         }
         if (r1 > shared) {
             int m = r1 - shared;
             long dwRows = bf.dw + (long) shared * ldw;
-            gemm.sgemm(YES, NO, m, inW, bt, 1f, ws, bf.dg + shared, gh, ws, bf.xh, ldw, 0f, ws, dwRows, ldw);
+            gemm.sgemm(YES, NO, m, inW, bt, 1f, ws, bf.dg + shared, gl, ws, bf.xh, ldw, 0f, ws, dwRows, ldw);
             if (lbr) {
-                gemm.sgemm(YES, NO, m, h, bt, 1f, ws, bf.dgrec + shared, gh, ws, bf.xh + inW, ldw, 0f,
+                gemm.sgemm(YES, NO, m, h, bt, 1f, ws, bf.dgrec + shared, gl, ws, bf.xh + inW, ldw, 0f,
                         ws, dwRows + inW, ldw);
             } else {
-                gemm.sgemm(YES, NO, m, h, bt, 1f, ws, bf.dg + shared, gh, ws, bf.rhS[s], h, 0f,
+                gemm.sgemm(YES, NO, m, h, bt, 1f, ws, bf.dg + shared, gl, ws, bf.rhS[s], h, 0f,
                         ws, dwRows + inW, ldw);
             }
         }
         if (spec.bias()) {
-            k.columnSums(bt, r1 - r0, ws, bf.dg + r0, gh, bf.dbih + r0);
+            k.columnSums(bt, r1 - r0, ws, bf.dg + r0, gl, bf.dbih + r0);
             if (lbr) {
-                k.columnSums(bt, r1 - r0, ws, bf.dgrec + r0, gh, bf.dbhh + r0);
+                k.columnSums(bt, r1 - r0, ws, bf.dgrec + r0, gl, bf.dbhh + r0);
             }
         }
     }
@@ -252,10 +254,10 @@ final class BackwardPass {
         final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
         final int inW = spec.layerInputSize(l);
         final int ldw = inW + hout;
-        final int gh = spec.gates() * spec.hiddenSize();
+        final int gl = bf.gatesLd;
         final int s = spec.slot(l, d);
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        ops.timesWih(s, r1 - r0, ws, bf.dg + (long) r0 * gh, gh, d == 0 ? 0f : 1f, ws, dxBelow + (long) r0 * ldx, ldx);
+        ops.timesWih(s, r1 - r0, ws, bf.dg + (long) r0 * gl, gl, d == 0 ? 0f : 1f, ws, dxBelow + (long) r0 * ldx, ldx);
         for (long row = r0; row < r1; row++) {
             ForwardPass.copy(ws, xOff + row * ldx, bf.xh + row * ldw, inW);
             ForwardPass.copy(ws, bf.hprevS[s] + row * hout, bf.xh + row * ldw + inW, hout);

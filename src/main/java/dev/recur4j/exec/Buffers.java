@@ -13,7 +13,7 @@ final class Buffers {
     final long x;
     private final long[] y;
     final long gates;
-    /** Leading dimension of {@link #gates} (padded, see {@link WorkspacePlan#gateLd}); 0 when training. */
+    /** Leading dimension of the gate buffers (gates, gates.s*, dg, dgrec: padded, see {@link WorkspacePlan#gateLd}). */
     final int gatesLd;
     final long h;
     final long c;
@@ -53,7 +53,7 @@ final class Buffers {
             y[l] = off(plan, "y.l" + l);
         }
         gates = off(plan, "gates");
-        gatesLd = plan.has("gates") ? plan.region("gates").ld() : 0;
+        gatesLd = plan.region(plan.has("gates") ? "gates" : "gates.s0").ld();
         h = off(plan, "h");
         c = off(plan, "c");
         rec = off(plan, "rec");
