@@ -24,11 +24,12 @@ import java.lang.foreign.ValueLayout;
  * dG_rec differs from dG only for GRU linear-before-reset (its n block is dG_n⊙r); for GRU
  * reset-before-linear W_hn's input is r⊙h_prev, so dW_hn = dG_n^T (R⊙H_prev).
  * The time loop runs split over batch rows by a {@link RowTeam} (rows are independent; peephole
- * gradients go to one accumulator per chunk); then the same team splits B*T rows (dX, and the copy of
- * X and H_prev side by side into xh) and then gate rows (dW, bias columns). dW_ih and dW_hh come
- * from one product dG^T [X | H_prev] because packing the transposed dG is much of their cost. The right-hand weights come from
- * {@link BackwardOperands} (prepared once). The team's tasks are bound once here and
- * read the call's arguments from fields, so a call allocates nothing.
+ * gradients go to one accumulator per chunk); then the same team splits B*T rows (dX, and the copy
+ * of X and H_prev side by side into xh) and then gate rows (dW, bias columns). dW_ih and dW_hh come
+ * from one product dG^T [X | H_prev], because packing the transposed dG is much of their cost.
+ * Gate buffers (gates.s*, dg, dgrec) have the padded row stride {@code bf.gatesLd}. The right-hand
+ * weights come from {@link BackwardOperands} (prepared once). The team's tasks are bound once here
+ * and read the call's arguments from fields, so a call allocates nothing.
  */
 final class BackwardPass {
     private final RnnSpec spec;
