@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * Tests of the fast back ends skip (JUnit Assumptions) where a back end cannot load. So that such
  * a skip cannot hide a broken install, {@code -Drecur4j.test.require=simd,openblas} (set by
  * scripts/test) turns "not available" into a failure here, and checks the automatic choice
- * picks them.
+ * picks them (the java gemm when the Vector API is readable, else OpenBLAS).
  */
 class RequiredBackendsTest {
 
@@ -30,11 +30,14 @@ class RequiredBackendsTest {
             assertTrue(Backends.vectorApiAvailable(), "simd required but jdk.incubator.vector is not readable");
             assertEquals(Impl.SIMD, Backends.impl(null), "automatic impl choice");
             assertTrue(Gemms.available(GemmKind.JAVA), "the java gemm (Vector API) must load with simd");
+            assertEquals(GemmKind.JAVA, Backends.gemm(null), "automatic gemm choice: java wherever the Vector API is");
         }
         if (req.contains("openblas")) {
             assertTrue(Gemms.available(GemmKind.OPENBLAS), () -> "openblas required but does not load: "
                     + failure(GemmKind.OPENBLAS));
-            assertEquals(GemmKind.OPENBLAS, Backends.gemm(null), "automatic gemm choice");
+            if (!Backends.vectorApiAvailable()) {
+                assertEquals(GemmKind.OPENBLAS, Backends.gemm(null), "automatic gemm choice without the Vector API");
+            }
         }
     }
 

@@ -18,7 +18,7 @@ import java.util.Locale;
  * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
  * h, c          [B, Hout], [B, H]  running state
- * rec           [B, 3H]         GRU linear-before-reset: W_hh h of one step
+ * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear)
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
  * hprev.s{s}    [B*T, Hout]     training: h entering each step
@@ -94,8 +94,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
         if (lstm) {
             b.add("c", batch, h);
         }
-        if (lbr) {
-            b.add("rec", batch, 3 * h);
+        if (!gru || lbr) {
+            b.add("rec", batch, gh);
         }
         if (p > 0) {
             b.add("proj", batch, p);
