@@ -48,7 +48,7 @@ class TrainingAllocationTest {
                 }
             }
         }
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "probe JVM did not finish");
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "probe JVM did not finish");
         assertEquals(0, p.exitValue(), "probe JVM failed");
         assertTrue(measured >= 2, "the java gemm cases must have run, measured " + measured);
         assertEquals(List.of(), failures, "bytes allocated by 20 forwardBackward calls after warm-up");
