@@ -13,7 +13,7 @@ final class Buffers {
     final long x;
     private final long[] y;
     final long gates;
-    /** Leading dimension of {@link #gates} (padded, see {@link WorkspacePlan#gateLd}); 0 when training. */
+    /** Leading dimension of the gate buffers (gates, gates.s*, dg, dgrec: padded, see {@link WorkspacePlan#gateLd}). */
     final int gatesLd;
     final long h;
     final long c;
@@ -37,8 +37,8 @@ final class Buffers {
     final long dhf;
     final long dhseq;
     final long drh;
-    final long dwih;
-    final long dwhh;
+    final long xh;
+    final long dw;
     final long dbih;
     final long dbhh;
     final long dwhr;
@@ -53,7 +53,7 @@ final class Buffers {
             y[l] = off(plan, "y.l" + l);
         }
         gates = off(plan, "gates");
-        gatesLd = plan.has("gates") ? plan.region("gates").ld() : 0;
+        gatesLd = plan.region(plan.has("gates") ? "gates" : "gates.s0").ld();
         h = off(plan, "h");
         c = off(plan, "c");
         rec = off(plan, "rec");
@@ -76,8 +76,8 @@ final class Buffers {
         dhf = off(plan, "dhf");
         dhseq = off(plan, "dhseq");
         drh = off(plan, "drh");
-        dwih = off(plan, "dwih");
-        dwhh = off(plan, "dwhh");
+        xh = off(plan, "xh");
+        dw = off(plan, "dw");
         dbih = off(plan, "dbih");
         dbhh = off(plan, "dbhh");
         dwhr = off(plan, "dwhr");

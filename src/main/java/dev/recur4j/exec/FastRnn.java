@@ -26,8 +26,8 @@ import java.util.logging.Logger;
  *
  * <p>Threads: with {@code threads} > 1 a fixed {@link RowTeam} (created here, stopped by
  * {@link #close()}) splits the batch rows of every (layer, direction) time loop, including that
- * loop's GEMMs; the parameter-gradient GEMMs over all B*T rows run on the calling thread (and on
- * the GEMM back end's own threads, if it has any). One thread creates no threads.
+ * loop's GEMMs; in BPTT the same team splits the gradient GEMMs over all B*T rows (dX by rows,
+ * dW by gate rows, see {@link BackwardPass}). One thread creates no threads.
  *
  * <p>Inference with at most {@link SmallBatchForward#MAX_BATCH} rows takes the matrix-vector path
  * {@link SmallBatchForward} (built on the first such call, with its own weight copy and threads).

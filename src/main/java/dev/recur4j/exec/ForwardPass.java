@@ -115,8 +115,8 @@ final class ForwardPass {
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
         final long yOff = bf.y(l) + (long) d * hout;
         final long gates = training ? bf.gatesS[s] : bf.gates;
-        // Row stride of the gate buffer: G*H in training (BPTT reads it so), padded in inference (WorkspacePlan.gateLd)
-        final int ldg = training ? gh : bf.gatesLd;
+        // Row stride of the gate buffer, padded (WorkspacePlan.gateLd); BPTT reads gates.s* with the same ld
+        final int ldg = bf.gatesLd;
         final long rowStride = (long) tN * ldg; // one batch row of the gate buffer
         // views that are [B, n] step buffers in inference and step t of a [B, T, n] region in training
         final long rhBase = training ? bf.rhS[s] : bf.rh;

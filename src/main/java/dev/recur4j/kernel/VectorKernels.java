@@ -273,16 +273,28 @@ public class VectorKernels extends ScalarKernels {
         rnnBackwardTail(relu, j, n, ws, gOff, dhOff, dgOff, dhPrevOff);
     }
 
+    /**
+     * Two vector passes over the row, then the scalar tail for both: one pass with every load and
+     * store of the step makes C2 stop inlining the Vector API calls (NodeCountInliningCutoff), and a
+     * vector handed to a call that is not inlined is boxed, i.e. allocated, on every iteration.
+     */
     @Override
     public void lstmBackwardStep(int n, MemorySegment ws, long gOff, long cpOff, long dhOff, long dcOff, long dgOff,
                                  long dhPrevOff, MemorySegment w, long pOff, long dpOff) {
+        int bound = F.loopBound(n);
+        lstmBackwardCellPass(bound, n, ws, gOff, cpOff, dhOff, dcOff, dgOff, w, pOff, dpOff);
+        lstmBackwardGatePass(bound, n, ws, gOff, cpOff, dcOff, dgOff, dhPrevOff, w, pOff, dpOff);
+        lstmBackwardTail(bound, n, ws, gOff, cpOff, dhOff, dcOff, dgOff, dhPrevOff, w, pOff, dpOff);
+    }
+
+    /** j < bound: dpo = dh⊙tanh(c)⊙o(1-o) to the o block of dg; dc += dh⊙o⊙(1-tanh²c) (+ dpo⊙p_o), in place. */
+    private static void lstmBackwardCellPass(int bound, int n, MemorySegment ws, long gOff, long cpOff, long dhOff,
+                                             long dcOff, long dgOff, MemorySegment w, long pOff, long dpOff) {
         boolean peep = pOff >= 0;
         long n1 = n;
         long n2 = 2L * n;
         long n3 = 3L * n;
-        FloatVector zero = FloatVector.zero(F);
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+        for (int j = 0; j < bound; j += F.length()) {
             FloatVector i = ld(ws, gOff + j);
             FloatVector f = ld(ws, gOff + n1 + j);
             FloatVector g = ld(ws, gOff + n2 + j);
@@ -295,7 +307,26 @@ public class VectorKernels extends ScalarKernels {
             FloatVector dc = dh.mul(o).fma(oneMinusSq(tc), ld(ws, dcOff + j));
             if (peep) {
                 dc = dpo.fma(ld(w, pOff + n2 + j), dc);
+                st(dpo.fma(c, ld(ws, dpOff + n2 + j)), ws, dpOff + n2 + j);
             }
+            st(dpo, ws, dgOff + n3 + j);
+            st(dc, ws, dcOff + j);
+        }
+    }
+
+    /** j < bound, dc holding the gradient of c: the i, f, g blocks of dg, dc = gradient of c_prev, dhPrev = 0. */
+    private static void lstmBackwardGatePass(int bound, int n, MemorySegment ws, long gOff, long cpOff, long dcOff,
+                                             long dgOff, long dhPrevOff, MemorySegment w, long pOff, long dpOff) {
+        boolean peep = pOff >= 0;
+        long n1 = n;
+        long n2 = 2L * n;
+        FloatVector zero = FloatVector.zero(F);
+        for (int j = 0; j < bound; j += F.length()) {
+            FloatVector i = ld(ws, gOff + j);
+            FloatVector f = ld(ws, gOff + n1 + j);
+            FloatVector g = ld(ws, gOff + n2 + j);
+            FloatVector cp = ld(ws, cpOff + j);
+            FloatVector dc = ld(ws, dcOff + j);
             FloatVector dpi = dc.mul(g).mul(i).mul(i.neg().add(1f));
             FloatVector dpf = dc.mul(cp).mul(f).mul(f.neg().add(1f));
             FloatVector dpg = dc.mul(i).mul(oneMinusSq(g));
@@ -305,18 +336,15 @@ public class VectorKernels extends ScalarKernels {
                 dcp = dpf.fma(ld(w, pOff + n1 + j), dcp);
                 st(dpi.fma(cp, ld(ws, dpOff + j)), ws, dpOff + j);
                 st(dpf.fma(cp, ld(ws, dpOff + n1 + j)), ws, dpOff + n1 + j);
-                st(dpo.fma(c, ld(ws, dpOff + n2 + j)), ws, dpOff + n2 + j);
             }
             st(dpi, ws, dgOff + j);
             st(dpf, ws, dgOff + n1 + j);
             st(dpg, ws, dgOff + n2 + j);
-            st(dpo, ws, dgOff + n3 + j);
             st(dcp, ws, dcOff + j);
             if (dhPrevOff >= 0) {
                 st(zero, ws, dhPrevOff + j);
             }
         }
-        lstmBackwardTail(j, n, ws, gOff, cpOff, dhOff, dcOff, dgOff, dhPrevOff, w, pOff, dpOff);
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.Locale;
  * x             [B*T, I]        layer-0 input, copied from the caller
  * y.l{l}        [B*T, D*Hout]   layer outputs (inference: two ping-pong buffers y.l0, y.l1)
  * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
- * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT
+ * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
  * h, c          [B, Hout], [B, H]  running state
  * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear)
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
@@ -28,11 +28,13 @@ import java.util.Locale;
  * hf.s{s}       [B*T, H]        training, projection: h before W_hr per step
  * dy0, dy1      [B*T, D*Hout]   backward: gradient of a layer's output (ping-pong between layers)
  * dx            [B*T, I]        backward: gradient of the layer-0 input
- * dg, dgrec     [B*T, G*H]      backward: pre-activation gate gradients (dgrec: GRU lbr recurrent side)
+ * dg, dgrec     [B*T, G*H]      backward: pre-activation gate gradients (dgrec: GRU lbr recurrent side), ld gateLd(G*H)
  * dh, dc        [B, Hout], [B, H] backward: running state gradients
  * dhf, dhseq    [B, H], [B*T, P] backward, projection
  * drh           [B, H]          backward, GRU rbl: gradient of r*h
- * dwih, dwhh, dbih, dbhh, dwhr   parameter gradients of one (layer, direction)
+ * xh            [B*T, In_l+Hout] backward: [X | H_prev] side by side (ld In_l+Hout), so dG^T is packed once
+ * dw            [G*H, In_l+Hout] backward: [dW_ih | dW_hh] of one (layer, direction), ld In_l+Hout
+ * dbih, dbhh, dwhr   the other parameter gradients of one (layer, direction)
  * dpeep         [threads, 3H]   peephole gradient, one accumulator per row chunk; dpeep.sum [3H] their sum
  * </pre>
  *
@@ -108,7 +110,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             }
         } else {
             for (int s = 0; s < spec.slots(); s++) {
-                b.add("gates.s" + s, bt, gh);
+                b.add("gates.s" + s, bt, gateLd(gh));
                 b.add("hprev.s" + s, bt, hout);
                 if (lstm) {
                     b.add("cprev.s" + s, bt, h);
@@ -128,9 +130,9 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 b.add("dy1", bt, d * hout);
             }
             b.add("dx", bt, spec.inputSize());
-            b.add("dg", bt, gh);
+            b.add("dg", bt, gateLd(gh));
             if (lbr) {
-                b.add("dgrec", bt, gh);
+                b.add("dgrec", bt, gateLd(gh));
             }
             b.add("dh", batch, hout);
             if (lstm) {
@@ -145,8 +147,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 b.add("drh", batch, h);
             }
             int maxIn = Math.max(spec.inputSize(), spec.numLayers() > 1 ? d * hout : 0);
-            b.add("dwih", gh, maxIn);
-            b.add("dwhh", gh, hout);
+            b.add("xh", bt, maxIn + hout);
+            b.add("dw", gh, maxIn + hout);
             b.add("dbih", 1, gh);
             b.add("dbhh", 1, gh);
             if (spec.peepholes()) {
