@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ForwardAllocationTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"lstm", "gru", "gru-rbl", "rnn"})
+    @ValueSource(strings = {"lstm", "lstm-proj", "gru", "gru-rbl", "rnn"})
     void forwardAllocatesNothingAfterWarmUp(String cells) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java));
