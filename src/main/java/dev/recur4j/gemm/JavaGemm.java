@@ -28,11 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * 512-bit vectors, MR = 8 (16 + 3 of AVX-512's 32 registers; fewer loads per FMA and no padded
  * tile for batch shares of 32 or 64 rows: 64 x 2048 x 512 went from 125 to 153 GFLOP/s, 32 rows
  * from 99 to 165).
- * Partial edge tiles are computed in full (packing pads with zeros). With 512-bit vectors a full
- * tile with alpha == 1 and beta == 0 (the input projection, the recurrent product into its rec
- * buffer) is stored straight from the registers ({@link #microKernel8Store}); every other tile goes
- * through a small spill buffer before it is merged into C (a store helper handling alpha/beta
- * inside the kernel was not inlined and boxed its vectors: 150 bytes per vector). Works on heap ({@code MemorySegment.ofArray(float[])})
+ * Partial edge tiles are computed in full (packing pads with zeros); every tile goes through a
+ * small spill buffer before it is merged into C. Works on heap ({@code MemorySegment.ofArray(float[])})
  * and native segments; C is not read when {@code beta == 0}. One call runs on the calling thread.
  *
  * <p>A B that is reused across calls (recurrent weights) can be packed once with {@link #packB}
@@ -195,11 +192,7 @@ public final class JavaGemm implements Gemm {
                         int nr = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            if (MR == 8 && alpha == 1f && blockBeta == 0f && mr == MR && nr == NR) {
-                                microKernel8Store(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, c,
-                                        (cBlock + (long) ir * ldc + jr) * Float.BYTES, (long) ldc * Float.BYTES);
-                                continue;
-                            } else if (MR == 8) {
+                            if (MR == 8) {
                                 microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
                             } else {
                                 microKernel(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
@@ -316,64 +309,6 @@ public final class JavaGemm implements Gemm {
         c61.intoArray(tile, 6 * NR + L);
         c70.intoArray(tile, 7 * NR);
         c71.intoArray(tile, 7 * NR + L);
-    }
-
-    /** {@link #microKernel8} writing C = tile straight into C (alpha == 1, beta == 0, full tile): no spill, C not read. */
-    private static void microKernel8Store(int kc, float[] pa, int ai, float[] pb, int bi, MemorySegment c, long at,
-                                          long rowBytes) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
-        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
-        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
-        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
-        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
-        for (int p = 0; p < kc; p++, ai += 8, bi += NR) {
-            FloatVector b0 = FloatVector.fromArray(F, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
-            FloatVector a0 = FloatVector.broadcast(F, pa[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(F, pa[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, pa[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(F, pa[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(F, pa[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(F, pa[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            FloatVector a6 = FloatVector.broadcast(F, pa[ai + 6]);
-            c60 = a6.fma(b0, c60);
-            c61 = a6.fma(b1, c61);
-            FloatVector a7 = FloatVector.broadcast(F, pa[ai + 7]);
-            c70 = a7.fma(b0, c70);
-            c71 = a7.fma(b1, c71);
-        }
-        long vb = (long) L * Float.BYTES;
-        c00.intoMemorySegment(c, at + 0 * rowBytes, ORDER);
-        c01.intoMemorySegment(c, at + 0 * rowBytes + vb, ORDER);
-        c10.intoMemorySegment(c, at + 1 * rowBytes, ORDER);
-        c11.intoMemorySegment(c, at + 1 * rowBytes + vb, ORDER);
-        c20.intoMemorySegment(c, at + 2 * rowBytes, ORDER);
-        c21.intoMemorySegment(c, at + 2 * rowBytes + vb, ORDER);
-        c30.intoMemorySegment(c, at + 3 * rowBytes, ORDER);
-        c31.intoMemorySegment(c, at + 3 * rowBytes + vb, ORDER);
-        c40.intoMemorySegment(c, at + 4 * rowBytes, ORDER);
-        c41.intoMemorySegment(c, at + 4 * rowBytes + vb, ORDER);
-        c50.intoMemorySegment(c, at + 5 * rowBytes, ORDER);
-        c51.intoMemorySegment(c, at + 5 * rowBytes + vb, ORDER);
-        c60.intoMemorySegment(c, at + 6 * rowBytes, ORDER);
-        c61.intoMemorySegment(c, at + 6 * rowBytes + vb, ORDER);
-        c70.intoMemorySegment(c, at + 7 * rowBytes, ORDER);
-        c71.intoMemorySegment(c, at + 7 * rowBytes + vb, ORDER);
     }
 
     /**
