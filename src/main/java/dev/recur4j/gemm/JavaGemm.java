@@ -169,38 +169,62 @@ public final class JavaGemm implements Gemm {
             scale(m, n, beta, c, cOff, ldc);
             return;
         }
+        if (packed != null) {
+            runPacked(transA, m, n, k, alpha, a, aOff, lda, packed, beta, c, cOff, ldc, scratch);
+            return;
+        }
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                float[] pb;
-                int pbBase;
-                if (packed != null) {
-                    pb = packed.data;
-                    pbBase = packed.blockOffset(jc, pc, nc);
-                } else {
-                    pb = scratch.packB;
-                    pbBase = 0;
-                    GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb, 0, NR);
-                }
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, scratch.packB, 0, NR);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
-                    long cBlock = cOff + (long) ic * ldc + jc;
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = Math.min(NR, nc - jr);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            if (MR == 8) {
-                                microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
-                            } else {
-                                microKernel(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
-                            }
-                            storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
-                        }
-                    }
+                    multiplyBlock(mc, nc, kc, alpha, scratch.packB, 0, blockBeta, c, cOff + (long) ic * ldc + jc, ldc,
+                            scratch);
                 }
+            }
+        }
+    }
+
+    /**
+     * The blocked loops with B packed beforehand: every B block is already in place, so the column
+     * blocks move inside and each A block is packed once per call rather than once per column block
+     * (with n = 2048 and NC = 1024 the recurrent product packed its A twice).
+     */
+    private static void runPacked(Transpose transA, int m, int n, int k, float alpha, MemorySegment a, long aOff,
+                                  int lda, GemmPackedB packed, float beta, MemorySegment c, long cOff, int ldc,
+                                  GemmScratch scratch) {
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                float blockBeta = pc == 0 ? beta : 1f;
+                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
+                for (int jc = 0; jc < n; jc += NC) {
+                    int nc = Math.min(NC, n - jc);
+                    multiplyBlock(mc, nc, kc, alpha, packed.data, packed.blockOffset(jc, pc, nc), blockBeta, c,
+                            cOff + (long) ic * ldc + jc, ldc, scratch);
+                }
+            }
+        }
+    }
+
+    /** C block [mc x nc] at float index cBlock (+)= packed A block (scratch.packA) * packed B block at pb[pbBase]. */
+    private static void multiplyBlock(int mc, int nc, int kc, float alpha, float[] pb, int pbBase, float blockBeta,
+                                      MemorySegment c, long cBlock, int ldc, GemmScratch scratch) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                if (MR == 8) {
+                    microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
+                } else {
+                    microKernel(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
+                }
+                storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
             }
         }
     }
