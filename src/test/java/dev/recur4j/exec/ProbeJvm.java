@@ -1,0 +1,52 @@
+package dev.recur4j.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs an allocation probe's {@code main(cells)} in a fresh JVM with this JVM's module flags and class
+ * path, and checks its output: one line per case, {@code <case> <bytes>} or {@code <case> skipped}.
+ * Every measured case must report 0 bytes, and at least two cases (the java gemm's) must have run.
+ */
+final class ProbeJvm {
+    private ProbeJvm() {
+    }
+
+    static void assertNoAllocation(Class<?> probe, String cells, String what) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-modules") || a.startsWith("--enable-native-access")
+                        || a.equals("jdk.incubator.vector"))
+                .toList());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), probe.getName(), cells));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> failures = new ArrayList<>();
+        int measured = 0;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                String[] f = line.trim().split(" ");
+                if (f.length != 2 || f[1].equals("skipped")) {
+                    continue;
+                }
+                measured++;
+                if (Long.parseLong(f[1]) != 0) {
+                    failures.add(line);
+                }
+            }
+        }
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "probe JVM did not finish");
+        assertEquals(0, p.exitValue(), "probe JVM failed");
+        assertTrue(measured >= 2, "the java gemm cases must have run, measured " + measured);
+        assertEquals(List.of(), failures, "bytes allocated by 20 " + what + " calls after warm-up");
+    }
+}
