@@ -10,9 +10,7 @@ import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
-import java.lang.management.ManagementFactory;
 import java.util.Random;
-import java.util.stream.Stream;
 
 /**
  * Run by {@link TrainingAllocationTest} in a fresh JVM (see {@link ForwardAllocationProbe} for why).
@@ -44,9 +42,8 @@ public final class TrainingAllocationProbe {
         }
     }
 
-    /** The least bytes allocated by 20 calls over the rounds of warm-up (only C2 code is allocation-free). */
+    /** The least bytes allocated by 20 calls over the rounds of warm-up (see {@link AllocationRounds}). */
     static long probe(RnnSpec spec, GemmKind gemm, int threads) {
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         int batch = 6;
         int seqLen = 5;
         Random rnd = new Random(3);
@@ -56,38 +53,7 @@ public final class TrainingAllocationProbe {
         RnnGradOutput go = new RnnGradOutput(RandomConfig.uniform(rnd, out.output().length), null, null);
         RnnGradients grads = RnnGradients.allocate(spec, batch, seqLen);
         try (FastRnn e = new FastRnn(RnnWeights.random(spec, 5), Impl.SIMD, Gemms.get(gemm), threads)) {
-            long least = Long.MAX_VALUE;
-            // Rounds until one allocates nothing, for up to 30 s: on a loaded machine C2 may take
-            // seconds to (re)compile the step loops, and until then interpreted/C1 code boxes vectors.
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            for (int round = 0; least > 0 && (round < 20 || System.nanoTime() < deadline); round++) {
-                for (int i = 0; i < 500; i++) {
-                    e.forwardBackward(in, go, out, grads);
-                }
-                long[] ids = teamThreadIds();
-                long before = allocated(mx, ids);
-                for (int i = 0; i < 20; i++) {
-                    e.forwardBackward(in, go, out, grads);
-                }
-                least = Math.min(least, allocated(mx, ids) - before);
-            }
-            return least;
+            return AllocationRounds.leastBytesPer20Calls(() -> e.forwardBackward(in, go, out, grads));
         }
-    }
-
-    /** The caller and the row team's workers. */
-    private static long[] teamThreadIds() {
-        return Stream.concat(Stream.of(Thread.currentThread()), Thread.getAllStackTraces().keySet().stream()
-                        .filter(t -> t.getName().startsWith("recur4j-rows") && t.isAlive()))
-                .mapToLong(Thread::threadId).toArray();
-    }
-
-    /** Bytes allocated so far by these threads; per-id calls, since the array overload allocates its result. */
-    private static long allocated(com.sun.management.ThreadMXBean mx, long[] ids) {
-        long s = 0;
-        for (long id : ids) {
-            s += Math.max(0, mx.getThreadAllocatedBytes(id));
-        }
-        return s;
     }
 }

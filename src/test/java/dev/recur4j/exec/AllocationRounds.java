@@ -1,0 +1,50 @@
+package dev.recur4j.exec;
+
+import java.lang.management.ManagementFactory;
+import java.util.stream.Stream;
+
+/**
+ * The measurement both allocation probes make: warm a call up in rounds and return the least bytes
+ * 20 calls allocated in any round, on the caller and the row team's workers. Only C2-compiled code is
+ * allocation-free, so rounds go on until one allocates nothing, for at least 20 rounds and up to
+ * 30 s: on a loaded machine C2 may take seconds to (re)compile the step loops, and until then
+ * interpreted/C1 code boxes vectors.
+ */
+final class AllocationRounds {
+    private AllocationRounds() {
+    }
+
+    static long leastBytesPer20Calls(Runnable call) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long least = Long.MAX_VALUE;
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        for (int round = 0; least > 0 && (round < 20 || System.nanoTime() < deadline); round++) {
+            for (int i = 0; i < 500; i++) {
+                call.run();
+            }
+            long[] ids = teamThreadIds();
+            long before = allocated(mx, ids);
+            for (int i = 0; i < 20; i++) {
+                call.run();
+            }
+            least = Math.min(least, allocated(mx, ids) - before);
+        }
+        return least;
+    }
+
+    /** The caller and the row team's workers. */
+    private static long[] teamThreadIds() {
+        return Stream.concat(Stream.of(Thread.currentThread()), Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().startsWith("recur4j-rows") && t.isAlive()))
+                .mapToLong(Thread::threadId).toArray();
+    }
+
+    /** Bytes allocated so far by these threads; per-id calls, since the array overload allocates its result. */
+    private static long allocated(com.sun.management.ThreadMXBean mx, long[] ids) {
+        long s = 0;
+        for (long id : ids) {
+            s += Math.max(0, mx.getThreadAllocatedBytes(id));
+        }
+        return s;
+    }
+}
