@@ -1,6 +1,5 @@
 package dev.recur4j.cli;
 
-import dev.recur4j.Backends;
 import dev.recur4j.CellKind;
 import dev.recur4j.Impl;
 import dev.recur4j.Rnn;
@@ -113,29 +112,13 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter err = command.commandLine().getErr();
-        try {
+        return CommandErrors.run(command.commandLine().getErr(), verbose, () -> {
             BenchReport report = run();
             PrintWriter out = command.commandLine().getOut();
             out.print(json ? report.toJson() + "\n" : report.toText());
             out.flush();
             return 0;
-        } catch (IllegalArgumentException e) {
-            err.println("recur4j: " + oneLine(e.getMessage() == null ? e.toString() : e.getMessage()));
-            if (verbose) {
-                e.printStackTrace(err);
-            }
-            return RnnCommand.EXIT_INPUT;
-        } catch (RuntimeException | Error e) {
-            err.println("recur4j: unexpected error: " + oneLine(e.toString())
-                    + (verbose ? "" : " (--verbose shows the stack trace)"));
-            if (verbose) {
-                e.printStackTrace(err);
-            }
-            return RnnCommand.EXIT_UNEXPECTED;
-        } finally {
-            err.flush();
-        }
+        });
     }
 
     private BenchReport run() {
@@ -150,17 +133,9 @@ final class BenchCommand implements Callable<Integer> {
         if (!(probeSeconds >= 0)) {
             throw new IllegalArgumentException("--probe-seconds must be >= 0, found " + probeSeconds);
         }
-        Impl chosenImpl;
-        GemmKind chosenGemm;
-        try {
-            // Parse both names first, so a bad --gemm is reported even with --impl reference.
-            Impl requestedImpl = impl == null ? null : Impl.fromCliName(impl);
-            GemmKind requestedGemm = gemm == null ? null : GemmKind.fromCliName(gemm);
-            chosenImpl = Backends.impl(requestedImpl);
-            chosenGemm = chosenImpl == Impl.REFERENCE ? null : Backends.gemm(requestedGemm);
-        } catch (IllegalStateException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        BackendChoice choice = BackendChoice.resolve(impl, gemm);
+        Impl chosenImpl = choice.impl();
+        GemmKind chosenGemm = choice.gemm();
 
         RnnWeights weights = RnnWeights.random(spec, seed);
         Random rnd = new Random(seed + 1);
@@ -210,9 +185,5 @@ final class BenchCommand implements Callable<Integer> {
         if (value < 1) {
             throw new IllegalArgumentException(option + " must be > 0, found " + value);
         }
-    }
-
-    private static String oneLine(String s) {
-        return s.replace('\n', ' ').replace('\r', ' ');
     }
 }

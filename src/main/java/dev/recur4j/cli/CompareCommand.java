@@ -3,7 +3,6 @@ package dev.recur4j.cli;
 import dev.recur4j.io.Safetensors;
 import dev.recur4j.io.SafetensorsFile;
 import dev.recur4j.io.Tensor;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -47,8 +46,7 @@ final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = command.commandLine().getOut();
-        PrintWriter err = command.commandLine().getErr();
-        try {
+        return CommandErrors.run(command.commandLine().getErr(), false, () -> {
             SafetensorsFile g = Safetensors.read(got);
             SafetensorsFile w = Safetensors.read(want);
             List<String> names = tensors != null ? tensors : w.names();
@@ -58,11 +56,7 @@ final class CompareCommand implements Callable<Integer> {
             }
             out.flush();
             return allAgree ? 0 : 1;
-        } catch (IllegalArgumentException | IOException e) {
-            err.println("recur4j: " + (e.getMessage() == null ? e.toString() : e.getMessage()).replace('\n', ' '));
-            err.flush();
-            return RnnCommand.EXIT_INPUT;
-        }
+        });
     }
 
     /** Prints one line for the tensor and returns whether every element is within tolerance. */

@@ -26,7 +26,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         command.commandLine().getErr().println("recur4j: missing command: forward, backward, compare or bench (see recur4j --help)");
         command.commandLine().getErr().flush();
-        return RnnCommand.EXIT_INPUT;
+        return CommandErrors.EXIT_INPUT;
     }
 
     /** The command line with one-line usage errors (exit code 2), as {@link #main} runs it. */

@@ -1,6 +1,5 @@
 package dev.recur4j.cli;
 
-import dev.recur4j.Backends;
 import dev.recur4j.CellKind;
 import dev.recur4j.Impl;
 import dev.recur4j.Rnn;
@@ -12,10 +11,7 @@ import dev.recur4j.io.Safetensors;
 import dev.recur4j.io.SafetensorsFile;
 import dev.recur4j.io.Tensor;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,8 +28,6 @@ import picocli.CommandLine.Spec;
  * an exit code (2 for bad input or usage, 1 for anything unexpected), with no output file.
  */
 abstract class RnnCommand implements Callable<Integer> {
-    static final int EXIT_INPUT = 2;
-    static final int EXIT_UNEXPECTED = 1;
     private static final Logger LOG = Logger.getLogger(RnnCommand.class.getName());
 
     @Mixin
@@ -47,43 +41,10 @@ abstract class RnnCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() {
-        PrintWriter err = command.commandLine().getErr();
-        try {
+        return CommandErrors.run(command.commandLine().getErr(), options.verbose, () -> {
             run();
             return 0;
-        } catch (IllegalArgumentException | IOException e) {
-            err.println("recur4j: " + oneLine(describe(e)));
-            if (options.verbose) {
-                e.printStackTrace(err);
-            }
-            return EXIT_INPUT;
-        } catch (RuntimeException | Error e) {
-            err.println("recur4j: unexpected error: " + oneLine(e.toString())
-                    + (options.verbose ? "" : " (--verbose shows the stack trace)"));
-            if (options.verbose) {
-                e.printStackTrace(err);
-            }
-            return EXIT_UNEXPECTED;
-        } finally {
-            err.flush();
-        }
-    }
-
-    private static String describe(Exception e) {
-        if (e instanceof NoSuchFileException n) {
-            return "file not found: " + n.getFile();
-        }
-        if (e instanceof AccessDeniedException a) {
-            return "permission denied: " + a.getFile();
-        }
-        if (e instanceof IOException) {
-            return e.toString();
-        }
-        return e.getMessage() == null ? e.toString() : e.getMessage();
-    }
-
-    private static String oneLine(String s) {
-        return s.replace('\n', ' ').replace('\r', ' ');
+        });
     }
 
     CellKind cell() {
@@ -108,17 +69,9 @@ abstract class RnnCommand implements Callable<Integer> {
 
     /** The engine the options ask for; a forced back end that cannot load is a usage error. */
     RnnEngine engine(RnnWeights weights, String verb) {
-        Impl impl;
-        GemmKind gemm;
-        try {
-            // Parse both names first, so a bad --gemm is reported even with --impl reference.
-            Impl requestedImpl = options.impl == null ? null : Impl.fromCliName(options.impl);
-            GemmKind requestedGemm = options.gemm == null ? null : GemmKind.fromCliName(options.gemm);
-            impl = Backends.impl(requestedImpl);
-            gemm = impl == Impl.REFERENCE ? null : Backends.gemm(requestedGemm);
-        } catch (IllegalStateException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        BackendChoice choice = BackendChoice.resolve(options.impl, options.gemm);
+        Impl impl = choice.impl();
+        GemmKind gemm = choice.gemm();
         String used = verb + ": cell " + weights.spec().cell().cliName() + ", impl " + impl.cliName()
                 + (gemm == null ? "" : ", gemm " + gemm.cliName()) + ", threads " + options.threads
                 + ", " + weights.spec();

@@ -163,7 +163,7 @@ class MainErrorsTest {
     @Test
     void inputErrorsExitWithTwo() {
         CliFixture.Run r = cli.run(cli.args("forward", "lstmx", weights, input).toArray(String[]::new));
-        assertEquals(RnnCommand.EXIT_INPUT, r.exit());
+        assertEquals(CommandErrors.EXIT_INPUT, r.exit());
         assertTrue(r.err().startsWith("recur4j: unknown cell"), r.err());
     }
 }

@@ -1,0 +1,62 @@
+package dev.recur4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+
+/**
+ * How every command turns a failure into one line on stderr and an exit code: bad input
+ * ({@link IllegalArgumentException}, {@link IOException}) exits 2, anything else 1; the stack
+ * trace is printed only with {@code --verbose}.
+ */
+final class CommandErrors {
+    static final int EXIT_INPUT = 2;
+    static final int EXIT_UNEXPECTED = 1;
+
+    /** The body of a command; returns its exit code on success. */
+    interface Body {
+        int run() throws IOException;
+    }
+
+    private CommandErrors() {
+    }
+
+    static int run(PrintWriter err, boolean verbose, Body body) {
+        try {
+            return body.run();
+        } catch (IllegalArgumentException | IOException e) {
+            err.println("recur4j: " + oneLine(describe(e)));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return EXIT_INPUT;
+        } catch (RuntimeException | Error e) {
+            err.println("recur4j: unexpected error: " + oneLine(e.toString())
+                    + (verbose ? "" : " (--verbose shows the stack trace)"));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return EXIT_UNEXPECTED;
+        } finally {
+            err.flush();
+        }
+    }
+
+    private static String describe(Exception e) {
+        if (e instanceof NoSuchFileException n) {
+            return "file not found: " + n.getFile();
+        }
+        if (e instanceof AccessDeniedException a) {
+            return "permission denied: " + a.getFile();
+        }
+        if (e instanceof IOException) {
+            return e.toString();
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
+    private static String oneLine(String s) {
+        return s.replace('\n', ' ').replace('\r', ' ');
+    }
+}
