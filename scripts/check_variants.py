@@ -33,7 +33,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
-from check_vs_torch import compare, run_cli  # noqa: E402
+from check_vs_torch import add_common_args, compare, finish, print_summary, run_cli  # noqa: E402
 from torch_rnn import Case, random_tensors, run_torch  # noqa: E402
 
 VARIANTS = ("lstm_peephole", "gru_reset_before")
@@ -312,24 +312,10 @@ def check_case(variant, case, folder, command, impls, gemm, timeout, results):
                 print("FAIL " + m, flush=True)
 
 
-def print_summary(results):
-    print()
-    print(f"{'variant':17s} {'impl':10s} {'cases':>5s} {'failed':>6s} {'worst fwd diff/tol':>19s} {'worst grad diff/tol':>20s}")
-    for (variant, impl), row in sorted(results.items()):
-        print(f"{variant:17s} {impl:10s} {row['runs']:5d} {row['failed']:6d} {row['fwd']:19.3g} {row['bwd']:20.3g}")
-
-
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=5, help="random configurations per variant")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--impl", nargs="+", default=["reference", "scalar", "simd"])
+    add_common_args(parser, "variant")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--gemm", help="passed to the CLI as --gemm (default: the CLI's choice)")
-    parser.add_argument("--recur4j", default=os.environ.get("RECUR4J", os.path.join(here, "recur4j")),
-                        help="the command to run (default: $RECUR4J or scripts/recur4j)")
-    parser.add_argument("--timeout", type=float, default=300, help="seconds per CLI run")
     parser.add_argument("--keep", help="write the cases here (kept; with case.json, expected.safetensors)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -347,10 +333,8 @@ def main():
                 print(f"{case.name:20s} {describe(case)}", flush=True)
                 check_case(variant, case, os.path.join(root, case.name), command, args.impl, args.gemm,
                            args.timeout, results)
-    print_summary(results)
-    failed = sum(row["failed"] for row in results.values())
-    print(f"\n{failed} failing (variant, impl) pairs; torch {torch.__version__}; {time.time() - start:.0f}s")
-    sys.exit(1 if failed else 0)
+    print_summary(results, "variant", "worst grad diff/tol")
+    finish(results, "variant", start)
 
 
 if __name__ == "__main__":

@@ -146,24 +146,38 @@ def check_case(case, folder, command, impls, gemm, timeout, results):
                 print("FAIL " + m, flush=True)
 
 
-def print_summary(results):
+def print_summary(results, kind="cell", bwd_title="worst bwd diff/tol"):
+    """One row per (cell or variant, impl): cases, failures, worst diff/tolerance forward and backward."""
+    width = max([len(kind)] + [len(k) for k, _ in results]) + 1
     print()
-    print(f"{'cell':9s} {'impl':10s} {'cases':>5s} {'failed':>6s} {'worst fwd diff/tol':>19s} {'worst bwd diff/tol':>19s}")
-    for (cell, impl), row in sorted(results.items()):
-        print(f"{cell:9s} {impl:10s} {row['runs']:5d} {row['failed']:6d} {row['fwd']:19.3g} {row['bwd']:19.3g}")
+    print(f"{kind:{width}s} {'impl':10s} {'cases':>5s} {'failed':>6s} {'worst fwd diff/tol':>19s} {bwd_title:>20s}")
+    for (name, impl), row in sorted(results.items()):
+        print(f"{name:{width}s} {impl:10s} {row['runs']:5d} {row['failed']:6d} {row['fwd']:19.3g} {row['bwd']:20.3g}")
 
 
-def main():
+def add_common_args(parser, per):
+    """The options both cross-check scripts take; per names what -n counts (cell, variant)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=5, help="random configurations per cell")
+    parser.add_argument("-n", type=int, default=5, help=f"random configurations per {per}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--impl", nargs="+", default=["reference", "scalar", "simd"])
-    parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=CELLS)
     parser.add_argument("--gemm", help="passed to the CLI as --gemm (default: the CLI's choice)")
     parser.add_argument("--recur4j", default=os.environ.get("RECUR4J", os.path.join(here, "recur4j")),
                         help="the command to run (default: $RECUR4J or scripts/recur4j)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per CLI run")
+
+
+def finish(results, kind, start):
+    """Prints the failure count and exits 1 if any (case, impl) pair failed."""
+    failed = sum(row["failed"] for row in results.values())
+    print(f"\n{failed} failing ({kind}, impl) pairs; torch {torch.__version__}; {time.time() - start:.0f}s")
+    sys.exit(1 if failed else 0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(parser, "cell")
+    parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=CELLS)
     parser.add_argument("--keep", help="write the cases here (kept) instead of a temporary folder")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -182,9 +196,7 @@ def main():
                 check_case(case, os.path.join(root, case.name), command, args.impl, args.gemm, args.timeout,
                            results)
     print_summary(results)
-    failed = sum(row["failed"] for row in results.values())
-    print(f"\n{failed} failing (case, impl) pairs; torch {torch.__version__}; {time.time() - start:.0f}s")
-    sys.exit(1 if failed else 0)
+    finish(results, "case", start)
 
 
 if __name__ == "__main__":
