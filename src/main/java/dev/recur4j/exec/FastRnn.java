@@ -121,7 +121,9 @@ public final class FastRnn implements RnnEngine {
         if (spec.hasCellState()) {
             Shapes.expect("grad_c0", g.gradC0(), spec.slots(), batch, spec.hiddenSize());
         }
-        if (g.params() == null || !g.params().spec().equals(spec)) {
+        // identity first: the usual case, and it skips the record's equals (an invokedynamic whose method
+        // handle the JVM re-spins, allocating, once it has run often enough)
+        if (g.params() == null || g.params().spec() != spec && !g.params().spec().equals(spec)) {
             throw new IllegalArgumentException("gradients: params must be allocated for spec " + spec);
         }
     }

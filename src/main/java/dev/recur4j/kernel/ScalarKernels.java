@@ -3,6 +3,7 @@ package dev.recur4j.kernel;
 import static dev.recur4j.kernel.Activations.sigmoid;
 import static dev.recur4j.kernel.Activations.tanh;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -13,6 +14,11 @@ import java.lang.foreign.ValueLayout;
  */
 public class ScalarKernels implements Kernels {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+
+    /** Floats in {@link #ZEROS}: 4 KB, small enough to stay in L1 while {@link #zero} copies it out. */
+    private static final int ZERO_FLOATS = 1024;
+    /** A block of zeros that {@link #zero} copies from (never written, never freed). */
+    private static final MemorySegment ZEROS = Arena.global().allocate((long) ZERO_FLOATS * Float.BYTES, 64);
 
     static float get(MemorySegment s, long i) {
         return s.getAtIndex(F32, i);
@@ -285,10 +291,17 @@ public class ScalarKernels implements Kernels {
         }
     }
 
+    /**
+     * Copies from a block of zeros, {@link #ZERO_FLOATS} at a time: a bulk copy allocates nothing at any
+     * compilation tier, whereas this kernel runs only a few times per call (state init, column sums),
+     * too rarely for C2 to compile it whole, and a Vector API loop running interpreted or in C1 code
+     * allocates each vector (96 bytes per 16 floats).
+     */
     @Override
     public void zero(int n, MemorySegment ws, long off) {
-        for (int j = 0; j < n; j++) {
-            set(ws, off + j, 0f);
+        for (int j = 0; j < n; j += ZERO_FLOATS) {
+            long len = Math.min(ZERO_FLOATS, n - j);
+            MemorySegment.copy(ZEROS, 0, ws, (off + j) * Float.BYTES, len * Float.BYTES);
         }
     }
 

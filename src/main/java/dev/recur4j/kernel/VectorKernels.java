@@ -413,16 +413,4 @@ public class VectorKernels extends ScalarKernels {
         }
         addTail(j, n, ws, srcOff, dstOff);
     }
-
-    @Override
-    public void zero(int n, MemorySegment ws, long off) {
-        FloatVector zero = FloatVector.zero(F);
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            st(zero, ws, off + j);
-        }
-        for (; j < n; j++) {
-            set(ws, off + j, 0f);
-        }
-    }
 }

@@ -6,7 +6,8 @@ import java.lang.management.ManagementFactory;
  * Counts the Java heap bytes a batch of calls allocates, through HotSpot's per-thread allocation
  * counters ({@code com.sun.management.ThreadMXBean}). Reading the counters may itself allocate
  * (with all threads: the id and result arrays), so the cost of an empty interval is measured and
- * subtracted; an engine that allocates nothing reads 0.
+ * subtracted; an engine that allocates nothing reads 0. Calls are measured one at a time and the
+ * least is reported (see {@link #bytesPerCall}).
  *
  * <p>With {@code allThreads} the count is summed over every live thread, for engines that work
  * on other threads too. That sum also sees whatever unrelated threads allocate meanwhile, and
@@ -41,7 +42,15 @@ public final class AllocationCounter {
         return allThreads;
     }
 
-    /** Runs {@code call} {@code calls} times and returns the bytes allocated per call (floor, >= 0). */
+    /**
+     * Runs {@code call} {@code calls} times, measuring each call on its own, and returns the least
+     * bytes one call allocated (>= 0). The least, not the mean: while methods that run only a few
+     * times per call are still being compiled, the JIT makes the calling thread allocate now and
+     * then on its own account (a method's first C2 compilation resolves the String constants of its
+     * class on the thread that triggered it; a method handle invoked often enough is customized into
+     * new lambda forms), a few hundred bytes in one call out of many. An engine that allocates on
+     * every call shows that amount in every call, so the least is its steady-state figure.
+     */
     public long bytesPerCall(Runnable call, int calls) {
         if (calls < 1) {
             throw new IllegalArgumentException("calls must be >= 1, found " + calls);
@@ -52,12 +61,14 @@ public final class AllocationCounter {
             long after = allocatedBytes();
             overhead = Math.min(overhead, after - before);
         }
-        long before = allocatedBytes();
+        long least = Long.MAX_VALUE;
         for (int i = 0; i < calls; i++) {
+            long before = allocatedBytes();
             call.run();
+            long after = allocatedBytes();
+            least = Math.min(least, after - before - overhead);
         }
-        long after = allocatedBytes();
-        return Math.max(0, after - before - overhead) / calls;
+        return Math.max(0, least);
     }
 
     /** The counter now: this thread's bytes, or the sum over all live threads. */

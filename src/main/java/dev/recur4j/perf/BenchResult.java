@@ -13,7 +13,8 @@ import java.util.Arrays;
  * @param maxMs             slowest call
  * @param flopsPerCall      as {@link dev.recur4j.RnnFlops} counts them
  * @param gflops            flopsPerCall / median, in GFLOP/s
- * @param allocBytesPerCall Java heap bytes allocated per call (0 when the engine allocates nothing)
+ * @param allocBytesPerCall Java heap bytes allocated per call after warm-up: the least over the calls measured
+ *                          ({@link AllocationCounter#bytesPerCall}); 0 when the engine allocates nothing
  */
 public record BenchResult(int runs, int warmupCalls, double medianMs, double minMs, double maxMs, double flopsPerCall,
                           double gflops, long allocBytesPerCall) {

@@ -6,8 +6,9 @@ import java.util.logging.Logger;
 /**
  * Times a {@link BenchCall}: a warm-up (at least {@code warmupSeconds} and {@code minWarmupCalls}),
  * then timed runs (at least {@code seconds} and {@code minRuns}), each call's wall time taken with
- * {@link System#nanoTime()}, then a separate batch of {@code allocCalls} steady-state calls whose
- * heap allocation is counted (so the timing array's growth is not counted against the engine).
+ * {@link System#nanoTime()}, then {@code allocCalls} separate steady-state calls whose heap allocation
+ * is counted, the least of them reported (so neither the timing array's growth nor a one-off
+ * allocation by the JIT is counted against the engine; see {@link AllocationCounter#bytesPerCall}).
  */
 public final class BenchRunner {
     private static final Logger LOG = Logger.getLogger(BenchRunner.class.getName());

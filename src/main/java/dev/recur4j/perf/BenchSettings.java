@@ -7,7 +7,7 @@ package dev.recur4j.perf;
  * @param minWarmupCalls ...and at least this many calls
  * @param seconds        timed runs last at least this long (wall time)...
  * @param minRuns        ...and at least this many calls
- * @param allocCalls     calls in the batch whose allocation is measured (after the timed runs)
+ * @param allocCalls     calls whose allocation is measured, one at a time (after the timed runs)
  */
 public record BenchSettings(double warmupSeconds, int minWarmupCalls, double seconds, int minRuns, int allocCalls) {
 

@@ -22,12 +22,19 @@ final class ProbeJvm {
     }
 
     static void assertNoAllocation(Class<?> probe, String cells, String what) throws Exception {
+        assertNoAllocation(probe, cells, what, List.of());
+    }
+
+    /** As above, with extra flags for the probe JVM (e.g. {@code -Xint}). */
+    static void assertNoAllocation(Class<?> probe, String cells, String what, List<String> jvmFlags)
+            throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("--add-modules") || a.startsWith("--enable-native-access")
                         || a.equals("jdk.incubator.vector"))
                 .toList());
+        cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), probe.getName(), cells));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         List<String> failures = new ArrayList<>();

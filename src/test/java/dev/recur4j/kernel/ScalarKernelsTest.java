@@ -29,6 +29,27 @@ class ScalarKernelsTest {
         return 1 / (1 + Math.exp(-x));
     }
 
+    /** zero copies from a 1024-float block: lengths below, at and across block boundaries, odd offsets. */
+    @Test
+    void zeroClearsExactlyTheRange() {
+        int[] lengths = {0, 1, 15, 1023, 1024, 1025, 3000};
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ws = a.allocate(4000 * 4);
+            for (int n : lengths) {
+                for (long off : new long[] {0, 7}) {
+                    for (int i = 0; i < 4000; i++) {
+                        put(ws, i, i + 1f);
+                    }
+                    K.zero(n, ws, off);
+                    for (int i = 0; i < 4000; i++) {
+                        float expected = i >= off && i < off + n ? 0f : i + 1f;
+                        assertEquals(expected, at(ws, i), "n=" + n + " off=" + off + " i=" + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void lstmForwardWithPeepholes() {
         try (Arena a = Arena.ofConfined()) {

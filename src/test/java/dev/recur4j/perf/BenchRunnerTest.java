@@ -83,6 +83,19 @@ class BenchRunnerTest {
     }
 
     @Test
+    void allocationInSomeCallsOnlyIsNotCountedPerCall() {
+        // Like the JIT's one-off allocations on the calling thread while a method is being compiled.
+        int[] calls = {0};
+        FakeEngine engine = new FakeEngine(() -> {
+            if (calls[0]++ % 4 == 0) {
+                sink = new float[FLOATS];
+            }
+        });
+        assertEquals(0, new BenchRunner(QUICK, false).run(FakeEngine.call(engine, BenchMode.INFERENCE))
+                .allocBytesPerCall());
+    }
+
+    @Test
     void allocationOnAWorkerThreadIsCountedOnlyWhenSummingAllThreads() throws Exception {
         ExecutorService worker = Executors.newSingleThreadExecutor();
         try {
