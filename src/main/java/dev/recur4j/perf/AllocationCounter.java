@@ -49,9 +49,10 @@ public final class AllocationCounter {
      * then on its own account (a method's first C2 compilation resolves the String constants of its
      * class on the thread that triggered it; a method handle invoked often enough is customized into
      * new lambda forms), a few hundred bytes in one call out of many. An engine that allocates on
-     * every call shows that amount in every call, so the least is its steady-state figure.
+     * every call shows that amount in every call, so the least is its steady-state figure. The mean
+     * is returned too, so that an engine allocating on some calls only is not hidden.
      */
-    public long bytesPerCall(Runnable call, int calls) {
+    public AllocationCount bytesPerCall(Runnable call, int calls) {
         if (calls < 1) {
             throw new IllegalArgumentException("calls must be >= 1, found " + calls);
         }
@@ -62,13 +63,16 @@ public final class AllocationCounter {
             overhead = Math.min(overhead, after - before);
         }
         long least = Long.MAX_VALUE;
+        long total = 0;
         for (int i = 0; i < calls; i++) {
             long before = allocatedBytes();
             call.run();
             long after = allocatedBytes();
-            least = Math.min(least, after - before - overhead);
+            long bytes = Math.max(0, after - before - overhead);
+            least = Math.min(least, bytes);
+            total += bytes;
         }
-        return Math.max(0, least);
+        return new AllocationCount(least, total / calls);
     }
 
     /** The counter now: this thread's bytes, or the sum over all live threads. */

@@ -56,8 +56,8 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         }
         line(s, "  %.1f%% of FMA peak: %.1f GFLOP/s for threads %d, %s", 100 * fracPeak(), limits.fmaPeak(threads),
                 threads, limits.source());
-        line(s, "  allocated per call: %d bytes%s", result.allocBytesPerCall(),
-                threads > 1 ? " (summed over all threads)" : "");
+        line(s, "  allocated per call: %d bytes (least of the measured calls; mean %d)%s", result.allocBytesPerCall(),
+                result.allocBytesMeanPerCall(), threads > 1 ? ", summed over all threads" : "");
         return s.toString();
     }
 
@@ -84,6 +84,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("flops_per_call", result.flopsPerCall());
         o.addProperty("gflops", result.gflops());
         o.addProperty("alloc_bytes_per_call", result.allocBytesPerCall());
+        o.addProperty("alloc_bytes_mean_per_call", result.allocBytesMeanPerCall());
         o.addProperty("sgemm_gflops", sgemm == null ? null : sgemm.gflops());
         o.addProperty("sgemm_backend", sgemm == null ? null : sgemm.backend());
         o.addProperty("sgemm_shape", sgemm == null ? null : sgemm.shape());

@@ -39,7 +39,7 @@ public final class BenchRunner {
             call.run();
             nanos[runs++] = System.nanoTime() - t0;
         }
-        long bytes = allocation.bytesPerCall(call::run, settings.allocCalls());
+        AllocationCount bytes = allocation.bytesPerCall(call::run, settings.allocCalls());
         BenchResult result = BenchResult.of(nanos, runs, warmupCalls, call.flops(), bytes);
         LOG.fine(() -> "recur4j bench: " + result);
         return result;
