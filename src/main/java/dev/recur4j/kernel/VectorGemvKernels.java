@@ -205,6 +205,12 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     @Override
     public void project(int g, int k, float[] w, float[] bias, float[] x, int xOff, int ldx, int rows,
                         float[] out, int outOff, int ldo, int jb0, int jb1) {
+        if (g == 4) {
+            for (int jb = jb0; jb < jb1; jb++) {
+                project4(k, w, bias, x, xOff, ldx, rows, out, outOff, ldo, jb);
+            }
+            return;
+        }
         int gv = g * V;
         for (int jb = jb0; jb < jb1; jb++) {
             for (int gi = 0; gi < g; gi++) {
@@ -242,6 +248,93 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
                     s0.intoArray(out, outOff + r * ldo + col);
                 }
             }
+        }
+    }
+
+    /**
+     * Block jb of the projection for 4 gates: 4 rows x 4 gates = 16 accumulators, so per k the 4
+     * weight vectors (one 256-byte run of the packed [k][4][V] block) feed 16 FMAs; the block is
+     * read sequentially once per 4 rows.
+     */
+    private static void project4(int k, float[] w, float[] bias, float[] x, int xOff, int ldx, int rows,
+                                 float[] out, int outOff, int ldo, int jb) {
+        int col = jb * 4 * V;
+        int p0 = jb * k * 4 * V;
+        FloatVector c0 = bias == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bias, col);
+        FloatVector c1 = bias == null ? c0 : FloatVector.fromArray(F, bias, col + V);
+        FloatVector c2 = bias == null ? c0 : FloatVector.fromArray(F, bias, col + 2 * V);
+        FloatVector c3 = bias == null ? c0 : FloatVector.fromArray(F, bias, col + 3 * V);
+        int r = 0;
+        for (; r + 3 < rows; r += 4) {
+            int x0 = xOff + r * ldx;
+            FloatVector s00 = c0, s01 = c1, s02 = c2, s03 = c3;
+            FloatVector s10 = c0, s11 = c1, s12 = c2, s13 = c3;
+            FloatVector s20 = c0, s21 = c1, s22 = c2, s23 = c3;
+            FloatVector s30 = c0, s31 = c1, s32 = c2, s33 = c3;
+            int p = p0;
+            for (int kk = 0; kk < k; kk++, p += 4 * V) {
+                FloatVector w0 = FloatVector.fromArray(F, w, p);
+                FloatVector w1 = FloatVector.fromArray(F, w, p + V);
+                FloatVector w2 = FloatVector.fromArray(F, w, p + 2 * V);
+                FloatVector w3 = FloatVector.fromArray(F, w, p + 3 * V);
+                FloatVector xa = FloatVector.broadcast(F, x[x0 + kk]);
+                s00 = w0.fma(xa, s00);
+                s01 = w1.fma(xa, s01);
+                s02 = w2.fma(xa, s02);
+                s03 = w3.fma(xa, s03);
+                FloatVector xb = FloatVector.broadcast(F, x[x0 + ldx + kk]);
+                s10 = w0.fma(xb, s10);
+                s11 = w1.fma(xb, s11);
+                s12 = w2.fma(xb, s12);
+                s13 = w3.fma(xb, s13);
+                FloatVector xc = FloatVector.broadcast(F, x[x0 + 2 * ldx + kk]);
+                s20 = w0.fma(xc, s20);
+                s21 = w1.fma(xc, s21);
+                s22 = w2.fma(xc, s22);
+                s23 = w3.fma(xc, s23);
+                FloatVector xd = FloatVector.broadcast(F, x[x0 + 3 * ldx + kk]);
+                s30 = w0.fma(xd, s30);
+                s31 = w1.fma(xd, s31);
+                s32 = w2.fma(xd, s32);
+                s33 = w3.fma(xd, s33);
+            }
+            int o = outOff + r * ldo + col;
+            s00.intoArray(out, o);
+            s01.intoArray(out, o + V);
+            s02.intoArray(out, o + 2 * V);
+            s03.intoArray(out, o + 3 * V);
+            o += ldo;
+            s10.intoArray(out, o);
+            s11.intoArray(out, o + V);
+            s12.intoArray(out, o + 2 * V);
+            s13.intoArray(out, o + 3 * V);
+            o += ldo;
+            s20.intoArray(out, o);
+            s21.intoArray(out, o + V);
+            s22.intoArray(out, o + 2 * V);
+            s23.intoArray(out, o + 3 * V);
+            o += ldo;
+            s30.intoArray(out, o);
+            s31.intoArray(out, o + V);
+            s32.intoArray(out, o + 2 * V);
+            s33.intoArray(out, o + 3 * V);
+        }
+        for (; r < rows; r++) {
+            int x0 = xOff + r * ldx;
+            FloatVector s0 = c0, s1 = c1, s2 = c2, s3 = c3;
+            int p = p0;
+            for (int kk = 0; kk < k; kk++, p += 4 * V) {
+                FloatVector xa = FloatVector.broadcast(F, x[x0 + kk]);
+                s0 = FloatVector.fromArray(F, w, p).fma(xa, s0);
+                s1 = FloatVector.fromArray(F, w, p + V).fma(xa, s1);
+                s2 = FloatVector.fromArray(F, w, p + 2 * V).fma(xa, s2);
+                s3 = FloatVector.fromArray(F, w, p + 3 * V).fma(xa, s3);
+            }
+            int o = outOff + r * ldo + col;
+            s0.intoArray(out, o);
+            s1.intoArray(out, o + V);
+            s2.intoArray(out, o + 2 * V);
+            s3.intoArray(out, o + 3 * V);
         }
     }
 
