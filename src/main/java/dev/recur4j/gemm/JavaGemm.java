@@ -121,6 +121,7 @@ public final class JavaGemm implements Gemm {
     /** Refills {@code packed} from B (same k and n), e.g. after an optimizer step; allocates nothing. */
     public static void repackB(Transpose transB, MemorySegment b, long bOff, int ldb, GemmPackedB packed) {
         int k = packed.k, n = packed.n, kb = depthBlock(k);
+        float[] stage = SCRATCH.get().stage;
         // Check B alone: reuse the full check with an empty A and C.
         GemmChecks.check(Transpose.NO, transB, 0, n, k, null, 0, Math.max(1, k), b, bOff, ldb, null, 0,
                 Math.max(1, n));
@@ -128,7 +129,8 @@ public final class JavaGemm implements Gemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packed.data, packed.blockOffset(jc, pc, nc), NR);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packed.data, packed.blockOffset(jc, pc, nc), NR,
+                        stage);
             }
         }
     }
@@ -194,10 +196,10 @@ public final class JavaGemm implements Gemm {
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, 0, NR);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, 0, NR, scratch.stage);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
+                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR, scratch.stage);
                     multiplyBlock(mc, nc, kc, alpha, packB, 0, blockBeta, c, cOff + (long) ic * ldc + jc, ldc,
                             scratch);
                 }
@@ -219,7 +221,7 @@ public final class JavaGemm implements Gemm {
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
+                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR, scratch.stage);
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc);
                     multiplyBlock(mc, nc, kc, alpha, packed.data, packed.blockOffset(jc, pc, nc), blockBeta, c,
