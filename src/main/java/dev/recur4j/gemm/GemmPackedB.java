@@ -7,7 +7,7 @@ package dev.recur4j.gemm;
  * (the idea of ONNX Runtime's {@code DeepCpuLstmOp::TryPackWeights}).
  *
  * <p>Layout: for each column block jc (width nc = min(NC, n - jc)) and each depth block pc
- * (depth kc = min(KC, k - pc)), the block op(B)[pc : pc+kc, jc : jc+nc] is stored as in
+ * (depth kc = min(kb, k - pc), kb = {@link JavaGemm#depthBlock}(k)), the block op(B)[pc : pc+kc, jc : jc+nc] is stored as in
  * {@link GemmPacking#packB}, at float offset {@code jc * k + pc * roundUp(nc, NR)}; total
  * {@code k * roundUp(n, NR)} floats. Made by {@link JavaGemm#packB}; refilled in place (no
  * allocation) by {@link JavaGemm#repackB} after the weights change.

@@ -3,7 +3,8 @@ package dev.recur4j.gemm;
 /**
  * Packing buffers for one thread's {@link JavaGemm} calls: the packed A block [MC x KC], the
  * packed B block [KC x NC] and one spill tile [MR x NR] for edge tiles. About
- * {@code 4 * (MC*KC + KC*NC)} bytes (~1.2 MB with 512-bit vectors).
+ * {@code 4 * (MC*KC + KC*NC)} bytes with 512-bit vectors: 0.8 MB, plus 4 MB for the B block,
+ * allocated on the first product whose B was not packed beforehand (inference never needs it).
  *
  * <p>Not thread-safe: one per thread. Create it once and pass it to
  * {@link JavaGemm#sgemm(Transpose, Transpose, int, int, int, float, java.lang.foreign.MemorySegment, long, int,
@@ -12,9 +13,19 @@ package dev.recur4j.gemm;
  */
 public final class GemmScratch {
     final float[] packA = new float[JavaGemm.MC * JavaGemm.KC];
-    final float[] packB = new float[JavaGemm.KC * JavaGemm.NC];
     final float[] tile = new float[JavaGemm.MR * JavaGemm.NR];
+    /** One stored row of a block being packed (up to max(MC, NC) floats), see {@link GemmPacking}. */
+    final float[] stage = new float[Math.max(JavaGemm.MC, JavaGemm.NC)];
+    private float[] packB;
 
     public GemmScratch() {
+    }
+
+    /** The packed B block, allocated on first use. */
+    float[] packB() {
+        if (packB == null) {
+            packB = new float[JavaGemm.KC * JavaGemm.NC];
+        }
+        return packB;
     }
 }

@@ -12,13 +12,13 @@ import jdk.incubator.vector.VectorSpecies;
  * GotoBLAS / BLIS structure:
  *
  * <pre>
- * for jc in n by NC:                      B block  op(B)[pc : pc+KC, jc : jc+NC] packed once per (jc, pc)
- *   for pc in k by KC:                    (beta applies to the first KC block only; later blocks add)
- *     pack B block -> panels of NR columns
+ * for jc in n by NC:                      B block  op(B)[pc : pc+kb, jc : jc+NC] packed once per (jc, pc)
+ *   for pc in k by kb:                    kb = depthBlock(k) <= KC; beta applies to the first block only,
+ *     pack B block -> panels of NR columns          later blocks add
  *     for ic in m by MC:
- *       pack A block op(A)[ic : ic+MC, pc : pc+KC] -> panels of MR rows
- *       for jr in NC by NR:               one B micro-panel [KC x NR] stays in L1 ...
- *         for ir in MC by MR:             ... while the A micro-panels [MR x KC] stream from L2
+ *       pack A block op(A)[ic : ic+MC, pc : pc+kb] -> panels of MR rows
+ *       for jr in NC by NR:               one B micro-panel [kb x NR] (up to 128 KB) stays in L2 ...
+ *         for ir in MC by MR:             ... while the A micro-panels [MR x kb] stream from L2
  *           C[MR x NR] (+)= A panel * B panel      micro-kernel, MR x 2 vector accumulators
  * </pre>
  *
@@ -28,8 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
  * 512-bit vectors, MR = 8 (16 + 3 of AVX-512's 32 registers; fewer loads per FMA and no padded
  * tile for batch shares of 32 or 64 rows: 64 x 2048 x 512 went from 125 to 153 GFLOP/s, 32 rows
  * from 99 to 165).
- * Partial edge tiles are computed in full (packing pads with zeros); every tile goes through a
- * small spill buffer before it is merged into C. Works on heap ({@code MemorySegment.ofArray(float[])})
+ * Partial edge tiles are computed in full (packing pads with zeros). With MR = 8 a full tile with
+ * alpha = 1 and beta 0 or 1 (every product recur4j makes) goes from the accumulators straight into
+ * C; edge tiles and other alpha/beta go through a small spill buffer and are merged into C from there. Works on heap ({@code MemorySegment.ofArray(float[])})
  * and native segments; C is not read when {@code beta == 0}. One call runs on the calling thread.
  *
  * <p>A B that is reused across calls (recurrent weights) can be packed once with {@link #packB}
@@ -38,8 +39,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The vector width comes from {@code -Drecur4j.vectorBits=64|128|256|512} (default: the preferred
  * species of this CPU). Steady state allocates nothing: packing buffers live in a {@link GemmScratch},
- * passed explicitly or kept one per thread (~1.2 MB each, so pooled threads, not one virtual
- * thread per task, should call the thread-local overloads).
+ * passed explicitly or kept one per thread (0.8 MB each, 4.8 MB once a product with an unpacked B
+ * ran; so pooled threads, not one virtual thread per task, should call the thread-local overloads).
  */
 public final class JavaGemm implements Gemm {
     /** The one species of this class, chosen once so C2 can fold it. */
@@ -53,11 +54,18 @@ public final class JavaGemm implements Gemm {
     static final int MR = L >= 16 ? 8 : 6;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * L;
-    /** Depth of one packed block: the B micro-panel KC x NR x 4 bytes is 32 KB with 512-bit vectors (L1). */
-    static final int KC = 256;
-    /** Rows of one packed A block, a multiple of MR: 144 x 256 x 4 = 144 KB (L2). */
+    /**
+     * Deepest packed block; k is cut into ceil(k / KC) blocks of equal depth ({@link #depthBlock}). Every depth
+     * block after the first reads C back and writes it again, so a deep block pays off: the RNN products have
+     * k = 256..1024 (one block, each C tile written once) and the weight gradients k = B*T (k = 6400: 7 blocks
+     * instead of 25). With 512-bit vectors the B micro-panel is then up to 1024 x 32 x 4 = 128 KB and comes from
+     * L2, not L1: still 2 vector loads per 16 FMAs, which Zen 5 sustains (W2 recurrent GEMM, 64 x 2048 x 512:
+     * 151 -> 192 GFLOP/s going from KC = 256 to 1024; weight gradient 2048 x 768 x 6400: 128 -> 160).
+     */
+    static final int KC = 1024;
+    /** Rows of one packed A block, a multiple of MR: 192 x 1024 x 4 = 768 KB (L2) with 512-bit vectors. */
     static final int MC = 24 * MR;
-    /** Columns of one packed B block, a multiple of NR: 256 x 1024 x 4 = 1 MB. */
+    /** Columns of one packed B block, a multiple of NR: up to 1024 x 1024 x 4 = 4 MB (from L3; packed once per block). */
     static final int NC = Math.max(1, 1024 / NR) * NR;
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -112,15 +120,17 @@ public final class JavaGemm implements Gemm {
 
     /** Refills {@code packed} from B (same k and n), e.g. after an optimizer step; allocates nothing. */
     public static void repackB(Transpose transB, MemorySegment b, long bOff, int ldb, GemmPackedB packed) {
-        int k = packed.k, n = packed.n;
+        int k = packed.k, n = packed.n, kb = depthBlock(k);
+        float[] stage = SCRATCH.get().stage;
         // Check B alone: reuse the full check with an empty A and C.
         GemmChecks.check(Transpose.NO, transB, 0, n, k, null, 0, Math.max(1, k), b, bOff, ldb, null, 0,
                 Math.max(1, n));
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packed.data, packed.blockOffset(jc, pc, nc), NR);
+            for (int pc = 0; pc < k; pc += kb) {
+                int kc = Math.min(kb, k - pc);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packed.data, packed.blockOffset(jc, pc, nc), NR,
+                        stage);
             }
         }
     }
@@ -157,6 +167,12 @@ public final class JavaGemm implements Gemm {
         }
     }
 
+    /** Depth of the packed blocks for depth k: ceil(k / KC) blocks of equal depth (the last may be shallower). */
+    static int depthBlock(int k) {
+        int blocks = Math.max(1, (k + KC - 1) / KC);
+        return (k + blocks - 1) / blocks;
+    }
+
     /** The blocked loops; B comes from {@code packed} when given, else from the segment, packed per block. */
     private static void run(Transpose transA, int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
                             Transpose transB, MemorySegment b, long bOff, int ldb, GemmPackedB packed,
@@ -173,16 +189,18 @@ public final class JavaGemm implements Gemm {
             runPacked(transA, m, n, k, alpha, a, aOff, lda, packed, beta, c, cOff, ldc, scratch);
             return;
         }
+        int kb = depthBlock(k);
+        float[] packB = scratch.packB();
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kb) {
+                int kc = Math.min(kb, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, scratch.packB, 0, NR);
+                GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, 0, NR, scratch.stage);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
-                    multiplyBlock(mc, nc, kc, alpha, scratch.packB, 0, blockBeta, c, cOff + (long) ic * ldc + jc, ldc,
+                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR, scratch.stage);
+                    multiplyBlock(mc, nc, kc, alpha, packB, 0, blockBeta, c, cOff + (long) ic * ldc + jc, ldc,
                             scratch);
                 }
             }
@@ -197,12 +215,13 @@ public final class JavaGemm implements Gemm {
     private static void runPacked(Transpose transA, int m, int n, int k, float alpha, MemorySegment a, long aOff,
                                   int lda, GemmPackedB packed, float beta, MemorySegment c, long cOff, int ldc,
                                   GemmScratch scratch) {
+        int kb = depthBlock(k);
         for (int ic = 0; ic < m; ic += MC) {
             int mc = Math.min(MC, m - ic);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kb) {
+                int kc = Math.min(kb, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
+                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR, scratch.stage);
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc);
                     multiplyBlock(mc, nc, kc, alpha, packed.data, packed.blockOffset(jc, pc, nc), blockBeta, c,
@@ -215,10 +234,16 @@ public final class JavaGemm implements Gemm {
     /** C block [mc x nc] at float index cBlock (+)= packed A block (scratch.packA) * packed B block at pb[pbBase]. */
     private static void multiplyBlock(int mc, int nc, int kc, float alpha, float[] pb, int pbBase, float blockBeta,
                                       MemorySegment c, long cBlock, int ldc, GemmScratch scratch) {
+        boolean direct = MR == 8 && alpha == 1f && (blockBeta == 0f || blockBeta == 1f);
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
+                if (direct && mr == MR && nr == NR) {
+                    microKernel8IntoC(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, c,
+                            (cBlock + (long) ir * ldc + jr) * Float.BYTES, (long) ldc * Float.BYTES, blockBeta == 1f);
+                    continue;
+                }
                 if (MR == 8) {
                     microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
                 } else {
@@ -231,10 +256,10 @@ public final class JavaGemm implements Gemm {
 
     /**
      * tile[MR][NR] = sum_p A[:, p] B[p, :] over one packed A panel [kc][MR] (from {@code ai}) and one
-     * packed B panel [kc][NR] (from {@code bi}). The accumulators end in the tile rather than going
-     * straight to C: this keeps the method small enough for C2 to inline every vector operation
-     * (a vector passed to a call that is not inlined gets boxed, i.e. allocated), and the 12 extra
-     * L1 stores are noise next to 12 * kc FMAs.
+     * packed B panel [kc][NR] (from {@code bi}), for edge tiles and alpha != 1 or beta not in {0, 1}
+     * (and every tile with MR = 6), which {@link #storeTile} then merges into C. The kernel must stay
+     * small enough for C2 to inline every vector operation: a vector passed to a call that is not
+     * inlined gets boxed, i.e. allocated.
      */
     private static void microKernel(int kc, float[] pa, int ai, float[] pb, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
@@ -336,6 +361,111 @@ public final class JavaGemm implements Gemm {
     }
 
     /**
+     * {@link #microKernel8} for a full tile with alpha = 1 that ends straight in C (byte offset c0, row
+     * stride ldcBytes): C = acc ({@code add} false, beta 0: C is not read) or C += acc (beta 1). It saves
+     * the tile round trip (16 stores to a heap array that is not 64-byte aligned, so every 512-bit
+     * store and reload splits a cache line) and storeTile's alpha/beta tests. C2's code for it was
+     * checked with PrintAssembly: 16 FMAs and 2 B loads per k step, then 16 {@code vaddps mem}
+     * + stores, no boxing.
+     */
+    private static void microKernel8IntoC(int kc, float[] pa, int ai, float[] pb, int bi, MemorySegment c, long c0,
+                                        long ldcBytes, boolean add) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++, ai += 8, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
+            FloatVector a0 = FloatVector.broadcast(F, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(F, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(F, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(F, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(F, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(F, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(F, pa[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(F, pa[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        long at;
+        at = c0 + 0L * ldcBytes;
+        if (add) {
+            c00 = c00.add(FloatVector.fromMemorySegment(F, c, at, ORDER));
+            c01 = c01.add(FloatVector.fromMemorySegment(F, c, at + L * Float.BYTES, ORDER));
+        }
+        c00.intoMemorySegment(c, at, ORDER);
+        c01.intoMemorySegment(c, at + L * Float.BYTES, ORDER);
+        at = c0 + 1L * ldcBytes;
+        if (add) {
+            c10 = c10.add(FloatVector.fromMemorySegment(F, c, at, ORDER));
+            c11 = c11.add(FloatVector.fromMemorySegment(F, c, at + L * Float.BYTES, ORDER));
+        }
+        c10.intoMemorySegment(c, at, ORDER);
+        c11.intoMemorySegment(c, at + L * Float.BYTES, ORDER);
+        at = c0 + 2L * ldcBytes;
+        if (add) {
+            c20 = c20.add(FloatVector.fromMemorySegment(F, c, at, ORDER));
+            c21 = c21.add(FloatVector.fromMemorySegment(F, c, at + L * Float.BYTES, ORDER));
+        }
+        c20.intoMemorySegment(c, at, ORDER);
+        c21.intoMemorySegment(c, at + L * Float.BYTES, ORDER);
+        at = c0 + 3L * ldcBytes;
+        if (add) {
+            c30 = c30.add(FloatVector.fromMemorySegment(F, c, at, ORDER));
+            c31 = c31.add(FloatVector.fromMemorySegment(F, c, at + L * Float.BYTES, ORDER));
+        }
+        c30.intoMemorySegment(c, at, ORDER);
+        c31.intoMemorySegment(c, at + L * Float.BYTES, ORDER);
+        at = c0 + 4L * ldcBytes;
+        if (add) {
+            c40 = c40.add(FloatVector.fromMemorySegment(F, c, at, ORDER));
+            c41 = c41.add(FloatVector.fromMemorySegment(F, c, at + L * Float.BYTES, ORDER));
+        }
+        c40.intoMemorySegment(c, at, ORDER);
+        c41.intoMemorySegment(c, at + L * Float.BYTES, ORDER);
+        at = c0 + 5L * ldcBytes;
+        if (add) {
+            c50 = c50.add(FloatVector.fromMemorySegment(F, c, at, ORDER));
+            c51 = c51.add(FloatVector.fromMemorySegment(F, c, at + L * Float.BYTES, ORDER));
+        }
+        c50.intoMemorySegment(c, at, ORDER);
+        c51.intoMemorySegment(c, at + L * Float.BYTES, ORDER);
+        at = c0 + 6L * ldcBytes;
+        if (add) {
+            c60 = c60.add(FloatVector.fromMemorySegment(F, c, at, ORDER));
+            c61 = c61.add(FloatVector.fromMemorySegment(F, c, at + L * Float.BYTES, ORDER));
+        }
+        c60.intoMemorySegment(c, at, ORDER);
+        c61.intoMemorySegment(c, at + L * Float.BYTES, ORDER);
+        at = c0 + 7L * ldcBytes;
+        if (add) {
+            c70 = c70.add(FloatVector.fromMemorySegment(F, c, at, ORDER));
+            c71 = c71.add(FloatVector.fromMemorySegment(F, c, at + L * Float.BYTES, ORDER));
+        }
+        c70.intoMemorySegment(c, at, ORDER);
+        c71.intoMemorySegment(c, at + L * Float.BYTES, ORDER);
+    }
+
+    /**
      * C[mr x nr] at float index {@code ci} = alpha * tile + beta * C; C is not read when beta == 0.
      * Full tiles go by vectors, edge tiles by scalars.
      */
@@ -345,7 +475,10 @@ public final class JavaGemm implements Gemm {
             for (int r = 0; r < MR; r++) {
                 long at = (ci + (long) r * ldc) * Float.BYTES;
                 for (int j = 0; j < NR; j += L, at += (long) L * Float.BYTES) {
-                    FloatVector v = FloatVector.fromArray(F, tile, r * NR + j).mul(alpha);
+                    FloatVector v = FloatVector.fromArray(F, tile, r * NR + j);
+                    if (alpha != 1f) {
+                        v = v.mul(alpha);
+                    }
                     if (beta != 0f) {
                         FloatVector old = FloatVector.fromMemorySegment(F, c, at, ORDER);
                         v = beta == 1f ? v.add(old) : old.fma(FloatVector.broadcast(F, beta), v);

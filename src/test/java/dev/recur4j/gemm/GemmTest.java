@@ -154,7 +154,7 @@ class GemmTest {
         return s;
     }
 
-    /** Random small shapes plus shapes that cross JavaGemm's block edges (KC = 256, MC = 144, NC = 1024). */
+    /** Random small shapes plus shapes that cross JavaGemm's block edges (KC = 1024, MC = 192, NC = 1024). */
     private static List<int[]> shapes(SplittableRandom rnd) {
         List<int[]> shapes = new ArrayList<>();
         for (int t = 0; t < 24; t++) {
@@ -165,6 +165,7 @@ class GemmTest {
         shapes.add(new int[]{64, 96, 64});
         shapes.add(new int[]{150, 67, 300});
         shapes.add(new int[]{7, 1100, 260});
+        shapes.add(new int[]{203, 35, 1030}); // two row blocks (MC = 192), two depth blocks of 515
         return shapes;
     }
 
@@ -234,13 +235,38 @@ class GemmTest {
             IntFunction<MemorySegment> alloc = size -> arena.allocate((long) size * Float.BYTES, 64);
             int caseNo = 0;
             List<int[]> shapes = shapes(rnd);
-            shapes.add(new int[]{13, 1100, 520}); // two column blocks (NC = 1024) x three depth blocks (KC = 256)
+            shapes.add(new int[]{13, 1100, 2100}); // two column blocks (NC = 1024) x three depth blocks of 700
             for (int[] s : shapes) {
                 for (Transpose ta : Transpose.values()) {
                     for (Transpose tb : Transpose.values()) {
                         float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
                         Problem pr = Problem.random(rnd, ta, tb, s[0], s[1], s[2], ab[0], ab[1]);
                         pr.check("java/packed", pr.runPacked(gemm, alloc));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Deep products (several depth blocks, KC = 1024) with every alpha/beta case and transpose, plain
+     * and pre-packed B: with alpha = 1 and beta 0 or 1 full tiles go straight from the micro-kernel
+     * into C (later depth blocks adding to it), other alpha/beta and the edge tiles (m = 43, n = 70:
+     * 3 rows and 6 columns over) through the spill tile; transposed A packs its full panels by vectors.
+     */
+    @Test
+    void javaGemmDeepProductsWithEveryAlphaBeta() {
+        JavaGemm gemm = (JavaGemm) load(GemmKind.JAVA);
+        SplittableRandom rnd = new SplittableRandom(13);
+        try (Arena arena = Arena.ofConfined()) {
+            IntFunction<MemorySegment> alloc = size -> arena.allocate((long) size * Float.BYTES, 64);
+            for (float[] ab : ALPHA_BETA) {
+                for (Transpose ta : Transpose.values()) {
+                    for (Transpose tb : Transpose.values()) {
+                        Problem pr = Problem.random(rnd, ta, tb, 43, 70, 2100, ab[0], ab[1]);
+                        pr.check("java", pr.run(gemm, alloc));
+                        pr.check("java/packed", pr.runPacked(gemm, alloc));
+                        pr.check("java/heap", pr.run(gemm, size -> MemorySegment.ofArray(new float[size])));
                     }
                 }
             }
