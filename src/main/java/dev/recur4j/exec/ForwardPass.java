@@ -162,6 +162,8 @@ final class ForwardPass {
         final long hRows = hState + (long) b0 * hout;
         // LSTM / RNN: recurrent GEMM into rec, then added to the gates, while this chunk's rec fits in L2
         final boolean viaRec = lbr || !rbl && (long) nb * gh * Float.BYTES <= REC_MAX_BYTES;
+        // LSTM inference without peepholes: one kernel adds rec itself and leaves the gate row unwritten
+        final boolean lstmInference = cell == CellKind.LSTM && !training && !spec.peepholes();
 
         // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
         gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws, gates + b0 * rowStride,
@@ -220,7 +222,7 @@ final class ForwardPass {
                     }
                     continue;
                 }
-                if (viaRec && !lbr) {
+                if (viaRec && !lbr && !lstmInference) {
                     k.add(gh, ws, rec + (long) b * gh, g); // gates[b, t] += rec[b]
                 }
                 switch (cell) {
@@ -228,10 +230,13 @@ final class ForwardPass {
                             hRow, yRow);
                     case LSTM -> {
                         long cRow = cState + (long) b * h;
-                        if (p > 0) {
-                            k.lstmForwardStep(h, ws, g, wseg, w.bias(), w.peep(), cRow, hfT + (long) b * seqLd, -1);
+                        long hOut = p > 0 ? hfT + (long) b * seqLd : hRow; // h_full goes to W_hr first
+                        long yOut = p > 0 ? -1 : yRow;
+                        if (lstmInference) {
+                            k.lstmInferenceStep(h, ws, g, viaRec ? rec + (long) b * gh : -1, wseg, w.bias(), cRow,
+                                    hOut, yOut);
                         } else {
-                            k.lstmForwardStep(h, ws, g, wseg, w.bias(), w.peep(), cRow, hRow, yRow);
+                            k.lstmForwardStep(h, ws, g, wseg, w.bias(), w.peep(), cRow, hOut, yOut);
                         }
                     }
                     case GRU -> {
