@@ -31,9 +31,10 @@ final class ForwardPass {
     private final PreparedWeights pw;
 
     /**
-     * Largest [rows, G*H] rec block (bytes) that LSTM / RNN steps route their recurrent GEMM through:
-     * a quarter of a 1 MB L2, so it stays there between steps. Above it (W5: 128 x 4096 floats = 2 MB)
-     * the GEMM adds into the gate rows directly, which measured faster (739 vs ~800-840 ms).
+     * Largest [rows, G*H] rec block (bytes) that RNN steps and LSTM training steps route their recurrent
+     * GEMM through: a quarter of a 1 MB L2, so it stays there between steps. Above it (W5: 128 x 4096 floats = 2 MB)
+     * the GEMM adds into the gate rows directly, which measured faster (739 vs ~800-840 ms) while a
+     * separate pass added rec into the gates (LSTM inference no longer has that pass).
      */
     private static final long REC_MAX_BYTES = 256 << 10;
 
@@ -160,10 +161,12 @@ final class ForwardPass {
         final int seqLd = training ? tN * h : h;
         final long seqStep = training ? h : 0;
         final long hRows = hState + (long) b0 * hout;
-        // LSTM / RNN: recurrent GEMM into rec, then added to the gates, while this chunk's rec fits in L2
-        final boolean viaRec = lbr || !rbl && (long) nb * gh * Float.BYTES <= REC_MAX_BYTES;
         // LSTM inference without peepholes: one kernel adds rec itself and leaves the gate row unwritten
         final boolean lstmInference = cell == CellKind.LSTM && !training && !spec.peepholes();
+        // LSTM / RNN: recurrent GEMM into rec, then added to the gates, while this chunk's rec fits in L2;
+        // always for lstmInference, whose kernel reads rec without a separate add pass (W5 1 thread,
+        // rec 2 MB: 715-753 vs 739-838 ms; 2 threads 358-370 vs 388-397 ms)
+        final boolean viaRec = lbr || lstmInference || !rbl && (long) nb * gh * Float.BYTES <= REC_MAX_BYTES;
 
         // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
         gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws, gates + b0 * rowStride,
@@ -194,8 +197,8 @@ final class ForwardPass {
                 // rec [rows, G*H] = h · W_hh^T: a small contiguous buffer that stays in L2 from step to step,
                 // written without reading it (beta = 0); adding it into the step's gate rows (strided, T*ldg
                 // apart, cold since the input projection) then streams each row once instead of making the
-                // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's kernel reads
-                // rec itself; other cells take this path only while their rec rows fit REC_MAX_BYTES.
+                // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's and LSTM
+                // inference's kernels read rec themselves; other cases take this path while rec fits REC_MAX_BYTES.
                 gemm.sgemm(NO, nb, 1f, ws, hRows, hout, ops.wHh(), 0f, ws, rec + (long) b0 * gh, gh);
             }
             if (rbl) {
