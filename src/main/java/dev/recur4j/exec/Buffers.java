@@ -12,15 +12,10 @@ final class Buffers {
     final WorkspacePlan plan;
     final long x;
     private final long[] y;
-    final long gates;
+    /** The running-step buffers: one set, or one per direction when the directions run concurrently. */
+    final Scratch[] scratch;
     /** Leading dimension of the gate buffers (gates, gates.s*, dg, dgrec: padded, see {@link WorkspacePlan#gateLd}). */
     final int gatesLd;
-    final long h;
-    final long c;
-    final long rec;
-    final long rh;
-    final long hf;
-    final long proj;
     final long[] gatesS;
     final long[] hprevS;
     final long[] cprevS;
@@ -52,14 +47,13 @@ final class Buffers {
         for (int l = 0; l < y.length; l++) {
             y[l] = off(plan, "y.l" + l);
         }
-        gates = off(plan, "gates");
+        scratch = new Scratch[plan.has("h.d1") ? 2 : 1];
+        for (int set = 0; set < scratch.length; set++) {
+            String sfx = set == 0 ? "" : ".d" + set;
+            scratch[set] = new Scratch(off(plan, "gates" + sfx), off(plan, "h" + sfx), off(plan, "c" + sfx),
+                    off(plan, "rec" + sfx), off(plan, "rh" + sfx), off(plan, "hf" + sfx), off(plan, "proj" + sfx));
+        }
         gatesLd = plan.region(plan.has("gates") ? "gates" : "gates.s0").ld();
-        h = off(plan, "h");
-        c = off(plan, "c");
-        rec = off(plan, "rec");
-        rh = off(plan, "rh");
-        hf = off(plan, "hf");
-        proj = off(plan, "proj");
         gatesS = perSlot(spec, plan, "gates.s");
         hprevS = perSlot(spec, plan, "hprev.s");
         cprevS = perSlot(spec, plan, "cprev.s");
@@ -83,6 +77,19 @@ final class Buffers {
         dwhr = off(plan, "dwhr");
         dpeep = off(plan, "dpeep");
         dpeepSum = off(plan, "dpeep.sum");
+    }
+
+    /**
+     * Offsets of one set of running-step buffers (shapes on {@link WorkspacePlan}); -1 when absent.
+     *
+     * @param gates inference gate pre-activations [B*T, G*H] (training uses gates.s{s} instead)
+     */
+    record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj) {
+    }
+
+    /** The running-step buffers of direction {@code d}: its own set when there is one per direction. */
+    Scratch scratch(int d) {
+        return scratch[d < scratch.length ? d : 0];
     }
 
     /** Output [B*T, D*Hout] of {@code layer} (inference alternates between two buffers). */

@@ -26,7 +26,8 @@ import java.util.logging.Logger;
  *
  * <p>Threads: with {@code threads} > 1 a fixed {@link RowTeam} (created here, stopped by
  * {@link #close()}) splits the batch rows of every (layer, direction) time loop, including that
- * loop's GEMMs; in BPTT the same team splits the gradient GEMMs over all B*T rows (dX by rows,
+ * loop's GEMMs, except that with 2 threads the forward pass runs the two directions of a
+ * bidirectional layer at once, one per thread ({@link ForwardPass#splitsDirections}); in BPTT the same team splits the gradient GEMMs over all B*T rows (dX by rows,
  * dW by gate rows, see {@link BackwardPass}). One thread creates no threads.
  *
  * <p>Inference with at most {@link SmallBatchForward#MAX_BATCH} rows takes the matrix-vector path
@@ -132,7 +133,8 @@ public final class FastRnn implements RnnEngine {
     private Buffers prepare(int batch, int seqLen, boolean training) {
         Buffers bf = buffers;
         if (bf == null || bf.plan.batch() != batch || bf.plan.seqLen() != seqLen || bf.plan.training() != training) {
-            WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training, team.threads());
+            int scratchSets = ForwardPass.splitsDirections(spec, team.threads()) ? spec.directions() : 1;
+            WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training, team.threads(), scratchSets);
             LOG.finer(plan::toString);
             bf = new Buffers(spec, plan);
             buffers = bf;

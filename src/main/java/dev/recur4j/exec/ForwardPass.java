@@ -31,34 +31,46 @@ final class ForwardPass {
     private final PreparedWeights pw;
 
     /**
-     * Largest [rows, G*H] rec block (bytes) that LSTM / RNN steps route their recurrent GEMM through:
-     * a quarter of a 1 MB L2, so it stays there between steps. Above it (W5: 128 x 4096 floats = 2 MB)
-     * the GEMM adds into the gate rows directly, which measured faster (739 vs ~800-840 ms).
+     * Largest [rows, G*H] rec block (bytes) that RNN steps and LSTM training steps route their recurrent
+     * GEMM through: a quarter of a 1 MB L2, so it stays there between steps. Above it (W5: 128 x 4096 floats = 2 MB)
+     * the GEMM adds into the gate rows directly, which measured faster (739 vs ~800-840 ms) while a
+     * separate pass added rec into the gates (LSTM inference no longer has that pass).
      */
     private static final long REC_MAX_BYTES = 256 << 10;
 
-    /** The one task object every (layer, direction) reuses, so a call allocates no lambda. */
+    /** The one task object every layer reuses, so a call allocates no lambda. */
     private final LayerTask task = new LayerTask();
 
-    /** One (layer, direction) of the current call, split over rows; set before each {@link RowTeam#run}. */
+    /**
+     * One layer of the current call; set before each {@link RowTeam#run}. Split over batch rows it runs
+     * direction d on rows [from, to); split over directions it runs directions [from, to) on all rows.
+     */
     private final class LayerTask implements RowTeam.Task {
         private MemorySegment ws;
         private Buffers bf;
         private RnnBatch in;
         private int l;
         private int d;
+        private boolean byDirection;
 
-        void set(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d) {
+        void set(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, boolean byDirection) {
             this.ws = ws;
             this.bf = bf;
             this.in = in;
             this.l = l;
             this.d = d;
+            this.byDirection = byDirection;
         }
 
         @Override
         public void rows(int chunk, int from, int to) {
-            layer(ws, bf, in, l, d, from, to);
+            if (byDirection) {
+                for (int dir = from; dir < to; dir++) {
+                    layer(ws, bf, in, l, dir, 0, in.batch());
+                }
+            } else {
+                layer(ws, bf, in, l, d, from, to);
+            }
         }
     }
 
@@ -70,24 +82,44 @@ final class ForwardPass {
     }
 
     /**
-     * Runs every layer, each (layer, direction) split over batch rows by {@code team}; the caller has
-     * copied the input to {@code bf.x}. Fills the output, h_n and c_n.
+     * Whether a bidirectional layer runs its two directions at once, one per thread, rather than one
+     * after the other, each split over batch rows. With 2 threads each thread then runs full-batch
+     * recurrent GEMMs against one direction's W_hh alone, which stays in that core's L2, instead of
+     * both cores streaming both directions' W_hh for half the rows each (W4: 2 threads, see
+     * {@link FastRnn}). The plan must then hold one set of step buffers per direction.
+     */
+    static boolean splitsDirections(RnnSpec spec, int threads) {
+        return spec.directions() == 2 && threads == 2;
+    }
+
+    /**
+     * Runs every layer, each (layer, direction) split over batch rows by {@code team}, or both
+     * directions of a layer at once when {@code bf} has a step-buffer set per direction; the caller
+     * has copied the input to {@code bf.x}. Fills the output, h_n and c_n.
      */
     void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, RowTeam team) {
+        boolean byDirection = bf.scratch.length == spec.directions() && spec.directions() > 1;
         for (int l = 0; l < spec.numLayers(); l++) {
+            if (byDirection) {
+                task.set(ws, bf, in, l, 0, true);
+                team.run(spec.directions(), task);
+            }
             for (int d = 0; d < spec.directions(); d++) {
-                task.set(ws, bf, in, l, d);
-                team.run(in.batch(), task);
+                if (!byDirection) {
+                    task.set(ws, bf, in, l, d, false);
+                    team.run(in.batch(), task);
+                }
+                Buffers.Scratch sc = bf.scratch(d);
                 int s = spec.slot(l, d);
                 int hn = in.batch() * spec.outputSize();
-                MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.h * Float.BYTES, out.hN(), s * hn, hn);
+                MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, sc.h() * Float.BYTES, out.hN(), s * hn, hn);
                 if (spec.hasCellState()) {
                     int cn = in.batch() * spec.hiddenSize();
-                    MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.c * Float.BYTES, out.cN(), s * cn, cn);
+                    MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, sc.c() * Float.BYTES, out.cN(), s * cn, cn);
                 }
             }
         }
-        task.set(null, null, null, 0, 0); // drop the call's references
+        task.set(null, null, null, 0, 0, false); // drop the call's references
         long last = bf.y(spec.numLayers() - 1);
         MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, last * Float.BYTES, out.output(), 0, out.output().length);
     }
@@ -114,25 +146,34 @@ final class ForwardPass {
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
         final long yOff = bf.y(l) + (long) d * hout;
-        final long gates = training ? bf.gatesS[s] : bf.gates;
+        final Buffers.Scratch sc = bf.scratch(d);
+        final long gates = training ? bf.gatesS[s] : sc.gates();
         // Row stride of the gate buffer, padded (WorkspacePlan.gateLd); BPTT reads gates.s* with the same ld
         final int ldg = bf.gatesLd;
         final long rowStride = (long) tN * ldg; // one batch row of the gate buffer
         // views that are [B, n] step buffers in inference and step t of a [B, T, n] region in training
-        final long rhBase = training ? bf.rhS[s] : bf.rh;
-        final long hfBase = training ? bf.hfS[s] : bf.hf;
+        final long rhBase = training ? bf.rhS[s] : sc.rh();
+        final long hfBase = training ? bf.hfS[s] : sc.hf();
+        final long hState = sc.h();
+        final long cState = sc.c();
+        final long rec = sc.rec();
+        final long proj = sc.proj();
         final int seqLd = training ? tN * h : h;
         final long seqStep = training ? h : 0;
-        final long hRows = bf.h + (long) b0 * hout;
-        // LSTM / RNN: recurrent GEMM into rec, then added to the gates, while this chunk's rec fits in L2
-        final boolean viaRec = lbr || !rbl && (long) nb * gh * Float.BYTES <= REC_MAX_BYTES;
+        final long hRows = hState + (long) b0 * hout;
+        // LSTM inference without peepholes: one kernel adds rec itself and leaves the gate row unwritten
+        final boolean lstmInference = cell == CellKind.LSTM && !training && !spec.peepholes();
+        // LSTM / RNN: recurrent GEMM into rec, then added to the gates, while this chunk's rec fits in L2;
+        // always for lstmInference, whose kernel reads rec without a separate add pass (W5 1 thread,
+        // rec 2 MB: 715-753 vs 739-838 ms; 2 threads 358-370 vs 388-397 ms)
+        final boolean viaRec = lbr || lstmInference || !rbl && (long) nb * gh * Float.BYTES <= REC_MAX_BYTES;
 
         // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
         gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws, gates + b0 * rowStride,
                 ldg);
-        initState(ws, bf.h, in.h0(), s, bN, hout, b0, b1);
+        initState(ws, hState, in.h0(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
-            initState(ws, bf.c, in.c0(), s, bN, h, b0, b1);
+            initState(ws, cState, in.c0(), s, bN, h, b0, b1);
         }
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? step : tN - 1 - step;
@@ -140,9 +181,9 @@ final class ForwardPass {
             if (training) {
                 for (int b = b0; b < b1; b++) {
                     long row = (long) b * tN + t;
-                    copy(ws, bf.h + (long) b * hout, bf.hprevS[s] + row * hout, hout);
+                    copy(ws, hState + (long) b * hout, bf.hprevS[s] + row * hout, hout);
                     if (cell == CellKind.LSTM) {
-                        copy(ws, bf.c + (long) b * h, bf.cprevS[s] + row * h, h);
+                        copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);
                     }
                 }
             }
@@ -156,15 +197,15 @@ final class ForwardPass {
                 // rec [rows, G*H] = h · W_hh^T: a small contiguous buffer that stays in L2 from step to step,
                 // written without reading it (beta = 0); adding it into the step's gate rows (strided, T*ldg
                 // apart, cold since the input projection) then streams each row once instead of making the
-                // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's kernel reads
-                // rec itself; other cells take this path only while their rec rows fit REC_MAX_BYTES.
-                gemm.sgemm(NO, nb, 1f, ws, hRows, hout, ops.wHh(), 0f, ws, bf.rec + (long) b0 * gh, gh);
+                // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's and LSTM
+                // inference's kernels read rec themselves; other cases take this path while rec fits REC_MAX_BYTES.
+                gemm.sgemm(NO, nb, 1f, ws, hRows, hout, ops.wHh(), 0f, ws, rec + (long) b0 * gh, gh);
             }
             if (rbl) {
                 for (int b = b0; b < b1; b++) {
                     long rhRow = rhT + (long) b * seqLd;
                     if (t < in.length(b)) {
-                        k.gruResetStep(h, ws, gT + b * rowStride, wseg, w.bias(), bf.h + (long) b * h, rhRow);
+                        k.gruResetStep(h, ws, gT + b * rowStride, wseg, w.bias(), hState + (long) b * h, rhRow);
                     } else {
                         k.zero(h, ws, rhRow);
                     }
@@ -175,7 +216,7 @@ final class ForwardPass {
             }
             for (int b = b0; b < b1; b++) {
                 final long g = gT + b * rowStride;
-                final long hRow = bf.h + (long) b * hout;
+                final long hRow = hState + (long) b * hout;
                 final long yRow = yOff + ((long) b * tN + t) * ldy;
                 if (t >= in.length(b)) {
                     k.zero(hout, ws, yRow);
@@ -184,24 +225,27 @@ final class ForwardPass {
                     }
                     continue;
                 }
-                if (viaRec && !lbr) {
-                    k.add(gh, ws, bf.rec + (long) b * gh, g); // gates[b, t] += rec[b]
+                if (viaRec && !lbr && !lstmInference) {
+                    k.add(gh, ws, rec + (long) b * gh, g); // gates[b, t] += rec[b]
                 }
                 switch (cell) {
                     case RNN_TANH, RNN_RELU -> k.rnnForwardStep(cell == CellKind.RNN_RELU, h, ws, g, wseg, w.bias(),
                             hRow, yRow);
                     case LSTM -> {
-                        long cRow = bf.c + (long) b * h;
-                        if (p > 0) {
-                            k.lstmForwardStep(h, ws, g, wseg, w.bias(), w.peep(), cRow, hfT + (long) b * seqLd, -1);
+                        long cRow = cState + (long) b * h;
+                        long hOut = p > 0 ? hfT + (long) b * seqLd : hRow; // h_full goes to W_hr first
+                        long yOut = p > 0 ? -1 : yRow;
+                        if (lstmInference) {
+                            k.lstmInferenceStep(h, ws, g, viaRec ? rec + (long) b * gh : -1, wseg, w.bias(), cRow,
+                                    hOut, yOut);
                         } else {
-                            k.lstmForwardStep(h, ws, g, wseg, w.bias(), w.peep(), cRow, hRow, yRow);
+                            k.lstmForwardStep(h, ws, g, wseg, w.bias(), w.peep(), cRow, hOut, yOut);
                         }
                     }
                     case GRU -> {
                         if (lbr) {
                             long hnRow = training ? bf.hnS[s] + ((long) b * tN + t) * h : -1;
-                            k.gruForwardStep(h, ws, g, bf.rec + (long) b * gh, wseg, w.bias(), w.bhn(), hnRow,
+                            k.gruForwardStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(), hnRow,
                                     hRow, yRow);
                         } else {
                             k.gruRbrForwardStep(h, ws, g, wseg, w.bias(), hRow, yRow);
@@ -211,12 +255,12 @@ final class ForwardPass {
             }
             if (p > 0) {
                 // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
-                gemm.sgemm(NO, nb, 1f, ws, hfT + (long) b0 * seqLd, seqLd, ops.wHr(), 0f, ws, bf.proj + (long) b0 * p,
+                gemm.sgemm(NO, nb, 1f, ws, hfT + (long) b0 * seqLd, seqLd, ops.wHr(), 0f, ws, proj + (long) b0 * p,
                         p);
                 for (int b = b0; b < b1; b++) {
                     if (t < in.length(b)) {
-                        copy(ws, bf.proj + (long) b * p, bf.h + (long) b * p, p);
-                        copy(ws, bf.proj + (long) b * p, yOff + ((long) b * tN + t) * ldy, p);
+                        copy(ws, proj + (long) b * p, hState + (long) b * p, p);
+                        copy(ws, proj + (long) b * p, yOff + ((long) b * tN + t) * ldy, p);
                     }
                 }
             }

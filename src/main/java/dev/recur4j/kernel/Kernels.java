@@ -42,6 +42,15 @@ public interface Kernels {
                          long cOff, long hOff, long yOff);
 
     /**
+     * LSTM inference step without peepholes: {@link #lstmForwardStep} on the pre-activations g + rec,
+     * where {@code recOff} is this row's W_hh h [4n], or -1 when the GEMM already added it into g.
+     * The gate row is only read: no backward pass reads an inference step's activations, and not
+     * writing them back saves a 16n-byte store per row and step into a buffer that is not in cache.
+     */
+    void lstmInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+                           long cOff, long hOff, long yOff);
+
+    /**
      * GRU linear-before-reset; {@code rec} is W_hh h [3n] without bias, b is [3n] with b_hh already
      * added to the r and z blocks, bhn is b_hn [n]: r,z = σ(g + b + rec), hn = rec_n + b_hn,
      * n = tanh(g_n + b_n + r⊙hn), h = (1-z)⊙n + z⊙h in place, also to yOff; hn kept at hnOff.

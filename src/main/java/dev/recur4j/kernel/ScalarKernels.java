@@ -93,6 +93,39 @@ public class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void lstmInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+                                  long cOff, long hOff, long yOff) {
+        lstmInferenceTail(0, n, ws, gOff, recOff, w, bOff, cOff, hOff, yOff);
+    }
+
+    final void lstmInferenceTail(int j0, int n, MemorySegment ws, long gOff, long recOff, MemorySegment w,
+                                 long bOff, long cOff, long hOff, long yOff) {
+        for (int j = j0; j < n; j++) {
+            float ai = get(ws, gOff + j);
+            float af = get(ws, gOff + n + j);
+            float ag = get(ws, gOff + 2L * n + j);
+            float ao = get(ws, gOff + 3L * n + j);
+            if (recOff >= 0) { // (g + rec) + b, the order of the vector loop and of add-then-step
+                ai += get(ws, recOff + j);
+                af += get(ws, recOff + n + j);
+                ag += get(ws, recOff + 2L * n + j);
+                ao += get(ws, recOff + 3L * n + j);
+            }
+            ai += get(w, bOff + j);
+            af += get(w, bOff + n + j);
+            ag += get(w, bOff + 2L * n + j);
+            ao += get(w, bOff + 3L * n + j);
+            float c = sigmoid(af) * get(ws, cOff + j) + sigmoid(ai) * tanh(ag);
+            float h = sigmoid(ao) * tanh(c);
+            set(ws, cOff + j, c);
+            set(ws, hOff + j, h);
+            if (yOff >= 0) {
+                set(ws, yOff + j, h);
+            }
+        }
+    }
+
+    @Override
     public void gruForwardStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
         gruForwardTail(0, n, ws, gOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);

@@ -154,6 +154,54 @@ public class VectorKernels extends ScalarKernels {
         return j;
     }
 
+    @Override
+    public void lstmInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+                                  long cOff, long hOff, long yOff) {
+        // Two loops rather than `if (rec) a = a.add(...)` inside one: a phi of vectors gets boxed by C2.
+        int j = recOff >= 0 ? lstmInferenceRecLoop(n, ws, gOff, recOff, w, bOff, cOff, hOff)
+                : lstmInferenceLoop(n, ws, gOff, w, bOff, cOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
+        lstmInferenceTail(j, n, ws, gOff, recOff, w, bOff, cOff, hOff, yOff);
+    }
+
+    /** The vector part of {@link #lstmInferenceStep} with the recurrent part already in g. */
+    private static int lstmInferenceLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long cOff,
+                                         long hOff) {
+        long n1 = n;
+        long n2 = 2L * n;
+        long n3 = 3L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector i = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)));
+            FloatVector f = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)));
+            FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
+            FloatVector o = sigmoid(ld(ws, gOff + n3 + j).add(ld(w, bOff + n3 + j)));
+            FloatVector c = f.fma(ld(ws, cOff + j), i.mul(g));
+            st(c, ws, cOff + j);
+            st(o.mul(tanh(c)), ws, hOff + j);
+        }
+        return j;
+    }
+
+    /** The vector part of {@link #lstmInferenceStep} adding rec [4n] (W_hh h) to g. */
+    private static int lstmInferenceRecLoop(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w,
+                                            long bOff, long cOff, long hOff) {
+        long n1 = n;
+        long n2 = 2L * n;
+        long n3 = 3L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector i = sigmoid(ld(ws, gOff + j).add(ld(ws, recOff + j)).add(ld(w, bOff + j)));
+            FloatVector f = sigmoid(ld(ws, gOff + n1 + j).add(ld(ws, recOff + n1 + j)).add(ld(w, bOff + n1 + j)));
+            FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(ws, recOff + n2 + j)).add(ld(w, bOff + n2 + j)));
+            FloatVector o = sigmoid(ld(ws, gOff + n3 + j).add(ld(ws, recOff + n3 + j)).add(ld(w, bOff + n3 + j)));
+            FloatVector c = f.fma(ld(ws, cOff + j), i.mul(g));
+            st(c, ws, cOff + j);
+            st(o.mul(tanh(c)), ws, hOff + j);
+        }
+        return j;
+    }
+
     /**
      * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o), in two passes (c, then o
      * and h) so each method stays within C2's inlining node budget (see {@link #copyVectorPart}).

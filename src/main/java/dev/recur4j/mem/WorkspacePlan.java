@@ -37,6 +37,9 @@ import java.util.Locale;
  * dbih, dbhh, dwhr   the other parameter gradients of one (layer, direction)
  * dpeep         [threads, 3H]   peephole gradient, one accumulator per row chunk; dpeep.sum [3H] their sum
  * </pre>
+ * With {@code scratchSets} = 2 (a bidirectional layer whose two directions run at once, one per
+ * thread) the running-step buffers h, c, rec, proj and, in inference, gates, rh, hf get a second
+ * copy for direction 1, named with the suffix {@code .d1} (e.g. {@code h.d1}).
  *
  * @param regions       in allocation order
  * @param totalElements floats the workspace must hold
@@ -74,6 +77,19 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
 
     /** As {@link #of(RnnSpec, int, int, boolean)}, with per-thread accumulators for {@code threads} row chunks. */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads) {
+        return of(spec, batch, seqLen, training, threads, 1);
+    }
+
+    /**
+     * As {@link #of(RnnSpec, int, int, boolean, int)}, with {@code scratchSets} (1, or the number of
+     * directions) copies of the running-step buffers, one per direction that runs concurrently.
+     */
+    public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
+                                   int scratchSets) {
+        if (scratchSets < 1 || scratchSets > spec.directions()) {
+            throw new IllegalArgumentException("scratchSets must be in [1, " + spec.directions() + "], found "
+                    + scratchSets);
+        }
         Builder b = new Builder();
         long bt = (long) batch * seqLen;
         int g = spec.gates();
@@ -90,25 +106,29 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
         for (int l = 0; l < outputs; l++) {
             b.add("y.l" + l, bt, d * hout);
         }
-        b.add("h", batch, hout);
-        if (lstm) {
-            b.add("c", batch, h);
-        }
-        if (!gru || lbr) {
-            b.add("rec", batch, gh);
-        }
-        if (p > 0) {
-            b.add("proj", batch, p);
-        }
-        if (!training) {
-            b.add("gates", bt, gateLd(gh));
-            if (gru && !lbr) {
-                b.add("rh", batch, h);
+        for (int set = 0; set < scratchSets; set++) {
+            String sfx = set == 0 ? "" : ".d" + set;
+            b.add("h" + sfx, batch, hout);
+            if (lstm) {
+                b.add("c" + sfx, batch, h);
+            }
+            if (!gru || lbr) {
+                b.add("rec" + sfx, batch, gh);
             }
             if (p > 0) {
-                b.add("hf", batch, h);
+                b.add("proj" + sfx, batch, p);
             }
-        } else {
+            if (!training) {
+                b.add("gates" + sfx, bt, gateLd(gh));
+                if (gru && !lbr) {
+                    b.add("rh" + sfx, batch, h);
+                }
+                if (p > 0) {
+                    b.add("hf" + sfx, batch, h);
+                }
+            }
+        }
+        if (training) {
             for (int s = 0; s < spec.slots(); s++) {
                 b.add("gates.s" + s, bt, gateLd(gh));
                 b.add("hprev.s" + s, bt, hout);

@@ -73,6 +73,34 @@ class ScalarKernelsTest {
         }
     }
 
+    /** The inference step adds rec to the pre-activations and leaves the gate row as it found it. */
+    @Test
+    void lstmInferenceAddsRecAndKeepsTheGates() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ws = a.allocate(64 * 4);
+            MemorySegment w = a.allocate(64 * 4);
+            put(ws, 0, 0.5f, -0.25f, 0.75f, 0.1f); // pre-activations i, f, g, o
+            put(ws, 4, 0.2f, 0.3f, -0.5f, 0.4f);   // rec
+            put(ws, 10, 0.4f);                     // c
+            put(w, 0, 0.1f, 0.2f, -0.3f, 0.05f);   // bias
+            K.lstmInferenceStep(1, ws, 0, 4, w, 0, 10, 20, 30);
+            double i = sig(0.8);
+            double f = sig(0.25);
+            double g = Math.tanh(-0.05);
+            double c = f * 0.4 + i * g;
+            double h = sig(0.55) * Math.tanh(c);
+            assertEquals(c, at(ws, 10), 1e-6);
+            assertEquals(h, at(ws, 20), 1e-6);
+            assertEquals(h, at(ws, 30), 1e-6);
+            assertEquals(0.5f, at(ws, 0));
+            assertEquals(0.1f, at(ws, 3));
+            K.lstmInferenceStep(1, ws, 0, -1, w, 0, 10, 40, -1); // no rec: g + b only, c carries on
+            double c2 = sig(-0.05) * c + sig(0.6) * Math.tanh(0.45);
+            assertEquals(c2, at(ws, 10), 1e-6);
+            assertEquals(sig(0.15) * Math.tanh(c2), at(ws, 40), 1e-6);
+        }
+    }
+
     @Test
     void gruLinearBeforeResetForward() {
         try (Arena a = Arena.ofConfined()) {

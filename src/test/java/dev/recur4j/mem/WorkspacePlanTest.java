@@ -2,6 +2,7 @@ package dev.recur4j.mem;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.CellKind;
@@ -16,18 +17,23 @@ class WorkspacePlanTest {
     void regionsAreAlignedDisjointAndInsideTheTotal() {
         RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 17, 33).projSize(5).numLayers(2).bidirectional(true)
                 .peepholes(true).build();
-        for (boolean training : new boolean[] {false, true}) {
-            WorkspacePlan plan = WorkspacePlan.of(spec, 3, 7, training);
-            List<Region> rs = plan.regions().stream().sorted(Comparator.comparingLong(Region::offset)).toList();
-            long end = 0;
-            for (Region r : rs) {
-                assertEquals(0, r.offset() % WorkspacePlan.ALIGN_FLOATS, r.name() + " is not 64-byte aligned");
-                assertTrue(r.offset() >= end, r.name() + " overlaps the previous region");
-                assertEquals(0, r.elements() % r.ld(), r.name() + " is not whole rows");
-                end = r.offset() + r.elements();
+        for (int sets = 1; sets <= 2; sets++) {
+            for (boolean training : new boolean[] {false, true}) {
+                assertAlignedAndDisjoint(WorkspacePlan.of(spec, 3, 7, training, 2, sets));
             }
-            assertTrue(end <= plan.totalElements());
         }
+    }
+
+    private static void assertAlignedAndDisjoint(WorkspacePlan plan) {
+        List<Region> rs = plan.regions().stream().sorted(Comparator.comparingLong(Region::offset)).toList();
+        long end = 0;
+        for (Region r : rs) {
+            assertEquals(0, r.offset() % WorkspacePlan.ALIGN_FLOATS, r.name() + " is not 64-byte aligned");
+            assertTrue(r.offset() >= end, r.name() + " overlaps the previous region");
+            assertEquals(0, r.elements() % r.ld(), r.name() + " is not whole rows");
+            end = r.offset() + r.elements();
+        }
+        assertTrue(end <= plan.totalElements());
     }
 
     @Test
@@ -43,6 +49,23 @@ class WorkspacePlanTest {
         assertTrue(training.has("y.l2"), "training keeps every layer's output");
         assertEquals(4 * 6 * 8, training.region("hn.s2").elements());
         assertTrue(training.totalElements() > inference.totalElements());
+    }
+
+    @Test
+    void aSecondScratchSetCopiesTheStepBuffersForDirectionOne() {
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 5, 8).projSize(3).bidirectional(true).build();
+        WorkspacePlan one = WorkspacePlan.of(spec, 4, 6, false, 2, 1);
+        WorkspacePlan two = WorkspacePlan.of(spec, 4, 6, false, 2, 2);
+        for (String name : new String[] {"h", "c", "rec", "proj", "gates", "hf"}) {
+            assertFalse(one.has(name + ".d1"), name);
+            assertEquals(two.region(name).elements(), two.region(name + ".d1").elements(), name);
+        }
+        WorkspacePlan training = WorkspacePlan.of(spec, 4, 6, true, 2, 2);
+        assertTrue(training.has("h.d1") && training.has("c.d1") && training.has("rec.d1"));
+        assertFalse(training.has("gates.d1"), "training keeps gates per (layer, direction) already");
+        assertThrows(IllegalArgumentException.class, () -> WorkspacePlan.of(spec, 4, 6, false, 2, 3));
+        RnnSpec uni = RnnSpec.builder(CellKind.LSTM, 5, 8).build();
+        assertThrows(IllegalArgumentException.class, () -> WorkspacePlan.of(uni, 4, 6, false, 2, 2));
     }
 
     @Test

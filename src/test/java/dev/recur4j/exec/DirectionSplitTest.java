@@ -1,0 +1,134 @@
+package dev.recur4j.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.Impl;
+import dev.recur4j.RnnBatch;
+import dev.recur4j.RnnGradOutput;
+import dev.recur4j.RnnResult;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
+import dev.recur4j.mem.WorkspacePlan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The forward pass that runs a bidirectional layer's two directions at once, one per thread
+ * ({@link ForwardPass#splitsDirections}), against the reference: every cell and variant, batch 1
+ * (training; inference of B <= 4 takes the small-batch path), T = 1, variable lengths, forward and
+ * forwardBackward, through {@link FastVsReferenceTest#compare} (same tolerances, justified there).
+ */
+class DirectionSplitTest {
+    private static final int THREADS = 2;
+
+    @Test
+    void twoThreadsGiveEachDirectionItsOwnStepBuffers() {
+        RnnSpec bi = RnnSpec.builder(CellKind.LSTM, 5, 17).bidirectional(true).build();
+        RnnSpec uni = RnnSpec.builder(CellKind.LSTM, 5, 17).build();
+        assertTrue(ForwardPass.splitsDirections(bi, THREADS));
+        assertFalse(ForwardPass.splitsDirections(uni, THREADS));
+        assertFalse(ForwardPass.splitsDirections(bi, 1));
+        assertTrue(planAfterOneCall(bi, THREADS).has("h.d1"));
+        assertFalse(planAfterOneCall(bi, 1).has("h.d1"));
+        assertFalse(planAfterOneCall(uni, THREADS).has("h.d1"));
+    }
+
+    private static WorkspacePlan planAfterOneCall(RnnSpec spec, int threads) {
+        try (FastRnn fast = new FastRnn(RnnWeights.random(spec, 1), Impl.SIMD, Gemms.get(GemmKind.JAVA), threads)) {
+            RnnBatch in = new RnnBatch(6, 3, RandomConfig.uniform(new Random(2), 6 * 3 * 5), null, null, null);
+            fast.forward(in, RnnResult.allocate(spec, 6, 3));
+            return fast.lastPlan();
+        }
+    }
+
+    @Test
+    void randomBidirectionalConfigsMatchTheReference() {
+        Random rnd = new Random(20260417L);
+        List<String> failures = new ArrayList<>();
+        int drawn = 0;
+        while (drawn < 120 && failures.size() < 5) {
+            RandomConfig c = RandomConfig.draw(rnd);
+            if (!c.spec().bidirectional()) {
+                continue;
+            }
+            drawn++;
+            check(new RandomConfig(c.spec(), c.weightSeed(), c.batch(), c.gradOut(), c.training(), THREADS), failures);
+        }
+        assertEquals(List.of(), failures);
+    }
+
+    @Test
+    void edgeShapesMatchTheReference() {
+        Random rnd = new Random(7);
+        List<String> failures = new ArrayList<>();
+        for (CellKind cell : CellKind.values()) {
+            for (boolean lbr : new boolean[] {true, false}) {
+                if (!lbr && cell != CellKind.GRU) {
+                    continue;
+                }
+                RnnSpec.Builder sb = RnnSpec.builder(cell, 17, 33).numLayers(2).bidirectional(true);
+                if (cell == CellKind.GRU) {
+                    sb.linearBeforeReset(lbr);
+                }
+                RnnSpec spec = sb.build();
+                // {batch, steps}: B = 1 and T = 1 alone and together; B = 5 and 17 with variable lengths
+                int[][] shapes = {{1, 1}, {1, 6}, {5, 1}, {5, 6}, {17, 9}};
+                for (int[] bt : shapes) {
+                    for (boolean training : new boolean[] {false, true}) {
+                        check(config(rnd, spec, bt[0], bt[1], training), failures);
+                    }
+                }
+            }
+        }
+        RnnSpec proj = RnnSpec.builder(CellKind.LSTM, 17, 33).projSize(7).peepholes(true).bidirectional(true).build();
+        for (boolean training : new boolean[] {false, true}) {
+            check(config(rnd, proj, 17, 9, training), failures);
+        }
+        assertEquals(List.of(), failures);
+    }
+
+    /** Random inputs, h0, c0, gradients; lengths in [1, T] (not all T) when there are several rows. */
+    private static RandomConfig config(Random rnd, RnnSpec spec, int b, int t, boolean training) {
+        int[] lengths = null;
+        if (b > 1) {
+            lengths = new int[b];
+            for (int i = 0; i < b; i++) {
+                lengths[i] = 1 + rnd.nextInt(t);
+            }
+            lengths[0] = t;
+        }
+        float[] h0 = RandomConfig.uniform(rnd, spec.slots() * b * spec.outputSize());
+        float[] c0 = spec.hasCellState() ? RandomConfig.uniform(rnd, spec.slots() * b * spec.hiddenSize()) : null;
+        RnnBatch batch = new RnnBatch(b, t, RandomConfig.uniform(rnd, b * t * spec.inputSize()), lengths, h0, c0);
+        float[] gHn = RandomConfig.uniform(rnd, spec.slots() * b * spec.outputSize());
+        float[] gCn = spec.hasCellState() ? RandomConfig.uniform(rnd, spec.slots() * b * spec.hiddenSize()) : null;
+        RnnGradOutput go = new RnnGradOutput(
+                RandomConfig.uniform(rnd, b * t * spec.directions() * spec.outputSize()), gHn, gCn);
+        return new RandomConfig(spec, rnd.nextLong(), batch, go, training, THREADS);
+    }
+
+    private static void check(RandomConfig cfg, List<String> failures) {
+        for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
+            for (GemmKind g : GemmKind.values()) {
+                if (!Gemms.available(g)) {
+                    continue;
+                }
+                List<String> d = FastVsReferenceTest.compare(cfg, impl, g);
+                if (!d.isEmpty()) {
+                    failures.add(impl + "+" + g + " " + cfg + "\n    " + String.join("\n    ", d));
+                }
+            }
+        }
+        if (failures.size() > 5) {
+            fail(String.join("\n", failures));
+        }
+    }
+}
