@@ -243,12 +243,16 @@ final class ForwardPass {
                         }
                     }
                     case GRU -> {
-                        if (lbr) {
-                            long hnRow = training ? bf.hnS[s] + ((long) b * tN + t) * h : -1;
-                            k.gruForwardStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(), hnRow,
-                                    hRow, yRow);
-                        } else {
+                        // inference: kernels that only read the gate row (BPTT alone reads r, z, n and hn)
+                        if (lbr && training) {
+                            k.gruForwardStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(),
+                                    bf.hnS[s] + ((long) b * tN + t) * h, hRow, yRow);
+                        } else if (lbr) {
+                            k.gruInferenceStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(), hRow, yRow);
+                        } else if (training) {
                             k.gruRbrForwardStep(h, ws, g, wseg, w.bias(), hRow, yRow);
+                        } else {
+                            k.gruRbrInferenceStep(h, ws, g, wseg, w.bias(), hRow, yRow);
                         }
                     }
                 }

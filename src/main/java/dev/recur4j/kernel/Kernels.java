@@ -58,6 +58,15 @@ public interface Kernels {
     void gruForwardStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff, long bhnOff,
                         long hnOff, long hOff, long yOff);
 
+    /**
+     * GRU linear-before-reset inference step: the h of {@link #gruForwardStep} (same operands, same order
+     * of additions) with the gate row only read and no hn kept: no backward pass reads an inference
+     * step's activations, and not writing r, z, n back saves a 12n-byte store per row and step into a
+     * buffer that is not in cache.
+     */
+    void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff, long bhnOff,
+                          long hOff, long yOff);
+
     /** GRU reset-before-linear, first half: r,z = σ(g + b) (stored in g), rh = r⊙h. */
     void gruResetStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long rhOff);
 
@@ -66,6 +75,12 @@ public interface Kernels {
      * n = tanh(g_n + b_n), h = (1-z)⊙n + z⊙h in place, also to yOff.
      */
     void gruRbrForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long yOff);
+
+    /**
+     * GRU reset-before-linear inference, second half: the h of {@link #gruRbrForwardStep} without writing
+     * n back into the gate row (only the z block, written by {@link #gruResetStep}, is read).
+     */
+    void gruRbrInferenceStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long yOff);
 
     // ---- backward (g holds activations; dg receives pre-activation gradients) ----
 

@@ -154,6 +154,34 @@ public class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+                                 long bhnOff, long hOff, long yOff) {
+        gruInferenceTail(0, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
+    }
+
+    /**
+     * Columns [j0, n) of {@link #gruInferenceStep}, with x-side g = W_i x, rec = W_h h:
+     * r = σ(g_r + b_r + rec_r), z = σ(g_z + b_z + rec_z) (b_r, b_z hold b_i + b_h),
+     * n = tanh(g_n + b_in + r⊙(rec_n + b_hn)), h' = (1 - z)⊙n + z⊙h = n + z⊙(h - n).
+     * Sums in the order of {@link #gruForwardTail}, so both give the same bits.
+     */
+    final void gruInferenceTail(int j0, int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+                                long bhnOff, long hOff, long yOff) {
+        for (int j = j0; j < n; j++) {
+            float r = sigmoid(get(ws, gOff + j) + get(w, bOff + j) + get(ws, recOff + j));
+            float z = sigmoid(get(ws, gOff + n + j) + get(w, bOff + n + j) + get(ws, recOff + n + j));
+            float hn = get(ws, recOff + 2L * n + j) + get(w, bhnOff + j);
+            float nn = tanh(get(ws, gOff + 2L * n + j) + get(w, bOff + 2L * n + j) + r * hn);
+            float hp = get(ws, hOff + j);
+            float h = nn + z * (hp - nn);
+            set(ws, hOff + j, h);
+            if (yOff >= 0) {
+                set(ws, yOff + j, h);
+            }
+        }
+    }
+
+    @Override
     public void gruResetStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long rhOff) {
         gruResetTail(0, n, ws, gOff, w, bOff, hOff, rhOff);
     }
@@ -183,6 +211,29 @@ public class ScalarKernels implements Kernels {
             float hp = get(ws, hOff + j);
             float h = nn + z * (hp - nn);
             set(ws, gOff + 2L * n + j, nn);
+            set(ws, hOff + j, h);
+            if (yOff >= 0) {
+                set(ws, yOff + j, h);
+            }
+        }
+    }
+
+    @Override
+    public void gruRbrInferenceStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
+                                    long yOff) {
+        gruRbrInferenceTail(0, n, ws, gOff, w, bOff, hOff, yOff);
+    }
+
+    /**
+     * Columns [j0, n) of {@link #gruRbrInferenceStep}: z = g_z (already σ'd by {@link #gruResetStep}),
+     * n = tanh(g_n + b_n) where g_n = W_in x + W_hn (r⊙h) and b_n = b_in + b_hn, h' = n + z⊙(h - n).
+     */
+    final void gruRbrInferenceTail(int j0, int n, MemorySegment ws, long gOff, MemorySegment w, long bOff,
+                                   long hOff, long yOff) {
+        for (int j = j0; j < n; j++) {
+            float z = get(ws, gOff + n + j);
+            float nn = tanh(get(ws, gOff + 2L * n + j) + get(w, bOff + 2L * n + j));
+            float h = nn + z * (get(ws, hOff + j) - nn);
             set(ws, hOff + j, h);
             if (yOff >= 0) {
                 set(ws, yOff + j, h);

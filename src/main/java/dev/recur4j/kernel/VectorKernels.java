@@ -267,6 +267,28 @@ public class VectorKernels extends ScalarKernels {
     }
 
     @Override
+    public void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+                                 long bhnOff, long hOff, long yOff) {
+        // r = σ(g_r + b_r + rec_r), z = σ(g_z + b_z + rec_z), n = tanh(g_n + b_in + r⊙(rec_n + b_hn)),
+        // h' = n + z⊙(h - n); the gate row is only read (see ScalarKernels#gruInferenceTail)
+        long n1 = n;
+        long n2 = 2L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector r = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)).add(ld(ws, recOff + j)));
+            FloatVector z = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)).add(ld(ws, recOff + n1 + j)));
+            FloatVector hn = ld(ws, recOff + n2 + j).add(ld(w, bhnOff + j));
+            FloatVector nn = tanh(r.fma(hn, ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j))));
+            FloatVector h = z.fma(ld(ws, hOff + j).sub(nn), nn);
+            st(h, ws, hOff + j);
+            if (yOff >= 0) {
+                st(h, ws, yOff + j);
+            }
+        }
+        gruInferenceTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
+    }
+
+    @Override
     public void gruResetStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long rhOff) {
         long n1 = n;
         int j = 0;
@@ -298,6 +320,24 @@ public class VectorKernels extends ScalarKernels {
             }
         }
         gruRbrForwardTail(j, n, ws, gOff, w, bOff, hOff, yOff);
+    }
+
+    @Override
+    public void gruRbrInferenceStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
+                                    long yOff) {
+        // z = g_z (σ'd by gruResetStep), n = tanh(g_n + b_n), h' = n + z⊙(h - n); n is not written back
+        long n1 = n;
+        long n2 = 2L * n;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            FloatVector nn = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
+            FloatVector h = ld(ws, gOff + n1 + j).fma(ld(ws, hOff + j).sub(nn), nn);
+            st(h, ws, hOff + j);
+            if (yOff >= 0) {
+                st(h, ws, yOff + j);
+            }
+        }
+        gruRbrInferenceTail(j, n, ws, gOff, w, bOff, hOff, yOff);
     }
 
     @Override

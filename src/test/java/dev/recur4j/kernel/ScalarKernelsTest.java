@@ -122,6 +122,53 @@ class ScalarKernelsTest {
         }
     }
 
+    /** The inference kernel gives gruForwardStep's h from the same inputs and writes nothing but h and y. */
+    @Test
+    void gruLinearBeforeResetInference() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ws = a.allocate(64 * 4);
+            MemorySegment w = a.allocate(64 * 4);
+            put(ws, 0, 0.2f, -0.4f, 0.3f);  // W_i{r,z,n} x
+            put(ws, 10, 0.1f, 0.5f, -0.7f); // W_h{r,z,n} h
+            put(ws, 20, 0.6f);              // h
+            put(ws, 30, 9f);                // where gruForwardStep would keep hn: must stay
+            put(w, 0, 0.05f, 0.1f, -0.2f);  // b_ih (+ b_hh for r, z)
+            put(w, 10, 0.3f);               // b_hn
+            K.gruInferenceStep(1, ws, 0, 10, w, 0, 10, 20, 40);
+            double r = sig(0.2 + 0.05 + 0.1);
+            double z = sig(-0.4 + 0.1 + 0.5);
+            double n = Math.tanh(0.3 - 0.2 + r * (-0.7 + 0.3));
+            double h = (1 - z) * n + z * 0.6;
+            assertEquals(h, at(ws, 20), 1e-6);
+            assertEquals(h, at(ws, 40), 1e-6);
+            assertEquals(0.2f, at(ws, 0));  // the gate row is only read
+            assertEquals(-0.4f, at(ws, 1));
+            assertEquals(0.3f, at(ws, 2));
+            assertEquals(9f, at(ws, 30));
+            K.gruInferenceStep(1, ws, 0, 10, w, 0, 10, 50, -1); // yOff -1: h alone, from h in 50 (0 here)
+            assertEquals((1 - z) * n, at(ws, 50), 1e-6);
+            assertEquals(h, at(ws, 40), 1e-6);
+        }
+    }
+
+    @Test
+    void gruResetBeforeLinearInference() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ws = a.allocate(64 * 4);
+            MemorySegment w = a.allocate(64 * 4);
+            put(ws, 0, 0.7f, 0.3f, 0.4f); // r, z (already σ'd), W_in x + W_hn (r⊙h)
+            put(ws, 20, 0.6f);            // h
+            put(w, 0, 9f, 9f, -0.1f);     // b (r, z blocks unused here), b_in + b_hn
+            K.gruRbrInferenceStep(1, ws, 0, w, 0, 20, 40);
+            double n = Math.tanh(0.4 - 0.1);
+            double h = (1 - 0.3) * n + 0.3 * 0.6;
+            assertEquals(h, at(ws, 20), 1e-6);
+            assertEquals(h, at(ws, 40), 1e-6);
+            assertEquals(0.4f, at(ws, 2)); // n is not written back
+            assertEquals(0.7f, at(ws, 0));
+        }
+    }
+
     @Test
     void reluBackwardIsZeroAtZero() {
         try (Arena a = Arena.ofConfined()) {
