@@ -12,7 +12,8 @@ import java.lang.foreign.MemorySegment;
  * floats; {@code n} is H. An output offset of {@code -1} means "do not write". Rows never overlap
  * except where a parameter says it may alias another. Gate rows hold G blocks of n floats in
  * PyTorch order (LSTM i,f,g,o; GRU r,z,n). Forward kernels overwrite the gate row with the gate
- * activations, which is what the backward kernels read.
+ * activations, which is what the backward kernels read; the {@code *InferenceStep} kernels, used when
+ * no backward pass follows, only read it.
  */
 public interface Kernels {
 
