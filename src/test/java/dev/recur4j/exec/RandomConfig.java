@@ -40,6 +40,15 @@ record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput
         RnnSpec spec = sb.build();
         int b = pick(rnd, BATCH);
         int t = pick(rnd, STEPS);
+        RnnBatch batch = batch(rnd, spec, b, t);
+        float[] gHn = rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.outputSize()) : null;
+        float[] gCn = spec.hasCellState() && rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * h) : null;
+        RnnGradOutput go = new RnnGradOutput(uniform(rnd, b * t * spec.directions() * spec.outputSize()), gHn, gCn);
+        return new RandomConfig(spec, rnd.nextLong(), batch, go, rnd.nextBoolean(), 1 + rnd.nextInt(3));
+    }
+
+    /** A batch of b sequences of t steps for spec: random inputs, and lengths, h0 and c0 each present or not. */
+    static RnnBatch batch(Random rnd, RnnSpec spec, int b, int t) {
         int[] lengths = null;
         if (rnd.nextBoolean()) {
             lengths = new int[b];
@@ -48,12 +57,9 @@ record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput
             }
         }
         float[] h0 = rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.outputSize()) : null;
-        float[] c0 = spec.hasCellState() && rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * h) : null;
-        RnnBatch batch = new RnnBatch(b, t, uniform(rnd, b * t * spec.inputSize()), lengths, h0, c0);
-        float[] gHn = rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.outputSize()) : null;
-        float[] gCn = spec.hasCellState() && rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * h) : null;
-        RnnGradOutput go = new RnnGradOutput(uniform(rnd, b * t * spec.directions() * spec.outputSize()), gHn, gCn);
-        return new RandomConfig(spec, rnd.nextLong(), batch, go, rnd.nextBoolean(), 1 + rnd.nextInt(3));
+        float[] c0 = spec.hasCellState() && rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.hiddenSize())
+                : null;
+        return new RnnBatch(b, t, uniform(rnd, b * t * spec.inputSize()), lengths, h0, c0);
     }
 
     RnnWeights weights() {

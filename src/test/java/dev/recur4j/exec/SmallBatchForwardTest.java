@@ -182,18 +182,7 @@ class SmallBatchForwardTest {
     }
 
     static RnnBatch drawBatch(Random rnd, RnnSpec spec, int b) {
-        int t = STEPS[rnd.nextInt(STEPS.length)];
-        int[] lengths = null;
-        if (rnd.nextBoolean()) {
-            lengths = new int[b];
-            for (int i = 0; i < b; i++) {
-                lengths[i] = 1 + rnd.nextInt(t);
-            }
-        }
-        float[] h0 = rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.outputSize()) : null;
-        float[] c0 = spec.hasCellState() && rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.hiddenSize())
-                : null;
-        return new RnnBatch(b, t, uniform(rnd, b * t * spec.inputSize()), lengths, h0, c0);
+        return RandomConfig.batch(rnd, spec, b, STEPS[rnd.nextInt(STEPS.length)]);
     }
 
     private static void run(RnnWeights w, Impl impl, int threads, boolean viaFastRnn, RnnBatch batch, RnnResult out) {
