@@ -32,25 +32,14 @@ public final class ForwardAllocationProbe {
             case "rnn" -> new RnnSpec[] {RnnSpec.builder(CellKind.RNN_TANH, 7, 19).build()};
             default -> throw new IllegalArgumentException(args[0]);
         };
-        for (GemmKind g : GemmKind.values()) {
-            for (int threads = 1; threads <= 2; threads++) {
-                for (RnnSpec spec : specs) {
-                    String name = (spec.cell() + "/" + spec + "/" + g + "/threads=" + threads).replace(' ', '_');
-                    System.out.println(name + " " + (Gemms.available(g) ? Long.toString(probe(spec, g, threads))
-                            : "skipped"));
-                }
-            }
-        }
+        AllocationProbeCases.printEach(specs, ForwardAllocationProbe::probe);
     }
 
     /** The least bytes allocated by 20 calls over the rounds of warm-up (see {@link AllocationRounds}). */
     static long probe(RnnSpec spec, GemmKind gemm, int threads) {
-        int batch = 6;
-        int seqLen = 5;
         Random rnd = new Random(3);
-        RnnBatch in = new RnnBatch(batch, seqLen, RandomConfig.uniform(rnd, batch * seqLen * spec.inputSize()),
-                new int[] {5, 3, 5, 1, 4, 5}, null, null);
-        RnnResult out = RnnResult.allocate(spec, batch, seqLen);
+        RnnBatch in = AllocationProbeCases.batch(rnd, spec);
+        RnnResult out = RnnResult.allocate(spec, in.batch(), in.seqLen());
         try (FastRnn e = new FastRnn(RnnWeights.random(spec, 5), Impl.SIMD, Gemms.get(gemm), threads)) {
             return AllocationRounds.leastBytesPer20Calls(() -> e.forward(in, out));
         }
