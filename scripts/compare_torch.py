@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
-"""Times recur4j against PyTorch on the standard workloads W1-W7, side by side.
+"""Times recur4j against PyTorch and oneDNN on the standard workloads W1-W7, side by side.
 
-For every workload and thread count it runs `recur4j bench ... --json` and then the same layer in
-PyTorch (fp32, batch_first=True, torch.set_num_threads(n), torch.no_grad() for inference; forward
-plus backward of the output for training), each in its own process and never two at once, and
-prints a markdown table: recur4j median ms, GFLOP/s, % of the FMA peak, % of SGEMM, PyTorch median
-ms and the speed-up (PyTorch ms / recur4j ms; above 1 means recur4j is faster).
+For every workload and thread count it runs `recur4j bench ... --json`, then the same layer in each
+peer, each in its own process and never two at once:
+- PyTorch (`torch`): fp32, batch_first=True, torch.set_num_threads(n), torch.no_grad() for inference;
+  forward plus backward of the output for training.
+- oneDNN (`onednn`): native/build/onednn_rnn, oneDNN's fp32 RNN primitives (lbr_gru for the GRU);
+  forward_inference, or forward_training plus backward of the whole stack for training.
+It prints a markdown table: recur4j median ms, GFLOP/s, % of the FMA peak, % of SGEMM, and for each
+peer its median ms, GFLOP/s and the speed-up (peer ms / recur4j ms; above 1 means recur4j is faster).
 
     /usr/bin/python3 scripts/compare_torch.py [--workloads W1,W2] [--threads 1,2] [--seconds 3]
-        [--warmup-seconds 2] [--impl simd] [--gemm openblas] [--recur4j "scripts/recur4j"] [--json-out FILE]
+        [--warmup-seconds 2] [--peers torch,onednn] [--impl simd] [--gemm openblas]
+        [--recur4j "scripts/recur4j"] [--onednn native/build/onednn_rnn] [--json-out FILE]
 
-Both sides warm up (at least --warmup-seconds and 2 calls), then time each call (at least --seconds
-and 10 calls) and report the median. The recur4j command defaults to $RECUR4J or scripts/recur4j.
-Needs PyTorch: run it with /usr/bin/python3 (Debian's python3-torch); when torch is missing it runs
+Every side warms up (at least --warmup-seconds and 2 calls), then times each call (at least --seconds
+and 10 calls) and reports the median. The recur4j command defaults to $RECUR4J or scripts/recur4j.
+PyTorch: run this with /usr/bin/python3 (Debian's python3-torch); when torch is missing it runs
 `apt-get install -y python3-torch` as root, and otherwise says how to install it.
-Run it on an otherwise idle machine: both sides use every thread they are given.
+oneDNN: when native/build/onednn_rnn is missing it runs scripts/onednn-build, which installs Debian's
+libdnnl-dev as root (otherwise says how to) and builds it.
+Run it on an otherwise idle machine: every side uses every thread it is given.
 """
 import argparse
 import json
@@ -26,6 +32,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_ONEDNN = os.path.join(os.path.dirname(HERE), "native", "build", "onednn_rnn")
 
 # The workloads of the performance issue (fp32); the same as bench/.../Workload.java.
 WORKLOADS = {
@@ -137,34 +144,73 @@ def ensure_torch():
 
 def run_torch(w, threads, args):
     spec = dict(w, threads=threads, seconds=args.seconds, warmup_seconds=args.warmup_seconds)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    p = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-worker", json.dumps(spec)],
-                       capture_output=True, text=True, env=env)
-    if p.returncode != 0:
-        raise RuntimeError("pytorch: " + (p.stderr.strip().splitlines() or ["exit " + str(p.returncode)])[-1])
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return run_json_command("pytorch", [sys.executable, os.path.abspath(__file__), "--torch-worker", json.dumps(spec)],
+                            thread_env(threads))
+
+
+# ---------------------------------------------------------------------------------------------
+# oneDNN side: native/onednn_rnn.cpp, built by scripts/onednn-build
+
+def ensure_onednn(args):
+    """Builds the oneDNN benchmark when the command is the default one and is missing."""
+    if os.path.exists(args.onednn) or args.onednn != DEFAULT_ONEDNN:
+        return
+    print("compare_torch: building the oneDNN benchmark with scripts/onednn-build", file=sys.stderr)
+    if subprocess.run([os.path.join(HERE, "onednn-build")], stdout=sys.stderr).returncode != 0 \
+            or not os.path.exists(args.onednn):
+        sys.exit("compare_torch: could not build the oneDNN benchmark (see above); "
+                 "leave oneDNN out with --peers torch")
+
+
+def run_onednn(w, threads, args):
+    return run_json_command("onednn_rnn", shlex.split(args.onednn) + workload_arguments(w, threads, args),
+                            thread_env(threads))
 
 
 # ---------------------------------------------------------------------------------------------
 # recur4j side
 
 def run_recur4j(w, threads, args):
-    cmd = shlex.split(args.recur4j) + [
-        "bench", "--cell", w["cell"], "--batch", str(w["batch"]), "--seq", str(w["seq"]),
-        "--input-size", str(w["input_size"]), "--hidden", str(w["hidden"]), "--layers", str(w["layers"]),
-        "--mode", w["mode"], "--threads", str(threads), "--seconds", str(args.seconds),
-        "--warmup-seconds", str(args.warmup_seconds), "--json"]
-    if w["bidirectional"]:
-        cmd.append("--bidirectional")
+    cmd = shlex.split(args.recur4j) + ["bench"] + workload_arguments(w, threads, args) + ["--json"]
     if args.impl:
         cmd += ["--impl", args.impl]
     if args.gemm:
         cmd += ["--gemm", args.gemm]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    return run_json_command("recur4j", cmd)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared by every side
+
+def workload_arguments(w, threads, args):
+    """The command-line options that `recur4j bench` and onednn_rnn share."""
+    cmd = ["--cell", w["cell"], "--batch", str(w["batch"]), "--seq", str(w["seq"]),
+           "--input-size", str(w["input_size"]), "--hidden", str(w["hidden"]), "--layers", str(w["layers"]),
+           "--mode", w["mode"], "--threads", str(threads), "--seconds", str(args.seconds),
+           "--warmup-seconds", str(args.warmup_seconds)]
+    if w["bidirectional"]:
+        cmd.append("--bidirectional")
+    return cmd
+
+
+def thread_env(threads):
+    """The environment of a peer's process: its OpenMP / MKL runtimes start with this many threads."""
+    return dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+
+
+def run_json_command(name, cmd, env=None):
+    """Runs one benchmark process that prints its result as a JSON object on its last stdout line.
+    On failure raises its last stderr line that starts with `name:` (else its last stderr line)."""
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
-        lines = [l for l in p.stderr.strip().splitlines() if l.startswith("recur4j:")] or p.stderr.strip().splitlines()
-        raise RuntimeError((lines or ["exit " + str(p.returncode)])[-1])
+        err = p.stderr.strip().splitlines()
+        lines = [l for l in err if l.startswith(name + ":")] or [f"{name}: {l}" for l in err[-1:]]
+        raise RuntimeError((lines or [f"{name}: exit {p.returncode}"])[-1])
     return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+# The peers recur4j is compared with: key (in --peers and the JSON rows), table name, runner.
+PEERS = {"torch": ("PyTorch", run_torch), "onednn": ("oneDNN", run_onednn)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,24 +223,29 @@ def field(d, key):
     return None if d is None else d.get(key)
 
 
-def table(rows):
-    head = ("| workload | threads | recur4j ms | GFLOP/s | % of peak | % of SGEMM | alloc B/call "
-            "| PyTorch ms | PyTorch GFLOP/s | speed-up vs PyTorch |")
+def table(rows, peers):
+    head = "| workload | threads | recur4j ms | GFLOP/s | % of peak | % of SGEMM | alloc B/call |"
+    for peer in peers:
+        name = PEERS[peer][0]
+        head += f" {name} ms | {name} GFLOP/s | speed-up vs {name} |"
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for r in rows:
-        j, t = r.get("recur4j"), r.get("torch")
-        speedup = t["median_ms"] / j["median_ms"] if j and t else None
-        torch_gflops = j["flops_per_call"] / (t["median_ms"] * 1e6) if j and t else None
+        j = r.get("recur4j")
         cells = [r["workload"], str(r["threads"]),
                  fmt(field(j, "median_ms"), ".3f"), fmt(field(j, "gflops"), ".1f"),
                  fmt(field(j, "frac_peak"), ".1f", 100), fmt(field(j, "frac_sgemm"), ".1f", 100),
-                 fmt(field(j, "alloc_bytes_per_call"), "d"),
-                 fmt(field(t, "median_ms"), ".3f"), fmt(torch_gflops, ".1f"),
-                 fmt(speedup, ".2f") + ("x" if speedup else "")]
+                 fmt(field(j, "alloc_bytes_per_call"), "d")]
+        for peer in peers:
+            t = r.get(peer)
+            # A peer's GFLOP/s uses recur4j's FLOP count for the workload (onednn_rnn counts the same).
+            speedup = t["median_ms"] / j["median_ms"] if j and t else None
+            peer_gflops = j["flops_per_call"] / (t["median_ms"] * 1e6) if j and t else None
+            cells += [fmt(field(t, "median_ms"), ".3f"), fmt(peer_gflops, ".1f"),
+                      fmt(speedup, ".2f") + ("x" if speedup else "")]
         lines.append("| " + " | ".join(cells) + " |")
-        for side in ("recur4j_error", "torch_error"):
-            if side in r:
-                lines.append(f"|   | {r['threads']} | {side.split('_')[0]} failed: {r[side]} |")
+        for side in ["recur4j"] + peers:
+            if side + "_error" in r:
+                lines.append(f"|   | {r['threads']} | {side} failed: {r[side + '_error']} |")
     return "\n".join(lines)
 
 
@@ -207,10 +258,14 @@ def main():
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default: 1,2)")
     ap.add_argument("--seconds", type=float, default=3.0, help="measuring time per side and run (default: 3)")
     ap.add_argument("--warmup-seconds", type=float, default=2.0, help="warm-up per side and run (default: 2)")
+    ap.add_argument("--peers", default=",".join(PEERS),
+                    help=f"comma-separated peers to compare with (default: {','.join(PEERS)})")
     ap.add_argument("--impl", help="recur4j --impl (default: automatic)")
     ap.add_argument("--gemm", help="recur4j --gemm (default: automatic)")
     ap.add_argument("--recur4j", default=os.environ.get("RECUR4J", os.path.join(HERE, "recur4j")),
                     help="the recur4j command (default: $RECUR4J or scripts/recur4j)")
+    ap.add_argument("--onednn", default=DEFAULT_ONEDNN,
+                    help="the oneDNN benchmark command (default: native/build/onednn_rnn, built if missing)")
     ap.add_argument("--json-out", help="also write every measurement to this JSON file")
     args = ap.parse_args()
 
@@ -224,7 +279,14 @@ def main():
         ap.error(f"--threads: expected comma-separated integers, found {args.threads!r}")
     if not thread_counts or min(thread_counts) < 1:
         ap.error("--threads: every count must be >= 1")
-    ensure_torch()
+    peers = [p.strip().lower() for p in args.peers.split(",") if p.strip()]
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown or len(set(peers)) != len(peers):
+        ap.error(f"--peers: expected distinct names among {','.join(PEERS)}, found {args.peers!r}")
+    if "torch" in peers:
+        ensure_torch()
+    if "onednn" in peers:
+        ensure_onednn(args)
 
     rows, failed = [], False
     for name in names:
@@ -232,8 +294,8 @@ def main():
         for threads in thread_counts:
             print(f"compare_torch: {name} ({describe(w)}), threads {threads}", file=sys.stderr, flush=True)
             row = {"workload": name, "threads": threads, "shape": describe(w)}
-            # Alternate the two sides, one process at a time, so neither competes with the other.
-            for side, fn in (("recur4j", run_recur4j), ("torch", run_torch)):
+            # One side after the other, one process at a time, so none competes with another.
+            for side, fn in [("recur4j", run_recur4j)] + [(p, PEERS[p][1]) for p in peers]:
                 try:
                     row[side] = fn(w, threads, args)
                 except (RuntimeError, ValueError, OSError) as e:
@@ -243,13 +305,22 @@ def main():
 
     first = next((r["recur4j"] for r in rows if "recur4j" in r), None)
     torch_info = next((r["torch"] for r in rows if "torch" in r), None)
+    onednn_rows = [r for r in rows if "onednn" in r]
     if first:
         print(f"recur4j impl {first['impl']}, gemm {first['gemm']}, OpenBLAS core {first['openblas_core']};"
               f" FMA peak: {first['fma_peak_source']}; SGEMM {first['sgemm_backend']} {first['sgemm_shape']}")
     if torch_info:
         print(f"PyTorch {torch_info['torch_version']}, fp32, batch_first=True")
+    if onednn_rows:
+        d = onednn_rows[0]["onednn"]
+        impls = {}  # oneDNN's RNN implementation (forward / backward) -> workloads that used it
+        for r in onednn_rows:
+            impl = "/".join(i for i in (r["onednn"]["impl_fwd"], r["onednn"]["impl_bwd"]) if i)
+            impls.setdefault(impl, []).append(r["workload"])
+        print(f"oneDNN {d['onednn_version']}, fp32, {d['cpu_runtime']} threads, ISA {d['isa']}; implementation: "
+              + ", ".join(f"{i} ({','.join(dict.fromkeys(ws))})" for i, ws in impls.items()))
     print()
-    print(table(rows))
+    print(table(rows, peers))
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(rows, f, indent=1)
