@@ -76,7 +76,8 @@ Options parse(int argc, char **argv) {
         const char *v = argv[++i];
         if (a == "--cell") {
             o.cell = v;
-            if (o.cell != "lstm" && o.cell != "gru") badArguments("--cell: expected lstm or gru, found '" + o.cell + "'");
+            if (o.cell != "lstm" && o.cell != "gru")
+                badArguments("--cell: expected lstm or gru, found '" + o.cell + "'");
         } else if (a == "--mode") {
             std::string m = v;
             if (m != "inference" && m != "training")
@@ -210,7 +211,8 @@ Stage makeStage(const Options &o, const Span &span, const memory &src, const eng
     const memory wi = randomMemory({span.layers, D, H, G, H}, tag::ldigo, scale, eng, rng);
     const memory b = randomMemory({span.layers, D, isGru(o) ? G + 1 : G, H}, tag::ldgo, scale, eng, rng);
     const memory dst(pd.fwd.dst_layer_desc(), eng);
-    st.fwdArgs = {{DNNL_ARG_SRC_LAYER, src}, {DNNL_ARG_WEIGHTS_LAYER, inLayout(wl, pd.fwd.weights_layer_desc(), eng, s)},
+    st.fwdArgs = {{DNNL_ARG_SRC_LAYER, src},
+            {DNNL_ARG_WEIGHTS_LAYER, inLayout(wl, pd.fwd.weights_layer_desc(), eng, s)},
             {DNNL_ARG_WEIGHTS_ITER, inLayout(wi, pd.fwd.weights_iter_desc(), eng, s)},
             {DNNL_ARG_BIAS, inLayout(b, pd.fwd.bias_desc(), eng, s)}, {DNNL_ARG_DST_LAYER, dst},
             {DNNL_ARG_SCRATCHPAD, memory(pd.fwd.scratchpad_desc(), eng)}};
@@ -220,7 +222,8 @@ Stage makeStage(const Options &o, const Span &span, const memory &src, const eng
     st.bwd = primitive(pd.bwd);
     st.bwdImpl = pd.bwd.impl_info_str();
     // DIFF_DST_LAYER is linked by the caller: the next stage's DIFF_SRC_LAYER, or the stack's output gradient.
-    st.bwdArgs = {{DNNL_ARG_SRC_LAYER, src}, {DNNL_ARG_WEIGHTS_LAYER, inLayout(wl, pd.bwd.weights_layer_desc(), eng, s)},
+    st.bwdArgs = {{DNNL_ARG_SRC_LAYER, src},
+            {DNNL_ARG_WEIGHTS_LAYER, inLayout(wl, pd.bwd.weights_layer_desc(), eng, s)},
             {DNNL_ARG_WEIGHTS_ITER, inLayout(wi, pd.bwd.weights_iter_desc(), eng, s)},
             {DNNL_ARG_BIAS, inLayout(b, pd.bwd.bias_desc(), eng, s)}, {DNNL_ARG_DST_LAYER, dst},
             {DNNL_ARG_WORKSPACE, workspace}, {DNNL_ARG_DIFF_SRC_LAYER, memory(pd.bwd.diff_src_layer_desc(), eng)},
@@ -237,7 +240,8 @@ const int weightGradientArgs[] = {DNNL_ARG_DIFF_WEIGHTS_LAYER, DNNL_ARG_DIFF_WEI
 // call from zero (compare_torch.py sets PyTorch's to None), outside the timing.
 void zeroWeightGradients(std::vector<Stage> &stages) {
     for (Stage &st : stages)
-        for (int arg : weightGradientArgs) std::memset(floats(st.bwdArgs[arg]), 0, st.bwdArgs[arg].get_desc().get_size());
+        for (int arg : weightGradientArgs)
+            std::memset(floats(st.bwdArgs[arg]), 0, st.bwdArgs[arg].get_desc().get_size());
 }
 
 void runCall(std::vector<Stage> &stages, stream &s, bool training) {
@@ -258,7 +262,8 @@ std::string checkOutputs(std::vector<Stage> &stages, bool training) {
             largest = std::max(largest, std::fabs(v[i]));
         }
         if (largest == 0) return std::string(name) + " is all zeros";
-        if (largest > bound) return std::string(name) + " has |value| " + std::to_string(largest) + " > " + std::to_string(bound);
+        if (largest > bound)
+            return std::string(name) + " has |value| " + std::to_string(largest) + " > " + std::to_string(bound);
         return "";
     };
     std::string bad = scan(stages.back().fwdArgs[DNNL_ARG_DST_LAYER], "dst_layer", 1.0f);
@@ -316,10 +321,14 @@ int main(int argc, char **argv) {
         const memory::dim T = o.seq, N = o.batch, D = directions(o);
         const memory x = randomMemory({T, N, o.inputSize}, tag::tnc, 1.0f, eng, rng);
         std::vector<Stage> stages;
-        for (const Span &span : primitiveSpans(o))
-            stages.push_back(makeStage(o, span, stages.empty() ? x : stages.back().fwdArgs[DNNL_ARG_DST_LAYER], eng, s, rng));
+        for (const Span &span : primitiveSpans(o)) {
+            const memory &src = stages.empty() ? x : stages.back().fwdArgs[DNNL_ARG_DST_LAYER];
+            stages.push_back(makeStage(o, span, src, eng, s, rng));
+        }
         if (o.training) {
-            stages.back().bwdArgs[DNNL_ARG_DIFF_DST_LAYER] = randomMemory({T, N, D * o.hidden}, tag::tnc, 1.0f, eng, rng);
+            // The stack's output gradient, as compare_torch.py's grad_out for PyTorch.
+            const memory outputGradient = randomMemory({T, N, D * o.hidden}, tag::tnc, 1.0f, eng, rng);
+            stages.back().bwdArgs[DNNL_ARG_DIFF_DST_LAYER] = outputGradient;
             for (size_t i = 0; i + 1 < stages.size(); i++)
                 stages[i].bwdArgs[DNNL_ARG_DIFF_DST_LAYER] = stages[i + 1].bwdArgs[DNNL_ARG_DIFF_SRC_LAYER];
         }
