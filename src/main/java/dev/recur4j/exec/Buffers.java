@@ -14,7 +14,7 @@ final class Buffers {
     private final long[] y;
     /** The running-step buffers: one set, or one per direction when the directions run concurrently. */
     final Scratch[] scratch;
-    /** Leading dimension of the gate buffers (gates, gates.s*, dg, dgrec: padded, see {@link WorkspacePlan#gateLd}). */
+    /** Leading dimension of the gate buffers (gates, gates.s*, dg, dgrec: padded, see {@link WorkspacePlan#gateLd}); -1 without. */
     final int gatesLd;
     final long[] gatesS;
     final long[] hprevS;
@@ -51,9 +51,10 @@ final class Buffers {
         for (int set = 0; set < scratch.length; set++) {
             String sfx = set == 0 ? "" : ".d" + set;
             scratch[set] = new Scratch(off(plan, "gates" + sfx), off(plan, "h" + sfx), off(plan, "c" + sfx),
-                    off(plan, "rec" + sfx), off(plan, "rh" + sfx), off(plan, "hf" + sfx), off(plan, "proj" + sfx));
+                    off(plan, "rec" + sfx), off(plan, "rh" + sfx), off(plan, "hf" + sfx), off(plan, "proj" + sfx),
+                    off(plan, "xhstep" + sfx));
         }
-        gatesLd = plan.region(plan.has("gates") ? "gates" : "gates.s0").ld();
+        gatesLd = plan.has("gates") ? plan.region("gates").ld() : plan.has("gates.s0") ? plan.region("gates.s0").ld() : -1;
         gatesS = perSlot(spec, plan, "gates.s");
         hprevS = perSlot(spec, plan, "hprev.s");
         cprevS = perSlot(spec, plan, "cprev.s");
@@ -82,9 +83,10 @@ final class Buffers {
     /**
      * Offsets of one set of running-step buffers (shapes on {@link WorkspacePlan}); -1 when absent.
      *
-     * @param gates inference gate pre-activations [B*T, G*H] (training uses gates.s{s} instead)
+     * @param gates  inference gate pre-activations [B*T, G*H] (training uses gates.s{s} instead)
+     * @param xhStep inference with {@link InputFusion}: [x_t | h] of one step, instead of gates
      */
-    record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj) {
+    record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj, long xhStep) {
     }
 
     /** The running-step buffers of direction {@code d}: its own set when there is one per direction. */

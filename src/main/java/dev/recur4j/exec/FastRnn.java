@@ -134,7 +134,8 @@ public final class FastRnn implements RnnEngine {
         Buffers bf = buffers;
         if (bf == null || bf.plan.batch() != batch || bf.plan.seqLen() != seqLen || bf.plan.training() != training) {
             int scratchSets = ForwardPass.splitsDirections(spec, team.threads()) ? spec.directions() : 1;
-            WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training, team.threads(), scratchSets);
+            WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training, team.threads(), scratchSets,
+                    InputFusion.applies(spec));
             LOG.finer(plan::toString);
             bf = new Buffers(spec, plan);
             buffers = bf;

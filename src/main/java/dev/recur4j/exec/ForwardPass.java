@@ -17,6 +17,8 @@ import java.lang.foreign.ValueLayout;
  * [B, T, G*H], then per step one recurrent GEMM with beta = 1 into that step's gate rows (a
  * strided view, ld = T*G*H) and one fused kernel call per valid batch row, which writes h into the
  * state and into the output [B, T, D*Hout] at column dir*Hout.
+ * LSTM inference where {@link InputFusion} applies skips the up-front projection: per step one GEMM
+ * [x_t | h] · [W_ih | W_hh]^T into a small block that stays in L2 ({@link #fusedLayer}).
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
@@ -126,6 +128,10 @@ final class ForwardPass {
 
     /** Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. */
     private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
+        if (bf.scratch(d).xhStep() >= 0) {
+            fusedLayer(ws, bf, in, l, d, b0, b1);
+            return;
+        }
         final int bN = in.batch();
         final int nb = b1 - b0;
         final int tN = in.seqLen();
@@ -268,6 +274,56 @@ final class ForwardPass {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * {@link #layer} for LSTM inference with {@link InputFusion}: per step one GEMM rec [rows, 4H] =
+     * [x_t | h] · [W_ih | W_hh]^T over the [B, In + H] buffer xhstep, whose h part the kernel overwrites in
+     * place (rows past their length keep it), so the step's gates are made and consumed in L2.
+     */
+    private void fusedLayer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
+        final int bN = in.batch();
+        final int tN = in.seqLen();
+        final int h = spec.hiddenSize();
+        final int gh = spec.gates() * h;
+        final int inW = spec.layerInputSize(l);
+        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * h;
+        final int ldy = spec.directions() * h;
+        final int ldxh = inW + h;
+        final int s = spec.slot(l, d);
+        final PreparedWeights.Slot w = pw.slot(s);
+        final MemorySegment wseg = pw.segment();
+        final long xOff = l == 0 ? bf.x : bf.y(l - 1);
+        final long yOff = bf.y(l) + (long) d * h;
+        final Buffers.Scratch sc = bf.scratch(d);
+        final long xh = sc.xhStep();
+        final long rec = sc.rec();
+        final long cState = sc.c();
+        initState(ws, sc.h(), in.h0(), s, bN, h, b0, b1);
+        initState(ws, cState, in.c0(), s, bN, h, b0, b1);
+        for (int b = b0; b < b1; b++) {
+            copy(ws, sc.h() + (long) b * h, xh + (long) b * ldxh + inW, h);
+        }
+        for (int step = 0; step < tN; step++) {
+            final int t = d == 0 ? step : tN - 1 - step;
+            for (int b = b0; b < b1; b++) {
+                copy(ws, xOff + ((long) b * tN + t) * ldx, xh + (long) b * ldxh, inW);
+            }
+            gemm.sgemm(NO, b1 - b0, 1f, ws, xh + (long) b0 * ldxh, ldxh, pw.operands(s).wXh(), 0f, ws,
+                    rec + (long) b0 * gh, gh);
+            for (int b = b0; b < b1; b++) {
+                final long yRow = yOff + ((long) b * tN + t) * ldy;
+                if (t >= in.length(b)) {
+                    k.zero(h, ws, yRow);
+                    continue;
+                }
+                k.lstmInferenceStep(h, ws, rec + (long) b * gh, -1, wseg, w.bias(), cState + (long) b * h,
+                        xh + (long) b * ldxh + inW, yRow);
+            }
+        }
+        for (int b = b0; b < b1; b++) {
+            copy(ws, xh + (long) b * ldxh + inW, sc.h() + (long) b * h, h);
         }
     }
 

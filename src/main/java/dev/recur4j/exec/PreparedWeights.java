@@ -42,8 +42,9 @@ final class PreparedWeights implements AutoCloseable {
      * @param wHrz GRU reset-before-linear: the r, z rows of W_hh, transposed [Hout, 2H]; else null
      * @param wHn  GRU reset-before-linear: W_hn^T [H, H]; else null
      * @param wHr  LSTM projection: W_hr^T [H, P]; else null
+     * @param wXh  [W_ih | W_hh]^T [In + H, G*H] when {@link InputFusion} applies; else null
      */
-    record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr) {
+    record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr, PreparedB wXh) {
     }
 
     private final Arena arena;
@@ -57,14 +58,17 @@ final class PreparedWeights implements AutoCloseable {
         int h = spec.hiddenSize();
         boolean lbr = spec.cell() == CellKind.GRU && spec.linearBeforeReset();
         slots = new Slot[spec.slots()];
+        long[] xhOffsets = new long[spec.slots()];
         long next = 0;
-        long[][] offsets = new long[spec.slots()][6];
+        boolean fused = InputFusion.applies(spec);
+        long[][] offsets = new long[spec.slots()][7];
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
                 long[] o = offsets[spec.slot(l, d)];
                 long[] sizes = {(long) gh * spec.layerInputSize(l), (long) gh * spec.outputSize(), gh,
-                        lbr ? h : 0, (long) spec.projSize() * h, spec.peepholes() ? 3L * h : 0};
-                for (int k = 0; k < 6; k++) {
+                        lbr ? h : 0, (long) spec.projSize() * h, spec.peepholes() ? 3L * h : 0,
+                        fused ? (long) gh * (spec.layerInputSize(l) + spec.outputSize()) : 0};
+                for (int k = 0; k < 7; k++) {
                     o[k] = sizes[k] == 0 ? -1 : next;
                     next += (sizes[k] + 15) / 16 * 16; // keep every tensor on a 64-byte boundary
                 }
@@ -96,7 +100,11 @@ final class PreparedWeights implements AutoCloseable {
                 if (p.wPeep() != null) {
                     put(p.wPeep(), o[5]);
                 }
+                if (fused) {
+                    putSideBySide(p.wIh(), spec.layerInputSize(l), p.wHh(), spec.outputSize(), gh, o[6]);
+                }
                 slots[s] = new Slot(o[0], o[1], o[2], o[3], o[4], o[5]);
+                xhOffsets[s] = o[6];
             }
         }
         operands = new Operands[spec.slots()];
@@ -113,8 +121,18 @@ final class PreparedWeights implements AutoCloseable {
                         rbl ? gemm.prepareB(Transpose.YES, hout, 2 * h, segment, w.wHh(), hout) : null,
                         rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
                         spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
-                                : null);
+                                : null,
+                        fused ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s], in + hout) : null);
             }
+        }
+    }
+
+    /** Rows of [a | b] ([rows, na] and [rows, nb] side by side) at off: a row stride of na + nb. */
+    private void putSideBySide(float[] a, int na, float[] b, int nb, int rows, long off) {
+        for (int r = 0; r < rows; r++) {
+            long row = off + (long) r * (na + nb);
+            MemorySegment.copy(a, r * na, segment, ValueLayout.JAVA_FLOAT, row * Float.BYTES, na);
+            MemorySegment.copy(b, r * nb, segment, ValueLayout.JAVA_FLOAT, (row + na) * Float.BYTES, nb);
         }
     }
 

@@ -16,6 +16,8 @@ import java.util.Locale;
  * x             [B*T, I]        layer-0 input, copied from the caller
  * y.l{l}        [B*T, D*Hout]   layer outputs (inference: two ping-pong buffers y.l0, y.l1)
  * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
+ * xhstep        [B, In+Hout]    inference with the input projection fused into the steps, instead of gates:
+ *                               [x_t | h] of one step (ld In_l+Hout of the running layer)
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
  * h, c          [B, Hout], [B, H]  running state
  * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear)
@@ -39,7 +41,7 @@ import java.util.Locale;
  * </pre>
  * With {@code scratchSets} = 2 (a bidirectional layer whose two directions run at once, one per
  * thread) the running-step buffers h, c, rec, proj and, in inference, gates, rh, hf get a second
- * copy for direction 1, named with the suffix {@code .d1} (e.g. {@code h.d1}).
+ * copy for direction 1 (so does xhstep), named with the suffix {@code .d1} (e.g. {@code h.d1}).
  *
  * @param regions       in allocation order
  * @param totalElements floats the workspace must hold
@@ -86,6 +88,15 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
      */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets) {
+        return of(spec, batch, seqLen, training, threads, scratchSets, false);
+    }
+
+    /**
+     * As {@link #of(RnnSpec, int, int, boolean, int, int)}; with {@code fusedInput} inference plans a
+     * one-step [x_t | h] buffer {@code xhstep} instead of the [B*T, G*H] gate buffer.
+     */
+    public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
+                                   int scratchSets, boolean fusedInput) {
         if (scratchSets < 1 || scratchSets > spec.directions()) {
             throw new IllegalArgumentException("scratchSets must be in [1, " + spec.directions() + "], found "
                     + scratchSets);
@@ -106,6 +117,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
         for (int l = 0; l < outputs; l++) {
             b.add("y.l" + l, bt, d * hout);
         }
+        int maxIn = Math.max(spec.inputSize(), spec.numLayers() > 1 ? d * hout : 0);
         for (int set = 0; set < scratchSets; set++) {
             String sfx = set == 0 ? "" : ".d" + set;
             b.add("h" + sfx, batch, hout);
@@ -118,7 +130,9 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             if (p > 0) {
                 b.add("proj" + sfx, batch, p);
             }
-            if (!training) {
+            if (!training && fusedInput) {
+                b.add("xhstep" + sfx, batch, maxIn + hout);
+            } else if (!training) {
                 b.add("gates" + sfx, bt, gateLd(gh));
                 if (gru && !lbr) {
                     b.add("rh" + sfx, batch, h);
@@ -166,7 +180,6 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             if (gru && !lbr) {
                 b.add("drh", batch, h);
             }
-            int maxIn = Math.max(spec.inputSize(), spec.numLayers() > 1 ? d * hout : 0);
             b.add("xh", bt, maxIn + hout);
             b.add("dw", gh, maxIn + hout);
             b.add("dbih", 1, gh);

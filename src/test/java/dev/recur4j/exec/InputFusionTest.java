@@ -1,0 +1,86 @@
+package dev.recur4j.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.Impl;
+import dev.recur4j.RnnBatch;
+import dev.recur4j.RnnGradOutput;
+import dev.recur4j.RnnResult;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
+import dev.recur4j.mem.WorkspacePlan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which LSTMs fuse the input projection into the steps ({@link InputFusion}), that their inference
+ * plan swaps the gate buffer for the one-step [x_t | h] buffer, and that an LSTM too large to fuse
+ * (the up-front projection, which random small configs no longer reach) still matches the reference.
+ * The fused path itself is checked by the random configs of {@link FastVsReferenceTest} and
+ * {@link DirectionSplitTest}.
+ */
+class InputFusionTest {
+
+    @Test
+    void appliesToPlainLstmsWhoseCombinedWeightsFit() {
+        assertTrue(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 256, 512).build()), "W2: 6 MB");
+        assertTrue(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 128, 256).numLayers(2).bidirectional(true)
+                .build()), "W4: 1.5 and 3 MB");
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 1024, 1024).build()), "W5: 32 MB");
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).peepholes(true).build()));
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).projSize(4).build()));
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 8, 16).build()));
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.RNN_TANH, 8, 16).build()));
+    }
+
+    @Test
+    void fusedInferencePlansOneStepInsteadOfTheGateBuffer() {
+        WorkspacePlan fused = planAfterOneForward(RnnSpec.builder(CellKind.LSTM, 5, 17).build());
+        assertTrue(fused.has("xhstep"));
+        assertFalse(fused.has("gates"));
+        WorkspacePlan gru = planAfterOneForward(RnnSpec.builder(CellKind.GRU, 5, 17).build());
+        assertTrue(gru.has("gates"));
+        assertFalse(gru.has("xhstep"));
+    }
+
+    private static WorkspacePlan planAfterOneForward(RnnSpec spec) {
+        try (FastRnn fast = new FastRnn(RnnWeights.random(spec, 1), Impl.SIMD, Gemms.get(GemmKind.JAVA), 1)) {
+            RnnBatch in = new RnnBatch(6, 3, RandomConfig.uniform(new Random(2), 6 * 3 * 5), null, null, null);
+            fast.forward(in, RnnResult.allocate(spec, 6, 3));
+            return fast.lastPlan();
+        }
+    }
+
+    @Test
+    void lstmTooLargeToFuseMatchesTheReference() {
+        // (600 + 512) * 4 * 512 floats = 9.1 MB > the 8 MiB default
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 600, 512).build();
+        assertFalse(InputFusion.applies(spec));
+        Random rnd = new Random(11);
+        List<String> failures = new ArrayList<>();
+        for (int threads = 1; threads <= 2; threads++) {
+            RnnBatch batch = new RnnBatch(5, 3, RandomConfig.uniform(rnd, 5 * 3 * 600), new int[] {3, 1, 2, 3, 2},
+                    RandomConfig.uniform(rnd, 5 * 512), RandomConfig.uniform(rnd, 5 * 512));
+            RandomConfig cfg = new RandomConfig(spec, rnd.nextLong(), batch,
+                    new RnnGradOutput(new float[5 * 3 * 512], null, null), false, threads);
+            for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
+                for (GemmKind g : GemmKind.values()) {
+                    if (Gemms.available(g)) {
+                        List<String> d = FastVsReferenceTest.compare(cfg, impl, g);
+                        if (!d.isEmpty()) {
+                            failures.add(impl + "+" + g + " threads " + threads + ": " + d);
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+    }
+}
