@@ -52,7 +52,7 @@ final class Buffers {
             String sfx = set == 0 ? "" : ".d" + set;
             scratch[set] = new Scratch(off(plan, "gates" + sfx), off(plan, "h" + sfx), off(plan, "c" + sfx),
                     off(plan, "rec" + sfx), off(plan, "rh" + sfx), off(plan, "hf" + sfx), off(plan, "proj" + sfx),
-                    off(plan, "xhstep" + sfx));
+                    off(plan, "xhstep" + sfx), off(plan, "gxstep" + sfx));
         }
         gatesLd = plan.has("gates") ? plan.region("gates").ld() : plan.has("gates.s0") ? plan.region("gates.s0").ld() : -1;
         gatesS = perSlot(spec, plan, "gates.s");
@@ -84,9 +84,10 @@ final class Buffers {
      * Offsets of one set of running-step buffers (shapes on {@link WorkspacePlan}); -1 when absent.
      *
      * @param gates  inference gate pre-activations [B*T, G*H] (training uses gates.s{s} instead)
-     * @param xhStep inference with {@link InputFusion}: [x_t | h] of one step, instead of gates
+     * @param xhStep inference, LSTM with {@link InputFusion}: [x_t | h] of one step, instead of gates
+     * @param gxStep inference, GRU with {@link InputFusion}: x_t W_ih^T of one step, instead of gates
      */
-    record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj, long xhStep) {
+    record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj, long xhStep, long gxStep) {
     }
 
     /** The running-step buffers of direction {@code d}: its own set when there is one per direction. */

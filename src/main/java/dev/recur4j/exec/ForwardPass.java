@@ -17,8 +17,9 @@ import java.lang.foreign.ValueLayout;
  * [B, T, G*H], then per step one recurrent GEMM with beta = 1 into that step's gate rows (a
  * strided view, ld = T*G*H) and one fused kernel call per valid batch row, which writes h into the
  * state and into the output [B, T, D*Hout] at column dir*Hout.
- * LSTM inference where {@link InputFusion} applies skips the up-front projection: per step one GEMM
- * [x_t | h] · [W_ih | W_hh]^T into a small block that stays in L2 ({@link #fusedLayer}).
+ * Inference where {@link InputFusion} applies skips the up-front projection: an LSTM runs one GEMM
+ * [x_t | h] · [W_ih | W_hh]^T per step into a small block that stays in L2 ({@link #fusedLayer}),
+ * a GRU one GEMM x_t · W_ih^T per step into such a block next to its recurrent GEMM.
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
@@ -174,9 +175,14 @@ final class ForwardPass {
         // rec 2 MB: 715-753 vs 739-838 ms; 2 threads 358-370 vs 388-397 ms)
         final boolean viaRec = lbr || lstmInference || !rbl && (long) nb * gh * Float.BYTES <= REC_MAX_BYTES;
 
-        // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
-        gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws, gates + b0 * rowStride,
-                ldg);
+        // GRU with InputFusion: x_t · W_ih^T per step into gxstep [B, G*H], read by the kernel from L2
+        // (W3 simd/java, medians of alternating runs: 1 thread XXX, 2 threads XXX)
+        final long gx = sc.gxStep();
+        if (gx < 0) {
+            // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
+            gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws,
+                    gates + b0 * rowStride, ldg);
+        }
         initState(ws, hState, in.h0(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
             initState(ws, cState, in.c0(), s, bN, h, b0, b1);
@@ -192,6 +198,11 @@ final class ForwardPass {
                         copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);
                     }
                 }
+            }
+            if (gx >= 0) {
+                // gx [rows, G*H] = x_t [rows, In] (rows T*ldx apart) · W_ih^T
+                gemm.sgemm(NO, nb, 1f, ws, xOff + ((long) b0 * tN + t) * ldx, tN * ldx, ops.wIh(), 0f, ws,
+                        gx + (long) b0 * gh, gh);
             }
             final long rhT = rhBase + t * seqStep;
             final long hfT = hfBase + t * seqStep;
@@ -221,7 +232,7 @@ final class ForwardPass {
                         gT + b0 * rowStride + 2L * h, (int) rowStride);
             }
             for (int b = b0; b < b1; b++) {
-                final long g = gT + b * rowStride;
+                final long g = gx >= 0 ? gx + (long) b * gh : gT + b * rowStride;
                 final long hRow = hState + (long) b * hout;
                 final long yRow = yOff + ((long) b * tN + t) * ldy;
                 if (t >= in.length(b)) {

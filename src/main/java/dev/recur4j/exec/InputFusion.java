@@ -4,17 +4,21 @@ import dev.recur4j.CellKind;
 import dev.recur4j.RnnSpec;
 
 /**
- * Whether LSTM inference fuses the input projection into the step: per step one GEMM
- * {@code [x_t | h] · [W_ih | W_hh]^T} into a [B, 4H] block that stays in L2 until the cell kernel
- * reads it, instead of one GEMM of all B*T input rows up front into a [B, T, 4H] gate buffer that
- * the steps read back from memory (W2: 52 MB written, then read, one step's rows at a time).
- *
- * <p>It applies to LSTMs without peepholes or projection (their inference kernel reads nothing but
- * the step's gates) whose combined weights, packed once per layer and direction, are at most
- * {@code -Drecur4j.fusedInputMaxBytes} (default 8 MiB): each step streams them from L3, so they
- * must stay there. Measured on a Zen 4 (32 MB L3), simd / java gemm, medians:
- * W2 (6 MB) 2 threads 104.5 -> 99.0 ms, W4 (1.5 and 3 MB) 80.1 -> 75.5 (1 thread) and 41.2 -> 38.9 ms;
- * W5 (32 MB) 1037 -> 1164 ms, 1 thread, so it keeps the up-front projection.
+ * Whether inference moves the input projection into the steps, so each step's gate
+ * pre-activations are made in a [B, G*H] block that stays in L2 until the cell kernel reads it,
+ * instead of one GEMM of all B*T input rows up front into a [B, T, G*H] gate buffer that the steps
+ * read back from memory (W2: 52 MB written, then read, one step's rows at a time):
+ * <ul>
+ *   <li>LSTM without peepholes or projection (its kernel reads nothing but the step's gates): one
+ *       GEMM per step, {@code [x_t | h] · [W_ih | W_hh]^T};</li>
+ *   <li>GRU linear-before-reset: {@code x_t · W_ih^T} per step next to the recurrent {@code h · W_hh^T},
+ *       which it cannot join, as n needs {@code W_in x} and {@code W_hn h} apart.</li>
+ * </ul>
+ * Only while a layer's [W_ih | W_hh] is at most {@code -Drecur4j.fusedInputMaxBytes} (default 8 MiB):
+ * each step streams those weights from L3, so they must stay there. Measured on a Zen 4 (32 MB L3),
+ * simd / java gemm, medians: W2 (6 MB) 2 threads 104.5 -> 99.0 ms, W4 (1.5 and 3 MB) 80.1 -> 75.5
+ * (1 thread) and 41.2 -> 38.9 ms; W5 (32 MB) 1037 -> 1164 ms, 1 thread, so it keeps the up-front
+ * projection. GRU: see {@link ForwardPass}.
  */
 final class InputFusion {
     /** Largest [W_ih | W_hh] of one layer and direction, in bytes, that is fused. */
@@ -24,9 +28,20 @@ final class InputFusion {
     }
 
     static boolean applies(RnnSpec spec) {
-        if (spec.cell() != CellKind.LSTM || spec.peepholes() || spec.projSize() > 0) {
-            return false;
-        }
+        return fusesLstm(spec) || projectsGruSteps(spec);
+    }
+
+    /** LSTM: one GEMM [x_t | h] · [W_ih | W_hh]^T per step. */
+    static boolean fusesLstm(RnnSpec spec) {
+        return spec.cell() == CellKind.LSTM && !spec.peepholes() && spec.projSize() == 0 && weightsFit(spec);
+    }
+
+    /** GRU linear-before-reset: x_t · W_ih^T per step. */
+    static boolean projectsGruSteps(RnnSpec spec) {
+        return spec.cell() == CellKind.GRU && spec.linearBeforeReset() && weightsFit(spec);
+    }
+
+    private static boolean weightsFit(RnnSpec spec) {
         long gh = (long) spec.gates() * spec.hiddenSize();
         for (int l = 0; l < spec.numLayers(); l++) {
             if (gh * (spec.layerInputSize(l) + spec.outputSize()) * Float.BYTES > MAX_WEIGHT_BYTES) {

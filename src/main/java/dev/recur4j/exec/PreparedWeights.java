@@ -42,7 +42,7 @@ final class PreparedWeights implements AutoCloseable {
      * @param wHrz GRU reset-before-linear: the r, z rows of W_hh, transposed [Hout, 2H]; else null
      * @param wHn  GRU reset-before-linear: W_hn^T [H, H]; else null
      * @param wHr  LSTM projection: W_hr^T [H, P]; else null
-     * @param wXh  [W_ih | W_hh]^T [In + H, G*H] when {@link InputFusion} applies; else null
+     * @param wXh  [W_ih | W_hh]^T [In + H, G*H] when {@link InputFusion#fusesLstm}; else null
      */
     record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr, PreparedB wXh) {
     }
@@ -60,7 +60,7 @@ final class PreparedWeights implements AutoCloseable {
         slots = new Slot[spec.slots()];
         long[] xhOffsets = new long[spec.slots()];
         long next = 0;
-        boolean fused = InputFusion.applies(spec);
+        boolean fused = InputFusion.fusesLstm(spec);
         long[][] offsets = new long[spec.slots()][7];
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {

@@ -16,8 +16,9 @@ import java.util.Locale;
  * x             [B*T, I]        layer-0 input, copied from the caller
  * y.l{l}        [B*T, D*Hout]   layer outputs (inference: two ping-pong buffers y.l0, y.l1)
  * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
- * xhstep        [B, In+Hout]    inference with the input projection fused into the steps, instead of gates:
+ * xhstep        [B, In+Hout]    inference, input projection in the steps, LSTM, instead of gates:
  *                               [x_t | h] of one step (ld In_l+Hout of the running layer)
+ * gxstep        [B, G*H]        inference, input projection in the steps, GRU, instead of gates: x_t W_ih^T
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
  * h, c          [B, Hout], [B, H]  running state
  * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear)
@@ -41,7 +42,7 @@ import java.util.Locale;
  * </pre>
  * With {@code scratchSets} = 2 (a bidirectional layer whose two directions run at once, one per
  * thread) the running-step buffers h, c, rec, proj and, in inference, gates, rh, hf get a second
- * copy for direction 1 (so does xhstep), named with the suffix {@code .d1} (e.g. {@code h.d1}).
+ * copy for direction 1 (so do xhstep and gxstep), named with the suffix {@code .d1} (e.g. {@code h.d1}).
  *
  * @param regions       in allocation order
  * @param totalElements floats the workspace must hold
@@ -92,8 +93,9 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     }
 
     /**
-     * As {@link #of(RnnSpec, int, int, boolean, int, int)}; with {@code fusedInput} inference plans a
-     * one-step [x_t | h] buffer {@code xhstep} instead of the [B*T, G*H] gate buffer.
+     * As {@link #of(RnnSpec, int, int, boolean, int, int)}; with {@code fusedInput} inference plans
+     * one-step buffers instead of the [B*T, G*H] gate buffer: [x_t | h] ({@code xhstep}) for an LSTM,
+     * x_t W_ih^T ({@code gxstep}) for a GRU.
      */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets, boolean fusedInput) {
@@ -130,8 +132,10 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             if (p > 0) {
                 b.add("proj" + sfx, batch, p);
             }
-            if (!training && fusedInput) {
+            if (!training && fusedInput && lstm) {
                 b.add("xhstep" + sfx, batch, maxIn + hout);
+            } else if (!training && fusedInput) {
+                b.add("gxstep" + sfx, batch, gh);
             } else if (!training) {
                 b.add("gates" + sfx, bt, gateLd(gh));
                 if (gru && !lbr) {

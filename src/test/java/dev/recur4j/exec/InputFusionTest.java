@@ -20,9 +20,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which LSTMs fuse the input projection into the steps ({@link InputFusion}), that their inference
- * plan swaps the gate buffer for the one-step [x_t | h] buffer, and that an LSTM too large to fuse
- * (the up-front projection, which random small configs no longer reach) still matches the reference.
+ * Which layers move the input projection into the steps ({@link InputFusion}), that their inference
+ * plan swaps the gate buffer for a one-step buffer, and that an LSTM and a GRU too large for it (the
+ * up-front projection, which random small configs no longer reach) still match the reference.
  * The fused path itself is checked by the random configs of {@link FastVsReferenceTest} and
  * {@link DirectionSplitTest}.
  */
@@ -36,7 +36,10 @@ class InputFusionTest {
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 1024, 1024).build()), "W5: 32 MB");
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).peepholes(true).build()));
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).projSize(4).build()));
-        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 8, 16).build()));
+        assertTrue(InputFusion.projectsGruSteps(RnnSpec.builder(CellKind.GRU, 256, 512).build()), "W3: 4.5 MB");
+        assertFalse(InputFusion.fusesLstm(RnnSpec.builder(CellKind.GRU, 256, 512).build()));
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 8, 16).linearBeforeReset(false).build()));
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 900, 512).build()), "9 MB");
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.RNN_TANH, 8, 16).build()));
     }
 
@@ -46,8 +49,11 @@ class InputFusionTest {
         assertTrue(fused.has("xhstep"));
         assertFalse(fused.has("gates"));
         WorkspacePlan gru = planAfterOneForward(RnnSpec.builder(CellKind.GRU, 5, 17).build());
-        assertTrue(gru.has("gates"));
-        assertFalse(gru.has("xhstep"));
+        assertTrue(gru.has("gxstep"));
+        assertFalse(gru.has("gates"));
+        WorkspacePlan rbl = planAfterOneForward(RnnSpec.builder(CellKind.GRU, 5, 17).linearBeforeReset(false).build());
+        assertTrue(rbl.has("gates"));
+        assertFalse(rbl.has("gxstep"));
     }
 
     private static WorkspacePlan planAfterOneForward(RnnSpec spec) {
@@ -59,28 +65,35 @@ class InputFusionTest {
     }
 
     @Test
-    void lstmTooLargeToFuseMatchesTheReference() {
-        // (600 + 512) * 4 * 512 floats = 9.1 MB > the 8 MiB default
-        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 600, 512).build();
-        assertFalse(InputFusion.applies(spec));
-        Random rnd = new Random(11);
+    void layersTooLargeToFuseMatchTheReference() {
+        // LSTM (600 + 512) * 4 * 512 floats = 9.1 MB, GRU (900 + 512) * 3 * 512 floats = 8.7 MB: above 8 MiB
         List<String> failures = new ArrayList<>();
+        checkAgainstReference(RnnSpec.builder(CellKind.LSTM, 600, 512).build(), failures);
+        checkAgainstReference(RnnSpec.builder(CellKind.GRU, 900, 512).build(), failures);
+        assertEquals(List.of(), failures);
+    }
+
+    /** Inference of 5 rows of up to 3 steps (variable lengths, h0, c0) at 1 and 2 threads, every engine. */
+    private static void checkAgainstReference(RnnSpec spec, List<String> failures) {
+        assertFalse(InputFusion.applies(spec), spec.toString());
+        int in = spec.inputSize();
+        int h = spec.hiddenSize();
+        Random rnd = new Random(11);
         for (int threads = 1; threads <= 2; threads++) {
-            RnnBatch batch = new RnnBatch(5, 3, RandomConfig.uniform(rnd, 5 * 3 * 600), new int[] {3, 1, 2, 3, 2},
-                    RandomConfig.uniform(rnd, 5 * 512), RandomConfig.uniform(rnd, 5 * 512));
+            RnnBatch batch = new RnnBatch(5, 3, RandomConfig.uniform(rnd, 5 * 3 * in), new int[] {3, 1, 2, 3, 2},
+                    RandomConfig.uniform(rnd, 5 * h), spec.hasCellState() ? RandomConfig.uniform(rnd, 5 * h) : null);
             RandomConfig cfg = new RandomConfig(spec, rnd.nextLong(), batch,
-                    new RnnGradOutput(new float[5 * 3 * 512], null, null), false, threads);
+                    new RnnGradOutput(new float[5 * 3 * h], null, null), false, threads);
             for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
                 for (GemmKind g : GemmKind.values()) {
                     if (Gemms.available(g)) {
                         List<String> d = FastVsReferenceTest.compare(cfg, impl, g);
                         if (!d.isEmpty()) {
-                            failures.add(impl + "+" + g + " threads " + threads + ": " + d);
+                            failures.add(spec.cell() + " " + impl + "+" + g + " threads " + threads + ": " + d);
                         }
                     }
                 }
             }
         }
-        assertEquals(List.of(), failures);
     }
 }
