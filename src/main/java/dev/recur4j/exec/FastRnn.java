@@ -27,8 +27,9 @@ import java.util.logging.Logger;
  * <p>Threads: with {@code threads} > 1 a fixed {@link RowTeam} (created here, stopped by
  * {@link #close()}) splits the batch rows of every (layer, direction) time loop, including that
  * loop's GEMMs, except that with 2 threads the forward pass runs the two directions of a
- * bidirectional layer at once, one per thread ({@link ForwardPass#splitsDirections}); in BPTT the same team splits the gradient GEMMs over all B*T rows (dX by rows,
- * dW by gate rows, see {@link BackwardPass}). One thread creates no threads.
+ * bidirectional layer at once, one per thread ({@link ForwardPass#splitsDirections}); in BPTT each
+ * thread takes its batch rows through the time loop, dX and its share of the weight gradients,
+ * which are then summed split by gate rows (see {@link BackwardPass}). One thread creates no threads.
  *
  * <p>Inference with at most {@link SmallBatchForward#MAX_BATCH} rows takes the matrix-vector path
  * {@link SmallBatchForward} (built on the first such call, with its own weight copy and threads).

@@ -90,9 +90,21 @@ final class RowTeam implements AutoCloseable {
         }
     }
 
+    /** Whether {@link #run}(n, t) hands chunk {@code chunk} any rows (with n < threads some chunks get none). */
+    boolean runsChunk(int n, int chunk) {
+        if (threads == 1 || n == 1) {
+            return chunk == 0;
+        }
+        return chunkStart(n, chunk) < chunkStart(n, chunk + 1);
+    }
+
+    private int chunkStart(int n, int chunk) {
+        return (int) ((long) n * chunk / threads);
+    }
+
     private void runChunk(int chunk, Task t, int n) {
-        int from = (int) ((long) n * chunk / threads);
-        int to = (int) ((long) n * (chunk + 1) / threads);
+        int from = chunkStart(n, chunk);
+        int to = chunkStart(n, chunk + 1);
         if (from < to) {
             t.rows(chunk, from, to);
         }

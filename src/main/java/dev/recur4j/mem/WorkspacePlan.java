@@ -33,8 +33,9 @@ import java.util.Locale;
  * dhf, dhseq    [B, H], [B*T, P] backward, projection
  * drh           [B, H]          backward, GRU rbl: gradient of r*h
  * xh            [B*T, In_l+Hout] backward: [X | H_prev] side by side (ld In_l+Hout), so dG^T is packed once
- * dw            [G*H, In_l+Hout] backward: [dW_ih | dW_hh] of one (layer, direction), ld In_l+Hout
- * dbih, dbhh, dwhr   the other parameter gradients of one (layer, direction)
+ * dw            [threads*G*H, In_l+Hout] backward: [dW_ih | dW_hh] of one (layer, direction), ld In_l+Hout,
+ *               one partial sum per row chunk (threads of them; chunk 0's rows end up holding the total)
+ * dbih, dbhh, dwhr   [threads, G*H], [threads, G*H], [threads*P, H]: the other parameter gradients, per chunk too
  * dpeep         [threads, 3H]   peephole gradient, one accumulator per row chunk; dpeep.sum [3H] their sum
  * </pre>
  * With {@code scratchSets} = 2 (a bidirectional layer whose two directions run at once, one per
@@ -161,16 +162,17 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             if (p > 0) {
                 b.add("dhf", batch, h);
                 b.add("dhseq", bt, p);
-                b.add("dwhr", p, h);
+                b.add("dwhr", (long) threads * p, h);
             }
             if (gru && !lbr) {
                 b.add("drh", batch, h);
             }
             int maxIn = Math.max(spec.inputSize(), spec.numLayers() > 1 ? d * hout : 0);
             b.add("xh", bt, maxIn + hout);
-            b.add("dw", gh, maxIn + hout);
-            b.add("dbih", 1, gh);
-            b.add("dbhh", 1, gh);
+            // one partial sum per row chunk of the parameter gradients (BackwardPass adds them up)
+            b.add("dw", (long) threads * gh, maxIn + hout);
+            b.add("dbih", threads, gh);
+            b.add("dbhh", threads, gh);
             if (spec.peepholes()) {
                 b.add("dpeep", threads, 3 * h);
                 b.add("dpeep.sum", 1, 3 * h);
