@@ -35,7 +35,11 @@ import java.lang.foreign.ValueLayout;
  * packs only its own rows of [X | H_prev] instead of all of them (W6 / W7 at 2 threads, see the
  * commit log). The gradient of the output is copied in, and that of the input out, by the same
  * row chunks.
- * Gate buffers (gates.s*, dg, dgrec) have the padded row stride {@code bf.gatesLd}. The right-hand
+ * dG is written over the gate activations it comes from (gates.s{s}, which nothing reads after
+ * (l, d)'s time loop): the kernel reads a row's activations and writes its gradients into the same
+ * cache lines, instead of fetching the lines of a separate 52 MB buffer only to overwrite them
+ * (W6), and the workspace is that much smaller.
+ * Gate buffers (gates.s*, dgrec) have the padded row stride {@code bf.gatesLd}. The right-hand
  * weights come from {@link BackwardOperands} (prepared once). The team's tasks are bound once here
  * and read the call's arguments from fields, so a call allocates nothing.
  */
@@ -146,9 +150,10 @@ final class BackwardPass {
         final PreparedWeights.Slot w = pw.slot(s);
         final MemorySegment wseg = pw.segment();
         final long dyOff = this.dy + (long) d * hout;
-        final int gl = bf.gatesLd; // row stride of gates.s*, dg, dgrec
+        final int gl = bf.gatesLd; // row stride of gates.s* (activations, then dG) and dgrec
         final long gates = bf.gatesS[s];
-        final long dgrec = lbr ? bf.dgrec : bf.dg;
+        final long dgAll = bf.gatesS[s]; // dG overwrites the gate activations, row by row
+        final long dgrec = lbr ? bf.dgrec : dgAll;
         final long rowStride = (long) tN * gl;
         final long dpeep = peep ? bf.dpeep + (long) chunk * 3 * h : -1;
 
@@ -159,12 +164,12 @@ final class BackwardPass {
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? tN - 1 - step : step;
             final long gT = gates + (long) t * gl;
-            final long dgT = bf.dg + (long) t * gl;
+            final long dgT = dgAll + (long) t * gl;
             final long dgrecT = dgrec + (long) t * gl;
             for (int b = b0; b < b1; b++) {
                 long row = (long) b * tN + t;
                 if (t >= in.length(b)) {
-                    k.zero(gh, ws, bf.dg + row * gl);
+                    k.zero(gh, ws, dgAll + row * gl);
                     if (lbr) {
                         k.zero(gh, ws, bf.dgrec + row * gl);
                     }
@@ -252,7 +257,7 @@ final class BackwardPass {
         final boolean lbr = gru && spec.linearBeforeReset();
         final int gl = bf.gatesLd;
         final int shared = gru ? 2 * h : gh; // gate rows [0, shared) share A
-        final long dg = bf.dg + (long) r0 * gl;
+        final long dg = bf.gatesS[s] + (long) r0 * gl;
         final long xh = bf.xh + (long) r0 * ldw;
         final long dw = bf.dw + (long) chunk * gh * ldw;
         // [dW_ih | dW_hh] [0:shared, In+Hout] = dG[rows, 0:shared]^T · [X | H_prev][rows]
@@ -295,7 +300,7 @@ final class BackwardPass {
         final int gl = bf.gatesLd;
         final int s = spec.slot(l, d);
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        ops.timesWih(s, r1 - r0, ws, bf.dg + (long) r0 * gl, gl, d == 0 ? 0f : 1f, ws, dxBelow + (long) r0 * ldx, ldx);
+        ops.timesWih(s, r1 - r0, ws, bf.gatesS[s] + (long) r0 * gl, gl, d == 0 ? 0f : 1f, ws, dxBelow + (long) r0 * ldx, ldx);
         for (long row = r0; row < r1; row++) {
             ForwardPass.copy(ws, xOff + row * ldx, bf.xh + row * ldw, inW);
             ForwardPass.copy(ws, bf.hprevS[s] + row * hout, bf.xh + row * ldw + inW, hout);

@@ -28,7 +28,8 @@ import java.util.Locale;
  * hf.s{s}       [B*T, H]        training, projection: h before W_hr per step
  * dy0, dy1      [B*T, D*Hout]   backward: gradient of a layer's output (ping-pong between layers)
  * dx            [B*T, I]        backward: gradient of the layer-0 input
- * dg, dgrec     [B*T, G*H]      backward: pre-activation gate gradients (dgrec: GRU lbr recurrent side), ld gateLd(G*H)
+ * dgrec         [B*T, G*H]      backward, GRU lbr: recurrent-side gate gradients, ld gateLd(G*H) (the input-side
+ *                               gradients dG overwrite gates.s{s})
  * dh, dc        [B, Hout], [B, H] backward: running state gradients
  * dhf, dhseq    [B, H], [B*T, P] backward, projection
  * drh           [B, H]          backward, GRU rbl: gradient of r*h
@@ -151,7 +152,6 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 b.add("dy1", bt, d * hout);
             }
             b.add("dx", bt, spec.inputSize());
-            b.add("dg", bt, gateLd(gh));
             if (lbr) {
                 b.add("dgrec", bt, gateLd(gh));
             }
