@@ -13,6 +13,8 @@ import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * BPTT over what a training {@link ForwardPass} kept. Layers top-down; per (layer, direction) the
@@ -26,15 +28,17 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>Threads: everything but the parameter gradients' sum over rows depends on a batch row's own
  * data alone, so one {@link RowTeam} task per (layer, direction) runs a chunk of batch rows from
- * start to end with no synchronisation: its time loop, then dX and the copy of X and H_prev side by
- * side into xh for its B*T rows, then its rows' share of the parameter gradients into the chunk's
- * own partial buffers (dW_ih and dW_hh from one product dG^T [X | H_prev], because packing the
- * transposed dG is much of their cost). A second task, split over gate rows, sums the partials and
- * copies them out. Against splitting the time loop, dX and dW into three tasks (dW by gate rows)
- * this saves two joins per (layer, direction), each a wait for the slower thread, and each thread
- * packs only its own rows of [X | H_prev] instead of all of them (W6 / W7 at 2 threads, see the
- * commit log). The gradient of the output is copied in, and that of the input out, by the same
- * row chunks.
+ * start to end: its time loop, then the copy of X and H_prev side by side into xh for its B*T rows,
+ * its rows' share of the parameter gradients into the chunk's own partial buffers (dW_ih and dW_hh
+ * from one product dG^T [X | H_prev], because packing the transposed dG is much of their cost), and
+ * last dX by blocks of rows. A second task, split over gate rows, sums the partials and copies them
+ * out. Against splitting the time loop, dX and dW into three tasks (dW by gate rows) this saves two
+ * joins per (layer, direction), each a wait for the slower thread, and each thread packs only its
+ * own rows of [X | H_prev] instead of all of them. The one join left costs no wait either: dX
+ * blocks are claimed through a counter per chunk, so a thread done with its own takes those of a
+ * slower chunk (once that chunk's time loop is over, its dG final) instead of idling (W6 at 2
+ * threads had waited 3-19 ms a call there on this shared machine). The gradient of the
+ * output is copied in, and that of the input out, by the same row chunks.
  * dG is written over the gate activations it comes from (gates.s{s}, which nothing reads after
  * (l, d)'s time loop): the kernel reads a row's activations and writes its gradients into the same
  * cache lines, instead of fetching the lines of a separate 52 MB buffer only to overwrite them
@@ -49,7 +53,18 @@ final class BackwardPass {
     private final Gemm gemm;
     private final PreparedWeights pw;
     private final BackwardOperands ops;
+    /**
+     * B*T rows per block of dX = dG · W_ih, the work a thread that is done with its own rows takes over
+     * from a slower one: a multiple of JavaGemm's 192-row A block, and a few milliseconds of work (W6).
+     */
+    private static final int DX_BLOCK_ROWS = 384;
     private final RowTeam.Task rowsTask = this::rows;
+    /** Per row chunk: the (l, d) task number whose time loop that chunk has finished ({@link #task}). */
+    private AtomicIntegerArray timeLoopDone;
+    /** Per row chunk: the next of its dX blocks to take, by its own thread or another. */
+    private AtomicIntegerArray nextDxBlock;
+    /** Counts the (l, d) row tasks, so {@link #timeLoopDone} needs no reset. */
+    private int task;
     private final RowTeam.Task sumTask = this::sumParameterGradients;
     // the running call and (layer, direction), read by the tasks above
     private MemorySegment ws;
@@ -79,6 +94,10 @@ final class BackwardPass {
         this.go = go;
         this.grads = grads;
         this.team = team;
+        if (timeLoopDone == null || timeLoopDone.length() != team.threads()) {
+            timeLoopDone = new AtomicIntegerArray(team.threads()); // first call only
+            nextDxBlock = new AtomicIntegerArray(team.threads());
+        }
         try {
             dy = bf.dy0;
             for (l = spec.numLayers() - 1; l >= 0; l--) {
@@ -86,6 +105,10 @@ final class BackwardPass {
                 for (d = 0; d < spec.directions(); d++) {
                     if (spec.peepholes()) {
                         k.zero(team.threads() * 3 * spec.hiddenSize(), ws, bf.dpeep); // one accumulator per chunk
+                    }
+                    task++;
+                    for (int c = 0; c < team.threads(); c++) {
+                        nextDxBlock.set(c, 0);
                     }
                     team.run(in.batch(), rowsTask);
                     team.run(spec.gates() * spec.hiddenSize(), sumTask);
@@ -105,8 +128,10 @@ final class BackwardPass {
 
     /**
      * Batch rows [b0, b1) of (l, d) from start to end: the gradient of the output copied in (top
-     * layer), the time loop, dh0 / dc0 out, dX and xh, this chunk's partial parameter gradients, and
-     * the gradient of the input copied out (after layer 0's last direction).
+     * layer), the time loop, dh0 / dc0 out, xh, this chunk's partial parameter gradients, then dX by
+     * blocks of rows: this chunk's blocks and, when they are done, those another chunk has not
+     * started, as soon as that chunk's time loop has finished (its dG is final). The thread that
+     * finishes first thus takes work from the slower one instead of waiting for it at the join.
      */
     private void rows(int chunk, int b0, int b1) {
         final int tN = in.seqLen();
@@ -119,13 +144,50 @@ final class BackwardPass {
         }
         timeLoop(chunk, b0, b1);
         copyStateGradients(b0, b1);
-        inputGradients(r0, r1);
+        timeLoopDone.set(chunk, task); // publishes this chunk's dG rows to threads that take its dX blocks
+        stackInputs(r0, r1);
         weightGradients(chunk, r0, r1);
-        if (l == 0 && d == spec.directions() - 1) {
-            int ldx = spec.inputSize();
-            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (bf.dx + (long) r0 * ldx) * Float.BYTES,
-                    grads.gradInput(), r0 * ldx, (r1 - r0) * ldx);
+        final int threads = team.threads();
+        for (int i = 0; i < threads; i++) {
+            int c = (chunk + i) % threads;
+            if (!team.runsChunk(in.batch(), c)) {
+                continue;
+            }
+            int c0 = team.from(in.batch(), c) * tN;
+            int c1 = team.to(in.batch(), c) * tN;
+            int blocks = (c1 - c0 + DX_BLOCK_ROWS - 1) / DX_BLOCK_ROWS;
+            if (c != chunk) {
+                if (nextDxBlock.get(c) >= blocks) {
+                    continue; // nothing left to take
+                }
+                if (!awaitTimeLoop(c)) {
+                    return;
+                }
+            }
+            for (int q; (q = nextDxBlock.getAndIncrement(c)) < blocks; ) {
+                int q0 = c0 + q * DX_BLOCK_ROWS;
+                inputGradients(q0, Math.min(q0 + DX_BLOCK_ROWS, c1));
+            }
         }
+    }
+
+    /**
+     * Waits until chunk c has finished (l, d)'s time loop, spinning a little, then parking in short
+     * naps (the other thread may need this core); false if a chunk of the task failed meanwhile.
+     */
+    private boolean awaitTimeLoop(int c) {
+        long spinUntil = System.nanoTime() + 50_000;
+        for (int spin = 1; timeLoopDone.get(c) != task; spin++) {
+            if (team.failed()) {
+                return false;
+            }
+            if ((spin & 255) != 0 || System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, 100_000);
+            }
+        }
+        return true;
     }
 
     /** The reverse time loop of (l, d) for batch rows [b0, b1): fills dG rows, dh/dc state rows, dH rows. */
@@ -286,24 +348,36 @@ final class BackwardPass {
         }
     }
 
-    /**
-     * Rows [r0, r1) of B*T: dX (+)= dG · W_ih into the gradient of the layer below (the directions
-     * summed), and xh = [X | H_prev] for {@link #weightGradients}.
-     */
-    private void inputGradients(int r0, int r1) {
+    /** Rows [r0, r1) of B*T: xh = [X | H_prev] side by side for {@link #weightGradients}. */
+    private void stackInputs(int r0, int r1) {
         final MemorySegment ws = this.ws;
         final Buffers bf = this.bf;
         final int hout = spec.outputSize();
         final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
         final int inW = spec.layerInputSize(l);
         final int ldw = inW + hout;
-        final int gl = bf.gatesLd;
         final int s = spec.slot(l, d);
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        ops.timesWih(s, r1 - r0, ws, bf.gatesS[s] + (long) r0 * gl, gl, d == 0 ? 0f : 1f, ws, dxBelow + (long) r0 * ldx, ldx);
         for (long row = r0; row < r1; row++) {
             ForwardPass.copy(ws, xOff + row * ldx, bf.xh + row * ldw, inW);
             ForwardPass.copy(ws, bf.hprevS[s] + row * hout, bf.xh + row * ldw + inW, hout);
+        }
+    }
+
+    /**
+     * Rows [r0, r1) of B*T: dX (+)= dG · W_ih into the gradient of the layer below (the directions
+     * summed); after layer 0's last direction, those rows of the input gradient copied out.
+     */
+    private void inputGradients(int r0, int r1) {
+        final int hout = spec.outputSize();
+        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
+        final int gl = bf.gatesLd;
+        final int s = spec.slot(l, d);
+        ops.timesWih(s, r1 - r0, ws, bf.gatesS[s] + (long) r0 * gl, gl, d == 0 ? 0f : 1f, ws,
+                dxBelow + (long) r0 * ldx, ldx);
+        if (l == 0 && d == spec.directions() - 1) {
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (bf.dx + (long) r0 * ldx) * Float.BYTES,
+                    grads.gradInput(), r0 * ldx, (r1 - r0) * ldx);
         }
     }
 
@@ -375,7 +449,7 @@ final class BackwardPass {
         return sum;
     }
 
-    /** After the team's parts of (l, d): dW_hr and the peephole gradients, summed over the row chunks and copied out. */
+    /** After the team's parts of (l, d): dW_hr and the peephole gradients, summed over row chunks and copied out. */
     private void collectSmallGradients() {
         final int h = spec.hiddenSize();
         final int p = spec.projSize();
