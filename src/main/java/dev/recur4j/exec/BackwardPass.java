@@ -8,6 +8,7 @@ import dev.recur4j.LayerParams;
 import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnGradOutput;
 import dev.recur4j.RnnGradients;
+import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
@@ -17,35 +18,37 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * BPTT over what a training {@link ForwardPass} kept. Layers top-down; per (layer, direction) the
- * steps run opposite to the forward order. Per step: dh += dy[:, t] for valid rows, (projection:
- * dh_full = dh · W_hr), the fused backward kernel → dG [B, T, G*H] (zero at padded rows), then
- * dh_prev += dG_rec[:, t] · W_hh (GEMM, beta = 1). After the time loop, over the B*T rows:
- * dW_ih = dG^T X, dW_hh = dG_rec^T H_prev, dW_hr = dH^T H_full, biases = column sums, and
- * dX = dG · W_ih, added over both directions into the gradient of the layer below.
- * dG_rec differs from dG only for GRU linear-before-reset (its n block is dG_n⊙r); for GRU
- * reset-before-linear W_hn's input is r⊙h_prev, so dW_hn = dG_n^T (R⊙H_prev).
+ * A training call: the forward pass ({@link ForwardPass#trainingRows}), then BPTT over what it kept.
+ * Layers top-down; per (layer, direction) the steps run opposite to the forward order. Per step:
+ * dh += dy[:, t] for valid rows, (projection: dh_full = dh · W_hr), the fused backward kernel →
+ * dG [B, T, G*H] (zero at padded rows), then dh_prev += dG_rec[:, t] · W_hh (GEMM, beta = 1). After
+ * the time loop, over the B*T rows: dW_ih = dG^T X, dW_hh = dG_rec^T H_prev, dW_hr = dH^T H_full,
+ * biases = column sums, and dX = dG · W_ih, added over both directions into the gradient of the
+ * layer below. dG_rec differs from dG only for GRU linear-before-reset (its n block is dG_n⊙r); for
+ * GRU reset-before-linear W_hn's input is r⊙h_prev, so dW_hn = dG_n^T (R⊙H_prev).
  *
  * <p>Threads: everything but the parameter gradients' sum over rows depends on a batch row's own
  * data alone, so one {@link RowTeam} task per (layer, direction) runs a chunk of batch rows from
- * start to end: its time loop, then the copy of X and H_prev side by side into xh for its B*T rows,
- * its rows' share of the parameter gradients into the chunk's own partial buffers (dW_ih and dW_hh
- * from one product dG^T [X | H_prev], because packing the transposed dG is much of their cost), and
- * last dX by blocks of rows. A second task, split over gate rows, sums the partials and copies them
- * out. Against splitting the time loop, dX and dW into three tasks (dW by gate rows) this saves two
- * joins per (layer, direction), each a wait for the slower thread, and each thread packs only its
- * own rows of [X | H_prev] instead of all of them. The one join left costs no wait either: dX
- * blocks are claimed through a counter per chunk, so a thread done with its own takes those of a
- * slower chunk (once that chunk's time loop is over, its dG final) instead of idling (W6 at 2
- * threads had waited 3-19 ms a call there on this shared machine). The gradient of the
- * output is copied in, and that of the input out, by the same row chunks.
- * dG is written over the gate activations it comes from (gates.s{s}, which nothing reads after
+ * start to end, the first one beginning with the chunk's forward pass through every layer: the time
+ * loop, then the copy of X and H_prev side by side into xh for its B*T rows, its rows' share of the
+ * parameter gradients into the chunk's own partial buffers (dW_ih and dW_hh from one product
+ * dG^T [X | H_prev], because packing the transposed dG is much of their cost), and last dX by
+ * blocks of rows. A second task, split over gate rows, sums the partials and copies them out.
+ * Against a forward task per (layer, direction) and a backward split into three tasks (time loop,
+ * dX by rows, dW by gate rows), this saves three joins, each a wait for the slower thread, and each
+ * thread packs only its own rows of [X | H_prev] instead of all of them. The join left costs little
+ * wait either: dX blocks are claimed through a counter per chunk, so a thread done with its own
+ * takes those of a slower chunk (once that chunk's time loop is over, its dG final) instead of
+ * idling (W6 at 2 threads had waited 3-19 ms a call there on this shared machine). The gradient
+ * of the output is copied in, and that of the input out, by the same row chunks.
+ *
+ * <p>dG is written over the gate activations it comes from (gates.s{s}, which nothing reads after
  * (l, d)'s time loop): the kernel reads a row's activations and writes its gradients into the same
  * cache lines, instead of fetching the lines of a separate 52 MB buffer only to overwrite them
- * (W6), and the workspace is that much smaller.
- * Gate buffers (gates.s*, dgrec) have the padded row stride {@code bf.gatesLd}. The right-hand
- * weights come from {@link BackwardOperands} (prepared once). The team's tasks are bound once here
- * and read the call's arguments from fields, so a call allocates nothing.
+ * (W6), and the workspace is that much smaller. Gate buffers (gates.s*, dgrec) have the padded row
+ * stride {@code bf.gatesLd}. The right-hand weights come from {@link BackwardOperands} (prepared
+ * once). The team's tasks are bound once here and read the call's arguments from fields, so a call
+ * allocates nothing.
  */
 final class BackwardPass {
     private final RnnSpec spec;
@@ -53,6 +56,7 @@ final class BackwardPass {
     private final Gemm gemm;
     private final PreparedWeights pw;
     private final BackwardOperands ops;
+    private final ForwardPass forward;
     /**
      * B*T rows per block of dX = dG · W_ih, the work a thread that is done with its own rows takes over
      * from a slower one: a multiple of JavaGemm's 192-row A block, and a few milliseconds of work (W6).
@@ -72,13 +76,15 @@ final class BackwardPass {
     private RnnBatch in;
     private RnnGradOutput go;
     private RnnGradients grads;
+    private RnnResult out;
     private RowTeam team;
     private int l;
     private int d;
     private long dy;
     private long dxBelow;
 
-    BackwardPass(RnnSpec spec, Kernels kernels, Gemm gemm, PreparedWeights pw) {
+    BackwardPass(RnnSpec spec, Kernels kernels, Gemm gemm, PreparedWeights pw, ForwardPass forward) {
+        this.forward = forward;
         this.spec = spec;
         this.k = kernels;
         this.gemm = gemm;
@@ -86,13 +92,19 @@ final class BackwardPass {
         this.ops = new BackwardOperands(spec, pw, gemm);
     }
 
-    void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnGradOutput go, RnnGradients grads, RowTeam team) {
+    /**
+     * The forward pass of a training call (the caller has copied the input to {@code bf.x}), then BPTT:
+     * fills {@code out} and {@code grads}.
+     */
+    void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, RnnGradOutput go, RnnGradients grads,
+             RowTeam team) {
         ops.ensurePrepared();
         this.ws = ws;
         this.bf = bf;
         this.in = in;
         this.go = go;
         this.grads = grads;
+        this.out = out;
         this.team = team;
         if (timeLoopDone == null || timeLoopDone.length() != team.threads()) {
             timeLoopDone = new AtomicIntegerArray(team.threads()); // first call only
@@ -122,6 +134,7 @@ final class BackwardPass {
             this.in = null;
             this.go = null;
             this.grads = null;
+            this.out = null;
             this.team = null;
         }
     }
@@ -138,6 +151,7 @@ final class BackwardPass {
         final int r0 = b0 * tN;
         final int r1 = b1 * tN;
         if (l == spec.numLayers() - 1 && d == 0) {
+            forward.trainingRows(ws, bf, in, out, b0, b1);
             int ldy = spec.directions() * spec.outputSize();
             MemorySegment.copy(go.gradOutput(), r0 * ldy, ws, ValueLayout.JAVA_FLOAT,
                     (bf.dy0 + (long) r0 * ldy) * Float.BYTES, (r1 - r0) * ldy);
