@@ -8,28 +8,47 @@ import dev.recur4j.LayerParams;
 import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnGradOutput;
 import dev.recur4j.RnnGradients;
+import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * BPTT over what a training {@link ForwardPass} kept. Layers top-down; per (layer, direction) the
- * steps run opposite to the forward order. Per step: dh += dy[:, t] for valid rows, (projection:
- * dh_full = dh · W_hr), the fused backward kernel → dG [B, T, G*H] (zero at padded rows), then
- * dh_prev += dG_rec[:, t] · W_hh (GEMM, beta = 1). After the time loop, over all B*T rows at once:
- * dW_ih = dG^T X, dW_hh = dG_rec^T H_prev, dW_hr = dH^T H_full, biases = column sums, and
- * dX = dG · W_ih, added over both directions into the gradient of the layer below.
- * dG_rec differs from dG only for GRU linear-before-reset (its n block is dG_n⊙r); for GRU
- * reset-before-linear W_hn's input is r⊙h_prev, so dW_hn = dG_n^T (R⊙H_prev).
- * The time loop runs split over batch rows by a {@link RowTeam} (rows are independent; peephole
- * gradients go to one accumulator per chunk); then the same team splits B*T rows (dX, and the copy
- * of X and H_prev side by side into xh) and then gate rows (dW, bias columns). dW_ih and dW_hh come
- * from one product dG^T [X | H_prev], because packing the transposed dG is much of their cost.
- * Gate buffers (gates.s*, dg, dgrec) have the padded row stride {@code bf.gatesLd}. The right-hand
- * weights come from {@link BackwardOperands} (prepared once). The team's tasks are bound once here
- * and read the call's arguments from fields, so a call allocates nothing.
+ * A training call: the forward pass ({@link ForwardPass#trainingRows}), then BPTT over what it kept.
+ * Layers top-down; per (layer, direction) the steps run opposite to the forward order. Per step:
+ * dh += dy[:, t] for valid rows, (projection: dh_full = dh · W_hr), the fused backward kernel →
+ * dG [B, T, G*H] (zero at padded rows), then dh_prev += dG_rec[:, t] · W_hh (GEMM, beta = 1). After
+ * the time loop, over the B*T rows: dW_ih = dG^T X, dW_hh = dG_rec^T H_prev, dW_hr = dH^T H_full,
+ * biases = column sums, and dX = dG · W_ih, added over both directions into the gradient of the
+ * layer below. dG_rec differs from dG only for GRU linear-before-reset (its n block is dG_n⊙r); for
+ * GRU reset-before-linear W_hn's input is r⊙h_prev, so dW_hn = dG_n^T (R⊙H_prev).
+ *
+ * <p>Threads: everything but the parameter gradients' sum over rows depends on a batch row's own
+ * data alone, so one {@link RowTeam} task per (layer, direction) runs a chunk of batch rows from
+ * start to end, the first one beginning with the chunk's forward pass through every layer: the time
+ * loop, then the copy of X and H_prev side by side into xh for its B*T rows, its rows' share of the
+ * parameter gradients into the chunk's own partial buffers (dW_ih and dW_hh from one product
+ * dG^T [X | H_prev], because packing the transposed dG is much of their cost), and last dX by
+ * blocks of rows. A second task, split over gate rows, sums the partials and copies them out.
+ * Against a forward task per (layer, direction) and a backward split into three tasks (time loop,
+ * dX by rows, dW by gate rows), this saves three joins, each a wait for the slower thread, and each
+ * thread packs only its own rows of [X | H_prev] instead of all of them. The join left costs little
+ * wait either: dX blocks are claimed through a counter per chunk, so a thread done with its own
+ * takes those of a slower chunk (once that chunk's time loop is over, its dG final) instead of
+ * idling (W6 at 2 threads had waited 3-19 ms a call there on this shared machine). The gradient
+ * of the output is copied in, and that of the input out, by the same row chunks.
+ *
+ * <p>dG is written over the gate activations it comes from (gates.s{s}, which nothing reads after
+ * (l, d)'s time loop): the kernel reads a row's activations and writes its gradients into the same
+ * cache lines, instead of fetching the lines of a separate 52 MB buffer only to overwrite them
+ * (W6), and the workspace is that much smaller. Gate buffers (gates.s*, dgrec) have the padded row
+ * stride {@code bf.gatesLd}. The right-hand weights come from {@link BackwardOperands} (prepared
+ * once). The team's tasks are bound once here and read the call's arguments from fields, so a call
+ * allocates nothing.
  */
 final class BackwardPass {
     private final RnnSpec spec;
@@ -37,20 +56,35 @@ final class BackwardPass {
     private final Gemm gemm;
     private final PreparedWeights pw;
     private final BackwardOperands ops;
-    private final RowTeam.Task timeLoopTask = this::timeLoop;
-    private final RowTeam.Task weightGradTask = this::weightGradients;
-    private final RowTeam.Task inputGradTask = this::inputGradients;
+    private final ForwardPass forward;
+    /**
+     * B*T rows per block of dX = dG · W_ih, the work a thread that is done with its own rows takes over
+     * from a slower one: a multiple of JavaGemm's 192-row A block, and a few milliseconds of work (W6).
+     */
+    private static final int DX_BLOCK_ROWS = 384;
+    private final RowTeam.Task rowsTask = this::rows;
+    /** Per row chunk: the (l, d) task number whose time loop that chunk has finished ({@link #task}). */
+    private AtomicIntegerArray timeLoopDone;
+    /** Per row chunk: the next of its dX blocks to take, by its own thread or another. */
+    private AtomicIntegerArray nextDxBlock;
+    /** Counts the (l, d) row tasks, so {@link #timeLoopDone} needs no reset. */
+    private int task;
+    private final RowTeam.Task sumTask = this::sumParameterGradients;
     // the running call and (layer, direction), read by the tasks above
     private MemorySegment ws;
     private Buffers bf;
     private RnnBatch in;
     private RnnGradOutput go;
+    private RnnGradients grads;
+    private RnnResult out;
+    private RowTeam team;
     private int l;
     private int d;
     private long dy;
     private long dxBelow;
 
-    BackwardPass(RnnSpec spec, Kernels kernels, Gemm gemm, PreparedWeights pw) {
+    BackwardPass(RnnSpec spec, Kernels kernels, Gemm gemm, PreparedWeights pw, ForwardPass forward) {
+        this.forward = forward;
         this.spec = spec;
         this.k = kernels;
         this.gemm = gemm;
@@ -58,15 +92,25 @@ final class BackwardPass {
         this.ops = new BackwardOperands(spec, pw, gemm);
     }
 
-    void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnGradOutput go, RnnGradients grads, RowTeam team) {
+    /**
+     * The forward pass of a training call (the caller has copied the input to {@code bf.x}), then BPTT:
+     * fills {@code out} and {@code grads}.
+     */
+    void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, RnnGradOutput go, RnnGradients grads,
+             RowTeam team) {
         ops.ensurePrepared();
         this.ws = ws;
         this.bf = bf;
         this.in = in;
         this.go = go;
+        this.grads = grads;
+        this.out = out;
+        this.team = team;
+        if (timeLoopDone == null || timeLoopDone.length() != team.threads()) {
+            timeLoopDone = new AtomicIntegerArray(team.threads()); // first call only
+            nextDxBlock = new AtomicIntegerArray(team.threads());
+        }
         try {
-            float[] gradOut = go.gradOutput();
-            MemorySegment.copy(gradOut, 0, ws, ValueLayout.JAVA_FLOAT, bf.dy0 * Float.BYTES, gradOut.length);
             dy = bf.dy0;
             for (l = spec.numLayers() - 1; l >= 0; l--) {
                 dxBelow = l == 0 ? bf.dx : (dy == bf.dy0 ? bf.dy1 : bf.dy0);
@@ -74,21 +118,90 @@ final class BackwardPass {
                     if (spec.peepholes()) {
                         k.zero(team.threads() * 3 * spec.hiddenSize(), ws, bf.dpeep); // one accumulator per chunk
                     }
-                    team.run(in.batch(), timeLoopTask);
-                    team.run(in.batch() * in.seqLen(), inputGradTask);
-                    team.run(spec.gates() * spec.hiddenSize(), weightGradTask);
-                    collectGradients(grads, team.threads());
+                    task++;
+                    for (int c = 0; c < team.threads(); c++) {
+                        nextDxBlock.set(c, 0);
+                    }
+                    team.run(in.batch(), rowsTask);
+                    team.run(spec.gates() * spec.hiddenSize(), sumTask);
+                    collectSmallGradients();
                 }
                 dy = dxBelow;
             }
-            float[] gi = grads.gradInput();
-            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.dx * Float.BYTES, gi, 0, gi.length);
         } finally {
             this.ws = null;
             this.bf = null;
             this.in = null;
             this.go = null;
+            this.grads = null;
+            this.out = null;
+            this.team = null;
         }
+    }
+
+    /**
+     * Batch rows [b0, b1) of (l, d) from start to end: the gradient of the output copied in (top
+     * layer), the time loop, dh0 / dc0 out, xh, this chunk's partial parameter gradients, then dX by
+     * blocks of rows: this chunk's blocks and, when they are done, those another chunk has not
+     * started, as soon as that chunk's time loop has finished (its dG is final). The thread that
+     * finishes first thus takes work from the slower one instead of waiting for it at the join.
+     */
+    private void rows(int chunk, int b0, int b1) {
+        final int tN = in.seqLen();
+        final int r0 = b0 * tN;
+        final int r1 = b1 * tN;
+        if (l == spec.numLayers() - 1 && d == 0) {
+            forward.trainingRows(ws, bf, in, out, b0, b1);
+            int ldy = spec.directions() * spec.outputSize();
+            MemorySegment.copy(go.gradOutput(), r0 * ldy, ws, ValueLayout.JAVA_FLOAT,
+                    (bf.dy0 + (long) r0 * ldy) * Float.BYTES, (r1 - r0) * ldy);
+        }
+        timeLoop(chunk, b0, b1);
+        copyStateGradients(b0, b1);
+        timeLoopDone.set(chunk, task); // publishes this chunk's dG rows to threads that take its dX blocks
+        stackInputs(r0, r1);
+        weightGradients(chunk, r0, r1);
+        final int threads = team.threads();
+        for (int i = 0; i < threads; i++) {
+            int c = (chunk + i) % threads;
+            if (!team.runsChunk(in.batch(), c)) {
+                continue;
+            }
+            int c0 = team.from(in.batch(), c) * tN;
+            int c1 = team.to(in.batch(), c) * tN;
+            int blocks = (c1 - c0 + DX_BLOCK_ROWS - 1) / DX_BLOCK_ROWS;
+            if (c != chunk) {
+                if (nextDxBlock.get(c) >= blocks) {
+                    continue; // nothing left to take
+                }
+                if (!awaitTimeLoop(c)) {
+                    return;
+                }
+            }
+            for (int q; (q = nextDxBlock.getAndIncrement(c)) < blocks; ) {
+                int q0 = c0 + q * DX_BLOCK_ROWS;
+                inputGradients(q0, Math.min(q0 + DX_BLOCK_ROWS, c1));
+            }
+        }
+    }
+
+    /**
+     * Waits until chunk c has finished (l, d)'s time loop, spinning a little, then parking in short
+     * naps (the other thread may need this core); false if a chunk of the task failed meanwhile.
+     */
+    private boolean awaitTimeLoop(int c) {
+        long spinUntil = System.nanoTime() + 50_000;
+        for (int spin = 1; timeLoopDone.get(c) != task; spin++) {
+            if (team.failed()) {
+                return false;
+            }
+            if ((spin & 255) != 0 || System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, 100_000);
+            }
+        }
+        return true;
     }
 
     /** The reverse time loop of (l, d) for batch rows [b0, b1): fills dG rows, dh/dc state rows, dH rows. */
@@ -113,9 +226,10 @@ final class BackwardPass {
         final PreparedWeights.Slot w = pw.slot(s);
         final MemorySegment wseg = pw.segment();
         final long dyOff = this.dy + (long) d * hout;
-        final int gl = bf.gatesLd; // row stride of gates.s*, dg, dgrec
+        final int gl = bf.gatesLd; // row stride of gates.s* (activations, then dG) and dgrec
         final long gates = bf.gatesS[s];
-        final long dgrec = lbr ? bf.dgrec : bf.dg;
+        final long dgAll = bf.gatesS[s]; // dG overwrites the gate activations, row by row
+        final long dgrec = lbr ? bf.dgrec : dgAll;
         final long rowStride = (long) tN * gl;
         final long dpeep = peep ? bf.dpeep + (long) chunk * 3 * h : -1;
 
@@ -126,12 +240,12 @@ final class BackwardPass {
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? tN - 1 - step : step;
             final long gT = gates + (long) t * gl;
-            final long dgT = bf.dg + (long) t * gl;
+            final long dgT = dgAll + (long) t * gl;
             final long dgrecT = dgrec + (long) t * gl;
             for (int b = b0; b < b1; b++) {
                 long row = (long) b * tN + t;
                 if (t >= in.length(b)) {
-                    k.zero(gh, ws, bf.dg + row * gl);
+                    k.zero(gh, ws, dgAll + row * gl);
                     if (lbr) {
                         k.zero(gh, ws, bf.dgrec + row * gl);
                     }
@@ -197,19 +311,20 @@ final class BackwardPass {
     }
 
     /**
-     * Gate rows [r0, r1) of (l, d)'s weight gradients, over all B*T rows at once, into
-     * dw = [dW_ih | dW_hh] [G*H, In+Hout]: rows whose dW_ih and dW_hh share their A take one product
-     * dG^T [X | H_prev] (every row, except GRU's n rows); GRU's n rows take two, because
+     * B*T rows [r0, r1)'s share of (l, d)'s parameter gradients, into chunk {@code chunk}'s partials:
+     * dw_chunk = [dW_ih | dW_hh] [G*H, In+Hout]. Gate rows whose dW_ih and dW_hh share their A take one
+     * product dG^T [X | H_prev] (every row, except GRU's n rows); GRU's n rows take two, because
      * linear-before-reset has dW_hn = dG_rec,n^T H_prev and reset-before-linear dW_hn = dG_n^T (R⊙H_prev).
-     * Bias gradients = column sums of dG (and of dG_rec for linear-before-reset).
+     * Bias gradients = column sums of dG (and of dG_rec for linear-before-reset); projection:
+     * dW_hr = dH^T · H_full.
      */
     private void weightGradients(int chunk, int r0, int r1) {
         final MemorySegment ws = this.ws;
         final Buffers bf = this.bf;
-        final int l = this.l;
-        final int bt = in.batch() * in.seqLen();
+        final int rows = r1 - r0;
         final int h = spec.hiddenSize();
         final int hout = spec.outputSize();
+        final int p = spec.projSize();
         final int gh = spec.gates() * h;
         final int inW = spec.layerInputSize(l);
         final int ldw = inW + hout;
@@ -217,94 +332,145 @@ final class BackwardPass {
         final boolean gru = spec.cell() == CellKind.GRU;
         final boolean lbr = gru && spec.linearBeforeReset();
         final int gl = bf.gatesLd;
-        final int shared = Math.min(Math.max(gru ? 2 * h : gh, r0), r1); // rows [r0, shared) share A
-        if (shared > r0) {
-            // [dW_ih | dW_hh] [r0:shared, In+Hout] = dG[:, r0:shared]^T · [X | H_prev]
-            gemm.sgemm(YES, NO, shared - r0, ldw, bt, 1f, ws, bf.dg + r0, gl, ws, bf.xh, ldw, 0f,
-                    ws, bf.dw + (long) r0 * ldw, ldw);
-        }
-        if (r1 > shared) {
-            int m = r1 - shared;
-            long dwRows = bf.dw + (long) shared * ldw;
-            gemm.sgemm(YES, NO, m, inW, bt, 1f, ws, bf.dg + shared, gl, ws, bf.xh, ldw, 0f, ws, dwRows, ldw);
+        final int shared = gru ? 2 * h : gh; // gate rows [0, shared) share A
+        final long dg = bf.gatesS[s] + (long) r0 * gl;
+        final long xh = bf.xh + (long) r0 * ldw;
+        final long dw = bf.dw + (long) chunk * gh * ldw;
+        // [dW_ih | dW_hh] [0:shared, In+Hout] = dG[rows, 0:shared]^T · [X | H_prev][rows]
+        gemm.sgemm(YES, NO, shared, ldw, rows, 1f, ws, dg, gl, ws, xh, ldw, 0f, ws, dw, ldw);
+        if (gh > shared) {
+            long dwN = dw + (long) shared * ldw;
+            gemm.sgemm(YES, NO, h, inW, rows, 1f, ws, dg + shared, gl, ws, xh, ldw, 0f, ws, dwN, ldw);
             if (lbr) {
-                gemm.sgemm(YES, NO, m, h, bt, 1f, ws, bf.dgrec + shared, gl, ws, bf.xh + inW, ldw, 0f,
-                        ws, dwRows + inW, ldw);
+                gemm.sgemm(YES, NO, h, h, rows, 1f, ws, bf.dgrec + (long) r0 * gl + shared, gl, ws, xh + inW, ldw,
+                        0f, ws, dwN + inW, ldw);
             } else {
-                gemm.sgemm(YES, NO, m, h, bt, 1f, ws, bf.dg + shared, gl, ws, bf.rhS[s], h, 0f,
-                        ws, dwRows + inW, ldw);
+                gemm.sgemm(YES, NO, h, h, rows, 1f, ws, dg + shared, gl, ws, bf.rhS[s] + (long) r0 * h, h, 0f,
+                        ws, dwN + inW, ldw);
             }
         }
         if (spec.bias()) {
-            k.columnSums(bt, r1 - r0, ws, bf.dg + r0, gl, bf.dbih + r0);
+            k.columnSums(rows, gh, ws, dg, gl, bf.dbih + (long) chunk * gh);
             if (lbr) {
-                k.columnSums(bt, r1 - r0, ws, bf.dgrec + r0, gl, bf.dbhh + r0);
+                k.columnSums(rows, gh, ws, bf.dgrec + (long) r0 * gl, gl, bf.dbhh + (long) chunk * gh);
             }
+        }
+        if (p > 0) {
+            // dW_hr [P, H] = dH[rows]^T · H_full[rows]
+            gemm.sgemm(YES, NO, p, h, rows, 1f, ws, bf.dhseq + (long) r0 * p, p, ws, bf.hfS[s] + (long) r0 * h, h,
+                    0f, ws, bf.dwhr + (long) chunk * p * h, h);
         }
     }
 
-    /**
-     * Rows [r0, r1) of B*T: dX (+)= dG · W_ih into the gradient of the layer below (the directions
-     * summed), and xh = [X | H_prev] for {@link #weightGradients}.
-     */
-    private void inputGradients(int chunk, int r0, int r1) {
+    /** Rows [r0, r1) of B*T: xh = [X | H_prev] side by side for {@link #weightGradients}. */
+    private void stackInputs(int r0, int r1) {
         final MemorySegment ws = this.ws;
         final Buffers bf = this.bf;
-        final int l = this.l;
         final int hout = spec.outputSize();
         final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
         final int inW = spec.layerInputSize(l);
         final int ldw = inW + hout;
-        final int gl = bf.gatesLd;
         final int s = spec.slot(l, d);
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        ops.timesWih(s, r1 - r0, ws, bf.dg + (long) r0 * gl, gl, d == 0 ? 0f : 1f, ws, dxBelow + (long) r0 * ldx, ldx);
         for (long row = r0; row < r1; row++) {
             ForwardPass.copy(ws, xOff + row * ldx, bf.xh + row * ldw, inW);
             ForwardPass.copy(ws, bf.hprevS[s] + row * hout, bf.xh + row * ldw + inW, hout);
         }
     }
 
-    /** After the team's parts of (l, d): dh0, dc0, dW_hr, peepholes, and every parameter gradient copied out. */
-    private void collectGradients(RnnGradients grads, int chunks) {
+    /**
+     * Rows [r0, r1) of B*T: dX (+)= dG · W_ih into the gradient of the layer below (the directions
+     * summed); after layer 0's last direction, those rows of the input gradient copied out.
+     */
+    private void inputGradients(int r0, int r1) {
+        final int hout = spec.outputSize();
+        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * hout;
+        final int gl = bf.gatesLd;
+        final int s = spec.slot(l, d);
+        ops.timesWih(s, r1 - r0, ws, bf.gatesS[s] + (long) r0 * gl, gl, d == 0 ? 0f : 1f, ws,
+                dxBelow + (long) r0 * ldx, ldx);
+        if (l == 0 && d == spec.directions() - 1) {
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (bf.dx + (long) r0 * ldx) * Float.BYTES,
+                    grads.gradInput(), r0 * ldx, (r1 - r0) * ldx);
+        }
+    }
+
+    /** Rows [b0, b1) of (l, d)'s dh0 (and dc0) out of the running state, after the time loop. */
+    private void copyStateGradients(int b0, int b1) {
+        final int bN = in.batch();
+        final int s = spec.slot(l, d);
+        final int hout = spec.outputSize();
+        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (bf.dh + (long) b0 * hout) * Float.BYTES, grads.gradH0(),
+                (s * bN + b0) * hout, (b1 - b0) * hout);
+        if (spec.hasCellState()) {
+            int h = spec.hiddenSize();
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (bf.dc + (long) b0 * h) * Float.BYTES, grads.gradC0(),
+                    (s * bN + b0) * h, (b1 - b0) * h);
+        }
+    }
+
+    /**
+     * Gate rows [r0, r1) of (l, d)'s dW_ih, dW_hh and biases: the partials of the row chunks that ran
+     * summed into the first such chunk's, then copied out.
+     */
+    private void sumParameterGradients(int chunk, int r0, int r1) {
         final MemorySegment ws = this.ws;
         final Buffers bf = this.bf;
-        final int bN = in.batch();
-        final int bt = bN * in.seqLen();
-        final int h = spec.hiddenSize();
+        final int gh = spec.gates() * spec.hiddenSize();
+        final int inW = spec.layerInputSize(l);
+        final int ldw = inW + spec.outputSize();
         final int hout = spec.outputSize();
-        final int p = spec.projSize();
-        final int gh = spec.gates() * h;
-        final int s = spec.slot(l, d);
         final boolean lbr = spec.cell() == CellKind.GRU && spec.linearBeforeReset();
+        final int first = firstChunk();
         LayerParams gp = grads.params().layer(l, d);
-        int hn = bN * hout;
-        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.dh * Float.BYTES, grads.gradH0(), s * hn, hn);
-        if (spec.hasCellState()) {
-            int cn = bN * h;
-            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bf.dc * Float.BYTES, grads.gradC0(), s * cn, cn);
-        }
-        int inW = spec.layerInputSize(l);
-        int ldw = inW + hout;
         float[] wIh = gp.wIh();
         float[] wHh = gp.wHh();
-        for (int r = 0; r < gh; r++) {
-            long row = (bf.dw + (long) r * ldw) * Float.BYTES;
-            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, row, wIh, r * inW, inW);
-            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, row + (long) inW * Float.BYTES, wHh, r * hout, hout);
+        for (int r = r0; r < r1; r++) {
+            long row = sumChunks(bf.dw + (long) r * ldw, (long) gh * ldw, ldw, first);
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, row * Float.BYTES, wIh, r * inW, inW);
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (row + inW) * Float.BYTES, wHh, r * hout, hout);
         }
         if (spec.bias()) {
-            get(ws, bf.dbih, gp.bIh());
-            if (lbr) {
-                get(ws, bf.dbhh, gp.bHh());
-            } else {
-                System.arraycopy(gp.bIh(), 0, gp.bHh(), 0, gh);
+            int n = r1 - r0;
+            long bih = sumChunks(bf.dbih + r0, gh, n, first);
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bih * Float.BYTES, gp.bIh(), r0, n);
+            // without a separate b_hh gradient (every cell but GRU lbr), b_hh's equals b_ih's
+            long bhh = lbr ? sumChunks(bf.dbhh + r0, gh, n, first) : bih;
+            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, bhh * Float.BYTES, gp.bHh(), r0, n);
+        }
+    }
+
+    /** The first row chunk the team gave batch rows (with fewer rows than threads, chunk 0 may get none). */
+    private int firstChunk() {
+        int c = 0;
+        while (!team.runsChunk(in.batch(), c)) {
+            c++;
+        }
+        return c;
+    }
+
+    /**
+     * Adds the n floats at {@code off + c * stride} of every row chunk c after {@code first} that ran into
+     * those of {@code first}; returns where the sum is.
+     */
+    private long sumChunks(long off, long stride, int n, int first) {
+        long sum = off + first * stride;
+        for (int c = first + 1; c < team.threads(); c++) {
+            if (team.runsChunk(in.batch(), c)) {
+                k.add(n, ws, off + c * stride, sum);
             }
         }
+        return sum;
+    }
+
+    /** After the team's parts of (l, d): dW_hr and the peephole gradients, summed over row chunks and copied out. */
+    private void collectSmallGradients() {
+        final int h = spec.hiddenSize();
+        final int p = spec.projSize();
+        final int chunks = team.threads();
+        LayerParams gp = grads.params().layer(l, d);
         if (p > 0) {
-            // dW_hr [P, H] = dH^T · H_full
-            gemm.sgemm(YES, NO, p, h, bt, 1f, ws, bf.dhseq, p, ws, bf.hfS[s], h, 0f, ws, bf.dwhr, h);
-            get(ws, bf.dwhr, gp.wHr());
+            get(ws, sumChunks(bf.dwhr, (long) p * h, p * h, firstChunk()), gp.wHr());
         }
         if (spec.peepholes()) {
             k.columnSums(chunks, 3 * h, ws, bf.dpeep, 3 * h, bf.dpeepSum);

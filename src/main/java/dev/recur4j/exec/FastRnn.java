@@ -27,8 +27,10 @@ import java.util.logging.Logger;
  * <p>Threads: with {@code threads} > 1 a fixed {@link RowTeam} (created here, stopped by
  * {@link #close()}) splits the batch rows of every (layer, direction) time loop, including that
  * loop's GEMMs, except that with 2 threads the forward pass runs the two directions of a
- * bidirectional layer at once, one per thread ({@link ForwardPass#splitsDirections}); in BPTT the same team splits the gradient GEMMs over all B*T rows (dX by rows,
- * dW by gate rows, see {@link BackwardPass}). One thread creates no threads.
+ * bidirectional layer at once, one per thread ({@link ForwardPass#splitsDirections}). A training call
+ * instead runs each row chunk through the forward pass of every layer and on into its BPTT as one
+ * task, with no join in between; the weight gradients, summed over all rows, are added up split by
+ * gate rows (see {@link BackwardPass}). One thread creates no threads.
  *
  * <p>Inference with at most {@link SmallBatchForward#MAX_BATCH} rows takes the matrix-vector path
  * {@link SmallBatchForward} (built on the first such call, with its own weight copy and threads).
@@ -61,7 +63,7 @@ public final class FastRnn implements RnnEngine {
         Kernels kernels = Kernels.of(impl);
         this.prepared = new PreparedWeights(weights, gemm);
         this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
-        this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared);
+        this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared, forwardPass);
         this.team = new RowTeam(threads);
         LOG.fine(() -> "recur4j: FastRnn " + spec + " kernels " + kernels.name() + " gemm " + gemm.name());
     }
@@ -112,8 +114,7 @@ public final class FastRnn implements RnnEngine {
         checkGradients(grads, in.batch(), in.seqLen());
         Buffers bf = prepare(in.batch(), in.seqLen(), true);
         copyInput(bf, in);
-        forwardPass.run(workspace.segment(), bf, in, out, team);
-        backwardPass.run(workspace.segment(), bf, in, gradOut, grads, team);
+        backwardPass.run(workspace.segment(), bf, in, out, gradOut, grads, team); // forward pass included
     }
 
     private void checkGradients(RnnGradients g, int batch, int seqLen) {
@@ -133,7 +134,8 @@ public final class FastRnn implements RnnEngine {
     private Buffers prepare(int batch, int seqLen, boolean training) {
         Buffers bf = buffers;
         if (bf == null || bf.plan.batch() != batch || bf.plan.seqLen() != seqLen || bf.plan.training() != training) {
-            int scratchSets = ForwardPass.splitsDirections(spec, team.threads()) ? spec.directions() : 1;
+            // training runs the forward by row chunks (BackwardPass), so only inference splits directions
+            int scratchSets = !training && ForwardPass.splitsDirections(spec, team.threads()) ? spec.directions() : 1;
             WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training, team.threads(), scratchSets,
                     InputFusion.applies(spec));
             LOG.finer(plan::toString);

@@ -127,6 +127,36 @@ final class ForwardPass {
         MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, last * Float.BYTES, out.output(), 0, out.output().length);
     }
 
+    /**
+     * Training: batch rows [b0, b1) through every layer and direction on the calling thread, with their
+     * rows of h_n, c_n and the output copied out; {@link #run} for those rows, without its joins. Rows
+     * are independent through the whole stack, so {@link BackwardPass} runs a chunk's forward and then
+     * its backward in one task.
+     */
+    void trainingRows(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int b0, int b1) {
+        final int bN = in.batch();
+        final int tN = in.seqLen();
+        final int hout = spec.outputSize();
+        final int h = spec.hiddenSize();
+        for (int l = 0; l < spec.numLayers(); l++) {
+            for (int d = 0; d < spec.directions(); d++) {
+                layer(ws, bf, in, l, d, b0, b1);
+                Buffers.Scratch sc = bf.scratch(d);
+                int s = spec.slot(l, d);
+                MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (sc.h() + (long) b0 * hout) * Float.BYTES, out.hN(),
+                        (s * bN + b0) * hout, (b1 - b0) * hout);
+                if (spec.hasCellState()) {
+                    MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (sc.c() + (long) b0 * h) * Float.BYTES, out.cN(),
+                            (s * bN + b0) * h, (b1 - b0) * h);
+                }
+            }
+        }
+        int ldy = spec.directions() * hout;
+        long rows = bf.y(spec.numLayers() - 1) + (long) b0 * tN * ldy;
+        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, rows * Float.BYTES, out.output(), b0 * tN * ldy,
+                (b1 - b0) * tN * ldy);
+    }
+
     /** Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. */
     private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
         if (bf.scratch(d).xhStep() >= 0) {

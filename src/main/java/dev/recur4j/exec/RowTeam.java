@@ -68,6 +68,7 @@ final class RowTeam implements AutoCloseable {
             runChunk(0, t, n);
         } catch (Throwable e) {
             mine = e;
+            failure = e; // for chunks that wait on this one inside the task (see failed())
         }
         awaitWorkers();
         task = null;
@@ -90,9 +91,38 @@ final class RowTeam implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a chunk of the running task has thrown: a task whose chunks wait for each other must stop
+     * waiting then, or the join would never come.
+     */
+    boolean failed() {
+        return failure != null;
+    }
+
+    /** Whether {@link #run}(n, t) hands chunk {@code chunk} any rows (with n < threads some chunks get none). */
+    boolean runsChunk(int n, int chunk) {
+        return from(n, chunk) < to(n, chunk);
+    }
+
+    /** First row {@link #run}(n, t) hands chunk {@code chunk} (empty chunks: from == to). */
+    int from(int n, int chunk) {
+        if (threads == 1 || n == 1) {
+            return chunk == 0 ? 0 : n;
+        }
+        return (int) ((long) n * chunk / threads);
+    }
+
+    /** End (exclusive) of the rows {@link #run}(n, t) hands chunk {@code chunk}. */
+    int to(int n, int chunk) {
+        if (threads == 1 || n == 1) {
+            return n;
+        }
+        return (int) ((long) n * (chunk + 1) / threads);
+    }
+
     private void runChunk(int chunk, Task t, int n) {
-        int from = (int) ((long) n * chunk / threads);
-        int to = (int) ((long) n * (chunk + 1) / threads);
+        int from = from(n, chunk);
+        int to = to(n, chunk);
         if (from < to) {
             t.rows(chunk, from, to);
         }

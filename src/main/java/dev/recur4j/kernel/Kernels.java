@@ -83,7 +83,8 @@ public interface Kernels {
      */
     void gruRbrInferenceStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long yOff);
 
-    // ---- backward (g holds activations; dg receives pre-activation gradients) ----
+    // ---- backward (g holds activations; dg receives pre-activation gradients and may be g itself:
+    //      every element of g is read before the same element of dg is written) ----
 
     /** RNN: dg = dh ⊙ act'(v); then dhPrev = 0 (the recurrent GEMM adds the rest). dh may alias dhPrev. */
     void rnnBackwardStep(boolean relu, int n, MemorySegment ws, long gOff, long dhOff, long dgOff, long dhPrevOff);

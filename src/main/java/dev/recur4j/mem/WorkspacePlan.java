@@ -31,13 +31,15 @@ import java.util.Locale;
  * hf.s{s}       [B*T, H]        training, projection: h before W_hr per step
  * dy0, dy1      [B*T, D*Hout]   backward: gradient of a layer's output (ping-pong between layers)
  * dx            [B*T, I]        backward: gradient of the layer-0 input
- * dg, dgrec     [B*T, G*H]      backward: pre-activation gate gradients (dgrec: GRU lbr recurrent side), ld gateLd(G*H)
+ * dgrec         [B*T, G*H]      backward, GRU lbr: recurrent-side gate gradients, ld gateLd(G*H) (the input-side
+ *                               gradients dG overwrite gates.s{s})
  * dh, dc        [B, Hout], [B, H] backward: running state gradients
  * dhf, dhseq    [B, H], [B*T, P] backward, projection
  * drh           [B, H]          backward, GRU rbl: gradient of r*h
  * xh            [B*T, In_l+Hout] backward: [X | H_prev] side by side (ld In_l+Hout), so dG^T is packed once
- * dw            [G*H, In_l+Hout] backward: [dW_ih | dW_hh] of one (layer, direction), ld In_l+Hout
- * dbih, dbhh, dwhr   the other parameter gradients of one (layer, direction)
+ * dw            [threads*G*H, In_l+Hout] backward: [dW_ih | dW_hh] of one (layer, direction), ld In_l+Hout,
+ *               one partial sum per row chunk (threads of them; chunk 0's rows end up holding the total)
+ * dbih, dbhh, dwhr   [threads, G*H], [threads, G*H], [threads*P, H]: the other parameter gradients, per chunk too
  * dpeep         [threads, 3H]   peephole gradient, one accumulator per row chunk; dpeep.sum [3H] their sum
  * </pre>
  * With {@code scratchSets} = 2 (a bidirectional layer whose two directions run at once, one per
@@ -168,7 +170,6 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 b.add("dy1", bt, d * hout);
             }
             b.add("dx", bt, spec.inputSize());
-            b.add("dg", bt, gateLd(gh));
             if (lbr) {
                 b.add("dgrec", bt, gateLd(gh));
             }
@@ -179,15 +180,16 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             if (p > 0) {
                 b.add("dhf", batch, h);
                 b.add("dhseq", bt, p);
-                b.add("dwhr", p, h);
+                b.add("dwhr", (long) threads * p, h);
             }
             if (gru && !lbr) {
                 b.add("drh", batch, h);
             }
             b.add("xh", bt, maxIn + hout);
-            b.add("dw", gh, maxIn + hout);
-            b.add("dbih", 1, gh);
-            b.add("dbhh", 1, gh);
+            // one partial sum per row chunk of the parameter gradients (BackwardPass adds them up)
+            b.add("dw", (long) threads * gh, maxIn + hout);
+            b.add("dbih", threads, gh);
+            b.add("dbhh", threads, gh);
             if (spec.peepholes()) {
                 b.add("dpeep", threads, 3 * h);
                 b.add("dpeep.sum", 1, 3 * h);
