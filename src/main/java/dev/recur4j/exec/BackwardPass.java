@@ -45,7 +45,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>dG is written over the gate activations it comes from (gates.s{s}, which nothing reads after
  * (l, d)'s time loop): the kernel reads a row's activations and writes its gradients into the same
  * cache lines, instead of fetching the lines of a separate 52 MB buffer only to overwrite them
- * (W6), and the workspace is that much smaller. Gate buffers (gates.s*, dgrec) have the padded row
+ * (W6), and the workspace is that much smaller. Likewise GRU linear-before-reset keeps the one block
+ * in which its recurrent-side gradients differ, dG_n⊙r, over hn = W_hn h + b_hn (read by the same
+ * kernel), and multiplies it by W_hn apart from dG's r, z blocks, instead of writing all three
+ * blocks to a second [B*T, 3H] buffer (W7: 40 MB a call). Gate buffers (gates.s*) have the padded row
  * stride {@code bf.gatesLd}. The right-hand weights come from {@link BackwardOperands} (prepared
  * once). The team's tasks are bound once here and read the call's arguments from fields, so a call
  * allocates nothing.
@@ -222,16 +225,13 @@ final class BackwardPass {
         final CellKind cell = spec.cell();
         final boolean lbr = cell == CellKind.GRU && spec.linearBeforeReset();
         final boolean rbl = cell == CellKind.GRU && !spec.linearBeforeReset();
-        final boolean peep = spec.peepholes();
-        final PreparedWeights.Slot w = pw.slot(s);
-        final MemorySegment wseg = pw.segment();
         final long dyOff = this.dy + (long) d * hout;
-        final int gl = bf.gatesLd; // row stride of gates.s* (activations, then dG) and dgrec
+        final int gl = bf.gatesLd; // row stride of gates.s* (activations, then dG)
         final long gates = bf.gatesS[s];
         final long dgAll = bf.gatesS[s]; // dG overwrites the gate activations, row by row
-        final long dgrec = lbr ? bf.dgrec : dgAll;
+        final long dgn = lbr ? bf.hnS[s] : -1; // GRU lbr: dG_n⊙r overwrites hn, row by row (ld H)
         final long rowStride = (long) tN * gl;
-        final long dpeep = peep ? bf.dpeep + (long) chunk * 3 * h : -1;
+        final long dpeep = spec.peepholes() ? bf.dpeep + (long) chunk * 3 * h : -1;
 
         initState(ws, bf.dh, go.gradHn(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
@@ -241,13 +241,12 @@ final class BackwardPass {
             final int t = d == 0 ? tN - 1 - step : step;
             final long gT = gates + (long) t * gl;
             final long dgT = dgAll + (long) t * gl;
-            final long dgrecT = dgrec + (long) t * gl;
             for (int b = b0; b < b1; b++) {
                 long row = (long) b * tN + t;
                 if (t >= in.length(b)) {
                     k.zero(gh, ws, dgAll + row * gl);
                     if (lbr) {
-                        k.zero(gh, ws, bf.dgrec + row * gl);
+                        k.zero(h, ws, dgn + row * h);
                     }
                     if (p > 0) {
                         k.zero(p, ws, bf.dhseq + row * p);
@@ -264,35 +263,7 @@ final class BackwardPass {
                 ops.timesWhr(s, nb, ws, bf.dhseq + (long) t * p + (long) b0 * tN * p, tN * p,
                         0f, ws, bf.dhf + (long) b0 * h, h);
             }
-            for (int b = b0; b < b1; b++) {
-                if (t >= in.length(b)) {
-                    continue;
-                }
-                final long row = (long) b * tN + t;
-                final long g = gT + b * rowStride;
-                final long dg = dgT + b * rowStride;
-                final long dhRow = bf.dh + (long) b * hout;
-                switch (cell) {
-                    case RNN_TANH, RNN_RELU -> k.rnnBackwardStep(cell == CellKind.RNN_RELU, h, ws, g, dhRow, dg, dhRow);
-                    case LSTM -> {
-                        k.lstmBackwardStep(h, ws, g, bf.cprevS[s] + row * h,
-                                p > 0 ? bf.dhf + (long) b * h : dhRow, bf.dc + (long) b * h, dg, p > 0 ? -1 : dhRow,
-                                wseg, w.peep(), dpeep);
-                        if (p > 0) {
-                            k.zero(p, ws, dhRow);
-                        }
-                    }
-                    case GRU -> {
-                        long hp = bf.hprevS[s] + row * h;
-                        if (lbr) {
-                            k.gruBackwardStep(h, ws, g, bf.hnS[s] + row * h, hp, dhRow, dg, dgrecT + b * rowStride,
-                                    dhRow);
-                        } else {
-                            k.gruRbrBackwardStep(h, ws, g, hp, dhRow, dg, dhRow);
-                        }
-                    }
-                }
-            }
+            rowKernels(s, t, b0, b1, dpeep);
             if (rbl) {
                 // d(r⊙h) [rows, H] = dG_n · W_hn, then the r block and dh_prev += d(r⊙h)⊙r
                 ops.timesWhn(s, nb, ws, dgT + b0 * rowStride + 2L * h, (int) rowStride,
@@ -305,8 +276,67 @@ final class BackwardPass {
                     }
                 }
             }
-            // dh_prev [rows, Hout] += dG_rec[rows, t] · W_hh (r,z blocks only for reset-before-linear)
-            ops.timesWhh(s, nb, ws, dgrecT + b0 * rowStride, (int) rowStride, 1f, ws, bf.dh + (long) b0 * hout, hout);
+            // dh_prev [rows, Hout] += dG_rec[rows, t] · W_hh: for GRU the r, z blocks of dG here, and the n block
+            // apart (reset-before-linear: above; linear-before-reset: dG_n⊙r · W_hn)
+            ops.timesWhh(s, nb, ws, dgT + b0 * rowStride, (int) rowStride, 1f, ws, bf.dh + (long) b0 * hout, hout);
+            if (lbr) {
+                ops.timesWhn(s, nb, ws, dgn + ((long) b0 * tN + t) * h, tN * h, 1f, ws, bf.dh + (long) b0 * hout,
+                        hout);
+            }
+        }
+    }
+
+    /**
+     * The fused backward kernel of step t for every valid batch row in [b0, b1): dG (over the gate
+     * activations), dh / dc to the previous step. A method of its own, so that C2 compiles the kernels
+     * apart from {@link #timeLoop}: inlined there (GRU lbr's kernel was small enough to be), they pushed
+     * the loop past C2's node budget (NodeCountInliningCutoff), the kernel's vector operations were left
+     * as calls, and every vector they passed was allocated.
+     */
+    private void rowKernels(int s, int t, int b0, int b1, long dpeep) {
+        final MemorySegment ws = this.ws;
+        final Buffers bf = this.bf;
+        final RnnBatch in = this.in;
+        final int tN = in.seqLen();
+        final int h = spec.hiddenSize();
+        final int hout = spec.outputSize();
+        final int p = spec.projSize();
+        final CellKind cell = spec.cell();
+        final boolean lbr = cell == CellKind.GRU && spec.linearBeforeReset();
+        final PreparedWeights.Slot w = pw.slot(s);
+        final MemorySegment wseg = pw.segment();
+        final int gl = bf.gatesLd;
+        final long rowStride = (long) tN * gl;
+        final long gT = bf.gatesS[s] + (long) t * gl;
+        final long dgT = gT; // dG overwrites the gate activations
+        final long dgn = lbr ? bf.hnS[s] : -1;
+        for (int b = b0; b < b1; b++) {
+            if (t >= in.length(b)) {
+                continue;
+            }
+            final long row = (long) b * tN + t;
+            final long g = gT + b * rowStride;
+            final long dg = dgT + b * rowStride;
+            final long dhRow = bf.dh + (long) b * hout;
+            switch (cell) {
+                case RNN_TANH, RNN_RELU -> k.rnnBackwardStep(cell == CellKind.RNN_RELU, h, ws, g, dhRow, dg, dhRow);
+                case LSTM -> {
+                    k.lstmBackwardStep(h, ws, g, bf.cprevS[s] + row * h,
+                            p > 0 ? bf.dhf + (long) b * h : dhRow, bf.dc + (long) b * h, dg, p > 0 ? -1 : dhRow,
+                            wseg, w.peep(), dpeep);
+                    if (p > 0) {
+                        k.zero(p, ws, dhRow);
+                    }
+                }
+                case GRU -> {
+                    long hp = bf.hprevS[s] + row * h;
+                    if (lbr) {
+                        k.gruBackwardStep(h, ws, g, dgn + row * h, hp, dhRow, dg, dgn + row * h, dhRow);
+                    } else {
+                        k.gruRbrBackwardStep(h, ws, g, hp, dhRow, dg, dhRow);
+                    }
+                }
+            }
         }
     }
 
@@ -314,9 +344,9 @@ final class BackwardPass {
      * B*T rows [r0, r1)'s share of (l, d)'s parameter gradients, into chunk {@code chunk}'s partials:
      * dw_chunk = [dW_ih | dW_hh] [G*H, In+Hout]. Gate rows whose dW_ih and dW_hh share their A take one
      * product dG^T [X | H_prev] (every row, except GRU's n rows); GRU's n rows take two, because
-     * linear-before-reset has dW_hn = dG_rec,n^T H_prev and reset-before-linear dW_hn = dG_n^T (R⊙H_prev).
-     * Bias gradients = column sums of dG (and of dG_rec for linear-before-reset); projection:
-     * dW_hr = dH^T · H_full.
+     * linear-before-reset has dW_hn = (dG_n⊙r)^T H_prev and reset-before-linear dW_hn = dG_n^T (R⊙H_prev).
+     * Bias gradients = column sums of dG (and for linear-before-reset b_hh's n block those of dG_n⊙r);
+     * projection: dW_hr = dH^T · H_full.
      */
     private void weightGradients(int chunk, int r0, int r1) {
         final MemorySegment ws = this.ws;
@@ -342,7 +372,7 @@ final class BackwardPass {
             long dwN = dw + (long) shared * ldw;
             gemm.sgemm(YES, NO, h, inW, rows, 1f, ws, dg + shared, gl, ws, xh, ldw, 0f, ws, dwN, ldw);
             if (lbr) {
-                gemm.sgemm(YES, NO, h, h, rows, 1f, ws, bf.dgrec + (long) r0 * gl + shared, gl, ws, xh + inW, ldw,
+                gemm.sgemm(YES, NO, h, h, rows, 1f, ws, bf.hnS[s] + (long) r0 * h, h, ws, xh + inW, ldw,
                         0f, ws, dwN + inW, ldw);
             } else {
                 gemm.sgemm(YES, NO, h, h, rows, 1f, ws, dg + shared, gl, ws, bf.rhS[s] + (long) r0 * h, h, 0f,
@@ -350,9 +380,12 @@ final class BackwardPass {
             }
         }
         if (spec.bias()) {
-            k.columnSums(rows, gh, ws, dg, gl, bf.dbih + (long) chunk * gh);
+            long dbih = bf.dbih + (long) chunk * gh;
+            k.columnSums(rows, gh, ws, dg, gl, dbih);
             if (lbr) {
-                k.columnSums(rows, gh, ws, bf.dgrec + (long) r0 * gl, gl, bf.dbhh + (long) chunk * gh);
+                long dbhh = bf.dbhh + (long) chunk * gh;
+                ForwardPass.copy(ws, dbih, dbhh, shared); // r, z: the same gradients on both sides
+                k.columnSums(rows, h, ws, bf.hnS[s] + (long) r0 * h, h, dbhh + shared);
             }
         }
         if (p > 0) {

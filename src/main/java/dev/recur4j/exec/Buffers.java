@@ -14,7 +14,7 @@ final class Buffers {
     private final long[] y;
     /** The running-step buffers: one set, or one per direction when the directions run concurrently. */
     final Scratch[] scratch;
-    /** Leading dimension of the gate buffers (gates, gates.s*, dgrec: padded, see {@link WorkspacePlan#gateLd}); -1 without. */
+    /** Leading dimension of the gate buffers (gates, gates.s*: padded, see {@link WorkspacePlan#gateLd}); -1 without. */
     final int gatesLd;
     final long[] gatesS;
     final long[] hprevS;
@@ -25,7 +25,6 @@ final class Buffers {
     final long dy0;
     final long dy1;
     final long dx;
-    final long dgrec;
     final long dh;
     final long dc;
     final long dhf;
@@ -63,7 +62,6 @@ final class Buffers {
         dy0 = off(plan, "dy0");
         dy1 = off(plan, "dy1");
         dx = off(plan, "dx");
-        dgrec = off(plan, "dgrec");
         dh = off(plan, "dh");
         dc = off(plan, "dc");
         dhf = off(plan, "dhf");

@@ -99,11 +99,12 @@ public interface Kernels {
                           long dhPrevOff, MemorySegment w, long pOff, long dpOff);
 
     /**
-     * GRU linear-before-reset: dg = input-side gradients [r,z,n], dgrec = recurrent-side [r,z,n⊙r],
-     * dhPrev = dh⊙z (dh may alias dhPrev); hn = W_hn h + b_hn, hp = h_prev.
+     * GRU linear-before-reset: dg = input-side gradients [r,z,n], dgn = the recurrent side's n block
+     * dG_n⊙r (its r, z blocks are dg's), dhPrev = dh⊙z (dh may alias dhPrev); hn = W_hn h + b_hn,
+     * hp = h_prev. dgn may be hn itself (each element is read before it is written).
      */
     void gruBackwardStep(int n, MemorySegment ws, long gOff, long hnOff, long hpOff, long dhOff, long dgOff,
-                         long dgrecOff, long dhPrevOff);
+                         long dgnOff, long dhPrevOff);
 
     /** GRU reset-before-linear, part 1: dg z and n blocks, dhPrev = dh⊙z (dh may alias dhPrev). */
     void gruRbrBackwardStep(int n, MemorySegment ws, long gOff, long hpOff, long dhOff, long dgOff, long dhPrevOff);

@@ -303,12 +303,12 @@ public class ScalarKernels implements Kernels {
 
     @Override
     public void gruBackwardStep(int n, MemorySegment ws, long gOff, long hnOff, long hpOff, long dhOff, long dgOff,
-                                long dgrecOff, long dhPrevOff) {
-        gruBackwardTail(0, n, ws, gOff, hnOff, hpOff, dhOff, dgOff, dgrecOff, dhPrevOff);
+                                long dgnOff, long dhPrevOff) {
+        gruBackwardTail(0, n, ws, gOff, hnOff, hpOff, dhOff, dgOff, dgnOff, dhPrevOff);
     }
 
     final void gruBackwardTail(int j0, int n, MemorySegment ws, long gOff, long hnOff, long hpOff, long dhOff,
-                               long dgOff, long dgrecOff, long dhPrevOff) {
+                               long dgOff, long dgnOff, long dhPrevOff) {
         for (int j = j0; j < n; j++) {
             float r = get(ws, gOff + j);
             float z = get(ws, gOff + n + j);
@@ -322,9 +322,7 @@ public class ScalarKernels implements Kernels {
             set(ws, dgOff + j, dr);
             set(ws, dgOff + n + j, dz);
             set(ws, dgOff + 2L * n + j, dn);
-            set(ws, dgrecOff + j, dr);
-            set(ws, dgrecOff + n + j, dz);
-            set(ws, dgrecOff + 2L * n + j, dn * r);
+            set(ws, dgnOff + j, dn * r);
             set(ws, dhPrevOff + j, dh * z);
         }
     }

@@ -437,7 +437,7 @@ public class VectorKernels extends ScalarKernels {
 
     @Override
     public void gruBackwardStep(int n, MemorySegment ws, long gOff, long hnOff, long hpOff, long dhOff, long dgOff,
-                                long dgrecOff, long dhPrevOff) {
+                                long dgnOff, long dhPrevOff) {
         long n1 = n;
         long n2 = 2L * n;
         int j = 0;
@@ -454,12 +454,10 @@ public class VectorKernels extends ScalarKernels {
             st(dr, ws, dgOff + j);
             st(dz, ws, dgOff + n1 + j);
             st(dn, ws, dgOff + n2 + j);
-            st(dr, ws, dgrecOff + j);
-            st(dz, ws, dgrecOff + n1 + j);
-            st(dn.mul(r), ws, dgrecOff + n2 + j);
+            st(dn.mul(r), ws, dgnOff + j);
             st(dh.mul(z), ws, dhPrevOff + j);
         }
-        gruBackwardTail(j, n, ws, gOff, hnOff, hpOff, dhOff, dgOff, dgrecOff, dhPrevOff);
+        gruBackwardTail(j, n, ws, gOff, hnOff, hpOff, dhOff, dgOff, dgnOff, dhPrevOff);
     }
 
     @Override

@@ -20,19 +20,18 @@ import java.util.Locale;
  *                               [x_t | h] of one step (ld In_l+Hout of the running layer)
  * gxstep        [B, G*H]        inference, input projection in the steps, GRU, instead of gates: x_t W_ih^T
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
+ *                               (BPTT then writes the pre-activation gate gradients dG over them)
  * h, c          [B, Hout], [B, H]  running state
  * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear)
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
  * hprev.s{s}    [B*T, Hout]     training: h entering each step
  * cprev.s{s}    [B*T, H]        training, LSTM: c entering each step
- * hn.s{s}       [B*T, H]        training, GRU lbr: W_hn h + b_hn per step
+ * hn.s{s}       [B*T, H]        training, GRU lbr: W_hn h + b_hn per step (BPTT then writes dG_n⊙r over it)
  * rh.s{s}       [B*T, H]        training, GRU rbl: r*h per step
  * hf.s{s}       [B*T, H]        training, projection: h before W_hr per step
  * dy0, dy1      [B*T, D*Hout]   backward: gradient of a layer's output (ping-pong between layers)
  * dx            [B*T, I]        backward: gradient of the layer-0 input
- * dgrec         [B*T, G*H]      backward, GRU lbr: recurrent-side gate gradients, ld gateLd(G*H) (the input-side
- *                               gradients dG overwrite gates.s{s})
  * dh, dc        [B, Hout], [B, H] backward: running state gradients
  * dhf, dhseq    [B, H], [B*T, P] backward, projection
  * drh           [B, H]          backward, GRU rbl: gradient of r*h
@@ -170,9 +169,6 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 b.add("dy1", bt, d * hout);
             }
             b.add("dx", bt, spec.inputSize());
-            if (lbr) {
-                b.add("dgrec", bt, gateLd(gh));
-            }
             b.add("dh", batch, hout);
             if (lstm) {
                 b.add("dc", batch, h);

@@ -123,6 +123,11 @@ class VectorVsScalarKernelsTest {
         same("lstmBackwardStep peepholes", n, ACTIVATIONS,
                 (k, ws, w, m) -> k.lstmBackwardStep(m, ws, G, C, DH, DC, DG, -1, w, P, DP));
         same("gruBackwardStep", n, ACTIVATIONS, (k, ws, w, m) -> k.gruBackwardStep(m, ws, G, HN, HP, DH, DG, DGREC, DH));
+        // in place, as BPTT runs them: dG over the activations, dG_n⊙r over hn
+        same("lstmBackwardStep in place", n, ACTIVATIONS,
+                (k, ws, w, m) -> k.lstmBackwardStep(m, ws, G, C, DH, DC, G, DH, w, -1, -1));
+        same("gruBackwardStep in place", n, ACTIVATIONS,
+                (k, ws, w, m) -> k.gruBackwardStep(m, ws, G, HN, HP, DH, G, HN, DH));
         same("gruRbrBackwardStep", n, ACTIVATIONS, (k, ws, w, m) -> k.gruRbrBackwardStep(m, ws, G, HP, DH, DG, DHP));
         same("gruResetBackwardStep", n, ACTIVATIONS, (k, ws, w, m) -> k.gruResetBackwardStep(m, ws, G, HP, DH, DG, DHP));
     }
