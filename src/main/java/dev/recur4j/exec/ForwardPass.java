@@ -206,7 +206,8 @@ final class ForwardPass {
         final boolean viaRec = lbr || lstmInference || !rbl && (long) nb * gh * Float.BYTES <= REC_MAX_BYTES;
 
         // GRU with InputFusion: x_t · W_ih^T per step into gxstep [B, G*H], read by the kernel from L2
-        // (W3 simd/java, medians of alternating runs: 1 thread XXX, 2 threads XXX)
+        // (W3 simd/java on a Zen 4, medians of 3 alternating runs each: 1 thread 150 vs 149 ms, 2 threads 75.9 vs 80.1;
+        // and the 39 MB gate buffer is gone)
         final long gx = sc.gxStep();
         if (gx < 0) {
             // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
