@@ -41,7 +41,8 @@ class DirectionSplitTest {
         assertFalse(planAfterOneCall(uni, THREADS).has("h.d1"));
     }
 
-    private static WorkspacePlan planAfterOneCall(RnnSpec spec, int threads) {
+    /** The workspace plan of an engine for spec after one forward call of 6 rows x 3 steps (input size 5). */
+    static WorkspacePlan planAfterOneCall(RnnSpec spec, int threads) {
         try (FastRnn fast = new FastRnn(RnnWeights.random(spec, 1), Impl.SIMD, Gemms.get(GemmKind.JAVA), threads)) {
             RnnBatch in = new RnnBatch(6, 3, RandomConfig.uniform(new Random(2), 6 * 3 * 5), null, null, null);
             fast.forward(in, RnnResult.allocate(spec, 6, 3));

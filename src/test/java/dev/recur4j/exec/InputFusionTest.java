@@ -8,9 +8,7 @@ import dev.recur4j.CellKind;
 import dev.recur4j.Impl;
 import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnGradOutput;
-import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
-import dev.recur4j.RnnWeights;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
 import dev.recur4j.mem.WorkspacePlan;
@@ -57,11 +55,7 @@ class InputFusionTest {
     }
 
     private static WorkspacePlan planAfterOneForward(RnnSpec spec) {
-        try (FastRnn fast = new FastRnn(RnnWeights.random(spec, 1), Impl.SIMD, Gemms.get(GemmKind.JAVA), 1)) {
-            RnnBatch in = new RnnBatch(6, 3, RandomConfig.uniform(new Random(2), 6 * 3 * 5), null, null, null);
-            fast.forward(in, RnnResult.allocate(spec, 6, 3));
-            return fast.lastPlan();
-        }
+        return DirectionSplitTest.planAfterOneCall(spec, 1);
     }
 
     @Test
