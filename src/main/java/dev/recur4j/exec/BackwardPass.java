@@ -62,7 +62,8 @@ final class BackwardPass {
     private final ForwardPass forward;
     /**
      * B*T rows per block of dX = dG · W_ih, the work a thread that is done with its own rows takes over
-     * from a slower one: a multiple of JavaGemm's 192-row A block, and a few milliseconds of work (W6).
+     * from a slower one: a multiple of JavaGemm's 192-row A block with 512-bit vectors, and a few milliseconds
+     * of work (W6).
      */
     private static final int DX_BLOCK_ROWS = 384;
     private final RowTeam.Task rowsTask = this::rows;

@@ -46,11 +46,18 @@ public final class FastRnn implements RnnEngine {
     private final ForwardPass forwardPass;
     private final BackwardPass backwardPass;
     private final RowTeam team;
+    /** Whether inference projects each step's input in the step ({@link InputFusion}). */
+    private final boolean fusedInput;
     private Buffers buffers;
     private SmallBatchForward smallBatch;
     private boolean closed;
 
     public FastRnn(RnnWeights weights, Impl impl, Gemm gemm, int threads) {
+        this(weights, impl, gemm, threads, InputFusion.MAX_WEIGHT_BYTES);
+    }
+
+    /** With its own {@link InputFusion} limit (bytes of [W_ih | W_hh] per layer; 0 turns it off), for tests. */
+    FastRnn(RnnWeights weights, Impl impl, Gemm gemm, int threads, long fusedInputMaxBytes) {
         if (impl != Impl.SCALAR && impl != Impl.SIMD) {
             throw new IllegalArgumentException("FastRnn runs impl scalar or simd, found " + impl);
         }
@@ -61,7 +68,8 @@ public final class FastRnn implements RnnEngine {
         this.spec = weights.spec();
         this.impl = impl;
         Kernels kernels = Kernels.of(impl);
-        this.prepared = new PreparedWeights(weights, gemm);
+        this.fusedInput = InputFusion.applies(spec, fusedInputMaxBytes);
+        this.prepared = new PreparedWeights(weights, gemm, InputFusion.fusesLstm(spec, fusedInputMaxBytes));
         this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
         this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared, forwardPass);
         this.team = new RowTeam(threads);
@@ -137,7 +145,7 @@ public final class FastRnn implements RnnEngine {
             // training runs the forward by row chunks (BackwardPass), so only inference splits directions
             int scratchSets = !training && ForwardPass.splitsDirections(spec, team.threads()) ? spec.directions() : 1;
             WorkspacePlan plan = WorkspacePlan.of(spec, batch, seqLen, training, team.threads(), scratchSets,
-                    InputFusion.applies(spec));
+                    fusedInput);
             LOG.finer(plan::toString);
             bf = new Buffers(spec, plan);
             buffers = bf;

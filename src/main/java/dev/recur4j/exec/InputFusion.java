@@ -21,30 +21,35 @@ import dev.recur4j.RnnSpec;
  * projection. GRU: see {@link ForwardPass}.
  */
 final class InputFusion {
-    /** Largest [W_ih | W_hh] of one layer and direction, in bytes, that is fused. */
+    /** Largest [W_ih | W_hh] of one layer and direction, in bytes, that is fused, unless an engine is given another. */
     static final long MAX_WEIGHT_BYTES = Long.getLong("recur4j.fusedInputMaxBytes", 8L << 20);
 
     private InputFusion() {
     }
 
     static boolean applies(RnnSpec spec) {
-        return fusesLstm(spec) || projectsGruSteps(spec);
+        return applies(spec, MAX_WEIGHT_BYTES);
+    }
+
+    /** With layers of at most {@code maxBytes} of [W_ih | W_hh] (0: never). */
+    static boolean applies(RnnSpec spec, long maxBytes) {
+        return fusesLstm(spec, maxBytes) || projectsGruSteps(spec, maxBytes);
     }
 
     /** LSTM: one GEMM [x_t | h] · [W_ih | W_hh]^T per step. */
-    static boolean fusesLstm(RnnSpec spec) {
-        return spec.cell() == CellKind.LSTM && !spec.peepholes() && spec.projSize() == 0 && weightsFit(spec);
+    static boolean fusesLstm(RnnSpec spec, long maxBytes) {
+        return spec.cell() == CellKind.LSTM && !spec.peepholes() && spec.projSize() == 0 && weightsFit(spec, maxBytes);
     }
 
     /** GRU linear-before-reset: x_t · W_ih^T per step. */
-    static boolean projectsGruSteps(RnnSpec spec) {
-        return spec.cell() == CellKind.GRU && spec.linearBeforeReset() && weightsFit(spec);
+    static boolean projectsGruSteps(RnnSpec spec, long maxBytes) {
+        return spec.cell() == CellKind.GRU && spec.linearBeforeReset() && weightsFit(spec, maxBytes);
     }
 
-    private static boolean weightsFit(RnnSpec spec) {
+    private static boolean weightsFit(RnnSpec spec, long maxBytes) {
         long gh = (long) spec.gates() * spec.hiddenSize();
         for (int l = 0; l < spec.numLayers(); l++) {
-            if (gh * (spec.layerInputSize(l) + spec.outputSize()) * Float.BYTES > MAX_WEIGHT_BYTES) {
+            if (gh * (spec.layerInputSize(l) + spec.outputSize()) * Float.BYTES > maxBytes) {
                 return false;
             }
         }

@@ -52,7 +52,8 @@ final class PreparedWeights implements AutoCloseable {
     private final Slot[] slots;
     private final Operands[] operands;
 
-    PreparedWeights(RnnWeights weights, Gemm gemm) {
+    /** With {@code fuseLstm} ({@link InputFusion#fusesLstm}) it also prepares [W_ih | W_hh]^T per layer and direction. */
+    PreparedWeights(RnnWeights weights, Gemm gemm, boolean fuseLstm) {
         RnnSpec spec = weights.spec();
         int gh = spec.gates() * spec.hiddenSize();
         int h = spec.hiddenSize();
@@ -60,7 +61,7 @@ final class PreparedWeights implements AutoCloseable {
         slots = new Slot[spec.slots()];
         long[] xhOffsets = new long[spec.slots()];
         long next = 0;
-        boolean fused = InputFusion.fusesLstm(spec);
+        boolean fused = fuseLstm;
         long[][] offsets = new long[spec.slots()][7];
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {

@@ -9,6 +9,10 @@ import java.util.concurrent.locks.LockSupport;
  * run a whole time loop (its own GEMMs and kernels) with no synchronisation until the join at the
  * end of {@link #run}. With one thread nothing is created and the task runs inline.
  *
+ * <p>Every chunk runs on its own thread, at the same time as the others; tasks rely on that: a
+ * training chunk may wait inside its task for another chunk's time loop ({@code BackwardPass}),
+ * which would never end if two chunks shared a thread.
+ *
  * <p>Start and join allocate nothing (a call's forward pass must not): the caller publishes the
  * task and bumps a volatile generation, workers wait for it by a short spin then
  * {@link LockSupport#park}, and the last worker to finish unparks the caller. ({@code Phaser}

@@ -22,7 +22,7 @@ import java.util.Locale;
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
  *                               (BPTT then writes the pre-activation gate gradients dG over them)
  * h, c          [B, Hout], [B, H]  running state
- * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear)
+ * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear; fused LSTM: [x_t | h]·[W_ih | W_hh]^T)
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
  * hprev.s{s}    [B*T, Hout]     training: h entering each step
@@ -100,6 +100,12 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
      */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets, boolean fusedInput) {
+        boolean fusable = spec.cell() == CellKind.LSTM && !spec.peepholes() && spec.projSize() == 0
+                || spec.cell() == CellKind.GRU && spec.linearBeforeReset();
+        if (fusedInput && !fusable) {
+            throw new IllegalArgumentException("fusedInput applies only to an LSTM without peepholes or projection or a "
+                    + "GRU linear-before-reset; found " + spec);
+        }
         if (scratchSets < 1 || scratchSets > spec.directions()) {
             throw new IllegalArgumentException("scratchSets must be in [1, " + spec.directions() + "], found "
                     + scratchSets);

@@ -75,6 +75,11 @@ class FastVsReferenceTest {
 
     /** The differences (beyond tolerance) between FastRnn and the reference on {@code cfg}; empty when none. */
     static List<String> compare(RandomConfig cfg, Impl impl, GemmKind gemm) {
+        return compare(cfg, impl, gemm, InputFusion.MAX_WEIGHT_BYTES);
+    }
+
+    /** As {@link #compare(RandomConfig, Impl, GemmKind)} with the engine's {@link InputFusion} limit (0: off). */
+    static List<String> compare(RandomConfig cfg, Impl impl, GemmKind gemm, long fusedInputMaxBytes) {
         RnnSpec spec = cfg.spec();
         RnnWeights w = cfg.weights();
         int b = cfg.batch().batch();
@@ -85,7 +90,7 @@ class FastVsReferenceTest {
         RnnGradients gotG = RnnGradients.allocate(spec, b, t);
         List<String> diffs = new ArrayList<>();
         try (ReferenceRnn ref = new ReferenceRnn(w);
-             FastRnn fast = new FastRnn(w, impl, Gemms.get(gemm), cfg.threads())) {
+             FastRnn fast = new FastRnn(w, impl, Gemms.get(gemm), cfg.threads(), fusedInputMaxBytes)) {
             if (cfg.training()) {
                 ref.forwardBackward(cfg.batch(), cfg.gradOut(), want, wantG);
                 fast.forwardBackward(cfg.batch(), cfg.gradOut(), got, gotG);

@@ -25,20 +25,22 @@ import org.junit.jupiter.api.Test;
  * {@link DirectionSplitTest}.
  */
 class InputFusionTest {
+    /** The default limit, spelled out so these tests do not follow -Drecur4j.fusedInputMaxBytes. */
+    private static final long LIMIT = 8L << 20;
 
     @Test
     void appliesToPlainLstmsWhoseCombinedWeightsFit() {
-        assertTrue(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 256, 512).build()), "W2: 6 MB");
+        assertTrue(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 256, 512).build(), LIMIT), "W2: 6 MB");
         assertTrue(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 128, 256).numLayers(2).bidirectional(true)
-                .build()), "W4: 1.5 and 3 MB");
-        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 1024, 1024).build()), "W5: 32 MB");
-        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).peepholes(true).build()));
-        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).projSize(4).build()));
-        assertTrue(InputFusion.projectsGruSteps(RnnSpec.builder(CellKind.GRU, 256, 512).build()), "W3: 4.5 MB");
-        assertFalse(InputFusion.fusesLstm(RnnSpec.builder(CellKind.GRU, 256, 512).build()));
-        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 8, 16).linearBeforeReset(false).build()));
-        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 900, 512).build()), "9 MB");
-        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.RNN_TANH, 8, 16).build()));
+                .build(), LIMIT), "W4: 1.5 and 3 MB");
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 1024, 1024).build(), LIMIT), "W5: 32 MB");
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).peepholes(true).build(), LIMIT));
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).projSize(4).build(), LIMIT));
+        assertTrue(InputFusion.projectsGruSteps(RnnSpec.builder(CellKind.GRU, 256, 512).build(), LIMIT), "W3: 4.5 MB");
+        assertFalse(InputFusion.fusesLstm(RnnSpec.builder(CellKind.GRU, 256, 512).build(), LIMIT));
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 8, 16).linearBeforeReset(false).build(), LIMIT));
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 900, 512).build(), LIMIT), "9 MB");
+        assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.RNN_TANH, 8, 16).build(), LIMIT));
     }
 
     @Test
@@ -58,6 +60,41 @@ class InputFusionTest {
         return DirectionSplitTest.planAfterOneCall(spec, 1);
     }
 
+    /**
+     * Random fusable layers (LSTM, GRU linear-before-reset; 1-3 layers, one or two directions, B >= 5 so
+     * the small-batch path stays out, variable lengths, h0, c0, threads 1-3) with the input projection in
+     * the steps and, limit 0, up front: both against the reference, every impl and GEMM.
+     */
+    @Test
+    void stepAndUpFrontProjectionsMatchTheReference() {
+        Random rnd = new Random(20261130L);
+        int[] batches = {5, 6, 9, 17};
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < 24 && failures.size() < 5; i++) {
+            RnnSpec spec = RnnSpec.builder(i % 2 == 0 ? CellKind.LSTM : CellKind.GRU, 1 + rnd.nextInt(20),
+                    1 + rnd.nextInt(33)).numLayers(1 + rnd.nextInt(3)).bidirectional(rnd.nextBoolean())
+                    .bias(rnd.nextInt(4) > 0).build();
+            RnnBatch batch = RandomConfig.batch(rnd, spec, batches[rnd.nextInt(batches.length)], 1 + rnd.nextInt(9));
+            RandomConfig cfg = new RandomConfig(spec, rnd.nextLong(), batch,
+                    new RnnGradOutput(new float[batch.batch() * batch.seqLen() * spec.directions() * spec.outputSize()],
+                            null, null), false, 1 + rnd.nextInt(3));
+            for (long limit : new long[] {LIMIT, 0}) {
+                assertEquals(limit > 0, InputFusion.applies(spec, limit));
+                for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
+                    for (GemmKind g : GemmKind.values()) {
+                        if (Gemms.available(g)) {
+                            List<String> d = FastVsReferenceTest.compare(cfg, impl, g, limit);
+                            if (!d.isEmpty()) {
+                                failures.add("limit " + limit + " " + impl + "+" + g + " " + cfg + ": " + d);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+    }
+
     @Test
     void layersTooLargeToFuseMatchTheReference() {
         // LSTM (600 + 512) * 4 * 512 floats = 9.1 MB, GRU (900 + 512) * 3 * 512 floats = 8.7 MB: above 8 MiB
@@ -69,7 +106,7 @@ class InputFusionTest {
 
     /** Inference of 5 rows of up to 3 steps (variable lengths, h0, c0) at 1 and 2 threads, every engine. */
     private static void checkAgainstReference(RnnSpec spec, List<String> failures) {
-        assertFalse(InputFusion.applies(spec), spec.toString());
+        assertFalse(InputFusion.applies(spec, LIMIT), spec.toString());
         int in = spec.inputSize();
         int h = spec.hiddenSize();
         Random rnd = new Random(11);
@@ -81,7 +118,7 @@ class InputFusionTest {
             for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
                 for (GemmKind g : GemmKind.values()) {
                     if (Gemms.available(g)) {
-                        List<String> d = FastVsReferenceTest.compare(cfg, impl, g);
+                        List<String> d = FastVsReferenceTest.compare(cfg, impl, g, LIMIT);
                         if (!d.isEmpty()) {
                             failures.add(spec.cell() + " " + impl + "+" + g + " threads " + threads + ": " + d);
                         }

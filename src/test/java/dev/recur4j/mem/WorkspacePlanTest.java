@@ -66,6 +66,11 @@ class WorkspacePlanTest {
         assertThrows(IllegalArgumentException.class, () -> WorkspacePlan.of(spec, 4, 6, false, 2, 3));
         RnnSpec uni = RnnSpec.builder(CellKind.LSTM, 5, 8).build();
         assertThrows(IllegalArgumentException.class, () -> WorkspacePlan.of(uni, 4, 6, false, 2, 2));
+        // one-step input buffers exist only for the cells whose inference uses them (InputFusion)
+        RnnSpec peep = RnnSpec.builder(CellKind.LSTM, 3, 4).peepholes(true).build();
+        assertThrows(IllegalArgumentException.class, () -> WorkspacePlan.of(peep, 4, 6, false, 1, 1, true));
+        RnnSpec rnn = RnnSpec.builder(CellKind.RNN_TANH, 3, 4).build();
+        assertThrows(IllegalArgumentException.class, () -> WorkspacePlan.of(rnn, 4, 6, false, 1, 1, true));
     }
 
     @Test

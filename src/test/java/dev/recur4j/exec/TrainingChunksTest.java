@@ -1,0 +1,58 @@
+package dev.recur4j.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.Impl;
+import dev.recur4j.RnnBatch;
+import dev.recur4j.RnnGradOutput;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * BPTT with enough rows (B*T = 1920) that each thread's chunk holds several dX blocks
+ * (BackwardPass.DX_BLOCK_ROWS), so a thread that finishes its time loop first takes blocks of the
+ * other chunks; the random configs of {@link FastVsReferenceTest} stay below one block. Against the
+ * reference through {@link FastVsReferenceTest#compare} (its tolerances), at 2 and 3 threads.
+ */
+class TrainingChunksTest {
+
+    @Test
+    void manyRowsSplitOverThreadsMatchTheReference() {
+        Random rnd = new Random(64);
+        RnnSpec[] specs = {
+            RnnSpec.builder(CellKind.LSTM, 5, 9).build(),
+            RnnSpec.builder(CellKind.LSTM, 5, 9).numLayers(2).bidirectional(true).build(),
+            RnnSpec.builder(CellKind.GRU, 5, 9).build(),
+            RnnSpec.builder(CellKind.GRU, 5, 9).linearBeforeReset(false).build(),
+            RnnSpec.builder(CellKind.RNN_TANH, 5, 9).build(),
+        };
+        List<String> failures = new ArrayList<>();
+        for (RnnSpec spec : specs) {
+            for (int threads = 2; threads <= 3; threads++) {
+                int b = 64;
+                int t = 30;
+                RnnBatch batch = RandomConfig.batch(rnd, spec, b, t);
+                int hn = spec.slots() * b * spec.outputSize();
+                RnnGradOutput go = new RnnGradOutput(RandomConfig.uniform(rnd, b * t * spec.directions() * spec.outputSize()),
+                        RandomConfig.uniform(rnd, hn),
+                        spec.hasCellState() ? RandomConfig.uniform(rnd, spec.slots() * b * spec.hiddenSize()) : null);
+                RandomConfig cfg = new RandomConfig(spec, rnd.nextLong(), batch, go, true, threads);
+                for (GemmKind g : GemmKind.values()) {
+                    if (Gemms.available(g)) {
+                        List<String> d = FastVsReferenceTest.compare(cfg, Impl.SIMD, g);
+                        if (!d.isEmpty()) {
+                            failures.add(g + " " + cfg + ": " + d);
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+    }
+}
