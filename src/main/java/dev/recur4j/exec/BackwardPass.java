@@ -234,9 +234,9 @@ final class BackwardPass {
         final long rowStride = (long) tN * gl;
         final long dpeep = spec.peepholes() ? bf.dpeep + (long) chunk * 3 * h : -1;
 
-        initState(ws, bf.dh, go.gradHn(), s, bN, hout, b0, b1);
+        StateRows.load(k, ws, bf.dh, go.gradHn(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
-            initState(ws, bf.dc, go.gradCn(), s, bN, h, b0, b1);
+            StateRows.load(k, ws, bf.dc, go.gradCn(), s, bN, h, b0, b1);
         }
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? tN - 1 - step : step;
@@ -431,15 +431,10 @@ final class BackwardPass {
 
     /** Rows [b0, b1) of (l, d)'s dh0 (and dc0) out of the running state, after the time loop. */
     private void copyStateGradients(int b0, int b1) {
-        final int bN = in.batch();
         final int s = spec.slot(l, d);
-        final int hout = spec.outputSize();
-        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (bf.dh + (long) b0 * hout) * Float.BYTES, grads.gradH0(),
-                (s * bN + b0) * hout, (b1 - b0) * hout);
+        StateRows.store(ws, bf.dh, grads.gradH0(), s, in.batch(), spec.outputSize(), b0, b1);
         if (spec.hasCellState()) {
-            int h = spec.hiddenSize();
-            MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (bf.dc + (long) b0 * h) * Float.BYTES, grads.gradC0(),
-                    (s * bN + b0) * h, (b1 - b0) * h);
+            StateRows.store(ws, bf.dc, grads.gradC0(), s, in.batch(), spec.hiddenSize(), b0, b1);
         }
     }
 
@@ -509,17 +504,6 @@ final class BackwardPass {
         if (spec.peepholes()) {
             k.columnSums(chunks, 3 * h, ws, bf.dpeep, 3 * h, bf.dpeepSum);
             get(ws, bf.dpeepSum, gp.wPeep());
-        }
-    }
-
-    /** Rows [b0, b1) of state [B, n] = init[slot] or zeros. */
-    private void initState(MemorySegment ws, long off, float[] init, int slot, int bN, int n, int b0, int b1) {
-        long dst = off + (long) b0 * n;
-        int len = (b1 - b0) * n;
-        if (init == null) {
-            k.zero(len, ws, dst);
-        } else {
-            MemorySegment.copy(init, (slot * bN + b0) * n, ws, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, len);
         }
     }
 

@@ -112,19 +112,11 @@ final class ForwardPass {
                     task.set(ws, bf, in, l, d, false);
                     team.run(in.batch(), task);
                 }
-                Buffers.Scratch sc = bf.scratch(d);
-                int s = spec.slot(l, d);
-                int hn = in.batch() * spec.outputSize();
-                MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, sc.h() * Float.BYTES, out.hN(), s * hn, hn);
-                if (spec.hasCellState()) {
-                    int cn = in.batch() * spec.hiddenSize();
-                    MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, sc.c() * Float.BYTES, out.cN(), s * cn, cn);
-                }
+                storeFinalState(ws, bf, in, out, l, d, 0, in.batch());
             }
         }
         task.set(null, null, null, 0, 0, false); // drop the call's references
-        long last = bf.y(spec.numLayers() - 1);
-        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, last * Float.BYTES, out.output(), 0, out.output().length);
+        storeOutput(ws, bf, in, out, 0, in.batch());
     }
 
     /**
@@ -134,27 +126,32 @@ final class ForwardPass {
      * its backward in one task.
      */
     void trainingRows(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int b0, int b1) {
-        final int bN = in.batch();
-        final int tN = in.seqLen();
-        final int hout = spec.outputSize();
-        final int h = spec.hiddenSize();
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
                 layer(ws, bf, in, l, d, b0, b1);
-                Buffers.Scratch sc = bf.scratch(d);
-                int s = spec.slot(l, d);
-                MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (sc.h() + (long) b0 * hout) * Float.BYTES, out.hN(),
-                        (s * bN + b0) * hout, (b1 - b0) * hout);
-                if (spec.hasCellState()) {
-                    MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, (sc.c() + (long) b0 * h) * Float.BYTES, out.cN(),
-                            (s * bN + b0) * h, (b1 - b0) * h);
-                }
+                storeFinalState(ws, bf, in, out, l, d, b0, b1);
             }
         }
-        int ldy = spec.directions() * hout;
-        long rows = bf.y(spec.numLayers() - 1) + (long) b0 * tN * ldy;
-        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, rows * Float.BYTES, out.output(), b0 * tN * ldy,
-                (b1 - b0) * tN * ldy);
+        storeOutput(ws, bf, in, out, b0, b1);
+    }
+
+    /** Rows [b0, b1) of (l, d)'s h_n and c_n, from the running state after its time loop. */
+    private void storeFinalState(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int l, int d, int b0,
+                                 int b1) {
+        Buffers.Scratch sc = bf.scratch(d);
+        int s = spec.slot(l, d);
+        StateRows.store(ws, sc.h(), out.hN(), s, in.batch(), spec.outputSize(), b0, b1);
+        if (spec.hasCellState()) {
+            StateRows.store(ws, sc.c(), out.cN(), s, in.batch(), spec.hiddenSize(), b0, b1);
+        }
+    }
+
+    /** Batch rows [b0, b1) of the output: the last layer's [B, T, D*Hout]. */
+    private void storeOutput(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int b0, int b1) {
+        int rowFloats = in.seqLen() * spec.directions() * spec.outputSize();
+        long first = bf.y(spec.numLayers() - 1) + (long) b0 * rowFloats;
+        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, first * Float.BYTES, out.output(), b0 * rowFloats,
+                (b1 - b0) * rowFloats);
     }
 
     /** Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. */
@@ -214,9 +211,9 @@ final class ForwardPass {
             gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws,
                     gates + b0 * rowStride, ldg);
         }
-        initState(ws, hState, in.h0(), s, bN, hout, b0, b1);
+        StateRows.load(k, ws, hState, in.h0(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
-            initState(ws, cState, in.c0(), s, bN, h, b0, b1);
+            StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
         }
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? step : tN - 1 - step;
@@ -342,8 +339,8 @@ final class ForwardPass {
         final long xh = sc.xhStep();
         final long rec = sc.rec();
         final long cState = sc.c();
-        initState(ws, sc.h(), in.h0(), s, bN, h, b0, b1);
-        initState(ws, cState, in.c0(), s, bN, h, b0, b1);
+        StateRows.load(k, ws, sc.h(), in.h0(), s, bN, h, b0, b1);
+        StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
         for (int b = b0; b < b1; b++) {
             copy(ws, sc.h() + (long) b * h, xh + (long) b * ldxh + inW, h);
         }
@@ -366,17 +363,6 @@ final class ForwardPass {
         }
         for (int b = b0; b < b1; b++) {
             copy(ws, xh + (long) b * ldxh + inW, sc.h() + (long) b * h, h);
-        }
-    }
-
-    /** Rows [b0, b1) of state [B, n] = init[slot] or zeros. */
-    private void initState(MemorySegment ws, long off, float[] init, int slot, int bN, int n, int b0, int b1) {
-        long dst = off + (long) b0 * n;
-        int len = (b1 - b0) * n;
-        if (init == null) {
-            k.zero(len, ws, dst);
-        } else {
-            MemorySegment.copy(init, (slot * bN + b0) * n, ws, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, len);
         }
     }
 
