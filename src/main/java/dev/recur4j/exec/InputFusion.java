@@ -2,6 +2,7 @@ package dev.recur4j.exec;
 
 import dev.recur4j.CellKind;
 import dev.recur4j.RnnSpec;
+import dev.recur4j.mem.WorkspacePlan;
 
 /**
  * Whether inference moves the input projection into the steps, so each step's gate
@@ -33,17 +34,17 @@ final class InputFusion {
 
     /** With layers of at most {@code maxBytes} of [W_ih | W_hh] (0: never). */
     static boolean applies(RnnSpec spec, long maxBytes) {
-        return fusesLstm(spec, maxBytes) || projectsGruSteps(spec, maxBytes);
+        return WorkspacePlan.takesStepInput(spec) && weightsFit(spec, maxBytes);
     }
 
     /** LSTM: one GEMM [x_t | h] · [W_ih | W_hh]^T per step. */
     static boolean fusesLstm(RnnSpec spec, long maxBytes) {
-        return spec.cell() == CellKind.LSTM && !spec.peepholes() && spec.projSize() == 0 && weightsFit(spec, maxBytes);
+        return spec.cell() == CellKind.LSTM && applies(spec, maxBytes);
     }
 
     /** GRU linear-before-reset: x_t · W_ih^T per step. */
     static boolean projectsGruSteps(RnnSpec spec, long maxBytes) {
-        return spec.cell() == CellKind.GRU && spec.linearBeforeReset() && weightsFit(spec, maxBytes);
+        return spec.cell() == CellKind.GRU && applies(spec, maxBytes);
     }
 
     private static boolean weightsFit(RnnSpec spec, long maxBytes) {

@@ -61,14 +61,13 @@ final class PreparedWeights implements AutoCloseable {
         slots = new Slot[spec.slots()];
         long[] xhOffsets = new long[spec.slots()];
         long next = 0;
-        boolean fused = fuseLstm;
         long[][] offsets = new long[spec.slots()][7];
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
                 long[] o = offsets[spec.slot(l, d)];
                 long[] sizes = {(long) gh * spec.layerInputSize(l), (long) gh * spec.outputSize(), gh,
                         lbr ? h : 0, (long) spec.projSize() * h, spec.peepholes() ? 3L * h : 0,
-                        fused ? (long) gh * (spec.layerInputSize(l) + spec.outputSize()) : 0};
+                        fuseLstm ? (long) gh * (spec.layerInputSize(l) + spec.outputSize()) : 0};
                 for (int k = 0; k < 7; k++) {
                     o[k] = sizes[k] == 0 ? -1 : next;
                     next += (sizes[k] + 15) / 16 * 16; // keep every tensor on a 64-byte boundary
@@ -101,7 +100,7 @@ final class PreparedWeights implements AutoCloseable {
                 if (p.wPeep() != null) {
                     put(p.wPeep(), o[5]);
                 }
-                if (fused) {
+                if (fuseLstm) {
                     putSideBySide(p.wIh(), spec.layerInputSize(l), p.wHh(), spec.outputSize(), gh, o[6]);
                 }
                 slots[s] = new Slot(o[0], o[1], o[2], o[3], o[4], o[5]);
@@ -123,7 +122,7 @@ final class PreparedWeights implements AutoCloseable {
                         rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
                         spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
                                 : null,
-                        fused ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s], in + hout) : null);
+                        fuseLstm ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s], in + hout) : null);
             }
         }
     }

@@ -100,9 +100,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
      */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets, boolean fusedInput) {
-        boolean fusable = spec.cell() == CellKind.LSTM && !spec.peepholes() && spec.projSize() == 0
-                || spec.cell() == CellKind.GRU && spec.linearBeforeReset();
-        if (fusedInput && !fusable) {
+        if (fusedInput && !takesStepInput(spec)) {
             throw new IllegalArgumentException("fusedInput applies only to an LSTM without peepholes or projection or a "
                     + "GRU linear-before-reset; found " + spec);
         }
@@ -198,6 +196,16 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             }
         }
         return new WorkspacePlan(batch, seqLen, training, b.regions, b.next);
+    }
+
+    /**
+     * Whether the cell's inference can run on one-step input buffers ({@code fusedInput}) instead of the
+     * gate buffer: an LSTM without peepholes or projection, whose kernel reads nothing but the step's
+     * gates, or a GRU linear-before-reset. Which of them do is the engine's choice (InputFusion).
+     */
+    public static boolean takesStepInput(RnnSpec spec) {
+        return spec.cell() == CellKind.LSTM && !spec.peepholes() && spec.projSize() == 0
+                || spec.cell() == CellKind.GRU && spec.linearBeforeReset();
     }
 
     /**
