@@ -117,17 +117,7 @@ class DirectionSplitTest {
     }
 
     private static void check(RandomConfig cfg, List<String> failures) {
-        for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
-            for (GemmKind g : GemmKind.values()) {
-                if (!Gemms.available(g)) {
-                    continue;
-                }
-                List<String> d = FastVsReferenceTest.compare(cfg, impl, g);
-                if (!d.isEmpty()) {
-                    failures.add(impl + "+" + g + " " + cfg + "\n    " + String.join("\n    ", d));
-                }
-            }
-        }
+        failures.addAll(FastVsReferenceTest.compareEveryEngine(cfg, InputFusion.MAX_WEIGHT_BYTES));
         if (failures.size() > 5) {
             fail(String.join("\n", failures));
         }

@@ -78,6 +78,25 @@ class FastVsReferenceTest {
         return compare(cfg, impl, gemm, InputFusion.MAX_WEIGHT_BYTES);
     }
 
+    /**
+     * {@link #compare} for both fast impls and every GEMM back end that loads, with the engines'
+     * {@link InputFusion} limit: one line per engine that differs, naming it.
+     */
+    static List<String> compareEveryEngine(RandomConfig cfg, long fusedInputMaxBytes) {
+        List<String> failures = new ArrayList<>();
+        for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
+            for (GemmKind g : GemmKind.values()) {
+                if (Gemms.available(g)) {
+                    List<String> d = compare(cfg, impl, g, fusedInputMaxBytes);
+                    if (!d.isEmpty()) {
+                        failures.add(impl + "+" + g + " " + cfg + "\n    " + String.join("\n    ", d));
+                    }
+                }
+            }
+        }
+        return failures;
+    }
+
     /** As {@link #compare(RandomConfig, Impl, GemmKind)} with the engine's {@link InputFusion} limit (0: off). */
     static List<String> compare(RandomConfig cfg, Impl impl, GemmKind gemm, long fusedInputMaxBytes) {
         RnnSpec spec = cfg.spec();

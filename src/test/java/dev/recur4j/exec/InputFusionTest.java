@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.CellKind;
-import dev.recur4j.Impl;
 import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnGradOutput;
 import dev.recur4j.RnnSpec;
-import dev.recur4j.gemm.GemmKind;
-import dev.recur4j.gemm.Gemms;
 import dev.recur4j.mem.WorkspacePlan;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,15 +77,8 @@ class InputFusionTest {
                             null, null), false, 1 + rnd.nextInt(3));
             for (long limit : new long[] {LIMIT, 0}) {
                 assertEquals(limit > 0, InputFusion.applies(spec, limit));
-                for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
-                    for (GemmKind g : GemmKind.values()) {
-                        if (Gemms.available(g)) {
-                            List<String> d = FastVsReferenceTest.compare(cfg, impl, g, limit);
-                            if (!d.isEmpty()) {
-                                failures.add("limit " + limit + " " + impl + "+" + g + " " + cfg + ": " + d);
-                            }
-                        }
-                    }
+                for (String f : FastVsReferenceTest.compareEveryEngine(cfg, limit)) {
+                    failures.add("limit " + limit + " " + f);
                 }
             }
         }
@@ -115,16 +105,7 @@ class InputFusionTest {
                     RandomConfig.uniform(rnd, 5 * h), spec.hasCellState() ? RandomConfig.uniform(rnd, 5 * h) : null);
             RandomConfig cfg = new RandomConfig(spec, rnd.nextLong(), batch,
                     new RnnGradOutput(new float[5 * 3 * h], null, null), false, threads);
-            for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
-                for (GemmKind g : GemmKind.values()) {
-                    if (Gemms.available(g)) {
-                        List<String> d = FastVsReferenceTest.compare(cfg, impl, g, LIMIT);
-                        if (!d.isEmpty()) {
-                            failures.add(spec.cell() + " " + impl + "+" + g + " threads " + threads + ": " + d);
-                        }
-                    }
-                }
-            }
+            failures.addAll(FastVsReferenceTest.compareEveryEngine(cfg, LIMIT));
         }
     }
 }
