@@ -18,6 +18,8 @@ final class Buffers {
     final int gatesLd;
     final long[] gatesS;
     final long[] hprevS;
+    /** Training, LSTM with {@link InputFusion}: [x_t | h_prev] per (layer, direction), ld In_l + Hout; -1 without. */
+    final long[] xhS;
     final long[] cprevS;
     final long[] hnS;
     final long[] rhS;
@@ -55,6 +57,7 @@ final class Buffers {
         gatesLd = plan.has("gates") ? plan.region("gates").ld() : plan.has("gates.s0") ? plan.region("gates.s0").ld() : -1;
         gatesS = perSlot(spec, plan, "gates.s");
         hprevS = perSlot(spec, plan, "hprev.s");
+        xhS = perSlot(spec, plan, "xh.s");
         cprevS = perSlot(spec, plan, "cprev.s");
         hnS = perSlot(spec, plan, "hn.s");
         rhS = perSlot(spec, plan, "rh.s");

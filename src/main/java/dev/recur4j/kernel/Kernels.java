@@ -38,8 +38,11 @@ public interface Kernels {
     /**
      * LSTM: i,f,o = σ(g + b [+ p⊙c]), g = tanh(g + b), c = f⊙c + i⊙g (in place, o sees the new c),
      * h = o⊙tanh(c) written to hOff and yOff. {@code pOff = -1}: no peepholes; p is [3n] (i, f, o).
+     * The pre-activations are read from {@code gOff}, the activations (i, f, g, o) written to
+     * {@code aOff}: the same row, or (training with the input projection in the steps) the row kept
+     * for BPTT, while g is a one-step block in L2.
      */
-    void lstmForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long pOff,
+    void lstmForwardStep(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long pOff,
                          long cOff, long hOff, long yOff);
 
     /**

@@ -53,13 +53,13 @@ public class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void lstmForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long pOff,
+    public void lstmForwardStep(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long pOff,
                                 long cOff, long hOff, long yOff) {
-        lstmForwardTail(0, n, ws, gOff, w, bOff, pOff, cOff, hOff, yOff);
+        lstmForwardTail(0, n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff);
     }
 
-    final void lstmForwardTail(int j0, int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long pOff,
-                               long cOff, long hOff, long yOff) {
+    final void lstmForwardTail(int j0, int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
+                               long pOff, long cOff, long hOff, long yOff) {
         boolean peep = pOff >= 0;
         for (int j = j0; j < n; j++) {
             float cp = get(ws, cOff + j);
@@ -80,10 +80,10 @@ public class ScalarKernels implements Kernels {
             }
             float o = sigmoid(ao);
             float h = o * tanh(c);
-            set(ws, gOff + j, i);
-            set(ws, gOff + n + j, f);
-            set(ws, gOff + 2L * n + j, g);
-            set(ws, gOff + 3L * n + j, o);
+            set(ws, aOff + j, i);
+            set(ws, aOff + n + j, f);
+            set(ws, aOff + 2L * n + j, g);
+            set(ws, aOff + 3L * n + j, o);
             set(ws, cOff + j, c);
             set(ws, hOff + j, h);
             if (yOff >= 0) {

@@ -109,12 +109,12 @@ public class VectorKernels extends ScalarKernels {
     }
 
     @Override
-    public void lstmForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long pOff,
+    public void lstmForwardStep(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long pOff,
                                 long cOff, long hOff, long yOff) {
         // Peepholes get their own loop rather than `if (peep) ai = ...`: that phi of vectors gets boxed by C2.
-        int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, w, bOff, pOff, cOff, hOff, yOff)
-                : lstmLoop(n, ws, gOff, w, bOff, cOff, hOff, yOff);
-        lstmForwardTail(j, n, ws, gOff, w, bOff, pOff, cOff, hOff, yOff);
+        int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff)
+                : lstmLoop(n, ws, gOff, aOff, w, bOff, cOff, hOff, yOff);
+        lstmForwardTail(j, n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff);
     }
 
     /**
@@ -129,8 +129,8 @@ public class VectorKernels extends ScalarKernels {
     }
 
     /** The vector part of {@link #lstmForwardStep} without peepholes; returns where the scalar tail starts. */
-    private static int lstmLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long cOff, long hOff,
-                                long yOff) {
+    private static int lstmLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long cOff,
+                                long hOff, long yOff) {
         long n1 = n;
         long n2 = 2L * n;
         long n3 = 3L * n;
@@ -143,10 +143,10 @@ public class VectorKernels extends ScalarKernels {
             FloatVector o = sigmoid(ld(ws, gOff + n3 + j).add(ld(w, bOff + n3 + j)));
             FloatVector c = f.fma(cp, i.mul(g));
             FloatVector h = o.mul(tanh(c));
-            st(i, ws, gOff + j);
-            st(f, ws, gOff + n1 + j);
-            st(g, ws, gOff + n2 + j);
-            st(o, ws, gOff + n3 + j);
+            st(i, ws, aOff + j);
+            st(f, ws, aOff + n1 + j);
+            st(g, ws, aOff + n2 + j);
+            st(o, ws, aOff + n3 + j);
             st(c, ws, cOff + j);
             st(h, ws, hOff + j);
         }
@@ -206,8 +206,8 @@ public class VectorKernels extends ScalarKernels {
      * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o), in two passes (c, then o
      * and h) so each method stays within C2's inlining node budget (see {@link #copyVectorPart}).
      */
-    private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long pOff,
-                                        long cOff, long hOff, long yOff) {
+    private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
+                                        long pOff, long cOff, long hOff, long yOff) {
         long n1 = n;
         long n2 = 2L * n;
         int j = 0;
@@ -216,25 +216,25 @@ public class VectorKernels extends ScalarKernels {
             FloatVector i = sigmoid(ld(w, pOff + j).fma(cp, ld(ws, gOff + j).add(ld(w, bOff + j))));
             FloatVector f = sigmoid(ld(w, pOff + n1 + j).fma(cp, ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j))));
             FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
-            st(i, ws, gOff + j);
-            st(f, ws, gOff + n1 + j);
-            st(g, ws, gOff + n2 + j);
+            st(i, ws, aOff + j);
+            st(f, ws, aOff + n1 + j);
+            st(g, ws, aOff + n2 + j);
             st(f.fma(cp, i.mul(g)), ws, cOff + j);
         }
-        lstmPeepholeOutput(j, n, ws, gOff, w, bOff, pOff, cOff, hOff);
+        lstmPeepholeOutput(j, n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff);
         copyVectorPart(j, ws, hOff, yOff);
         return j;
     }
 
     /** Second pass of {@link #lstmPeepholeLoop} over [0, j): o = σ(g_o + b_o + p_o⊙c), h = o⊙tanh(c). */
-    private static void lstmPeepholeOutput(int j, int n, MemorySegment ws, long gOff, MemorySegment w, long bOff,
-                                           long pOff, long cOff, long hOff) {
+    private static void lstmPeepholeOutput(int j, int n, MemorySegment ws, long gOff, long aOff, MemorySegment w,
+                                           long bOff, long pOff, long cOff, long hOff) {
         long n2 = 2L * n;
         long n3 = 3L * n;
         for (int q = 0; q < j; q += F.length()) {
             FloatVector c = ld(ws, cOff + q);
             FloatVector o = sigmoid(ld(w, pOff + n2 + q).fma(c, ld(ws, gOff + n3 + q).add(ld(w, bOff + n3 + q))));
-            st(o, ws, gOff + n3 + q);
+            st(o, ws, aOff + n3 + q);
             st(o.mul(tanh(c)), ws, hOff + q);
         }
     }

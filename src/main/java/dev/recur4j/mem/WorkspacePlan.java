@@ -26,6 +26,8 @@ import java.util.Locale;
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
  * hprev.s{s}    [B*T, Hout]     training: h entering each step
+ * xh.s{s}       [B*T, In_l+Hout] training, LSTM with the input projection in the steps, instead of hprev.s{s}
+ *                               and xh: [x_t | h entering step t], the steps' GEMM operand and BPTT's [X | H_prev]
  * cprev.s{s}    [B*T, H]        training, LSTM: c entering each step
  * hn.s{s}       [B*T, H]        training, GRU lbr: W_hn h + b_hn per step (BPTT then writes dG_n⊙r over it)
  * rh.s{s}       [B*T, H]        training, GRU rbl: r*h per step
@@ -36,6 +38,7 @@ import java.util.Locale;
  * dhf, dhseq    [B, H], [B*T, P] backward, projection
  * drh           [B, H]          backward, GRU rbl: gradient of r*h
  * xh            [B*T, In_l+Hout] backward: [X | H_prev] side by side (ld In_l+Hout), so dG^T is packed once
+ *                               (without xh.s{s}: copied there per (layer, direction) before the weight gradients)
  * dw            [threads*G*H, In_l+Hout] backward: [dW_ih | dW_hh] of one (layer, direction), ld In_l+Hout,
  *               one partial sum per row chunk (threads of them; chunk 0's rows end up holding the total)
  * dbih, dbhh, dwhr   [threads, G*H], [threads, G*H], [threads*P, H]: the other parameter gradients, per chunk too
@@ -96,7 +99,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     /**
      * As {@link #of(RnnSpec, int, int, boolean, int, int)}; with {@code fusedInput} inference plans
      * one-step buffers instead of the [B*T, G*H] gate buffer: [x_t | h] ({@code xhstep}) for an LSTM,
-     * x_t W_ih^T ({@code gxstep}) for a GRU.
+     * x_t W_ih^T ({@code gxstep}) for a GRU; training an LSTM keeps every step's [x_t | h] ({@code xh.s*}).
      */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets, boolean fusedInput) {
@@ -151,10 +154,17 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 }
             }
         }
+        // training LSTM with the input projection in the steps: the steps' GEMM operand [x_t | h_prev] is kept
+        // per (layer, direction) as BPTT's [X | H_prev] (xh.s{s}), in place of hprev.s{s} and xh
+        boolean keepsXh = training && fusedInput && lstm;
         if (training) {
             for (int s = 0; s < spec.slots(); s++) {
                 b.add("gates.s" + s, bt, gateLd(gh));
-                b.add("hprev.s" + s, bt, hout);
+                if (keepsXh) {
+                    b.add("xh.s" + s, bt, spec.layerInputSize(s / d) + hout);
+                } else {
+                    b.add("hprev.s" + s, bt, hout);
+                }
                 if (lstm) {
                     b.add("cprev.s" + s, bt, h);
                 }
@@ -185,7 +195,9 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             if (gru && !lbr) {
                 b.add("drh", batch, h);
             }
-            b.add("xh", bt, maxIn + hout);
+            if (!keepsXh) {
+                b.add("xh", bt, maxIn + hout);
+            }
             // one partial sum per row chunk of the parameter gradients (BackwardPass adds them up)
             b.add("dw", (long) threads * gh, maxIn + hout);
             b.add("dbih", threads, gh);

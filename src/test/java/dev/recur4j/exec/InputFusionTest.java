@@ -41,6 +41,20 @@ class InputFusionTest {
     }
 
     @Test
+    void fusedLstmTrainingKeepsEachStepsOperandForBptt() {
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 5, 17).numLayers(2).bidirectional(true).build();
+        WorkspacePlan plan = WorkspacePlan.of(spec, 3, 4, true, 1, 1, true);
+        for (int s = 0; s < spec.slots(); s++) {
+            assertEquals(spec.layerInputSize(s / 2) + 17, plan.region("xh.s" + s).ld(), "xh.s" + s);
+            assertFalse(plan.has("hprev.s" + s));
+        }
+        assertFalse(plan.has("xh"));
+        WorkspacePlan upFront = WorkspacePlan.of(spec, 3, 4, true, 1, 1, false);
+        assertTrue(upFront.has("xh") && upFront.has("hprev.s0"));
+        assertFalse(upFront.has("xh.s0"));
+    }
+
+    @Test
     void fusedInferencePlansOneStepInsteadOfTheGateBuffer() {
         WorkspacePlan fused = planAfterOneForward(RnnSpec.builder(CellKind.LSTM, 5, 17).build());
         assertTrue(fused.has("xhstep"));
@@ -59,8 +73,8 @@ class InputFusionTest {
 
     /**
      * Random fusable layers (LSTM, GRU linear-before-reset; 1-3 layers, one or two directions, B >= 5 so
-     * the small-batch path stays out, variable lengths, h0, c0, threads 1-3) with the input projection in
-     * the steps and, limit 0, up front: both against the reference, every impl and GEMM.
+     * the small-batch path stays out, variable lengths, h0, c0, threads 1-3; inference and training) with
+     * the input projection in the steps and, limit 0, up front: both against the reference, every impl and GEMM.
      */
     @Test
     void stepAndUpFrontProjectionsMatchTheReference() {
@@ -72,9 +86,12 @@ class InputFusionTest {
                     1 + rnd.nextInt(33)).numLayers(1 + rnd.nextInt(3)).bidirectional(rnd.nextBoolean())
                     .bias(rnd.nextInt(4) > 0).build();
             RnnBatch batch = RandomConfig.batch(rnd, spec, batches[rnd.nextInt(batches.length)], 1 + rnd.nextInt(9));
+            // half of them training: an LSTM then keeps each step's [x_t | h] for BPTT (xh.s*)
+            boolean training = i % 4 >= 2;
+            int outputs = batch.batch() * batch.seqLen() * spec.directions() * spec.outputSize();
+            float[] gradHn = RandomConfig.uniform(rnd, spec.slots() * batch.batch() * spec.outputSize());
             RandomConfig cfg = new RandomConfig(spec, rnd.nextLong(), batch,
-                    new RnnGradOutput(new float[batch.batch() * batch.seqLen() * spec.directions() * spec.outputSize()],
-                            null, null), false, 1 + rnd.nextInt(3));
+                    new RnnGradOutput(RandomConfig.uniform(rnd, outputs), gradHn, null), training, 1 + rnd.nextInt(3));
             for (long limit : new long[] {LIMIT, 0}) {
                 assertEquals(limit > 0, InputFusion.applies(spec, limit));
                 for (String f : FastVsReferenceTest.compareEveryEngine(cfg, limit)) {

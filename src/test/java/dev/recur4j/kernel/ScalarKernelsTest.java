@@ -59,7 +59,7 @@ class ScalarKernelsTest {
             put(ws, 10, 0.4f);                     // c
             put(w, 0, 0.1f, 0.2f, -0.3f, 0.05f);   // bias
             put(w, 10, 0.3f, -0.6f, 0.9f);         // peepholes i, f, o
-            K.lstmForwardStep(1, ws, 0, w, 0, 10, 10, 20, 30);
+            K.lstmForwardStep(1, ws, 0, 0, w, 0, 10, 10, 20, 30);
             double i = sig(0.6 + 0.3 * 0.4);
             double f = sig(-0.05 - 0.6 * 0.4);
             double g = Math.tanh(0.45);

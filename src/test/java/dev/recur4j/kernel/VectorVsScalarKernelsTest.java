@@ -100,11 +100,15 @@ class VectorVsScalarKernelsTest {
     void forwardSteps(int n) {
         same("rnnForwardStep tanh", n, (k, ws, w, m) -> k.rnnForwardStep(false, m, ws, G, w, B, H, Y));
         same("rnnForwardStep relu", n, (k, ws, w, m) -> k.rnnForwardStep(true, m, ws, G, w, B, H, -1));
-        same("lstmForwardStep", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, w, B, -1, C, H, Y));
+        same("lstmForwardStep", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, G, w, B, -1, C, H, Y));
+        // activations to another row (training with the input projection in the steps); DG is a 4n region
+        same("lstmForwardStep to a row", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, DG, w, B, -1, C, H, Y));
         // DG is a 4n region, used here as this row's rec = W_hh h
         same("lstmInferenceStep rec", n, (k, ws, w, m) -> k.lstmInferenceStep(m, ws, G, DG, w, B, C, H, Y));
         same("lstmInferenceStep", n, (k, ws, w, m) -> k.lstmInferenceStep(m, ws, G, -1, w, B, C, H, -1));
-        same("lstmForwardStep peepholes", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, w, B, P, C, H, -1));
+        same("lstmForwardStep peepholes", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, G, w, B, P, C, H, -1));
+        same("lstmForwardStep peepholes to a row", n,
+                (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, DG, w, B, P, C, H, -1));
         same("gruForwardStep", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, REC, w, B, BHN, HN, H, Y));
         same("gruForwardStep inference", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, REC, w, B, BHN, -1, H, -1));
         same("gruInferenceStep", n, (k, ws, w, m) -> k.gruInferenceStep(m, ws, G, REC, w, B, BHN, H, Y));

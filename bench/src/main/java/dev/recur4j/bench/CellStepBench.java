@@ -131,7 +131,7 @@ public class CellStepBench {
             long hRow = h + (long) b * hidden;
             long yRow = y + (long) b * hidden;
             if (g == 4) {
-                k.lstmForwardStep(hidden, ws, gRow, w, 0, -1, c + (long) b * hidden, hRow, yRow);
+                k.lstmForwardStep(hidden, ws, gRow, gRow, w, 0, -1, c + (long) b * hidden, hRow, yRow);
             } else {
                 k.gruForwardStep(hidden, ws, gRow, rec + (long) b * gh, w, 0, gh, hn + (long) b * hidden, hRow, yRow);
             }
