@@ -17,9 +17,10 @@ import java.lang.foreign.ValueLayout;
  * [B, T, G*H], then per step one recurrent GEMM with beta = 1 into that step's gate rows (a
  * strided view, ld = T*G*H) and one fused kernel call per valid batch row, which writes h into the
  * state and into the output [B, T, D*Hout] at column dir*Hout.
- * Inference where {@link InputFusion} applies skips the up-front projection: an LSTM runs one GEMM
- * [x_t | h] · [W_ih | W_hh]^T per step into a small block that stays in L2 ({@link #fusedLayer}),
- * a GRU one GEMM x_t · W_ih^T per step into such a block next to its recurrent GEMM.
+ * Where {@link InputFusion} applies there is no up-front projection: an LSTM runs one GEMM
+ * [x_t | h] · [W_ih | W_hh]^T per step into a small block that stays in L2 ({@link #fusedLayer},
+ * training {@link #fusedTrainingLayer}), a GRU one GEMM x_t · W_ih^T per step into such a block next
+ * to its recurrent GEMM; when training, the kernels write the activations from there to the kept gate rows.
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
@@ -294,8 +295,9 @@ final class ForwardPass {
                     case GRU -> {
                         // inference: kernels that only read the gate row (BPTT alone reads r, z, n and hn)
                         if (lbr && training) {
-                            k.gruForwardStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(),
-                                    bf.hnS[s] + ((long) b * tN + t) * h, hRow, yRow);
+                            // activations to the kept gate row (g itself unless g is the gxstep block)
+                            k.gruForwardStep(h, ws, g, gT + b * rowStride, rec + (long) b * gh, wseg, w.bias(),
+                                    w.bhn(), bf.hnS[s] + ((long) b * tN + t) * h, hRow, yRow);
                         } else if (lbr) {
                             k.gruInferenceStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(), hRow, yRow);
                         } else if (training) {

@@ -57,10 +57,12 @@ public interface Kernels {
     /**
      * GRU linear-before-reset; {@code rec} is W_hh h [3n] without bias, b is [3n] with b_hh already
      * added to the r and z blocks, bhn is b_hn [n]: r,z = σ(g + b + rec), hn = rec_n + b_hn,
-     * n = tanh(g_n + b_n + r⊙hn), h = (1-z)⊙n + z⊙h in place, also to yOff; hn kept at hnOff.
+     * n = tanh(g_n + b_n + r⊙hn), h = (1-z)⊙n + z⊙h in place, also to yOff; hn kept at hnOff. The
+     * activations r, z, n go to {@code aOff}: the gate row itself, or (training with the input projection
+     * in the steps) the row kept for BPTT, while g is a one-step block in L2.
      */
-    void gruForwardStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff, long bhnOff,
-                        long hnOff, long hOff, long yOff);
+    void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
+                        long bhnOff, long hnOff, long hOff, long yOff);
 
     /**
      * GRU linear-before-reset inference step: the h of {@link #gruForwardStep} (same operands, same order

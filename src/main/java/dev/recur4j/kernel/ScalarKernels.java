@@ -126,13 +126,13 @@ public class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void gruForwardStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+    public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
-        gruForwardTail(0, n, ws, gOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+        gruForwardTail(0, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
     }
 
-    final void gruForwardTail(int j0, int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
-                              long bhnOff, long hnOff, long hOff, long yOff) {
+    final void gruForwardTail(int j0, int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w,
+                              long bOff, long bhnOff, long hnOff, long hOff, long yOff) {
         for (int j = j0; j < n; j++) {
             float r = sigmoid(get(ws, gOff + j) + get(w, bOff + j) + get(ws, recOff + j));
             float z = sigmoid(get(ws, gOff + n + j) + get(w, bOff + n + j) + get(ws, recOff + n + j));
@@ -140,9 +140,9 @@ public class ScalarKernels implements Kernels {
             float nn = tanh(get(ws, gOff + 2L * n + j) + get(w, bOff + 2L * n + j) + r * hn);
             float hp = get(ws, hOff + j);
             float h = nn + z * (hp - nn);
-            set(ws, gOff + j, r);
-            set(ws, gOff + n + j, z);
-            set(ws, gOff + 2L * n + j, nn);
+            set(ws, aOff + j, r);
+            set(ws, aOff + n + j, z);
+            set(ws, aOff + 2L * n + j, nn);
             if (hnOff >= 0) {
                 set(ws, hnOff + j, hn);
             }

@@ -240,7 +240,7 @@ public class VectorKernels extends ScalarKernels {
     }
 
     @Override
-    public void gruForwardStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+    public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
         long n1 = n;
         long n2 = 2L * n;
@@ -252,9 +252,9 @@ public class VectorKernels extends ScalarKernels {
             FloatVector nn = tanh(r.fma(hn, ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j))));
             FloatVector hp = ld(ws, hOff + j);
             FloatVector h = z.fma(hp.sub(nn), nn);
-            st(r, ws, gOff + j);
-            st(z, ws, gOff + n1 + j);
-            st(nn, ws, gOff + n2 + j);
+            st(r, ws, aOff + j);
+            st(z, ws, aOff + n1 + j);
+            st(nn, ws, aOff + n2 + j);
             if (hnOff >= 0) {
                 st(hn, ws, hnOff + j);
             }
@@ -263,7 +263,7 @@ public class VectorKernels extends ScalarKernels {
                 st(h, ws, yOff + j);
             }
         }
-        gruForwardTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+        gruForwardTail(j, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
     }
 
     @Override

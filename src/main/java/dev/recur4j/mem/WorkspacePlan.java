@@ -18,7 +18,7 @@ import java.util.Locale;
  * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
  * xhstep        [B, In+Hout]    inference, input projection in the steps, LSTM, instead of gates:
  *                               [x_t | h] of one step (ld In_l+Hout of the running layer)
- * gxstep        [B, G*H]        inference, input projection in the steps, GRU, instead of gates: x_t W_ih^T
+ * gxstep        [B, G*H]        input projection in the steps, GRU: x_t W_ih^T (inference: instead of gates)
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
  *                               (BPTT then writes the pre-activation gate gradients dG over them)
  * h, c          [B, Hout], [B, H]  running state
@@ -99,7 +99,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     /**
      * As {@link #of(RnnSpec, int, int, boolean, int, int)}; with {@code fusedInput} inference plans
      * one-step buffers instead of the [B*T, G*H] gate buffer: [x_t | h] ({@code xhstep}) for an LSTM,
-     * x_t W_ih^T ({@code gxstep}) for a GRU; training an LSTM keeps every step's [x_t | h] ({@code xh.s*}).
+     * x_t W_ih^T ({@code gxstep}) for a GRU; training an LSTM keeps every step's [x_t | h] ({@code xh.s*}),
+     * a GRU takes gxstep too.
      */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets, boolean fusedInput) {
@@ -142,8 +143,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             }
             if (!training && fusedInput && lstm) {
                 b.add("xhstep" + sfx, batch, maxIn + hout);
-            } else if (!training && fusedInput) {
-                b.add("gxstep" + sfx, batch, gh);
+            } else if (fusedInput && !lstm) {
+                b.add("gxstep" + sfx, batch, gh); // also when training: x_t W_ih^T in L2, the activations to gates.s*
             } else if (!training) {
                 b.add("gates" + sfx, bt, gateLd(gh));
                 if (gru && !lbr) {

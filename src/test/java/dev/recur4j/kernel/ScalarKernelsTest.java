@@ -111,7 +111,7 @@ class ScalarKernelsTest {
             put(ws, 20, 0.6f);              // h
             put(w, 0, 0.05f, 0.1f, -0.2f);  // b_ih (+ b_hh for r, z)
             put(w, 10, 0.3f);               // b_hn
-            K.gruForwardStep(1, ws, 0, 10, w, 0, 10, 30, 20, 40);
+            K.gruForwardStep(1, ws, 0, 0, 10, w, 0, 10, 30, 20, 40);
             double r = sig(0.35);
             double z = sig(0.2);
             double n = Math.tanh(0.1 + r * (-0.4));

@@ -109,8 +109,10 @@ class VectorVsScalarKernelsTest {
         same("lstmForwardStep peepholes", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, G, w, B, P, C, H, -1));
         same("lstmForwardStep peepholes to a row", n,
                 (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, DG, w, B, P, C, H, -1));
-        same("gruForwardStep", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, REC, w, B, BHN, HN, H, Y));
-        same("gruForwardStep inference", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, REC, w, B, BHN, -1, H, -1));
+        same("gruForwardStep", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, G, REC, w, B, BHN, HN, H, Y));
+        same("gruForwardStep to a row", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, DG, REC, w, B, BHN, HN, H, Y));
+        same("gruForwardStep inference", n,
+                (k, ws, w, m) -> k.gruForwardStep(m, ws, G, G, REC, w, B, BHN, -1, H, -1));
         same("gruInferenceStep", n, (k, ws, w, m) -> k.gruInferenceStep(m, ws, G, REC, w, B, BHN, H, Y));
         same("gruInferenceStep no y", n, (k, ws, w, m) -> k.gruInferenceStep(m, ws, G, REC, w, B, BHN, H, -1));
         same("gruRbrInferenceStep", n, (k, ws, w, m) -> k.gruRbrInferenceStep(m, ws, G, w, B, H, Y));

@@ -133,7 +133,7 @@ public class CellStepBench {
             if (g == 4) {
                 k.lstmForwardStep(hidden, ws, gRow, gRow, w, 0, -1, c + (long) b * hidden, hRow, yRow);
             } else {
-                k.gruForwardStep(hidden, ws, gRow, rec + (long) b * gh, w, 0, gh, hn + (long) b * hidden, hRow, yRow);
+                k.gruForwardStep(hidden, ws, gRow, gRow, rec + (long) b * gh, w, 0, gh, hn + (long) b * hidden, hRow, yRow);
             }
         }
     }
