@@ -20,7 +20,8 @@ record LayerWeights(float[] weightIh, float[] weightHh, float[] biasIh, float[] 
         for (int l = 0; l < shape.layers(); l++)
             for (int d = 0; d < shape.directions(); d++)
                 all.add(new LayerWeights(uniform(rng, rows * shape.layerInput(l), scale),
-                        uniform(rng, rows * shape.hidden(), scale), uniform(rng, rows, scale), uniform(rng, rows, scale)));
+                        uniform(rng, rows * shape.hidden(), scale), uniform(rng, rows, scale),
+                        uniform(rng, rows, scale)));
         return all;
     }
 

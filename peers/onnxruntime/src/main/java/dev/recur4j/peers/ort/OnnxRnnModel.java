@@ -3,6 +3,7 @@ package dev.recur4j.peers.ort;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Writes an ONNX model (opset 14) of one LSTM / GRU stack, time-major like the oneDNN peer:
@@ -46,7 +47,8 @@ final class OnnxRnnModel {
             graph.message(5, floatTensor(b, new long[] {D, 2L * s.gates() * H}, biases(s, layer)));
             ProtoWriter rnn = node(s.isGru() ? "GRU" : "LSTM", List.of(layerInput, w, r, b), y)
                     .message(5, attribute("hidden_size", ATTR_INT).varint(3, H))  // AttributeProto.i
-                    .message(5, attribute("direction", ATTR_STRING).string(4, s.bidirectional() ? "bidirectional" : "forward"));
+                    .message(5, attribute("direction", ATTR_STRING)
+                            .string(4, s.bidirectional() ? "bidirectional" : "forward"));  // AttributeProto.s
             if (s.isGru()) rnn.message(5, attribute("linear_before_reset", ATTR_INT).varint(3, 1));
             graph.message(1, rnn);
             String joined = y;
@@ -69,7 +71,7 @@ final class OnnxRnnModel {
     }
 
     /** Rows of [D, G*H, cols] from PyTorch's [G*H, cols] per direction, gates reordered to ONNX's. */
-    private static float[] gateRows(RnnShape s, List<LayerWeights> layer, java.util.function.Function<LayerWeights, float[]> part) {
+    private static float[] gateRows(RnnShape s, List<LayerWeights> layer, Function<LayerWeights, float[]> part) {
         int[] from = s.isGru() ? GRU_FROM_PYTORCH : LSTM_FROM_PYTORCH;
         int block = part.apply(layer.get(0)).length / s.gates();  // H rows of one gate
         float[] out = new float[layer.size() * s.gates() * block];

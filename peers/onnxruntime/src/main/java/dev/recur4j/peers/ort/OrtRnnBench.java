@@ -50,7 +50,8 @@ public final class OrtRnnBench {
             while (x.hasRemaining()) x.put((float) rng.nextDouble(-1, 1));
             FloatBuffer y = directFloats((long) s.seq() * s.batch() * s.directions() * s.hidden());
             try (OrtSession session = env.createSession(model, options);
-                 OnnxTensor input = OnnxTensor.createTensor(env, x.rewind(), new long[] {s.seq(), s.batch(), s.inputSize()});
+                 OnnxTensor input = OnnxTensor.createTensor(env, x.rewind(),
+                         new long[] {s.seq(), s.batch(), s.inputSize()});
                  OnnxTensor output = OnnxTensor.createTensor(env, y,
                          new long[] {s.seq(), s.batch(), (long) s.directions() * s.hidden()})) {
                 Map<String, OnnxTensor> inputs = Map.of(OnnxRnnModel.INPUT, input);

@@ -71,7 +71,8 @@ class OnnxRnnModelTest {
                                 h[b][j] = (1 - z) * nn + z * h[b][j];
                             } else {  // i f g o
                                 double i = sigmoid(gi[j] + gh[j]), f = sigmoid(gi[H + j] + gh[H + j]);
-                                double g = Math.tanh(gi[2 * H + j] + gh[2 * H + j]), o = sigmoid(gi[3 * H + j] + gh[3 * H + j]);
+                                double g = Math.tanh(gi[2 * H + j] + gh[2 * H + j]);
+                                double o = sigmoid(gi[3 * H + j] + gh[3 * H + j]);
                                 c[b][j] = f * c[b][j] + i * g;
                                 h[b][j] = o * Math.tanh(c[b][j]);
                             }
