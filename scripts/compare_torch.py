@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times recur4j against PyTorch and oneDNN on the standard workloads W1-W7, side by side.
+"""Times recur4j against PyTorch, oneDNN and ONNX Runtime on the standard workloads W1-W7, side by side.
 
 For every workload and thread count it runs `recur4j bench ... --json`, then the same layer in each
 peer, each in its own process and never two at once:
@@ -7,12 +7,15 @@ peer, each in its own process and never two at once:
   forward plus backward of the output for training.
 - oneDNN (`onednn`): native/build/onednn_rnn, oneDNN's fp32 RNN primitives (lbr_gru for the GRU);
   forward_inference, or forward_training plus backward of the whole stack for training.
+- ONNX Runtime (`ort`): scripts/ort-rnn (peers/onnxruntime), ONNX Runtime's CPU LSTM / GRU operators
+  (opset 14, GRU with linear_before_reset=1) from its Java API; inference only, so training rows show n/a.
 It prints a markdown table: recur4j median ms, GFLOP/s, % of the FMA peak, % of SGEMM, and for each
 peer its median ms, GFLOP/s and the speed-up (peer ms / recur4j ms; above 1 means recur4j is faster).
 
     /usr/bin/python3 scripts/compare_torch.py [--workloads W1,W2] [--threads 1,2] [--seconds 3]
-        [--warmup-seconds 2] [--peers torch,onednn] [--impl simd] [--gemm openblas]
-        [--recur4j "scripts/recur4j"] [--onednn native/build/onednn_rnn] [--json-out FILE]
+        [--warmup-seconds 2] [--peers torch,onednn,ort] [--impl simd] [--gemm openblas]
+        [--recur4j "scripts/recur4j"] [--onednn native/build/onednn_rnn] [--ort scripts/ort-rnn]
+        [--json-out FILE]
 
 Every side warms up (at least --warmup-seconds and 2 calls), then times each call (at least --seconds
 and 10 calls) and reports the median. The recur4j command defaults to $RECUR4J or scripts/recur4j.
@@ -20,6 +23,7 @@ PyTorch: run this with /usr/bin/python3 (Debian's python3-torch); when torch is 
 `apt-get install -y python3-torch` as root, and otherwise says how to install it.
 oneDNN: when native/build/onednn_rnn is missing it runs scripts/onednn-build, which installs Debian's
 libdnnl-dev as root (otherwise says how to) and builds it.
+ONNX Runtime: when its jar is missing it runs scripts/ort-build (Maven fetches ONNX Runtime's jar).
 Run it on an otherwise idle machine: every side uses every thread it is given.
 """
 import argparse
@@ -33,6 +37,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ONEDNN = os.path.join(os.path.dirname(HERE), "native", "build", "onednn_rnn")
+DEFAULT_ORT = os.path.join(HERE, "ort-rnn")
+ORT_JAR = os.path.join(os.path.dirname(HERE), "peers", "onnxruntime", "target", "recur4j-ort-peer-0.1.0-SNAPSHOT.jar")
 
 # The workloads of the performance issue (fp32); the same as bench/.../Workload.java.
 WORKLOADS = {
@@ -168,6 +174,24 @@ def run_onednn(w, threads, args):
 
 
 # ---------------------------------------------------------------------------------------------
+# ONNX Runtime side: peers/onnxruntime, run by scripts/ort-rnn and built by scripts/ort-build
+
+def ensure_ort(args):
+    """Builds the ONNX Runtime peer when the command is the default one and its jar is missing."""
+    if os.path.exists(ORT_JAR) or args.ort != DEFAULT_ORT:
+        return
+    print("compare_torch: building the ONNX Runtime peer with scripts/ort-build", file=sys.stderr)
+    if subprocess.run([os.path.join(HERE, "ort-build")], stdout=sys.stderr).returncode != 0 \
+            or not os.path.exists(ORT_JAR):
+        sys.exit("compare_torch: could not build the ONNX Runtime peer (see above); "
+                 "leave it out with --peers torch,onednn")
+
+
+def run_ort(w, threads, args):
+    return run_json_command("ort_rnn", shlex.split(args.ort) + workload_arguments(w, threads, args))
+
+
+# ---------------------------------------------------------------------------------------------
 # recur4j side
 
 def run_recur4j(w, threads, args):
@@ -183,7 +207,7 @@ def run_recur4j(w, threads, args):
 # Shared by every side
 
 def workload_arguments(w, threads, args):
-    """The command-line options that `recur4j bench` and onednn_rnn share."""
+    """The command-line options that `recur4j bench`, onednn_rnn and ort-rnn share."""
     cmd = ["--cell", w["cell"], "--batch", str(w["batch"]), "--seq", str(w["seq"]),
            "--input-size", str(w["input_size"]), "--hidden", str(w["hidden"]), "--layers", str(w["layers"]),
            "--mode", w["mode"], "--threads", str(threads), "--seconds", str(args.seconds),
@@ -209,8 +233,14 @@ def run_json_command(name, cmd, env=None):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-# The peers recur4j is compared with: key (in --peers and the JSON rows), table name, runner.
-PEERS = {"torch": ("PyTorch", run_torch), "onednn": ("oneDNN", run_onednn)}
+# The peers recur4j is compared with: key (in --peers and the JSON rows), table name, runner, and whether it
+# trains (a peer that does not is not run on training workloads; its cells show n/a).
+PEERS = {"torch": ("PyTorch", run_torch, True), "onednn": ("oneDNN", run_onednn, True),
+         "ort": ("ORT", run_ort, False)}
+
+
+def runs(peer, w):
+    return w["mode"] == "inference" or PEERS[peer][2]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +266,9 @@ def table(rows, peers):
                  fmt(field(j, "frac_peak"), ".1f", 100), fmt(field(j, "frac_sgemm"), ".1f", 100),
                  fmt(field(j, "alloc_bytes_per_call"), "d")]
         for peer in peers:
+            if not runs(peer, WORKLOADS[r["workload"]]):
+                cells += ["n/a"] * 3
+                continue
             t = r.get(peer)
             # A peer's GFLOP/s uses recur4j's FLOP count for the workload (onednn_rnn counts the same).
             speedup = t["median_ms"] / j["median_ms"] if j and t else None
@@ -266,6 +299,8 @@ def main():
                     help="the recur4j command (default: $RECUR4J or scripts/recur4j)")
     ap.add_argument("--onednn", default=DEFAULT_ONEDNN,
                     help="the oneDNN benchmark command (default: native/build/onednn_rnn, built if missing)")
+    ap.add_argument("--ort", default=DEFAULT_ORT,
+                    help="the ONNX Runtime peer command (default: scripts/ort-rnn, built if missing)")
     ap.add_argument("--json-out", help="also write every measurement to this JSON file")
     args = ap.parse_args()
 
@@ -287,6 +322,8 @@ def main():
         ensure_torch()
     if "onednn" in peers:
         ensure_onednn(args)
+    if "ort" in peers and any(runs("ort", WORKLOADS[n]) for n in names):
+        ensure_ort(args)
 
     rows, failed = [], False
     for name in names:
@@ -295,7 +332,7 @@ def main():
             print(f"compare_torch: {name} ({describe(w)}), threads {threads}", file=sys.stderr, flush=True)
             row = {"workload": name, "threads": threads, "shape": describe(w)}
             # One side after the other, one process at a time, so none competes with another.
-            for side, fn in [("recur4j", run_recur4j)] + [(p, PEERS[p][1]) for p in peers]:
+            for side, fn in [("recur4j", run_recur4j)] + [(p, PEERS[p][1]) for p in peers if runs(p, w)]:
                 try:
                     row[side] = fn(w, threads, args)
                 except (RuntimeError, ValueError, OSError) as e:
@@ -306,6 +343,7 @@ def main():
     first = next((r["recur4j"] for r in rows if "recur4j" in r), None)
     torch_info = next((r["torch"] for r in rows if "torch" in r), None)
     onednn_rows = [r for r in rows if "onednn" in r]
+    ort_info = next((r["ort"] for r in rows if "ort" in r), None)
     if first:
         print(f"recur4j impl {first['impl']}, gemm {first['gemm']}, OpenBLAS core {first['openblas_core']};"
               f" FMA peak: {first['fma_peak_source']}; SGEMM {first['sgemm_backend']} {first['sgemm_shape']}")
@@ -319,6 +357,9 @@ def main():
             impls.setdefault(impl, []).append(r["workload"])
         print(f"oneDNN {d['onednn_version']}, fp32, {d['cpu_runtime']} threads, ISA {d['isa']}; implementation: "
               + ", ".join(f"{i} ({','.join(dict.fromkeys(ws))})" for i, ws in impls.items()))
+    if ort_info:
+        print(f"ONNX Runtime {ort_info['ort_version']} (Java API), fp32, opset {ort_info['opset']} LSTM/GRU, time-major;"
+              " intra-op threads = threads, sequential, all graph optimisations")
     print()
     print(table(rows, peers))
     if args.json_out:
