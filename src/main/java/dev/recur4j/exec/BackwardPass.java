@@ -30,11 +30,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Threads: everything but the parameter gradients' sum over rows depends on a batch row's own
  * data alone, so one {@link RowTeam} task per (layer, direction) runs a chunk of batch rows from
  * start to end, the first one beginning with the chunk's forward pass through every layer: the time
- * loop, then the copy of X and H_prev side by side into xh for its B*T rows, its rows' share of the
- * parameter gradients into the chunk's own partial buffers (dW_ih and dW_hh from one product
- * dG^T [X | H_prev], because packing the transposed dG is much of their cost), and last dX by
- * blocks of rows. A second task, split over gate rows, sums the partials and copies them out.
- * Against a forward task per (layer, direction) and a backward split into three tasks (time loop,
+ * loop, then the copy of X and H_prev side by side into xh for its B*T rows (unless the forward pass
+ * kept them in xh.s{s}), its rows' share of the parameter gradients into the chunk's own partial
+ * buffers (dW_ih and dW_hh from one product dG^T [X | H_prev], because packing the transposed dG is
+ * much of their cost), and last dX by blocks of rows. A second task, split over gate rows, sums the
+ * partials and copies them out. Against a forward task per (layer, direction) and a backward split into three tasks (time loop,
  * dX by rows, dW by gate rows), this saves three joins, each a wait for the slower thread, and each
  * thread packs only its own rows of [X | H_prev] instead of all of them. The join left costs little
  * wait either: dX blocks are claimed through a counter per chunk, so a thread done with its own
@@ -145,10 +145,10 @@ final class BackwardPass {
 
     /**
      * Batch rows [b0, b1) of (l, d) from start to end: the gradient of the output copied in (top
-     * layer), the time loop, dh0 / dc0 out, xh, this chunk's partial parameter gradients, then dX by
-     * blocks of rows: this chunk's blocks and, when they are done, those another chunk has not
-     * started, as soon as that chunk's time loop has finished (its dG is final). The thread that
-     * finishes first thus takes work from the slower one instead of waiting for it at the join.
+     * layer), the time loop, dh0 / dc0 out, xh (unless the forward pass kept it in xh.s{s}), this chunk's
+     * partial parameter gradients, then dX by blocks of rows: this chunk's blocks and, when they are done,
+     * those another chunk has not started, as soon as that chunk's time loop has finished (its dG is
+     * final). The thread that finishes first thus takes work from the slower one instead of waiting for it at the join.
      */
     private void rows(int chunk, int b0, int b1) {
         final int tN = in.seqLen();

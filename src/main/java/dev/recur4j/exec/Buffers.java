@@ -84,7 +84,8 @@ final class Buffers {
      *
      * @param gates  inference gate pre-activations [B*T, G*H] (training uses gates.s{s} instead)
      * @param xhStep inference, LSTM with {@link InputFusion}: [x_t | h] of one step, instead of gates
-     * @param gxStep inference, GRU with {@link InputFusion}: x_t W_ih^T of one step, instead of gates
+     * @param gxStep GRU with {@link InputFusion} (inference and training): x_t W_ih^T of one step; in inference
+     *               instead of gates
      */
     record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj, long xhStep, long gxStep) {
     }

@@ -46,7 +46,7 @@ public final class FastRnn implements RnnEngine {
     private final ForwardPass forwardPass;
     private final BackwardPass backwardPass;
     private final RowTeam team;
-    /** Whether inference projects each step's input in the step ({@link InputFusion}). */
+    /** Whether layers project each step's input in the step, in inference and training ({@link InputFusion}). */
     private final boolean fusedInput;
     private Buffers buffers;
     private SmallBatchForward smallBatch;
@@ -152,6 +152,11 @@ public final class FastRnn implements RnnEngine {
         }
         workspace.ensure(bf.plan);
         return bf;
+    }
+
+    /** The call buffers, for tests that fill them with garbage between calls. */
+    Workspace workspace() {
+        return workspace;
     }
 
     private void copyInput(Buffers bf, RnnBatch in) {

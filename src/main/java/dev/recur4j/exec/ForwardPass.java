@@ -35,9 +35,9 @@ final class ForwardPass {
     private final PreparedWeights pw;
 
     /**
-     * Largest [rows, G*H] rec block (bytes) that RNN steps and LSTM training steps route their recurrent
-     * GEMM through: a quarter of a 1 MB L2, so it stays there between steps. Above it (W5: 128 x 4096 floats = 2 MB)
-     * the GEMM adds into the gate rows directly, which measured faster (739 vs ~800-840 ms) while a
+     * Largest [rows, G*H] rec block (bytes) that RNN steps and LSTM training steps without {@link InputFusion}
+     * route their recurrent GEMM through: a quarter of a 1 MB L2, so it stays there between steps. Above it
+     * (W5: 128 x 4096 floats = 2 MB) the GEMM adds into the gate rows directly, which measured faster (739 vs ~800-840 ms) while a
      * separate pass added rec into the gates (LSTM inference no longer has that pass).
      */
     private static final long REC_MAX_BYTES = 256 << 10;
@@ -407,7 +407,7 @@ final class ForwardPass {
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? step : tN - 1 - step;
             for (int b = b0; b < b1; b++) {
-                long row = (long) b * tN + t;
+                final long row = (long) b * tN + t;
                 copy(ws, xOff + row * ldx, xh + row * ldxh, inW);
                 copy(ws, hState + (long) b * h, xh + row * ldxh + inW, h);
                 copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);

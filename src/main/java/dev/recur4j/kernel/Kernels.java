@@ -11,9 +11,10 @@ import java.lang.foreign.MemorySegment;
  * <p>Conventions: {@code ws} is the workspace, {@code w} the prepared weights; every offset is in
  * floats; {@code n} is H. An output offset of {@code -1} means "do not write". Rows never overlap
  * except where a parameter says it may alias another. Gate rows hold G blocks of n floats in
- * PyTorch order (LSTM i,f,g,o; GRU r,z,n). Forward kernels overwrite the gate row with the gate
- * activations, which is what the backward kernels read; the {@code *InferenceStep} kernels, used when
- * no backward pass follows, only read it.
+ * PyTorch order (LSTM i,f,g,o; GRU r,z,n). Forward kernels write the gate activations, which is what
+ * the backward kernels read, over the gate row or, where a parameter ({@code aOff}) says so, to another
+ * row ({@code aOff} may equal {@code gOff} but not partly overlap it); the {@code *InferenceStep} kernels,
+ * used when no backward pass follows, only read the gate row.
  */
 public interface Kernels {
 
@@ -40,7 +41,7 @@ public interface Kernels {
      * h = o⊙tanh(c) written to hOff and yOff. {@code pOff = -1}: no peepholes; p is [3n] (i, f, o).
      * The pre-activations are read from {@code gOff}, the activations (i, f, g, o) written to
      * {@code aOff}: the same row, or (training with the input projection in the steps) the row kept
-     * for BPTT, while g is a one-step block in L2.
+     * for BPTT, while {@code gOff} points into a one-step block in L2.
      */
     void lstmForwardStep(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long pOff,
                          long cOff, long hOff, long yOff);
@@ -59,7 +60,7 @@ public interface Kernels {
      * added to the r and z blocks, bhn is b_hn [n]: r,z = σ(g + b + rec), hn = rec_n + b_hn,
      * n = tanh(g_n + b_n + r⊙hn), h = (1-z)⊙n + z⊙h in place, also to yOff; hn kept at hnOff. The
      * activations r, z, n go to {@code aOff}: the gate row itself, or (training with the input projection
-     * in the steps) the row kept for BPTT, while g is a one-step block in L2.
+     * in the steps) the row kept for BPTT, while {@code gOff} points into a one-step block in L2.
      */
     void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                         long bhnOff, long hnOff, long hOff, long yOff);

@@ -25,7 +25,7 @@ import java.util.Locale;
  * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear; fused LSTM: [x_t | h]·[W_ih | W_hh]^T)
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
- * hprev.s{s}    [B*T, Hout]     training: h entering each step
+ * hprev.s{s}    [B*T, Hout]     training (not with xh.s{s}): h entering each step
  * xh.s{s}       [B*T, In_l+Hout] training, LSTM with the input projection in the steps, instead of hprev.s{s}
  *                               and xh: [x_t | h entering step t], the steps' GEMM operand and BPTT's [X | H_prev]
  * cprev.s{s}    [B*T, H]        training, LSTM: c entering each step
@@ -212,8 +212,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     }
 
     /**
-     * Whether the cell's inference can run on one-step input buffers ({@code fusedInput}) instead of the
-     * gate buffer: an LSTM without peepholes or projection, whose kernel reads nothing but the step's
+     * Whether a layer of this cell can take its input projection in the steps ({@code fusedInput}, inference
+     * and training) instead of one GEMM into the gate buffer up front: an LSTM without peepholes or projection, whose kernel reads nothing but the step's
      * gates, or a GRU linear-before-reset. Which of them do is the engine's choice (InputFusion).
      */
     public static boolean takesStepInput(RnnSpec spec) {
