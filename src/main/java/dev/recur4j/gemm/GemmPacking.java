@@ -24,9 +24,13 @@ final class GemmPacking {
     /** Floats of one packed A panel row copied at once (MR with 512-bit vectors); a constant, so C2 expands the copy. */
     private static final int PANEL_ROW_FLOATS = 8;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** One packed A panel row (8 floats) as a vector. */
-    private static final VectorSpecies<Float> PANEL_ROW = FloatVector.SPECIES_256;
-    /** 16 floats of one stored row: two packed A panel rows' worth, the transpose's unit. */
+    /**
+     * 16 floats of one stored row, two packed A panel rows' worth: the unit of the vector packing. Only
+     * JavaGemm's own 512-bit species: the Vector API methods' type profiles are shared by every caller in
+     * the JVM, and a second species makes their calls bimorphic. The 256-bit panel-row copies this class
+     * once made were, in about 1 of 4 W6 runs, left by C2 as calls that box every vector (24 MB per
+     * weight-gradient product); that failure is why the vector code stays on the one species.
+     */
     private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_512;
     /**
      * Vector packing of full A panels: only with MR = 8, i.e. when JavaGemm runs on 512-bit vectors, so
@@ -42,10 +46,11 @@ final class GemmPacking {
                       float[] dst, int mr) {
         int vectorRows = 0;
         if (VECTOR_A && mr == PANEL_ROW_FLOATS) {
-            vectorRows = mc / mr * mr;
             if (transA == Transpose.NO) {
+                vectorRows = mc / PANEL_ROW_FLOATS * PANEL_ROW_FLOATS;
                 packARows(a, aOff, lda, i0, vectorRows, p0, kc, dst);
             } else {
+                vectorRows = mc / WIDE.length() * WIDE.length();
                 packAColumns(a, aOff, lda, i0, vectorRows, p0, kc, dst);
             }
         }
@@ -157,20 +162,47 @@ final class GemmPacking {
         }
     }
 
+    /** selectFrom indexes taking 8 lanes of v1 then 8 of v2, from lane {@code from} of each: one packed panel row of each. */
+    private static final FloatVector HALVES_LO = halvesIndexes(0), HALVES_HI = halvesIndexes(PANEL_ROW_FLOATS);
+
+    private static FloatVector halvesIndexes(int from) {
+        float[] idx = new float[WIDE.length()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = (i / PANEL_ROW_FLOATS) * WIDE.length() + from + i % PANEL_ROW_FLOATS;
+        }
+        return FloatVector.fromArray(WIDE, idx, 0);
+    }
+
     /**
-     * The full panels of a transposed A (rows [0, rows) of the block, rows a multiple of 8): stored
-     * row p0+p holds op(A)[i0 : i0+rows, p0+p] contiguously, and each 8 floats of it are one packed
-     * panel row, copied as one 256-bit vector; p runs outside so the stored rows (lda apart) are read
-     * once, front to back. The training weight gradients' A (dG [6400, 2048] transposed): 3.2 GB/s
-     * with a bulk copy of the row then an 8-float System.arraycopy per panel row (the stub call per
-     * 32 bytes dominated), 8 GB/s so. Vector code in a method of its own, as {@link #packARows}.
+     * Pairs of full panels of a transposed A (rows [0, rows) of the block, rows a multiple of 16): stored
+     * row p0+p holds op(A)[i0 : i0+rows, p0+p] contiguously, each 8 floats of it one packed panel row.
+     * Two stored rows p, p+1 x 16 columns are loaded as 2 vectors; one permute takes the first 8 lanes
+     * of each (panel j, rows p and p+1: 16 contiguous packed floats), another the last 8 (panel j+1);
+     * an odd kc's last row goes by scalars. p runs outside so the stored rows (lda apart) are read once,
+     * front to back. The training weight gradients' A (dG [6400, 2048] transposed): 3.1 GB/s with a bulk
+     * copy of the row then an 8-float System.arraycopy per panel row (a stub call per 32 bytes), 7 GB/s so.
+     * A method of its own whose loop runs on every call, as {@link #packARows}.
      */
     private static void packAColumns(MemorySegment a, long aOff, int lda, int i0, int rows, int p0, int kc,
                                      float[] dst) {
-        for (int p = 0; p < kc; p++) {
+        long rowBytes = (long) lda * Float.BYTES;
+        int panelFloats = PANEL_ROW_FLOATS * kc;
+        int p = 0;
+        for (; p + 2 <= kc; p += 2) {
             long src = (aOff + (long) (p0 + p) * lda + i0) * Float.BYTES;
-            for (int ip = 0, d = p * PANEL_ROW_FLOATS; ip < rows; ip += PANEL_ROW_FLOATS, d += PANEL_ROW_FLOATS * kc) {
-                FloatVector.fromMemorySegment(PANEL_ROW, a, src + (long) ip * Float.BYTES, ORDER).intoArray(dst, d);
+            for (int ip = 0, d = p * PANEL_ROW_FLOATS; ip < rows; ip += 16, d += 2 * panelFloats) {
+                long at = src + (long) ip * Float.BYTES;
+                FloatVector r0 = FloatVector.fromMemorySegment(WIDE, a, at, ORDER);
+                FloatVector r1 = FloatVector.fromMemorySegment(WIDE, a, at + rowBytes, ORDER);
+                HALVES_LO.selectFrom(r0, r1).intoArray(dst, d);
+                HALVES_HI.selectFrom(r0, r1).intoArray(dst, d + panelFloats);
+            }
+        }
+        if (p < kc) {
+            long src = aOff + (long) (p0 + p) * lda + i0;
+            for (int i = 0; i < rows; i++) {
+                dst[(i / PANEL_ROW_FLOATS) * panelFloats + p * PANEL_ROW_FLOATS + i % PANEL_ROW_FLOATS] =
+                        a.getAtIndex(F, src + i);
             }
         }
     }
