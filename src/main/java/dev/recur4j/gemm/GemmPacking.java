@@ -2,6 +2,9 @@ package dev.recur4j.gemm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Copies blocks of op(A) and op(B) into the contiguous panel layout the {@link JavaGemm}
@@ -20,29 +23,42 @@ final class GemmPacking {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     /** Floats of one packed A panel row copied at once (MR with 512-bit vectors); a constant, so C2 expands the copy. */
     private static final int PANEL_ROW_FLOATS = 8;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /**
+     * 16 floats of one stored row, two packed A panel rows' worth: the unit of the vector packing. Only
+     * JavaGemm's own 512-bit species: the Vector API methods' type profiles are shared by every caller in
+     * the JVM, and a second species makes their calls bimorphic. The 256-bit panel-row copies this class
+     * once made were, in about 1 of 4 W6 runs, left by C2 as calls that box every vector (24 MB per
+     * weight-gradient product); that failure is why the vector code stays on the one species.
+     */
+    private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_512;
+    /**
+     * Vector packing of full A panels: only with MR = 8, i.e. when JavaGemm runs on 512-bit vectors, so
+     * the 512-bit loads and two-vector permutes below are AVX-512 instructions, not the Java fallback.
+     */
+    private static final boolean VECTOR_A = JavaGemm.MR == PANEL_ROW_FLOATS && JavaGemm.F.vectorBitSize() == 512;
 
     private GemmPacking() {
     }
 
     /** Packs op(A)[i0 : i0+mc, p0 : p0+kc]; A is stored [m, k] (NO) or [k, m] (YES) at {@code aOff}, row stride lda. */
     static void packA(Transpose transA, MemorySegment a, long aOff, int lda, int i0, int mc, int p0, int kc,
-                      float[] dst, int mr, float[] stage) {
+                      float[] dst, int mr) {
         int vectorRows = 0;
-        if (transA == Transpose.YES && mr == PANEL_ROW_FLOATS) {
-            vectorRows = mc / mr * mr;
-            packAColumns(a, aOff, lda, i0, vectorRows, p0, kc, dst, stage);
+        if (VECTOR_A && mr == PANEL_ROW_FLOATS) {
+            if (transA == Transpose.NO) {
+                vectorRows = mc / PANEL_ROW_FLOATS * PANEL_ROW_FLOATS;
+                packARows(a, aOff, lda, i0, vectorRows, p0, kc, dst);
+            } else {
+                vectorRows = mc / WIDE.length() * WIDE.length();
+                packAColumns(a, aOff, lda, i0, vectorRows, p0, kc, dst);
+            }
         }
         for (int ip = vectorRows; ip < mc; ip += mr) {
             int rows = Math.min(mr, mc - ip);
             int panel = ip * kc;
             if (transA == Transpose.NO) {
-                // Row i of op(A) is contiguous in memory: read it along p, write with stride mr.
-                for (int r = 0; r < rows; r++) {
-                    long src = aOff + (long) (i0 + ip + r) * lda + p0;
-                    for (int p = 0, d = panel + r; p < kc; p++, d += mr) {
-                        dst[d] = a.getAtIndex(F, src + p);
-                    }
-                }
+                packARowScalars(a, aOff, lda, i0 + ip, rows, p0, 0, kc, dst, panel, mr);
             } else {
                 // Column i of op(A) is a row of the stored [k, m]: the rows of one panel are contiguous.
                 for (int p = 0; p < kc; p++) {
@@ -64,21 +80,129 @@ final class GemmPacking {
     }
 
     /**
-     * The full panels of a transposed A (rows [0, rows) of the block, rows a multiple of mr = 8): stored
-     * row p0+p holds op(A)[i0 : i0+rows, p0+p] contiguously, and each 8 floats of it are one packed
-     * panel row. The row is first copied whole into {@code stage} (one bulk copy), then each panel row
-     * is one 8-float array copy; p runs outside so the stored rows (lda apart) are read once, front to
-     * back (the training weight gradients: 8.8% of W6 in per-element segment reads before). No Vector
-     * API here: vector copies (fromMemorySegment or fromArray, then intoArray) were, in some JVM runs,
-     * left by C2 as calls to the Java fallback, which allocates every vector (24 MB per
-     * 2048 x 768 x 6400 product); array copies cannot allocate.
+     * Rows [r0, r0+rows) of op(A) = stored rows, columns [p0+pFrom, p0+kc) into the panel at {@code panel}: each
+     * row read along p, written with stride mr (the partial last panel, and the columns left over by
+     * {@link #packARows}).
+     */
+    private static void packARowScalars(MemorySegment a, long aOff, int lda, int r0, int rows, int p0, int pFrom,
+                                        int kc, float[] dst, int panel, int mr) {
+        for (int r = 0; r < rows; r++) {
+            long src = aOff + (long) (r0 + r) * lda + p0;
+            for (int p = pFrom, d = panel + pFrom * mr + r; p < kc; p++, d += mr) {
+                dst[d] = a.getAtIndex(F, src + p);
+            }
+        }
+    }
+
+    // Two-vector permutes of the 8 x 16 transpose in packARows: lane i takes lane idx of (v1, v2), idx >= 16 from v2.
+    /** Pairs of rows, single lanes interleaved: {@code [v1[0], v2[0], v1[1], v2[1], ...]}, low / high half. */
+    private static final FloatVector ZIP1_LO = zipIndexes(1, 0), ZIP1_HI = zipIndexes(1, 8);
+    /** Lane pairs interleaved: {@code [v1[0:2], v2[0:2], v1[2:4], v2[2:4], ...]}. */
+    private static final FloatVector ZIP2_LO = zipIndexes(2, 0), ZIP2_HI = zipIndexes(2, 8);
+    /** Lane quads interleaved: {@code [v1[0:4], v2[0:4], v1[4:8], v2[4:8]]}. */
+    private static final FloatVector ZIP4_LO = zipIndexes(4, 0), ZIP4_HI = zipIndexes(4, 8);
+
+    /** selectFrom indexes interleaving groups of {@code group} lanes of v1 and v2, starting at lane {@code from} of each. */
+    private static FloatVector zipIndexes(int group, int from) {
+        float[] idx = new float[WIDE.length()];
+        for (int i = 0; i < idx.length; i++) {
+            int source = (i / group) % 2; // 0: v1, 1: v2
+            idx[i] = source * WIDE.length() + from + (i / (2 * group)) * group + i % group;
+        }
+        return FloatVector.fromArray(WIDE, idx, 0);
+    }
+
+    /**
+     * The full panels of a non-transposed A (rows [0, rows) of the block, rows a multiple of 8): per
+     * panel, 8 stored rows x 16 columns are loaded as 8 vectors and transposed by 3 rounds of 8
+     * two-vector permutes (interleaving single lanes, pairs, then quads: AVX-512 vpermt2ps) into 8
+     * vectors of 2 packed panel rows each, stored contiguously; the kc % 16 columns left go by scalars.
+     * 3x the scalar copy (strided writes of one float at a time): dX's 6400 x 2048 A 5 -> 15 GB/s,
+     * the recurrent 64 x 512 one 12 -> 33 GB/s. A method of its own whose loop runs on every call, so
+     * C2 sees its vector calls hot: not inlined, each would return a boxed vector (an allocation).
+     */
+    private static void packARows(MemorySegment a, long aOff, int lda, int i0, int rows, int p0, int kc,
+                                  float[] dst) {
+        long rowBytes = (long) lda * Float.BYTES;
+        int wide = kc / 16 * 16;
+        for (int ip = 0; ip < rows; ip += PANEL_ROW_FLOATS) {
+            int panel = ip * kc;
+            long row0 = (aOff + (long) (i0 + ip) * lda + p0) * Float.BYTES;
+            for (int p = 0, d = panel; p < wide; p += 16, d += 16 * PANEL_ROW_FLOATS) {
+                long at = row0 + (long) p * Float.BYTES;
+                FloatVector a0 = FloatVector.fromMemorySegment(WIDE, a, at, ORDER);
+                FloatVector a1 = FloatVector.fromMemorySegment(WIDE, a, at + rowBytes, ORDER);
+                FloatVector a2 = FloatVector.fromMemorySegment(WIDE, a, at + 2 * rowBytes, ORDER);
+                FloatVector a3 = FloatVector.fromMemorySegment(WIDE, a, at + 3 * rowBytes, ORDER);
+                FloatVector a4 = FloatVector.fromMemorySegment(WIDE, a, at + 4 * rowBytes, ORDER);
+                FloatVector a5 = FloatVector.fromMemorySegment(WIDE, a, at + 5 * rowBytes, ORDER);
+                FloatVector a6 = FloatVector.fromMemorySegment(WIDE, a, at + 6 * rowBytes, ORDER);
+                FloatVector a7 = FloatVector.fromMemorySegment(WIDE, a, at + 7 * rowBytes, ORDER);
+                // Rows r, r+1 lane by lane: t0 = columns 0..7 of rows 0, 1; t1 = columns 8..15.
+                FloatVector t0 = ZIP1_LO.selectFrom(a0, a1), t1 = ZIP1_HI.selectFrom(a0, a1);
+                FloatVector t2 = ZIP1_LO.selectFrom(a2, a3), t3 = ZIP1_HI.selectFrom(a2, a3);
+                FloatVector t4 = ZIP1_LO.selectFrom(a4, a5), t5 = ZIP1_HI.selectFrom(a4, a5);
+                FloatVector t6 = ZIP1_LO.selectFrom(a6, a7), t7 = ZIP1_HI.selectFrom(a6, a7);
+                // Rows 0..3 (u0..u3) and 4..7 (u4..u7), 4 columns each: u0 = columns 0..3, u1 = 4..7, ...
+                FloatVector u0 = ZIP2_LO.selectFrom(t0, t2), u1 = ZIP2_HI.selectFrom(t0, t2);
+                FloatVector u2 = ZIP2_LO.selectFrom(t1, t3), u3 = ZIP2_HI.selectFrom(t1, t3);
+                FloatVector u4 = ZIP2_LO.selectFrom(t4, t6), u5 = ZIP2_HI.selectFrom(t4, t6);
+                FloatVector u6 = ZIP2_LO.selectFrom(t5, t7), u7 = ZIP2_HI.selectFrom(t5, t7);
+                // Rows 0..7 of 2 columns: packed panel rows p, p+1, then p+2, p+3, ...
+                ZIP4_LO.selectFrom(u0, u4).intoArray(dst, d);
+                ZIP4_HI.selectFrom(u0, u4).intoArray(dst, d + 16);
+                ZIP4_LO.selectFrom(u1, u5).intoArray(dst, d + 32);
+                ZIP4_HI.selectFrom(u1, u5).intoArray(dst, d + 48);
+                ZIP4_LO.selectFrom(u2, u6).intoArray(dst, d + 64);
+                ZIP4_HI.selectFrom(u2, u6).intoArray(dst, d + 80);
+                ZIP4_LO.selectFrom(u3, u7).intoArray(dst, d + 96);
+                ZIP4_HI.selectFrom(u3, u7).intoArray(dst, d + 112);
+            }
+            packARowScalars(a, aOff, lda, i0 + ip, PANEL_ROW_FLOATS, p0, wide, kc, dst, panel, PANEL_ROW_FLOATS);
+        }
+    }
+
+    /** selectFrom indexes taking 8 lanes of v1 then 8 of v2, from lane {@code from} of each: one packed panel row of each. */
+    private static final FloatVector HALVES_LO = halvesIndexes(0), HALVES_HI = halvesIndexes(PANEL_ROW_FLOATS);
+
+    private static FloatVector halvesIndexes(int from) {
+        float[] idx = new float[WIDE.length()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = (i / PANEL_ROW_FLOATS) * WIDE.length() + from + i % PANEL_ROW_FLOATS;
+        }
+        return FloatVector.fromArray(WIDE, idx, 0);
+    }
+
+    /**
+     * Pairs of full panels of a transposed A (rows [0, rows) of the block, rows a multiple of 16): stored
+     * row p0+p holds op(A)[i0 : i0+rows, p0+p] contiguously, each 8 floats of it one packed panel row.
+     * Two stored rows p, p+1 x 16 columns are loaded as 2 vectors; one permute takes the first 8 lanes
+     * of each (panel j, rows p and p+1: 16 contiguous packed floats), another the last 8 (panel j+1);
+     * an odd kc's last row goes by scalars. p runs outside so the stored rows (lda apart) are read once,
+     * front to back. The training weight gradients' A (dG [6400, 2048] transposed): 3.1 GB/s with a bulk
+     * copy of the row then an 8-float System.arraycopy per panel row (a stub call per 32 bytes), 7 GB/s so.
+     * A method of its own whose loop runs on every call, as {@link #packARows}.
      */
     private static void packAColumns(MemorySegment a, long aOff, int lda, int i0, int rows, int p0, int kc,
-                                              float[] dst, float[] stage) {
-        for (int p = 0; p < kc; p++) {
-            MemorySegment.copy(a, F, (aOff + (long) (p0 + p) * lda + i0) * Float.BYTES, stage, 0, rows);
-            for (int ip = 0, d = p * PANEL_ROW_FLOATS; ip < rows; ip += PANEL_ROW_FLOATS, d += PANEL_ROW_FLOATS * kc) {
-                System.arraycopy(stage, ip, dst, d, PANEL_ROW_FLOATS);
+                                     float[] dst) {
+        long rowBytes = (long) lda * Float.BYTES;
+        int panelFloats = PANEL_ROW_FLOATS * kc;
+        int p = 0;
+        for (; p + 2 <= kc; p += 2) {
+            long src = (aOff + (long) (p0 + p) * lda + i0) * Float.BYTES;
+            for (int ip = 0, d = p * PANEL_ROW_FLOATS; ip < rows; ip += 16, d += 2 * panelFloats) {
+                long at = src + (long) ip * Float.BYTES;
+                FloatVector r0 = FloatVector.fromMemorySegment(WIDE, a, at, ORDER);
+                FloatVector r1 = FloatVector.fromMemorySegment(WIDE, a, at + rowBytes, ORDER);
+                HALVES_LO.selectFrom(r0, r1).intoArray(dst, d);
+                HALVES_HI.selectFrom(r0, r1).intoArray(dst, d + panelFloats);
+            }
+        }
+        if (p < kc) {
+            long src = aOff + (long) (p0 + p) * lda + i0;
+            for (int i = 0; i < rows; i++) {
+                dst[(i / PANEL_ROW_FLOATS) * panelFloats + p * PANEL_ROW_FLOATS + i % PANEL_ROW_FLOATS] =
+                        a.getAtIndex(F, src + i);
             }
         }
     }
@@ -86,8 +210,8 @@ final class GemmPacking {
     /**
      * The full panels of a non-transposed B (columns [0, cols) of the block, cols a multiple of nr):
      * stored row p0+p holds op(B)[p0+p, j0 : j0+cols] contiguously and each nr floats of it are one
-     * packed panel row. As in {@link #packAColumns}: one bulk copy of the row into {@code stage}, then
-     * one nr-float array copy per panel row.
+     * packed panel row: one bulk copy of the row into {@code stage}, then one nr-float array copy per
+     * panel row.
      */
     private static void packBRows(MemorySegment b, long bOff, int ldb, int p0, int kc, int j0, int cols,
                                            float[] dst, int dstOff, int nr, float[] stage) {

@@ -14,8 +14,8 @@ package dev.recur4j.gemm;
 public final class GemmScratch {
     final float[] packA = new float[JavaGemm.MC * JavaGemm.KC];
     final float[] tile = new float[JavaGemm.MR * JavaGemm.NR];
-    /** One stored row of a block being packed (up to max(MC, NC) floats), see {@link GemmPacking}. */
-    final float[] stage = new float[Math.max(JavaGemm.MC, JavaGemm.NC)];
+    /** One stored row of a B block being packed (up to NC floats), see {@link GemmPacking}. */
+    final float[] stage = new float[JavaGemm.NC];
     private float[] packB;
 
     public GemmScratch() {

@@ -199,7 +199,7 @@ public final class JavaGemm implements Gemm {
                 GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, 0, NR, scratch.stage);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR, scratch.stage);
+                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
                     multiplyBlock(mc, nc, kc, alpha, packB, 0, blockBeta, c, cOff + (long) ic * ldc + jc, ldc,
                             scratch);
                 }
@@ -221,7 +221,7 @@ public final class JavaGemm implements Gemm {
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR, scratch.stage);
+                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc);
                     multiplyBlock(mc, nc, kc, alpha, packed.data, packed.blockOffset(jc, pc, nc), blockBeta, c,
