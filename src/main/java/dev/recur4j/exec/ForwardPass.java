@@ -19,7 +19,7 @@ import java.lang.foreign.ValueLayout;
  * state and into the output [B, T, D*Hout] at column dir*Hout.
  * Where {@link InputFusion} applies there is no up-front projection: an LSTM runs one GEMM
  * [x_t | h] · [W_ih | W_hh]^T per step into a small block that stays in L2 ({@link #fusedLayer},
- * training {@link #fusedTrainingLayer}), a GRU one GEMM x_t · W_ih^T per step into such a block next
+ * training too), a GRU one GEMM x_t · W_ih^T per step into such a block next
  * to its recurrent GEMM; when training, the kernels write the activations from there to the kept gate rows.
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
@@ -157,12 +157,8 @@ final class ForwardPass {
 
     /** Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. */
     private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
-        if (bf.scratch(d).xhStep() >= 0) {
+        if (bf.scratch(d).xhStep() >= 0 || bf.xhS[spec.slot(l, d)] >= 0) {
             fusedLayer(ws, bf, in, l, d, b0, b1);
-            return;
-        }
-        if (bf.xhS[spec.slot(l, d)] >= 0) {
-            fusedTrainingLayer(ws, bf, in, l, d, b0, b1);
             return;
         }
         final int bN = in.batch();
@@ -323,9 +319,18 @@ final class ForwardPass {
     }
 
     /**
-     * {@link #layer} for LSTM inference with {@link InputFusion}: per step one GEMM rec [rows, 4H] =
-     * [x_t | h] · [W_ih | W_hh]^T over the [B, In + H] buffer xhstep, whose h part the kernel overwrites in
-     * place (rows past their length keep it), so the step's gates are made and consumed in L2.
+     * {@link #layer} for an LSTM with {@link InputFusion}: per step one GEMM rec [rows, 4H] =
+     * [x_t | h] · [W_ih | W_hh]^T, so the step's gates are made and consumed in L2. Its A operand:
+     * <ul>
+     *   <li>inference: the [B, In + H] buffer xhstep, whose h part is the running h (the kernel
+     *       overwrites it in place; rows past their length keep it);</li>
+     *   <li>training: the step's rows of xh.s{s} (T * (In + H) apart), into which x_t and h are copied
+     *       and kept for BPTT as [X | H_prev]; c goes to cprev.s{s}, and the kernel writes the
+     *       activations from rec to the step's row of gates.s{s}. Against an input projection of all
+     *       B*T rows up front and a recurrent GEMM adding into the gate rows, the GEMM's tile stores no
+     *       longer wait on gate rows that are out of cache (W6: the forward's GEMM ran at 96 GFLOP/s
+     *       there, now about 110), and BPTT finds [X | H_prev] ready.</li>
+     * </ul>
      */
     private void fusedLayer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
         final int bN = in.batch();
@@ -337,83 +342,39 @@ final class ForwardPass {
         final int ldy = spec.directions() * h;
         final int ldxh = inW + h;
         final int s = spec.slot(l, d);
+        final boolean training = bf.plan.training();
         final PreparedWeights.Slot w = pw.slot(s);
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
         final long yOff = bf.y(l) + (long) d * h;
         final Buffers.Scratch sc = bf.scratch(d);
-        final long xh = sc.xhStep();
-        final long rec = sc.rec();
-        final long cState = sc.c();
-        StateRows.load(k, ws, sc.h(), in.h0(), s, bN, h, b0, b1);
-        StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
-        for (int b = b0; b < b1; b++) {
-            copy(ws, sc.h() + (long) b * h, xh + (long) b * ldxh + inW, h);
-        }
-        for (int step = 0; step < tN; step++) {
-            final int t = d == 0 ? step : tN - 1 - step;
-            for (int b = b0; b < b1; b++) {
-                copy(ws, xOff + ((long) b * tN + t) * ldx, xh + (long) b * ldxh, inW);
-            }
-            gemm.sgemm(NO, b1 - b0, 1f, ws, xh + (long) b0 * ldxh, ldxh, pw.operands(s).wXh(), 0f, ws,
-                    rec + (long) b0 * gh, gh);
-            for (int b = b0; b < b1; b++) {
-                final long yRow = yOff + ((long) b * tN + t) * ldy;
-                if (t >= in.length(b)) {
-                    k.zero(h, ws, yRow);
-                    continue;
-                }
-                k.lstmInferenceStep(h, ws, rec + (long) b * gh, -1, wseg, w.bias(), cState + (long) b * h,
-                        xh + (long) b * ldxh + inW, yRow);
-            }
-        }
-        for (int b = b0; b < b1; b++) {
-            copy(ws, xh + (long) b * ldxh + inW, sc.h() + (long) b * h, h);
-        }
-    }
-
-    /**
-     * {@link #layer} for training an LSTM with {@link InputFusion}: per step, each row's [x_t | h] is
-     * written to its row of xh.s{s} (kept for BPTT as [X | H_prev]) and c to cprev.s{s}, one GEMM
-     * rec [rows, 4H] = [x_t | h] · [W_ih | W_hh]^T reads those rows (T * (In + H) apart), and the kernel
-     * turns rec, in L2, into the activations of the step's row of gates.s{s}. Against an input
-     * projection of all B*T rows up front and a recurrent GEMM adding into the gate rows, the GEMM's
-     * tile stores no longer wait on gate rows that are out of cache (W6: the forward's GEMM ran at
-     * 96 GFLOP/s there against 118 in inference), and BPTT finds [X | H_prev] ready.
-     */
-    private void fusedTrainingLayer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
-        final int bN = in.batch();
-        final int tN = in.seqLen();
-        final int h = spec.hiddenSize();
-        final int gh = spec.gates() * h;
-        final int inW = spec.layerInputSize(l);
-        final int ldx = l == 0 ? spec.inputSize() : spec.directions() * h;
-        final int ldy = spec.directions() * h;
-        final int ldxh = inW + h;
-        final int s = spec.slot(l, d);
-        final PreparedWeights.Slot w = pw.slot(s);
-        final MemorySegment wseg = pw.segment();
-        final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        final long yOff = bf.y(l) + (long) d * h;
-        final Buffers.Scratch sc = bf.scratch(d);
-        final long xh = bf.xhS[s];
-        final long gates = bf.gatesS[s];
-        final int ldg = bf.gatesLd;
+        final long xh = training ? bf.xhS[s] : sc.xhStep();
+        final long rowApart = training ? (long) tN * ldxh : ldxh; // A rows of two batch rows
+        final long stepApart = training ? ldxh : 0; // A rows of two steps
         final long rec = sc.rec();
         final long hState = sc.h();
         final long cState = sc.c();
         StateRows.load(k, ws, hState, in.h0(), s, bN, h, b0, b1);
         StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
+        if (!training) {
+            for (int b = b0; b < b1; b++) {
+                copy(ws, hState + (long) b * h, xh + (long) b * ldxh + inW, h);
+            }
+        }
         for (int step = 0; step < tN; step++) {
             final int t = d == 0 ? step : tN - 1 - step;
+            final long aT = xh + t * stepApart;
             for (int b = b0; b < b1; b++) {
                 final long row = (long) b * tN + t;
-                copy(ws, xOff + row * ldx, xh + row * ldxh, inW);
-                copy(ws, hState + (long) b * h, xh + row * ldxh + inW, h);
-                copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);
+                final long a = aT + b * rowApart;
+                copy(ws, xOff + row * ldx, a, inW);
+                if (training) {
+                    copy(ws, hState + (long) b * h, a + inW, h);
+                    copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);
+                }
             }
-            gemm.sgemm(NO, b1 - b0, 1f, ws, xh + ((long) b0 * tN + t) * ldxh, tN * ldxh, pw.operands(s).wXh(), 0f,
-                    ws, rec + (long) b0 * gh, gh);
+            gemm.sgemm(NO, b1 - b0, 1f, ws, aT + b0 * rowApart, (int) rowApart, pw.operands(s).wXh(), 0f, ws,
+                    rec + (long) b0 * gh, gh);
             for (int b = b0; b < b1; b++) {
                 final long row = (long) b * tN + t;
                 final long yRow = yOff + row * ldy;
@@ -421,8 +382,19 @@ final class ForwardPass {
                     k.zero(h, ws, yRow);
                     continue;
                 }
-                k.lstmForwardStep(h, ws, rec + (long) b * gh, gates + row * ldg, wseg, w.bias(), -1,
-                        cState + (long) b * h, hState + (long) b * h, yRow);
+                final long recRow = rec + (long) b * gh;
+                final long cRow = cState + (long) b * h;
+                if (training) {
+                    k.lstmForwardStep(h, ws, recRow, bf.gatesS[s] + row * bf.gatesLd, wseg, w.bias(), -1, cRow,
+                            hState + (long) b * h, yRow);
+                } else {
+                    k.lstmInferenceStep(h, ws, recRow, -1, wseg, w.bias(), cRow, aT + b * rowApart + inW, yRow);
+                }
+            }
+        }
+        if (!training) {
+            for (int b = b0; b < b1; b++) {
+                copy(ws, xh + (long) b * ldxh + inW, hState + (long) b * h, h);
             }
         }
     }
