@@ -26,10 +26,10 @@ final class GemmPacking {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /**
      * 16 floats of one stored row, two packed A panel rows' worth: the unit of the vector packing. Only
-     * JavaGemm's own 512-bit species: the Vector API methods' type profiles are shared by every caller in
-     * the JVM, and a second species makes their calls bimorphic. The 256-bit panel-row copies this class
-     * once made were, in about 1 of 4 W6 runs, left by C2 as calls that box every vector (24 MB per
-     * weight-gradient product); that failure is why the vector code stays on the one species.
+     * JavaGemm's own 512-bit species. The 256-bit panel-row copies this class once made were, in about 1 of
+     * 4 W6 runs, left by C2 as calls that box every vector (24 MB per weight-gradient product); with one
+     * species none of 10 runs did. Our reading, not proven: the Vector API methods' type profiles are shared
+     * by every caller in the JVM, and a second species made their calls bimorphic, so C2 did not inline them.
      */
     private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_512;
     /**
