@@ -176,13 +176,18 @@ def run_onednn(w, threads, args):
 # ---------------------------------------------------------------------------------------------
 # ONNX Runtime side: peers/onnxruntime, run by scripts/ort-rnn and built by scripts/ort-build
 
+def ort_built():
+    """Whether the ONNX Runtime peer's jar and the class path file scripts/ort-rnn reads are both there."""
+    return os.path.exists(ORT_JAR) and os.path.exists(os.path.join(os.path.dirname(ORT_JAR), "classpath.txt"))
+
+
 def ensure_ort(args):
-    """Builds the ONNX Runtime peer when the command is the default one and its jar is missing."""
-    if os.path.exists(ORT_JAR) or args.ort != DEFAULT_ORT:
+    """Builds the ONNX Runtime peer when the command is the default one and it is not built."""
+    if ort_built() or args.ort != DEFAULT_ORT:
         return
     print("compare_torch: building the ONNX Runtime peer with scripts/ort-build", file=sys.stderr)
     if subprocess.run([os.path.join(HERE, "ort-build")], stdout=sys.stderr).returncode != 0 \
-            or not os.path.exists(ORT_JAR):
+            or not ort_built():
         sys.exit("compare_torch: could not build the ONNX Runtime peer (see above); "
                  "leave it out with --peers torch,onednn")
 

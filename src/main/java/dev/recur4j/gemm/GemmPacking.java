@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class GemmPacking {
     // Unaligned: accepts heap segments of any array type and any native address; same code on x86.
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    /** Floats of one packed A panel row copied at once (MR with 512-bit vectors); a constant, so C2 expands the copy. */
+    /** Rows of one packed A panel (MR with 512-bit vectors): the height of the vector paths' transposes. */
     private static final int PANEL_ROW_FLOATS = 8;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /**
@@ -180,7 +180,8 @@ final class GemmPacking {
      * of each (panel j, rows p and p+1: 16 contiguous packed floats), another the last 8 (panel j+1);
      * an odd kc's last row goes by scalars. p runs outside so the stored rows (lda apart) are read once,
      * front to back. The training weight gradients' A (dG [6400, 2048] transposed): 3.1 GB/s with a bulk
-     * copy of the row then an 8-float System.arraycopy per panel row (a stub call per 32 bytes), 7 GB/s so.
+     * copy of the row then an 8-float System.arraycopy per panel row (a stub call per 32 bytes), 7 GB/s with
+     * these 512-bit pairs.
      * A method of its own whose loop runs on every call, as {@link #packARows}.
      */
     private static void packAColumns(MemorySegment a, long aOff, int lda, int i0, int rows, int p0, int kc,

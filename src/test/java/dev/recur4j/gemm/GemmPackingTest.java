@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link GemmPacking#packA} against the packed layout written out element by element, for both
  * transposes, on native and heap segments: block sizes around the vector units of the full-panel
- * paths (8 rows per panel; 16 columns per transpose with 512-bit vectors), i.e. partial panels,
+ * paths (with 512-bit vectors: 8 x 16 blocks for A, 16 x 2 for transposed A), i.e. partial panels,
  * kc below, at and above multiples of 16, padded leading dims, offsets and a block that starts
  * inside the matrix. Every float of the block must be in place, the padding rows zero, and nothing
  * past the block written.
@@ -55,22 +55,67 @@ class GemmPackingTest {
                     Arrays.fill(dst, Float.NaN);
                     GemmPacking.packA(trans, a, aOff, lda, i0, mc, p0, kc, dst, mr);
 
-                    float[] want = new float[dst.length];
-                    Arrays.fill(want, Float.NaN);
-                    for (int i = 0; i < panels * mr; i++) {
-                        for (int p = 0; p < kc; p++) {
-                            long at = trans == Transpose.NO
-                                    ? aOff + (long) (i0 + i) * lda + p0 + p
-                                    : aOff + (long) (p0 + p) * lda + i0 + i;
-                            float v = i < mc ? a.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
-                            want[(i / mr) * mr * kc + p * mr + i % mr] = v;
-                        }
-                    }
+                    float[] want = expected(trans, a, aOff, lda, i0, mc, p0, kc, mr, dst.length, Float.NaN);
                     String what = "packA " + trans + " mc=" + mc + " kc=" + kc + " i0=" + i0 + " p0=" + p0
                             + " lda=" + lda + " aOff=" + aOff + " (" + a.getClass().getSimpleName() + ")";
                     assertEquals(Arrays.toString(want), Arrays.toString(dst), what);
                 }
             }
         }
+    }
+
+    /**
+     * Blocks that end exactly where their segment ends (the last row and column of the matrix, no padding,
+     * an unaligned native slice of the exact size and a heap array): no vector load may reach past the block,
+     * or packing the bottom-right block of a matrix at the end of its memory would throw.
+     */
+    @Test
+    void packABlocksThatEndWithTheirSegment() {
+        int mr = JavaGemm.MR;
+        try (Arena arena = Arena.ofConfined()) {
+            for (Transpose trans : Transpose.values()) {
+                for (int mc : new int[] {8, 15, 16, 17, 31, 32, 48}) {
+                    for (int kc : new int[] {1, 2, 3, 15, 16, 17, 31, 32, 33}) {
+                        for (int before : new int[] {0, 1, 5}) {
+                            for (boolean heap : new boolean[] {false, true}) {
+                                int m = mc + before;
+                                int k = kc + before;
+                                int storedRows = trans == Transpose.NO ? m : k;
+                                int lda = trans == Transpose.NO ? k : m;
+                                int floats = before + storedRows * lda;
+                                MemorySegment a = heap ? MemorySegment.ofArray(new float[floats])
+                                        : arena.allocate(floats * 4L + 64, 64).asSlice(4, floats * 4L);
+                                for (int i = 0; i < floats; i++) {
+                                    a.setAtIndex(ValueLayout.JAVA_FLOAT, i, i + 1);
+                                }
+                                float[] dst = new float[(mc + mr - 1) / mr * mr * kc];
+                                GemmPacking.packA(trans, a, before, lda, m - mc, mc, k - kc, kc, dst, mr);
+                                assertEquals(Arrays.toString(expected(trans, a, before, lda, m - mc, mc, k - kc, kc, mr,
+                                        dst.length, 0f)), Arrays.toString(dst),
+                                        trans + " mc=" + mc + " kc=" + kc + " before=" + before + " heap=" + heap);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The packed layout of op(A)[i0 : i0+mc, p0 : p0+kc] written out: padding rows 0, floats past the panels {@code fill}. */
+    private static float[] expected(Transpose trans, MemorySegment a, long aOff, int lda, int i0, int mc, int p0,
+                                    int kc, int mr, int length, float fill) {
+        int panels = (mc + mr - 1) / mr;
+        float[] want = new float[length];
+        Arrays.fill(want, fill);
+        for (int i = 0; i < panels * mr; i++) {
+            for (int p = 0; p < kc; p++) {
+                long at = trans == Transpose.NO
+                        ? aOff + (long) (i0 + i) * lda + p0 + p
+                        : aOff + (long) (p0 + p) * lda + i0 + i;
+                float v = i < mc ? a.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
+                want[(i / mr) * mr * kc + p * mr + i % mr] = v;
+            }
+        }
+        return want;
     }
 }

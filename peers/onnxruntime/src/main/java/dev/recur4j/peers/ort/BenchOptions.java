@@ -1,5 +1,7 @@
 package dev.recur4j.peers.ort;
 
+import java.util.Set;
+
 /**
  * The ONNX Runtime peer's command line, the same options as native/onednn_rnn.cpp's (and `recur4j bench`'s):
  * <pre>
@@ -9,6 +11,9 @@ package dev.recur4j.peers.ort;
  * ONNX Runtime does not train, so --mode training is refused.
  */
 record BenchOptions(RnnShape shape, int threads, double seconds, double warmupSeconds) {
+    /** The options that take a value (--bidirectional is the one flag). */
+    private static final Set<String> VALUED = Set.of("--cell", "--mode", "--batch", "--seq", "--input-size",
+            "--hidden", "--layers", "--threads", "--seconds", "--warmup-seconds");
 
     static final String USAGE = "usage: --cell lstm|gru --batch B --seq T --input-size I --hidden H [--layers L]"
             + " [--bidirectional] [--mode inference] [--threads N] [--seconds S] [--warmup-seconds W]";
@@ -31,8 +36,10 @@ record BenchOptions(RnnShape shape, int threads, double seconds, double warmupSe
                 bidirectional = true;
                 continue;
             }
+            if (!VALUED.contains(a))
+                throw new BadArguments("unknown argument '" + a + "'");
             if (i + 1 >= args.length)
-                throw new BadArguments(a.startsWith("--") ? a + ": missing value" : "unknown argument '" + a + "'");
+                throw new BadArguments(a + ": missing value");
             String v = args[++i];
             switch (a) {
                 case "--cell" -> {

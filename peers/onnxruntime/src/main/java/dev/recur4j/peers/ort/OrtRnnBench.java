@@ -71,8 +71,9 @@ public final class OrtRnnBench {
                 start = System.nanoTime();
                 while (times.size() < 10 || seconds(System.nanoTime() - start) < o.seconds()) {
                     long t0 = System.nanoTime();
-                    session.run(inputs, outputs).close();
+                    OrtSession.Result result = session.run(inputs, outputs);
                     times.add((System.nanoTime() - t0) / 1e6);
+                    result.close();
                 }
                 System.out.println(json(o, times, warmupCalls, env.getVersion()));
             }

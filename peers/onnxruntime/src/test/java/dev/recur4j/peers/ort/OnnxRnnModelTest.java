@@ -22,7 +22,7 @@ class OnnxRnnModelTest {
 
     static List<RnnShape> shapes() {
         return List.of(new RnnShape("lstm", 3, 5, 7, 11, 1, false), new RnnShape("gru", 2, 6, 5, 9, 1, false),
-                new RnnShape("lstm", 2, 4, 5, 6, 2, true), new RnnShape("gru", 1, 3, 4, 7, 3, true),
+                new RnnShape("lstm", 2, 4, 5, 6, 2, true), new RnnShape("gru", 2, 3, 4, 7, 3, true),
                 new RnnShape("lstm", 1, 1, 3, 5, 2, false));
     }
 
