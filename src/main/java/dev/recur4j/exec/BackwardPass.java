@@ -367,7 +367,7 @@ final class BackwardPass {
         final int gl = bf.gatesLd;
         final int shared = gru ? 2 * h : gh; // gate rows [0, shared) share A
         final long dg = bf.gatesS[s] + (long) r0 * gl;
-        final long xh = (bf.xhS[s] >= 0 ? bf.xhS[s] : bf.xh) + (long) r0 * ldw;
+        final long xh = bf.stackedInputs(s) + (long) r0 * ldw;
         final long dw = bf.dw + (long) chunk * gh * ldw;
         // [dW_ih | dW_hh] [0:shared, In+Hout] = dG[rows, 0:shared]^T · [X | H_prev][rows]
         gemm.sgemm(YES, NO, shared, ldw, rows, 1f, ws, dg, gl, ws, xh, ldw, 0f, ws, dw, ldw);

@@ -90,6 +90,19 @@ final class Buffers {
     record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj, long xhStep, long gxStep) {
     }
 
+    /**
+     * An LSTM's step operand [x_t | h] with {@link InputFusion}: slot s's rows of xh.s{s} when training,
+     * direction d's xhstep in inference; -1 when the layer projects its input up front.
+     */
+    long fusedStepOperand(int d, int s) {
+        return xhS[s] >= 0 ? xhS[s] : scratch(d).xhStep();
+    }
+
+    /** BPTT's [X | H_prev] of slot s: the rows the forward pass kept (xh.s{s}), else the shared xh it is copied to. */
+    long stackedInputs(int s) {
+        return xhS[s] >= 0 ? xhS[s] : xh;
+    }
+
     /** The running-step buffers of direction {@code d}: its own set when there is one per direction. */
     Scratch scratch(int d) {
         return scratch[d < scratch.length ? d : 0];

@@ -157,7 +157,7 @@ final class ForwardPass {
 
     /** Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. */
     private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
-        if (bf.scratch(d).xhStep() >= 0 || bf.xhS[spec.slot(l, d)] >= 0) {
+        if (bf.fusedStepOperand(d, spec.slot(l, d)) >= 0) {
             fusedLayer(ws, bf, in, l, d, b0, b1);
             return;
         }
@@ -348,7 +348,7 @@ final class ForwardPass {
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
         final long yOff = bf.y(l) + (long) d * h;
         final Buffers.Scratch sc = bf.scratch(d);
-        final long xh = training ? bf.xhS[s] : sc.xhStep();
+        final long xh = bf.fusedStepOperand(d, s);
         final long rowApart = training ? (long) tN * ldxh : ldxh; // A rows of two batch rows
         final long stepApart = training ? ldxh : 0; // A rows of two steps
         final long rec = sc.rec();
