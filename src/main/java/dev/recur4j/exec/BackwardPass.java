@@ -27,20 +27,20 @@ import java.util.concurrent.locks.LockSupport;
  * layer below. dG_rec differs from dG only for GRU linear-before-reset (its n block is dG_n⊙r); for
  * GRU reset-before-linear W_hn's input is r⊙h_prev, so dW_hn = dG_n^T (R⊙H_prev).
  *
- * <p>Threads: everything but the parameter gradients' sum over rows depends on a batch row's own
- * data alone, so one {@link RowTeam} task per (layer, direction) runs a chunk of batch rows from
- * start to end, the first one beginning with the chunk's forward pass through every layer: the time
- * loop, then the copy of X and H_prev side by side into xh for its B*T rows (unless the forward pass
- * kept them in xh.s{s}), its rows' share of the parameter gradients into the chunk's own partial
- * buffers (dW_ih and dW_hh from one product dG^T [X | H_prev], because packing the transposed dG is
- * much of their cost), and last dX by blocks of rows. A second task, split over gate rows, sums the
- * partials and copies them out. Against a forward task per (layer, direction) and a backward split into three tasks (time loop,
+ * <p>Threads: everything but the parameter gradients' sum over rows depends on a batch row's own data
+ * alone, so one {@link RowTeam} task per (layer, direction) runs a chunk of batch rows from start to
+ * end, the first one beginning with the chunk's forward pass through every layer: the time loop, then
+ * the copy of X and H_prev side by side into xh for its B*T rows (unless the forward pass kept them in
+ * xh.s{s}), its rows' share of the parameter gradients into the chunk's own partial buffers (dW_ih and
+ * dW_hh from one product dG^T [X | H_prev], because packing the transposed dG is much of their cost),
+ * and last dX by blocks of rows. A second task, split over gate rows, sums the partials and copies them
+ * out. Against a forward task per (layer, direction) and a backward split into three tasks (time loop,
  * dX by rows, dW by gate rows), this saves three joins, each a wait for the slower thread, and each
  * thread packs only its own rows of [X | H_prev] instead of all of them. The join left costs little
- * wait either: dX blocks are claimed through a counter per chunk, so a thread done with its own
- * takes those of a slower chunk (once that chunk's time loop is over, its dG final) instead of
- * idling (W6 at 2 threads had waited 3-19 ms a call there on this shared machine). The gradient
- * of the output is copied in, and that of the input out, by the same row chunks.
+ * wait either: dX blocks are claimed through a counter per chunk, so a thread done with its own takes
+ * those of a slower chunk (once that chunk's time loop is over, its dG final) instead of idling (W6 at
+ * 2 threads had waited 3-19 ms a call there on this shared machine). The gradient of the output is
+ * copied in, and that of the input out, by the same row chunks.
  *
  * <p>dG is written over the gate activations it comes from (gates.s{s}, which nothing reads after
  * (l, d)'s time loop): the kernel reads a row's activations and writes its gradients into the same

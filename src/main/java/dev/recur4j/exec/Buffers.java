@@ -14,7 +14,10 @@ final class Buffers {
     private final long[] y;
     /** The running-step buffers: one set, or one per direction when the directions run concurrently. */
     final Scratch[] scratch;
-    /** Leading dimension of the gate buffers (gates, gates.s*: padded, see {@link WorkspacePlan#gateLd}); -1 without. */
+    /**
+     * Leading dimension of the gate buffers (gates, gates.s*: padded, see {@link WorkspacePlan#gateLd});
+     * -1 without.
+     */
     final int gatesLd;
     final long[] gatesS;
     final long[] hprevS;
@@ -54,7 +57,8 @@ final class Buffers {
                     off(plan, "rec" + sfx), off(plan, "rh" + sfx), off(plan, "hf" + sfx), off(plan, "proj" + sfx),
                     off(plan, "xhstep" + sfx), off(plan, "gxstep" + sfx));
         }
-        gatesLd = plan.has("gates") ? plan.region("gates").ld() : plan.has("gates.s0") ? plan.region("gates.s0").ld() : -1;
+        String gateRegion = plan.has("gates") ? "gates" : "gates.s0";
+        gatesLd = plan.has(gateRegion) ? plan.region(gateRegion).ld() : -1;
         gatesS = perSlot(spec, plan, "gates.s");
         hprevS = perSlot(spec, plan, "hprev.s");
         xhS = perSlot(spec, plan, "xh.s");

@@ -37,8 +37,9 @@ final class ForwardPass {
     /**
      * Largest [rows, G*H] rec block (bytes) that RNN steps and LSTM training steps without {@link InputFusion}
      * route their recurrent GEMM through: a quarter of a 1 MB L2, so it stays there between steps. Above it
-     * (W5: 128 x 4096 floats = 2 MB) the GEMM adds into the gate rows directly, which measured faster (739 vs ~800-840 ms) while a
-     * separate pass added rec into the gates (LSTM inference no longer has that pass).
+     * (W5: 128 x 4096 floats = 2 MB) the GEMM adds into the gate rows directly, which measured faster
+     * (739 vs ~800-840 ms) while a separate pass added rec into the gates (LSTM inference no longer has
+     * that pass).
      */
     private static final long REC_MAX_BYTES = 256 << 10;
 

@@ -52,7 +52,7 @@ final class PreparedWeights implements AutoCloseable {
     private final Slot[] slots;
     private final Operands[] operands;
 
-    /** With {@code fuseLstm} ({@link InputFusion#fusesLstm}) it also prepares [W_ih | W_hh]^T per layer and direction. */
+    /** With {@code fuseLstm} ({@link InputFusion#fusesLstm}) also [W_ih | W_hh]^T per layer and direction. */
     PreparedWeights(RnnWeights weights, Gemm gemm, boolean fuseLstm) {
         RnnSpec spec = weights.spec();
         int gh = spec.gates() * spec.hiddenSize();
@@ -122,7 +122,8 @@ final class PreparedWeights implements AutoCloseable {
                         rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
                         spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
                                 : null,
-                        fuseLstm ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s], in + hout) : null);
+                        fuseLstm ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s], in + hout)
+                                : null);
             }
         }
     }

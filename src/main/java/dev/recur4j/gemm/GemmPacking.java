@@ -102,7 +102,7 @@ final class GemmPacking {
     /** Lane quads interleaved: {@code [v1[0:4], v2[0:4], v1[4:8], v2[4:8]]}. */
     private static final FloatVector ZIP4_LO = zipIndexes(4, 0), ZIP4_HI = zipIndexes(4, 8);
 
-    /** selectFrom indexes interleaving groups of {@code group} lanes of v1 and v2, starting at lane {@code from} of each. */
+    /** selectFrom indexes interleaving groups of {@code group} lanes of v1 and v2, from lane {@code from} of each. */
     private static FloatVector zipIndexes(int group, int from) {
         float[] idx = new float[WIDE.length()];
         for (int i = 0; i < idx.length; i++) {
@@ -162,7 +162,7 @@ final class GemmPacking {
         }
     }
 
-    /** selectFrom indexes taking 8 lanes of v1 then 8 of v2, from lane {@code from} of each: one packed panel row of each. */
+    /** selectFrom indexes taking 8 lanes of v1, then 8 of v2, from lane {@code from} of each (a packed panel row). */
     private static final FloatVector HALVES_LO = halvesIndexes(0), HALVES_HI = halvesIndexes(PANEL_ROW_FLOATS);
 
     private static FloatVector halvesIndexes(int from) {

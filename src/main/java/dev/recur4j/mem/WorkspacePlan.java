@@ -22,7 +22,8 @@ import java.util.Locale;
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
  *                               (BPTT then writes the pre-activation gate gradients dG over them)
  * h, c          [B, Hout], [B, H]  running state
- * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear; fused LSTM: [x_t | h]·[W_ih | W_hh]^T)
+ * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear;
+ *                               fused LSTM: [x_t | h]·[W_ih | W_hh]^T)
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
  * hprev.s{s}    [B*T, Hout]     training (not with xh.s{s}): h entering each step
@@ -105,8 +106,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets, boolean fusedInput) {
         if (fusedInput && !takesStepInput(spec)) {
-            throw new IllegalArgumentException("fusedInput applies only to an LSTM without peepholes or projection or a "
-                    + "GRU linear-before-reset; found " + spec);
+            throw new IllegalArgumentException("fusedInput applies only to an LSTM without peepholes or projection"
+                    + " or a GRU linear-before-reset; found " + spec);
         }
         if (scratchSets < 1 || scratchSets > spec.directions()) {
             throw new IllegalArgumentException("scratchSets must be in [1, " + spec.directions() + "], found "
@@ -213,8 +214,9 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
 
     /**
      * Whether a layer of this cell can take its input projection in the steps ({@code fusedInput}, inference
-     * and training) instead of one GEMM into the gate buffer up front: an LSTM without peepholes or projection, whose kernel reads nothing but the step's
-     * gates, or a GRU linear-before-reset. Which of them do is the engine's choice (InputFusion).
+     * and training) instead of one GEMM into the gate buffer up front: an LSTM without peepholes or
+     * projection, whose kernel reads nothing but the step's gates, or a GRU linear-before-reset. Which of
+     * them do is the engine's choice (InputFusion).
      */
     public static boolean takesStepInput(RnnSpec spec) {
         return spec.cell() == CellKind.LSTM && !spec.peepholes() && spec.projSize() == 0
