@@ -66,6 +66,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--proj", defaultValue = "0", paramLabel = "P", description = "LSTM projection size (default: 0, none)")
     int proj;
 
+    @Option(names = "--peepholes", description = "LSTM only: i and f see c(t-1), o sees c(t)")
+    boolean peepholes;
+
     @Option(names = "--linear-before-reset", arity = "1", defaultValue = "true", paramLabel = "BOOL",
             description = "GRU only: true (PyTorch, default) or false")
     boolean linearBeforeReset;
@@ -124,7 +127,8 @@ final class BenchCommand implements Callable<Integer> {
     private BenchReport run() {
         BenchMode benchMode = BenchMode.fromCliName(mode);
         RnnSpec spec = RnnSpec.builder(CellKind.fromCliName(cell), inputSize, hiddenSize).numLayers(layers)
-                .bidirectional(bidirectional).projSize(proj).linearBeforeReset(linearBeforeReset).build();
+                .bidirectional(bidirectional).projSize(proj).peepholes(peepholes).linearBeforeReset(linearBeforeReset)
+                .build();
         BenchSettings settings = BenchSettings.defaults().withWarmupSeconds(warmupSeconds).withSeconds(seconds)
                 .withMinRuns(minRuns);
         positive("--batch", batch);

@@ -37,7 +37,8 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
 
     public String shape() {
         return "B=" + batch + " T=" + seqLen + " I=" + spec.inputSize() + " H=" + spec.hiddenSize()
-                + " L=" + spec.numLayers() + " D=" + spec.directions() + (spec.projSize() > 0 ? " P=" + spec.projSize() : "");
+                + " L=" + spec.numLayers() + " D=" + spec.directions() + (spec.projSize() > 0 ? " P=" + spec.projSize() : "")
+                + (spec.peepholes() ? " peepholes" : "");
     }
 
     public String toText() {
@@ -72,6 +73,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("layers", spec.numLayers());
         o.addProperty("bidirectional", spec.bidirectional());
         o.addProperty("proj", spec.projSize());
+        o.addProperty("peepholes", spec.peepholes());
         o.addProperty("mode", mode.cliName());
         o.addProperty("impl", impl);
         o.addProperty("gemm", gemm);

@@ -47,8 +47,8 @@ class BenchCommandTest {
         assertEquals(1, r.out().strip().lines().count(), "one line on stdout: " + r.out());
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
         for (String key : List.of("median_ms", "min_ms", "max_ms", "gflops", "alloc_bytes_per_call", "impl", "gemm",
-                "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "mode",
-                "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "openblas_core", "openblas_threads",
+                "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "peepholes",
+                "mode", "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "openblas_core", "openblas_threads",
                 "runs")) {
             assertTrue(o.has(key), "missing key " + key + " in " + r.out());
         }
@@ -103,6 +103,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void peepholesAreNamedInBothForms() {
+        Run text = run(quick("--peepholes"));
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().contains("lstm B=2 T=3 I=4 H=5 L=1 D=1 peepholes"), text.out());
+        JsonObject o = JsonParser.parseString(run(quick("--peepholes", "--json")).out()).getAsJsonObject();
+        assertTrue(o.get("peepholes").getAsBoolean(), o.toString());
+    }
+
+    @Test
     void badArgumentsGiveOneLineAndExitTwo() {
         List<String[]> bad = List.of(
                 quick("--mode", "fast"),
@@ -110,6 +119,7 @@ class BenchCommandTest {
                 quick("--impl", "warp"),
                 quickCell("lstmx"),
                 quick("--proj", "9"),
+                quickCell("gru", "--peepholes"),
                 quick("--seconds", "-1"),
                 new String[] {"bench", "--cell", "lstm", "--batch", "2", "--seq", "3", "--input-size", "4"});
         for (String[] args : bad) {
