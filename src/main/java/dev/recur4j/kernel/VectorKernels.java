@@ -203,40 +203,56 @@ public class VectorKernels extends ScalarKernels {
     }
 
     /**
-     * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o), in two passes (c, then o
-     * and h) so each method stays within C2's inlining node budget (see {@link #copyVectorPart}).
+     * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o); returns where the scalar
+     * tail starts. One loop that calls the Vector API directly, with σ and tanh written out as in
+     * {@link #sigmoid} and {@link #tanh}, and no {@link #ld} / {@link #st}: its twelve loads and five
+     * activations take C2 past its node budget for inlining (NodeCountInliningCutoff, 18000 nodes), after
+     * which C2 refuses every callee longer than 6 bytecodes except {@code @ForceInline} ones, as all of
+     * the Vector API's are, and those it inlines later (incrementally) instead. A refused helper gets its
+     * vectors boxed, i.e. allocated, on every row-step. Two passes (c, then o and h) do not avoid that:
+     * C2 inlines both into their caller whenever it compiles the caller first, which it did in one run in eight.
      */
     private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
                                         long pOff, long cOff, long hOff, long yOff) {
-        long n1 = n;
-        long n2 = 2L * n;
+        // byte offsets: a gate block (n floats), and where each row starts; blocks i, f, g, o follow each other
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long aB = aOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long pB = pOff * Float.BYTES;
+        long cB = cOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector cp = ld(ws, cOff + j);
-            FloatVector i = sigmoid(ld(w, pOff + j).fma(cp, ld(ws, gOff + j).add(ld(w, bOff + j))));
-            FloatVector f = sigmoid(ld(w, pOff + n1 + j).fma(cp, ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j))));
-            FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
-            st(i, ws, aOff + j);
-            st(f, ws, aOff + n1 + j);
-            st(g, ws, aOff + n2 + j);
-            st(f.fma(cp, i.mul(g)), ws, cOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector half = FloatVector.broadcast(F, 0.5f);
+            FloatVector cp = FloatVector.fromMemorySegment(F, ws, cB + q, ORDER);
+            FloatVector ai = FloatVector.fromMemorySegment(F, w, pB + q, ORDER).fma(cp,
+                    FloatVector.fromMemorySegment(F, ws, gB + q, ORDER)
+                            .add(FloatVector.fromMemorySegment(F, w, bB + q, ORDER)));
+            FloatVector af = FloatVector.fromMemorySegment(F, w, pB + blk + q, ORDER).fma(cp,
+                    FloatVector.fromMemorySegment(F, ws, gB + blk + q, ORDER)
+                            .add(FloatVector.fromMemorySegment(F, w, bB + blk + q, ORDER)));
+            FloatVector ag = FloatVector.fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(FloatVector.fromMemorySegment(F, w, bB + 2 * blk + q, ORDER));
+            FloatVector i = ai.mul(half).lanewise(VectorOperators.TANH).fma(half, half);
+            FloatVector f = af.mul(half).lanewise(VectorOperators.TANH).fma(half, half);
+            FloatVector g = ag.lanewise(VectorOperators.TANH);
+            FloatVector c = f.fma(cp, i.mul(g));
+            // o's pre-activation is read before the stores below: a may be g itself (aOff == gOff)
+            FloatVector ao = FloatVector.fromMemorySegment(F, w, pB + 2 * blk + q, ORDER).fma(c,
+                    FloatVector.fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
+                            .add(FloatVector.fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)));
+            FloatVector o = ao.mul(half).lanewise(VectorOperators.TANH).fma(half, half);
+            i.intoMemorySegment(ws, aB + q, ORDER);
+            f.intoMemorySegment(ws, aB + blk + q, ORDER);
+            g.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
+            o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
+            c.intoMemorySegment(ws, cB + q, ORDER);
+            o.mul(c.lanewise(VectorOperators.TANH)).intoMemorySegment(ws, hB + q, ORDER);
         }
-        lstmPeepholeOutput(j, n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff);
         copyVectorPart(j, ws, hOff, yOff);
         return j;
-    }
-
-    /** Second pass of {@link #lstmPeepholeLoop} over [0, j): o = σ(g_o + b_o + p_o⊙c), h = o⊙tanh(c). */
-    private static void lstmPeepholeOutput(int j, int n, MemorySegment ws, long gOff, long aOff, MemorySegment w,
-                                           long bOff, long pOff, long cOff, long hOff) {
-        long n2 = 2L * n;
-        long n3 = 3L * n;
-        for (int q = 0; q < j; q += F.length()) {
-            FloatVector c = ld(ws, cOff + q);
-            FloatVector o = sigmoid(ld(w, pOff + n2 + q).fma(c, ld(ws, gOff + n3 + q).add(ld(w, bOff + n3 + q))));
-            st(o, ws, aOff + n3 + q);
-            st(o.mul(tanh(c)), ws, hOff + q);
-        }
     }
 
     @Override
