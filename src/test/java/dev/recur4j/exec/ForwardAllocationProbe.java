@@ -17,16 +17,20 @@ import java.util.Random;
  */
 public final class ForwardAllocationProbe {
 
-    /** {@code args[0]}: lstm, lstm-proj, gru, gru-rbl or rnn (one cell family per JVM, so their kernels do not share profiles). */
+    /**
+     * {@code args[0]}: lstm, lstm-proj, lstm-peep, gru, gru-rbl or rnn (one cell family per JVM, so their kernels
+     * do not share profiles).
+     */
     public static void main(String[] args) {
         RnnSpec[] specs = switch (args[0]) {
-            // Not LSTM with peepholes: its fused kernel crosses C2's inlining node budget and boxes a few
-            // vectors per row-step (a known gap); projection alone is covered.
             case "lstm" -> new RnnSpec[] {RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).build()};
             // Its own JVM: after the stacked bidirectional LSTM above had shaped the profiles, C2's code for
             // the projection path kept boxing vectors with OpenBLAS (~20 KB per call; a known gap, noted in
             // the README), while a JVM that runs only this spec reaches 0.
             case "lstm-proj" -> new RnnSpec[] {RnnSpec.builder(CellKind.LSTM, 7, 19).projSize(5).build()};
+            // VectorKernels.lstmPeepholeLoop, which must allocate nothing whichever way C2 inlines it.
+            case "lstm-peep" -> new RnnSpec[] {
+                    RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).peepholes(true).build()};
             case "gru" -> new RnnSpec[] {RnnSpec.builder(CellKind.GRU, 7, 19).build()};
             case "gru-rbl" -> new RnnSpec[] {RnnSpec.builder(CellKind.GRU, 7, 19).linearBeforeReset(false).build()};
             case "rnn" -> new RnnSpec[] {RnnSpec.builder(CellKind.RNN_TANH, 7, 19).build()};

@@ -19,16 +19,19 @@ import java.util.Random;
  */
 public final class TrainingAllocationProbe {
 
-    /** {@code args[0]}: lstm, lstm-proj, gru, gru-rbl or rnn (one cell family per JVM). */
+    /** {@code args[0]}: lstm, lstm-proj, lstm-peep, gru, gru-rbl or rnn (one cell family per JVM). */
     public static void main(String[] args) {
         RnnSpec[] specs = switch (args[0]) {
-            // Same specs as the forward probe (LSTM peepholes: the forward kernel is a known gap there).
+            // Same LSTM specs as the forward probe.
             case "lstm" -> new RnnSpec[] {
                     RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).build()};
             // Its own JVM, as in the forward probe: after the stacked bidirectional LSTM had shaped the
             // profiles, the projection path with OpenBLAS sometimes (about 1 run in 4) kept boxing vectors
             // (441-574 KB per 20 calls; the known gap in the README), while a JVM that runs only this spec reaches 0.
             case "lstm-proj" -> new RnnSpec[] {RnnSpec.builder(CellKind.LSTM, 7, 19).projSize(5).build()};
+            // VectorKernels.lstmPeepholeLoop, which must allocate nothing whichever way C2 inlines it.
+            case "lstm-peep" -> new RnnSpec[] {
+                    RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).peepholes(true).build()};
             case "gru" -> new RnnSpec[] {RnnSpec.builder(CellKind.GRU, 7, 19).numLayers(2).build()};
             case "gru-rbl" -> new RnnSpec[] {RnnSpec.builder(CellKind.GRU, 7, 19).linearBeforeReset(false).build()};
             case "rnn" -> new RnnSpec[] {RnnSpec.builder(CellKind.RNN_TANH, 7, 19).bidirectional(true).build()};

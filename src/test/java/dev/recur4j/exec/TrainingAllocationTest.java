@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TrainingAllocationTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"lstm", "lstm-proj", "gru", "gru-rbl", "rnn"})
+    @ValueSource(strings = {"lstm", "lstm-proj", "lstm-peep", "gru", "gru-rbl", "rnn"})
     void forwardBackwardAllocatesNothingAfterWarmUp(String cells) throws Exception {
         ProbeJvm.assertNoAllocation(TrainingAllocationProbe.class, cells, "forwardBackward");
     }
