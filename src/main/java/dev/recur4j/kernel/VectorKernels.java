@@ -209,8 +209,9 @@ public class VectorKernels extends ScalarKernels {
      * activations take C2 past its node budget for inlining (NodeCountInliningCutoff, 18000 nodes), after
      * which C2 refuses every callee longer than 6 bytecodes except {@code @ForceInline} ones, as all of
      * the Vector API's are, and those it inlines later (incrementally) instead. A refused helper gets its
-     * vectors boxed, i.e. allocated, on every row-step. Two passes (c, then o and h) do not avoid that:
-     * C2 inlines both into their caller whenever it compiles the caller first, which it did in one run in eight.
+     * vectors boxed, i.e. allocated, on every row-step. Two passes (c, then o and h) do not avoid that: the
+     * second called from the first was inlined into it in every run, and both called from one method were
+     * inlined into it whenever C2 compiled that method before them (2 of 20 fresh JVMs).
      */
     private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
                                         long pOff, long cOff, long hOff, long yOff) {
