@@ -26,8 +26,8 @@ public final class TrainingAllocationProbe {
             case "lstm" -> new RnnSpec[] {
                     RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).build()};
             // Its own JVM, as in the forward probe: after the stacked bidirectional LSTM had shaped the
-            // profiles, the projection path with OpenBLAS sometimes (about 1 run in 4) kept boxing vectors
-            // (441-574 KB per 20 calls; the known gap in the README), while a JVM that runs only this spec reaches 0.
+            // profiles, the projection path with OpenBLAS sometimes (2 of 72 runs) kept boxing vectors
+            // (750720 bytes per 20 calls; the known gap in the README), while a JVM that runs only this spec reaches 0.
             case "lstm-proj" -> new RnnSpec[] {RnnSpec.builder(CellKind.LSTM, 7, 19).projSize(5).build()};
             // VectorKernels.lstmPeepholeLoop, which must allocate nothing whichever way C2 inlines it.
             case "lstm-peep" -> new RnnSpec[] {
