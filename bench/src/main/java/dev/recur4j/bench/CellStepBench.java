@@ -24,8 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The fused elementwise (post-GEMM) step, scalar vs SIMD: one step of {@code rows} batch rows of
  * hidden size {@code hidden}, the work the pipeline does between two recurrent GEMMs.
- * LSTM: gates → i,f,g,o, c update, h; GRU: linear-before-reset update. The gate rows are
- * overwritten with activations by each call, so setup keeps a pristine copy and each invocation
+ * LSTM: gates → i,f,g,o, c update, h; GRU: linear-before-reset update; {@code mode} picks the training
+ * kernels (activations written back for BPTT) or the inference ones (h and c only). The training kernels
+ * overwrite the gate rows with activations, so setup keeps a pristine copy and each invocation
  * restores it first; that copy (a memcpy of rows·G·H floats) is part of the measured time for both
  * implementations alike, and small next to the transcendental functions.
  * Before timing, setup checks that the two implementations agree on one step.
@@ -43,6 +44,10 @@ public class CellStepBench {
 
     @Param({"scalar", "simd"})
     public String impl;
+
+    /** training: the kernels that keep the activations for BPTT; inference: those that only make h (and c). */
+    @Param({"training", "inference"})
+    public String mode;
 
     @Param({"512"})
     public int hidden;
@@ -130,10 +135,15 @@ public class CellStepBench {
             long gRow = gates + (long) b * gh;
             long hRow = h + (long) b * hidden;
             long yRow = y + (long) b * hidden;
-            if (g == 4) {
+            boolean training = mode.equals("training");
+            if (g == 4 && training) {
                 k.lstmForwardStep(hidden, ws, gRow, gRow, w, 0, -1, c + (long) b * hidden, hRow, yRow);
-            } else {
+            } else if (g == 4) {
+                k.lstmInferenceStep(hidden, ws, gRow, -1, w, 0, c + (long) b * hidden, hRow, yRow);
+            } else if (training) {
                 k.gruForwardStep(hidden, ws, gRow, gRow, rec + (long) b * gh, w, 0, gh, hn + (long) b * hidden, hRow, yRow);
+            } else {
+                k.gruInferenceStep(hidden, ws, gRow, rec + (long) b * gh, w, 0, gh, hRow, yRow);
             }
         }
     }
