@@ -112,15 +112,16 @@ public class VectorKernels extends ScalarKernels {
     public void lstmForwardStep(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long pOff,
                                 long cOff, long hOff, long yOff) {
         // Peepholes get their own loop rather than `if (peep) ai = ...`: that phi of vectors gets boxed by C2.
-        int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff)
-                : lstmLoop(n, ws, gOff, aOff, w, bOff, cOff, hOff, yOff);
+        int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff)
+                : lstmLoop(n, ws, gOff, aOff, w, bOff, cOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
         lstmForwardTail(j, n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff);
     }
 
     /**
-     * y[0, j) = h[0, j) unless yOff is -1. The LSTM loops leave this copy out: one more store in the
-     * loop body crosses C2's node budget for inlining (NodeCountInliningCutoff), and a vector
-     * passed to a call that is not inlined is boxed, i.e. allocated, on every iteration.
+     * y[0, j) = h[0, j) unless yOff is -1. Called by the dispatchers, not in the loops: when yOff = -1 first
+     * comes after C2 compiled this branch as never taken (a projection after a bidirectional LSTM), the
+     * trap drops the compiled code that holds the branch, so a loop compiled on its own keeps its code.
      */
     private static void copyVectorPart(int j, MemorySegment ws, long hOff, long yOff) {
         if (yOff >= 0 && j > 0) {
@@ -130,7 +131,7 @@ public class VectorKernels extends ScalarKernels {
 
     /** The vector part of {@link #lstmForwardStep} without peepholes; returns where the scalar tail starts. */
     private static int lstmLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long cOff,
-                                long hOff, long yOff) {
+                                long hOff) {
         long n1 = n;
         long n2 = 2L * n;
         long n3 = 3L * n;
@@ -150,7 +151,6 @@ public class VectorKernels extends ScalarKernels {
             st(c, ws, cOff + j);
             st(h, ws, hOff + j);
         }
-        copyVectorPart(j, ws, hOff, yOff);
         return j;
     }
 
@@ -214,7 +214,7 @@ public class VectorKernels extends ScalarKernels {
      * inlined into it whenever C2 compiled that method before them (2 of 20 fresh JVMs).
      */
     private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
-                                        long pOff, long cOff, long hOff, long yOff) {
+                                        long pOff, long cOff, long hOff) {
         // byte offsets: a gate block (n floats), and where each row starts; blocks i, f, g, o follow each other
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
@@ -252,7 +252,6 @@ public class VectorKernels extends ScalarKernels {
             c.intoMemorySegment(ws, cB + q, ORDER);
             o.mul(c.lanewise(VectorOperators.TANH)).intoMemorySegment(ws, hB + q, ORDER);
         }
-        copyVectorPart(j, ws, hOff, yOff);
         return j;
     }
 
