@@ -1,5 +1,8 @@
 package dev.recur4j.kernel;
 
+import static jdk.incubator.vector.FloatVector.fromMemorySegment;
+import static jdk.incubator.vector.VectorOperators.TANH;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.util.logging.Logger;
@@ -13,8 +16,22 @@ import jdk.incubator.vector.VectorSpecies;
  * Fused Vector API kernels ({@code Impl.SIMD}): each step kernel runs a vector loop up to
  * {@code F.loopBound(n)} and hands the rest to its {@link ScalarKernels} twin, which continues from
  * the same index. Activations use the Vector API's {@code TANH} lanewise operation (accurate to
- * about 1 ulp, like {@link Activations}); σ(x) is computed as (1 + tanh(x/2)) / 2, which agrees with
- * the scalar 1 / (1 + e^-x) to ~6e-8 absolute and tends to 0 (not NaN) as x → -∞.
+ * about 1 ulp, like {@link Activations}). σ(x) is computed as (1 + tanh(x/2)) / 2, written
+ * {@code x.mul(half).lanewise(TANH).fma(half, half)}: one TANH and an FMA instead of EXP, an add and
+ * a vector divide (the divide is the slow part: 3 of them per LSTM element). It agrees with the
+ * scalar 1 / (1 + e^-x) ({@link Activations#sigmoid}) to ~6e-8 absolute, not relative: for x below
+ * about -17 it gives 0 where the exact value is a tiny positive number (and never NaN). The
+ * derivative of tanh at tanh(a) = x, 1 - x², is written {@code x.mul(x).neg().add(1f)}.
+ *
+ * <p>Every vector loop calls the Vector API directly: loads and stores at byte offsets computed
+ * before the loop, and no helper method of ours that takes or returns a vector. A kernel is often
+ * inlined into a larger caller (C2 compiles whichever method gets hot first, and a deoptimization
+ * can change that order), and past its node budget for inlining (NodeCountInliningCutoff, 18000
+ * nodes) C2 refuses every callee longer than 6 bytecodes except {@code @ForceInline} ones, as all of
+ * the Vector API's are, which it inlines later (incrementally) instead. A vector passed to or
+ * returned from a refused call is boxed, i.e. allocated, on every iteration: helpers such as
+ * {@code sigmoid(FloatVector)} made the LSTM allocate from 37 KB per call (a 19-unit test network) to
+ * 59 MB (B=64, T=100, H=512) in such runs.
  */
 public class VectorKernels extends ScalarKernels {
     private static final Logger LOG = Logger.getLogger(VectorKernels.class.getName());
@@ -42,34 +59,6 @@ public class VectorKernels extends ScalarKernels {
         return "vector(" + F.vectorBitSize() + " bits)";
     }
 
-    private static FloatVector ld(MemorySegment s, long i) {
-        return FloatVector.fromMemorySegment(F, s, i * Float.BYTES, ORDER);
-    }
-
-    private static void st(FloatVector v, MemorySegment s, long i) {
-        v.intoMemorySegment(s, i * Float.BYTES, ORDER);
-    }
-
-    /**
-     * σ(x) = (1 + tanh(x/2)) / 2: one TANH and an FMA instead of EXP, an add and a vector divide (the
-     * divide is the slow part: 3 of them per LSTM element). Equal to 1 / (1 + e^-x) up to ~1 ulp of
-     * tanh, i.e. ~6e-8 absolute (not relative: for x below about -17 it gives 0 where the exact value
-     * is a tiny positive number); the scalar twin ({@link Activations#sigmoid}) is the exact form.
-     */
-    private static FloatVector sigmoid(FloatVector x) {
-        FloatVector half = FloatVector.broadcast(F, 0.5f);
-        return x.mul(half).lanewise(VectorOperators.TANH).fma(half, half);
-    }
-
-    /** 1 - x², the derivative of tanh at tanh(a) = x. */
-    private static FloatVector oneMinusSq(FloatVector x) {
-        return x.mul(x).neg().add(1f);
-    }
-
-    private static FloatVector tanh(FloatVector x) {
-        return x.lanewise(VectorOperators.TANH);
-    }
-
     @Override
     public void rnnForwardStep(boolean relu, int n, MemorySegment ws, long gOff, MemorySegment w, long bOff,
                                long hOff, long yOff) {
@@ -81,13 +70,18 @@ public class VectorKernels extends ScalarKernels {
     /** The vector part of {@link #rnnForwardStep} with relu; returns where the scalar tail starts. */
     private static int rnnReluLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                    long yOff) {
+        long gB = gOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        long yB = yOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector v = ld(ws, gOff + j).add(ld(w, bOff + j)).max(0f);
-            st(v, ws, gOff + j);
-            st(v, ws, hOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector v = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER)).max(0f);
+            v.intoMemorySegment(ws, gB + q, ORDER);
+            v.intoMemorySegment(ws, hB + q, ORDER);
             if (yOff >= 0) {
-                st(v, ws, yOff + j);
+                v.intoMemorySegment(ws, yB + q, ORDER);
             }
         }
         return j;
@@ -96,13 +90,19 @@ public class VectorKernels extends ScalarKernels {
     /** The vector part of {@link #rnnForwardStep} with tanh; returns where the scalar tail starts. */
     private static int rnnTanhLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                    long yOff) {
+        long gB = gOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        long yB = yOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector v = tanh(ld(ws, gOff + j).add(ld(w, bOff + j)));
-            st(v, ws, gOff + j);
-            st(v, ws, hOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector v = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
+                    .lanewise(TANH);
+            v.intoMemorySegment(ws, gB + q, ORDER);
+            v.intoMemorySegment(ws, hB + q, ORDER);
             if (yOff >= 0) {
-                st(v, ws, yOff + j);
+                v.intoMemorySegment(ws, yB + q, ORDER);
             }
         }
         return j;
@@ -112,15 +112,16 @@ public class VectorKernels extends ScalarKernels {
     public void lstmForwardStep(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long pOff,
                                 long cOff, long hOff, long yOff) {
         // Peepholes get their own loop rather than `if (peep) ai = ...`: that phi of vectors gets boxed by C2.
-        int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff)
-                : lstmLoop(n, ws, gOff, aOff, w, bOff, cOff, hOff, yOff);
+        int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff)
+                : lstmLoop(n, ws, gOff, aOff, w, bOff, cOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
         lstmForwardTail(j, n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff);
     }
 
     /**
-     * y[0, j) = h[0, j) unless yOff is -1. The LSTM loops leave this copy out: one more store in the
-     * loop body crosses C2's node budget for inlining (NodeCountInliningCutoff), and a vector
-     * passed to a call that is not inlined is boxed, i.e. allocated, on every iteration.
+     * y[0, j) = h[0, j) unless yOff is -1. Called by the dispatchers, not in the loops: when yOff = -1 first
+     * comes after C2 compiled this branch as never taken (a projection after a bidirectional LSTM), the
+     * trap drops the compiled code that holds the branch, so a loop compiled on its own keeps its code.
      */
     private static void copyVectorPart(int j, MemorySegment ws, long hOff, long yOff) {
         if (yOff >= 0 && j > 0) {
@@ -130,27 +131,84 @@ public class VectorKernels extends ScalarKernels {
 
     /** The vector part of {@link #lstmForwardStep} without peepholes; returns where the scalar tail starts. */
     private static int lstmLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long cOff,
-                                long hOff, long yOff) {
-        long n1 = n;
-        long n2 = 2L * n;
-        long n3 = 3L * n;
+                                long hOff) {
+        // byte offsets: a gate block (n floats), and where each row starts; blocks i, f, g, o follow each other
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long aB = aOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long cB = cOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector cp = ld(ws, cOff + j);
-            FloatVector i = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)));
-            FloatVector f = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)));
-            FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
-            FloatVector o = sigmoid(ld(ws, gOff + n3 + j).add(ld(w, bOff + n3 + j)));
+            long q = (long) j * Float.BYTES;
+            FloatVector half = FloatVector.broadcast(F, 0.5f);
+            FloatVector cp = fromMemorySegment(F, ws, cB + q, ORDER);
+            FloatVector i = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
+                    .mul(half).lanewise(TANH).fma(half, half);
+            FloatVector f = fromMemorySegment(F, ws, gB + blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector g = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
+            FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
             FloatVector c = f.fma(cp, i.mul(g));
-            FloatVector h = o.mul(tanh(c));
-            st(i, ws, aOff + j);
-            st(f, ws, aOff + n1 + j);
-            st(g, ws, aOff + n2 + j);
-            st(o, ws, aOff + n3 + j);
-            st(c, ws, cOff + j);
-            st(h, ws, hOff + j);
+            FloatVector h = o.mul(c.lanewise(TANH));
+            i.intoMemorySegment(ws, aB + q, ORDER);
+            f.intoMemorySegment(ws, aB + blk + q, ORDER);
+            g.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
+            o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
+            c.intoMemorySegment(ws, cB + q, ORDER);
+            h.intoMemorySegment(ws, hB + q, ORDER);
         }
-        copyVectorPart(j, ws, hOff, yOff);
+        return j;
+    }
+
+    /**
+     * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o); returns where the scalar
+     * tail starts. One loop: its twelve loads and five activations take C2 past its node budget for
+     * inlining even when it is compiled on its own. Two passes (c, then o and h) were no way around that
+     * while they called helpers: the second called from the first was inlined into it in every run, and
+     * both called from one method were inlined into it whenever C2 compiled that method before them
+     * (2 of 20 fresh JVMs).
+     */
+    private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
+                                        long pOff, long cOff, long hOff) {
+        // byte offsets: a gate block (n floats), and where each row starts; blocks i, f, g, o follow each other
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long aB = aOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long pB = pOff * Float.BYTES;
+        long cB = cOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        int j = 0;
+        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
+            long q = (long) j * Float.BYTES;
+            FloatVector half = FloatVector.broadcast(F, 0.5f);
+            FloatVector cp = fromMemorySegment(F, ws, cB + q, ORDER);
+            FloatVector ai = fromMemorySegment(F, w, pB + q, ORDER).fma(cp,
+                    fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER)));
+            FloatVector af = fromMemorySegment(F, w, pB + blk + q, ORDER).fma(cp,
+                    fromMemorySegment(F, ws, gB + blk + q, ORDER).add(fromMemorySegment(F, w, bB + blk + q, ORDER)));
+            FloatVector ag = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER));
+            FloatVector i = ai.mul(half).lanewise(TANH).fma(half, half);
+            FloatVector f = af.mul(half).lanewise(TANH).fma(half, half);
+            FloatVector g = ag.lanewise(TANH);
+            FloatVector c = f.fma(cp, i.mul(g));
+            // o's pre-activation is read before the stores below: a may be g itself (aOff == gOff)
+            FloatVector ao = fromMemorySegment(F, w, pB + 2 * blk + q, ORDER).fma(c,
+                    fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
+                            .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)));
+            FloatVector o = ao.mul(half).lanewise(TANH).fma(half, half);
+            i.intoMemorySegment(ws, aB + q, ORDER);
+            f.intoMemorySegment(ws, aB + blk + q, ORDER);
+            g.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
+            o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
+            c.intoMemorySegment(ws, cB + q, ORDER);
+            o.mul(c.lanewise(TANH)).intoMemorySegment(ws, hB + q, ORDER);
+        }
         return j;
     }
 
@@ -167,18 +225,26 @@ public class VectorKernels extends ScalarKernels {
     /** The vector part of {@link #lstmInferenceStep} with the recurrent part already in g. */
     private static int lstmInferenceLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long cOff,
                                          long hOff) {
-        long n1 = n;
-        long n2 = 2L * n;
-        long n3 = 3L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long cB = cOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector i = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)));
-            FloatVector f = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)));
-            FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
-            FloatVector o = sigmoid(ld(ws, gOff + n3 + j).add(ld(w, bOff + n3 + j)));
-            FloatVector c = f.fma(ld(ws, cOff + j), i.mul(g));
-            st(c, ws, cOff + j);
-            st(o.mul(tanh(c)), ws, hOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector half = FloatVector.broadcast(F, 0.5f);
+            FloatVector i = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
+                    .mul(half).lanewise(TANH).fma(half, half);
+            FloatVector f = fromMemorySegment(F, ws, gB + blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector g = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
+            FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector c = f.fma(fromMemorySegment(F, ws, cB + q, ORDER), i.mul(g));
+            c.intoMemorySegment(ws, cB + q, ORDER);
+            o.mul(c.lanewise(TANH)).intoMemorySegment(ws, hB + q, ORDER);
         }
         return j;
     }
@@ -186,98 +252,70 @@ public class VectorKernels extends ScalarKernels {
     /** The vector part of {@link #lstmInferenceStep} adding rec [4n] (W_hh h) to g. */
     private static int lstmInferenceRecLoop(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w,
                                             long bOff, long cOff, long hOff) {
-        long n1 = n;
-        long n2 = 2L * n;
-        long n3 = 3L * n;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector i = sigmoid(ld(ws, gOff + j).add(ld(ws, recOff + j)).add(ld(w, bOff + j)));
-            FloatVector f = sigmoid(ld(ws, gOff + n1 + j).add(ld(ws, recOff + n1 + j)).add(ld(w, bOff + n1 + j)));
-            FloatVector g = tanh(ld(ws, gOff + n2 + j).add(ld(ws, recOff + n2 + j)).add(ld(w, bOff + n2 + j)));
-            FloatVector o = sigmoid(ld(ws, gOff + n3 + j).add(ld(ws, recOff + n3 + j)).add(ld(w, bOff + n3 + j)));
-            FloatVector c = f.fma(ld(ws, cOff + j), i.mul(g));
-            st(c, ws, cOff + j);
-            st(o.mul(tanh(c)), ws, hOff + j);
-        }
-        return j;
-    }
-
-    /**
-     * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o); returns where the scalar
-     * tail starts. One loop that calls the Vector API directly, with σ and tanh written out as in
-     * {@link #sigmoid} and {@link #tanh}, and no {@link #ld} / {@link #st}: its twelve loads and five
-     * activations take C2 past its node budget for inlining (NodeCountInliningCutoff, 18000 nodes), after
-     * which C2 refuses every callee longer than 6 bytecodes except {@code @ForceInline} ones, as all of
-     * the Vector API's are, and those it inlines later (incrementally) instead. A refused helper gets its
-     * vectors boxed, i.e. allocated, on every row-step. Two passes (c, then o and h) do not avoid that: the
-     * second called from the first was inlined into it in every run, and both called from one method were
-     * inlined into it whenever C2 compiled that method before them (2 of 20 fresh JVMs).
-     */
-    private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
-                                        long pOff, long cOff, long hOff, long yOff) {
-        // byte offsets: a gate block (n floats), and where each row starts; blocks i, f, g, o follow each other
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
-        long aB = aOff * Float.BYTES;
+        long rB = recOff * Float.BYTES;
         long bB = bOff * Float.BYTES;
-        long pB = pOff * Float.BYTES;
         long cB = cOff * Float.BYTES;
         long hB = hOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
             long q = (long) j * Float.BYTES;
             FloatVector half = FloatVector.broadcast(F, 0.5f);
-            FloatVector cp = FloatVector.fromMemorySegment(F, ws, cB + q, ORDER);
-            FloatVector ai = FloatVector.fromMemorySegment(F, w, pB + q, ORDER).fma(cp,
-                    FloatVector.fromMemorySegment(F, ws, gB + q, ORDER)
-                            .add(FloatVector.fromMemorySegment(F, w, bB + q, ORDER)));
-            FloatVector af = FloatVector.fromMemorySegment(F, w, pB + blk + q, ORDER).fma(cp,
-                    FloatVector.fromMemorySegment(F, ws, gB + blk + q, ORDER)
-                            .add(FloatVector.fromMemorySegment(F, w, bB + blk + q, ORDER)));
-            FloatVector ag = FloatVector.fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(FloatVector.fromMemorySegment(F, w, bB + 2 * blk + q, ORDER));
-            FloatVector i = ai.mul(half).lanewise(VectorOperators.TANH).fma(half, half);
-            FloatVector f = af.mul(half).lanewise(VectorOperators.TANH).fma(half, half);
-            FloatVector g = ag.lanewise(VectorOperators.TANH);
-            FloatVector c = f.fma(cp, i.mul(g));
-            // o's pre-activation is read before the stores below: a may be g itself (aOff == gOff)
-            FloatVector ao = FloatVector.fromMemorySegment(F, w, pB + 2 * blk + q, ORDER).fma(c,
-                    FloatVector.fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
-                            .add(FloatVector.fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)));
-            FloatVector o = ao.mul(half).lanewise(VectorOperators.TANH).fma(half, half);
-            i.intoMemorySegment(ws, aB + q, ORDER);
-            f.intoMemorySegment(ws, aB + blk + q, ORDER);
-            g.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
-            o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
+            FloatVector i = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, ws, rB + q, ORDER))
+                    .add(fromMemorySegment(F, w, bB + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector f = fromMemorySegment(F, ws, gB + blk + q, ORDER)
+                    .add(fromMemorySegment(F, ws, rB + blk + q, ORDER))
+                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector g = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, ws, rB + 2 * blk + q, ORDER))
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
+            FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, ws, rB + 3 * blk + q, ORDER))
+                    .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector c = f.fma(fromMemorySegment(F, ws, cB + q, ORDER), i.mul(g));
             c.intoMemorySegment(ws, cB + q, ORDER);
-            o.mul(c.lanewise(VectorOperators.TANH)).intoMemorySegment(ws, hB + q, ORDER);
+            o.mul(c.lanewise(TANH)).intoMemorySegment(ws, hB + q, ORDER);
         }
-        copyVectorPart(j, ws, hOff, yOff);
         return j;
     }
 
     @Override
     public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
-        long n1 = n;
-        long n2 = 2L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long aB = aOff * Float.BYTES;
+        long rB = recOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long bhnB = bhnOff * Float.BYTES;
+        long hnB = hnOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        long yB = yOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector r = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)).add(ld(ws, recOff + j)));
-            FloatVector z = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)).add(ld(ws, recOff + n1 + j)));
-            FloatVector hn = ld(ws, recOff + n2 + j).add(ld(w, bhnOff + j));
-            FloatVector nn = tanh(r.fma(hn, ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j))));
-            FloatVector hp = ld(ws, hOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector half = FloatVector.broadcast(F, 0.5f);
+            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
+                    .add(fromMemorySegment(F, ws, rB + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER))
+                    .add(fromMemorySegment(F, ws, rB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector hn = fromMemorySegment(F, ws, rB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bhnB + q, ORDER));
+            FloatVector nn = r.fma(hn, fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER))).lanewise(TANH);
+            FloatVector hp = fromMemorySegment(F, ws, hB + q, ORDER);
             FloatVector h = z.fma(hp.sub(nn), nn);
-            st(r, ws, aOff + j);
-            st(z, ws, aOff + n1 + j);
-            st(nn, ws, aOff + n2 + j);
+            r.intoMemorySegment(ws, aB + q, ORDER);
+            z.intoMemorySegment(ws, aB + blk + q, ORDER);
+            nn.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
             if (hnOff >= 0) {
-                st(hn, ws, hnOff + j);
+                hn.intoMemorySegment(ws, hnB + q, ORDER);
             }
-            st(h, ws, hOff + j);
+            h.intoMemorySegment(ws, hB + q, ORDER);
             if (yOff >= 0) {
-                st(h, ws, yOff + j);
+                h.intoMemorySegment(ws, yB + q, ORDER);
             }
         }
         gruForwardTail(j, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
@@ -288,18 +326,30 @@ public class VectorKernels extends ScalarKernels {
                                  long bhnOff, long hOff, long yOff) {
         // r = σ(g_r + b_r + rec_r), z = σ(g_z + b_z + rec_z), n = tanh(g_n + b_in + r⊙(rec_n + b_hn)),
         // h' = n + z⊙(h - n); the gate row is only read (see ScalarKernels#gruInferenceTail)
-        long n1 = n;
-        long n2 = 2L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long rB = recOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long bhnB = bhnOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        long yB = yOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector r = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)).add(ld(ws, recOff + j)));
-            FloatVector z = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)).add(ld(ws, recOff + n1 + j)));
-            FloatVector hn = ld(ws, recOff + n2 + j).add(ld(w, bhnOff + j));
-            FloatVector nn = tanh(r.fma(hn, ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j))));
-            FloatVector h = z.fma(ld(ws, hOff + j).sub(nn), nn);
-            st(h, ws, hOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector half = FloatVector.broadcast(F, 0.5f);
+            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
+                    .add(fromMemorySegment(F, ws, rB + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER))
+                    .add(fromMemorySegment(F, ws, rB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            FloatVector hn = fromMemorySegment(F, ws, rB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bhnB + q, ORDER));
+            FloatVector nn = r.fma(hn, fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER))).lanewise(TANH);
+            FloatVector h = z.fma(fromMemorySegment(F, ws, hB + q, ORDER).sub(nn), nn);
+            h.intoMemorySegment(ws, hB + q, ORDER);
             if (yOff >= 0) {
-                st(h, ws, yOff + j);
+                h.intoMemorySegment(ws, yB + q, ORDER);
             }
         }
         gruInferenceTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
@@ -307,14 +357,22 @@ public class VectorKernels extends ScalarKernels {
 
     @Override
     public void gruResetStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long rhOff) {
-        long n1 = n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        long rhB = rhOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector r = sigmoid(ld(ws, gOff + j).add(ld(w, bOff + j)));
-            FloatVector z = sigmoid(ld(ws, gOff + n1 + j).add(ld(w, bOff + n1 + j)));
-            st(r, ws, gOff + j);
-            st(z, ws, gOff + n1 + j);
-            st(r.mul(ld(ws, hOff + j)), ws, rhOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector half = FloatVector.broadcast(F, 0.5f);
+            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
+                    .mul(half).lanewise(TANH).fma(half, half);
+            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+            r.intoMemorySegment(ws, gB + q, ORDER);
+            z.intoMemorySegment(ws, gB + blk + q, ORDER);
+            r.mul(fromMemorySegment(F, ws, hB + q, ORDER)).intoMemorySegment(ws, rhB + q, ORDER);
         }
         gruResetTail(j, n, ws, gOff, w, bOff, hOff, rhOff);
     }
@@ -322,18 +380,23 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void gruRbrForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                   long yOff) {
-        long n1 = n;
-        long n2 = 2L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        long yB = yOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector z = ld(ws, gOff + n1 + j);
-            FloatVector nn = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
-            FloatVector hp = ld(ws, hOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER);
+            FloatVector nn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
+            FloatVector hp = fromMemorySegment(F, ws, hB + q, ORDER);
             FloatVector h = z.fma(hp.sub(nn), nn);
-            st(nn, ws, gOff + n2 + j);
-            st(h, ws, hOff + j);
+            nn.intoMemorySegment(ws, gB + 2 * blk + q, ORDER);
+            h.intoMemorySegment(ws, hB + q, ORDER);
             if (yOff >= 0) {
-                st(h, ws, yOff + j);
+                h.intoMemorySegment(ws, yB + q, ORDER);
             }
         }
         gruRbrForwardTail(j, n, ws, gOff, w, bOff, hOff, yOff);
@@ -343,15 +406,21 @@ public class VectorKernels extends ScalarKernels {
     public void gruRbrInferenceStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                     long yOff) {
         // z = g_z (σ'd by gruResetStep), n = tanh(g_n + b_n), h' = n + z⊙(h - n); n is not written back
-        long n1 = n;
-        long n2 = 2L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long bB = bOff * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        long yB = yOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector nn = tanh(ld(ws, gOff + n2 + j).add(ld(w, bOff + n2 + j)));
-            FloatVector h = ld(ws, gOff + n1 + j).fma(ld(ws, hOff + j).sub(nn), nn);
-            st(h, ws, hOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector nn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
+            FloatVector h = fromMemorySegment(F, ws, gB + blk + q, ORDER)
+                    .fma(fromMemorySegment(F, ws, hB + q, ORDER).sub(nn), nn);
+            h.intoMemorySegment(ws, hB + q, ORDER);
             if (yOff >= 0) {
-                st(h, ws, yOff + j);
+                h.intoMemorySegment(ws, yB + q, ORDER);
             }
         }
         gruRbrInferenceTail(j, n, ws, gOff, w, bOff, hOff, yOff);
@@ -360,28 +429,32 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void rnnBackwardStep(boolean relu, int n, MemorySegment ws, long gOff, long dhOff, long dgOff,
                                 long dhPrevOff) {
+        long gB = gOff * Float.BYTES;
+        long dhB = dhOff * Float.BYTES;
+        long dgB = dgOff * Float.BYTES;
+        long dhPrevB = dhPrevOff * Float.BYTES;
         FloatVector zero = FloatVector.zero(F);
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector v = ld(ws, gOff + j);
-            FloatVector dh = ld(ws, dhOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector v = fromMemorySegment(F, ws, gB + q, ORDER);
+            FloatVector dh = fromMemorySegment(F, ws, dhB + q, ORDER);
             FloatVector dg;
             if (relu) {
                 VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f);
                 dg = zero.blend(dh, pos);
             } else {
-                dg = dh.mul(oneMinusSq(v));
+                dg = dh.mul(v.mul(v).neg().add(1f));
             }
-            st(dg, ws, dgOff + j);
-            st(zero, ws, dhPrevOff + j);
+            dg.intoMemorySegment(ws, dgB + q, ORDER);
+            zero.intoMemorySegment(ws, dhPrevB + q, ORDER);
         }
         rnnBackwardTail(relu, j, n, ws, gOff, dhOff, dgOff, dhPrevOff);
     }
 
     /**
-     * Two vector passes over the row, then the scalar tail for both: one pass with every load and
-     * store of the step makes C2 stop inlining the Vector API calls (NodeCountInliningCutoff), and a
-     * vector handed to a call that is not inlined is boxed, i.e. allocated, on every iteration.
+     * Two vector passes over the row, then the scalar tail for both (a split made while the loops still
+     * called helpers, which C2 refused in one pass with every load and store of the step).
      */
     @Override
     public void lstmBackwardStep(int n, MemorySegment ws, long gOff, long cpOff, long dhOff, long dcOff, long dgOff,
@@ -396,26 +469,33 @@ public class VectorKernels extends ScalarKernels {
     private static void lstmBackwardCellPass(int bound, int n, MemorySegment ws, long gOff, long cpOff, long dhOff,
                                              long dcOff, long dgOff, MemorySegment w, long pOff, long dpOff) {
         boolean peep = pOff >= 0;
-        long n1 = n;
-        long n2 = 2L * n;
-        long n3 = 3L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long cpB = cpOff * Float.BYTES;
+        long dhB = dhOff * Float.BYTES;
+        long dcB = dcOff * Float.BYTES;
+        long dgB = dgOff * Float.BYTES;
+        long pB = pOff * Float.BYTES;
+        long dpB = dpOff * Float.BYTES;
         for (int j = 0; j < bound; j += F.length()) {
-            FloatVector i = ld(ws, gOff + j);
-            FloatVector f = ld(ws, gOff + n1 + j);
-            FloatVector g = ld(ws, gOff + n2 + j);
-            FloatVector o = ld(ws, gOff + n3 + j);
-            FloatVector cp = ld(ws, cpOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector i = fromMemorySegment(F, ws, gB + q, ORDER);
+            FloatVector f = fromMemorySegment(F, ws, gB + blk + q, ORDER);
+            FloatVector g = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER);
+            FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER);
+            FloatVector cp = fromMemorySegment(F, ws, cpB + q, ORDER);
             FloatVector c = f.fma(cp, i.mul(g));
-            FloatVector tc = tanh(c);
-            FloatVector dh = ld(ws, dhOff + j);
+            FloatVector tc = c.lanewise(TANH);
+            FloatVector dh = fromMemorySegment(F, ws, dhB + q, ORDER);
             FloatVector dpo = dh.mul(tc).mul(o).mul(o.neg().add(1f));
-            FloatVector dc = dh.mul(o).fma(oneMinusSq(tc), ld(ws, dcOff + j));
+            FloatVector dc = dh.mul(o).fma(tc.mul(tc).neg().add(1f), fromMemorySegment(F, ws, dcB + q, ORDER));
             if (peep) {
-                dc = dpo.fma(ld(w, pOff + n2 + j), dc);
-                st(dpo.fma(c, ld(ws, dpOff + n2 + j)), ws, dpOff + n2 + j);
+                dc = dpo.fma(fromMemorySegment(F, w, pB + 2 * blk + q, ORDER), dc);
+                dpo.fma(c, fromMemorySegment(F, ws, dpB + 2 * blk + q, ORDER))
+                        .intoMemorySegment(ws, dpB + 2 * blk + q, ORDER);
             }
-            st(dpo, ws, dgOff + n3 + j);
-            st(dc, ws, dcOff + j);
+            dpo.intoMemorySegment(ws, dgB + 3 * blk + q, ORDER);
+            dc.intoMemorySegment(ws, dcB + q, ORDER);
         }
     }
 
@@ -423,31 +503,39 @@ public class VectorKernels extends ScalarKernels {
     private static void lstmBackwardGatePass(int bound, int n, MemorySegment ws, long gOff, long cpOff, long dcOff,
                                              long dgOff, long dhPrevOff, MemorySegment w, long pOff, long dpOff) {
         boolean peep = pOff >= 0;
-        long n1 = n;
-        long n2 = 2L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long cpB = cpOff * Float.BYTES;
+        long dcB = dcOff * Float.BYTES;
+        long dgB = dgOff * Float.BYTES;
+        long dhPrevB = dhPrevOff * Float.BYTES;
+        long pB = pOff * Float.BYTES;
+        long dpB = dpOff * Float.BYTES;
         FloatVector zero = FloatVector.zero(F);
         for (int j = 0; j < bound; j += F.length()) {
-            FloatVector i = ld(ws, gOff + j);
-            FloatVector f = ld(ws, gOff + n1 + j);
-            FloatVector g = ld(ws, gOff + n2 + j);
-            FloatVector cp = ld(ws, cpOff + j);
-            FloatVector dc = ld(ws, dcOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector i = fromMemorySegment(F, ws, gB + q, ORDER);
+            FloatVector f = fromMemorySegment(F, ws, gB + blk + q, ORDER);
+            FloatVector g = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER);
+            FloatVector cp = fromMemorySegment(F, ws, cpB + q, ORDER);
+            FloatVector dc = fromMemorySegment(F, ws, dcB + q, ORDER);
             FloatVector dpi = dc.mul(g).mul(i).mul(i.neg().add(1f));
             FloatVector dpf = dc.mul(cp).mul(f).mul(f.neg().add(1f));
-            FloatVector dpg = dc.mul(i).mul(oneMinusSq(g));
+            FloatVector dpg = dc.mul(i).mul(g.mul(g).neg().add(1f));
             FloatVector dcp = dc.mul(f);
             if (peep) {
-                dcp = dpi.fma(ld(w, pOff + j), dcp);
-                dcp = dpf.fma(ld(w, pOff + n1 + j), dcp);
-                st(dpi.fma(cp, ld(ws, dpOff + j)), ws, dpOff + j);
-                st(dpf.fma(cp, ld(ws, dpOff + n1 + j)), ws, dpOff + n1 + j);
+                dcp = dpi.fma(fromMemorySegment(F, w, pB + q, ORDER), dcp);
+                dcp = dpf.fma(fromMemorySegment(F, w, pB + blk + q, ORDER), dcp);
+                dpi.fma(cp, fromMemorySegment(F, ws, dpB + q, ORDER)).intoMemorySegment(ws, dpB + q, ORDER);
+                dpf.fma(cp, fromMemorySegment(F, ws, dpB + blk + q, ORDER))
+                        .intoMemorySegment(ws, dpB + blk + q, ORDER);
             }
-            st(dpi, ws, dgOff + j);
-            st(dpf, ws, dgOff + n1 + j);
-            st(dpg, ws, dgOff + n2 + j);
-            st(dcp, ws, dcOff + j);
+            dpi.intoMemorySegment(ws, dgB + q, ORDER);
+            dpf.intoMemorySegment(ws, dgB + blk + q, ORDER);
+            dpg.intoMemorySegment(ws, dgB + 2 * blk + q, ORDER);
+            dcp.intoMemorySegment(ws, dcB + q, ORDER);
             if (dhPrevOff >= 0) {
-                st(zero, ws, dhPrevOff + j);
+                zero.intoMemorySegment(ws, dhPrevB + q, ORDER);
             }
         }
     }
@@ -455,24 +543,31 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void gruBackwardStep(int n, MemorySegment ws, long gOff, long hnOff, long hpOff, long dhOff, long dgOff,
                                 long dgnOff, long dhPrevOff) {
-        long n1 = n;
-        long n2 = 2L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long hnB = hnOff * Float.BYTES;
+        long hpB = hpOff * Float.BYTES;
+        long dhB = dhOff * Float.BYTES;
+        long dgB = dgOff * Float.BYTES;
+        long dgnB = dgnOff * Float.BYTES;
+        long dhPrevB = dhPrevOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector r = ld(ws, gOff + j);
-            FloatVector z = ld(ws, gOff + n1 + j);
-            FloatVector nn = ld(ws, gOff + n2 + j);
-            FloatVector hp = ld(ws, hpOff + j);
-            FloatVector hn = ld(ws, hnOff + j);
-            FloatVector dh = ld(ws, dhOff + j);
-            FloatVector dn = dh.mul(z.neg().add(1f)).mul(oneMinusSq(nn));
+            long q = (long) j * Float.BYTES;
+            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER);
+            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER);
+            FloatVector nn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER);
+            FloatVector hp = fromMemorySegment(F, ws, hpB + q, ORDER);
+            FloatVector hn = fromMemorySegment(F, ws, hnB + q, ORDER);
+            FloatVector dh = fromMemorySegment(F, ws, dhB + q, ORDER);
+            FloatVector dn = dh.mul(z.neg().add(1f)).mul(nn.mul(nn).neg().add(1f));
             FloatVector dz = dh.mul(hp.sub(nn)).mul(z).mul(z.neg().add(1f));
             FloatVector dr = dn.mul(hn).mul(r).mul(r.neg().add(1f));
-            st(dr, ws, dgOff + j);
-            st(dz, ws, dgOff + n1 + j);
-            st(dn, ws, dgOff + n2 + j);
-            st(dn.mul(r), ws, dgnOff + j);
-            st(dh.mul(z), ws, dhPrevOff + j);
+            dr.intoMemorySegment(ws, dgB + q, ORDER);
+            dz.intoMemorySegment(ws, dgB + blk + q, ORDER);
+            dn.intoMemorySegment(ws, dgB + 2 * blk + q, ORDER);
+            dn.mul(r).intoMemorySegment(ws, dgnB + q, ORDER);
+            dh.mul(z).intoMemorySegment(ws, dhPrevB + q, ORDER);
         }
         gruBackwardTail(j, n, ws, gOff, hnOff, hpOff, dhOff, dgOff, dgnOff, dhPrevOff);
     }
@@ -480,17 +575,22 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void gruRbrBackwardStep(int n, MemorySegment ws, long gOff, long hpOff, long dhOff, long dgOff,
                                    long dhPrevOff) {
-        long n1 = n;
-        long n2 = 2L * n;
+        long blk = (long) n * Float.BYTES;
+        long gB = gOff * Float.BYTES;
+        long hpB = hpOff * Float.BYTES;
+        long dhB = dhOff * Float.BYTES;
+        long dgB = dgOff * Float.BYTES;
+        long dhPrevB = dhPrevOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector z = ld(ws, gOff + n1 + j);
-            FloatVector nn = ld(ws, gOff + n2 + j);
-            FloatVector hp = ld(ws, hpOff + j);
-            FloatVector dh = ld(ws, dhOff + j);
-            st(dh.mul(hp.sub(nn)).mul(z).mul(z.neg().add(1f)), ws, dgOff + n1 + j);
-            st(dh.mul(z.neg().add(1f)).mul(oneMinusSq(nn)), ws, dgOff + n2 + j);
-            st(dh.mul(z), ws, dhPrevOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER);
+            FloatVector nn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER);
+            FloatVector hp = fromMemorySegment(F, ws, hpB + q, ORDER);
+            FloatVector dh = fromMemorySegment(F, ws, dhB + q, ORDER);
+            dh.mul(hp.sub(nn)).mul(z).mul(z.neg().add(1f)).intoMemorySegment(ws, dgB + blk + q, ORDER);
+            dh.mul(z.neg().add(1f)).mul(nn.mul(nn).neg().add(1f)).intoMemorySegment(ws, dgB + 2 * blk + q, ORDER);
+            dh.mul(z).intoMemorySegment(ws, dhPrevB + q, ORDER);
         }
         gruRbrBackwardTail(j, n, ws, gOff, hpOff, dhOff, dgOff, dhPrevOff);
     }
@@ -498,21 +598,32 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void gruResetBackwardStep(int n, MemorySegment ws, long gOff, long hpOff, long drhOff, long dgOff,
                                      long dhPrevOff) {
+        long gB = gOff * Float.BYTES;
+        long hpB = hpOff * Float.BYTES;
+        long drhB = drhOff * Float.BYTES;
+        long dgB = dgOff * Float.BYTES;
+        long dhPrevB = dhPrevOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            FloatVector r = ld(ws, gOff + j);
-            FloatVector drh = ld(ws, drhOff + j);
-            st(drh.mul(ld(ws, hpOff + j)).mul(r).mul(r.neg().add(1f)), ws, dgOff + j);
-            st(drh.fma(r, ld(ws, dhPrevOff + j)), ws, dhPrevOff + j);
+            long q = (long) j * Float.BYTES;
+            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER);
+            FloatVector drh = fromMemorySegment(F, ws, drhB + q, ORDER);
+            drh.mul(fromMemorySegment(F, ws, hpB + q, ORDER)).mul(r).mul(r.neg().add(1f))
+                    .intoMemorySegment(ws, dgB + q, ORDER);
+            drh.fma(r, fromMemorySegment(F, ws, dhPrevB + q, ORDER)).intoMemorySegment(ws, dhPrevB + q, ORDER);
         }
         gruResetBackwardTail(j, n, ws, gOff, hpOff, drhOff, dgOff, dhPrevOff);
     }
 
     @Override
     public void add(int n, MemorySegment ws, long srcOff, long dstOff) {
+        long srcB = srcOff * Float.BYTES;
+        long dstB = dstOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            st(ld(ws, dstOff + j).add(ld(ws, srcOff + j)), ws, dstOff + j);
+            long q = (long) j * Float.BYTES;
+            fromMemorySegment(F, ws, dstB + q, ORDER).add(fromMemorySegment(F, ws, srcB + q, ORDER))
+                    .intoMemorySegment(ws, dstB + q, ORDER);
         }
         addTail(j, n, ws, srcOff, dstOff);
     }

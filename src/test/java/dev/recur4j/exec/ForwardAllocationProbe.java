@@ -25,8 +25,8 @@ public final class ForwardAllocationProbe {
         RnnSpec[] specs = switch (args[0]) {
             case "lstm" -> new RnnSpec[] {RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).build()};
             // Its own JVM: after the stacked bidirectional LSTM above had shaped the profiles, C2 sometimes
-            // inlined lstmLoop into ForwardPass.layer with the projection path and boxed vectors there (a known
-            // gap, explained in the README), while a JVM that runs only this spec reaches 0.
+            // inlined lstmLoop into ForwardPass.layer with the projection path, which boxed vectors there while
+            // the loop called helpers (README, Known gaps); the forced-inlining tests now cover that order.
             case "lstm-proj" -> new RnnSpec[] {RnnSpec.builder(CellKind.LSTM, 7, 19).projSize(5).build()};
             // VectorKernels.lstmPeepholeLoop, which must allocate nothing whichever way C2 inlines it.
             case "lstm-peep" -> new RnnSpec[] {

@@ -1,7 +1,5 @@
 package dev.recur4j.exec;
 
-import java.util.List;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -20,16 +18,10 @@ class ForwardAllocationTest {
         ProbeJvm.assertNoAllocation(ForwardAllocationProbe.class, cells, "forward");
     }
 
-    /**
-     * The same with C2 told to inline the peephole kernel into lstmForwardStep and that into its caller:
-     * C2 does so by itself when it compiles a caller before the kernel, and that order varies from run to run.
-     * A kernel whose vectors get boxed once it is inlined into a larger method fails here in every run.
-     */
-    @Test
-    void peepholeKernelInlinedIntoItsCallersAllocatesNothing() throws Exception {
-        ProbeJvm.assertNoAllocation(ForwardAllocationProbe.class, "lstm-peep", "forward", List.of(
-                "-XX:CompileCommand=quiet",
-                "-XX:CompileCommand=inline,dev.recur4j.kernel.VectorKernels::lstmPeephole*",
-                "-XX:CompileCommand=inline,dev.recur4j.kernel.VectorKernels::lstmForwardStep"));
+    /** The same with every vector kernel inlined into its caller: see {@link ProbeJvm#KERNELS_INLINED}. */
+    @ParameterizedTest
+    @ValueSource(strings = {"lstm", "lstm-proj", "lstm-peep", "gru", "gru-rbl", "rnn"})
+    void kernelsInlinedIntoTheirCallersAllocateNothing(String cells) throws Exception {
+        ProbeJvm.assertNoAllocation(ForwardAllocationProbe.class, cells, "forward", ProbeJvm.KERNELS_INLINED);
     }
 }

@@ -18,6 +18,16 @@ import java.util.concurrent.TimeUnit;
  * Every measured case must report 0 bytes, and at least two cases (the java gemm's) must have run.
  */
 final class ProbeJvm {
+    /**
+     * Flags that make C2 inline every method of VectorKernels into its caller: the loops into the step
+     * kernels and those into ForwardPass / BackwardPass, so each loop ends up in a method past C2's node
+     * budget for inlining, as happens by itself when C2 compiles a caller before the kernels (the order
+     * varies from run to run, and a deoptimization can change it). A loop that hands vectors to a helper
+     * C2 then refuses allocates in every run here, as the LSTM and GRU loops did while they had helpers.
+     */
+    static final List<String> KERNELS_INLINED = List.of("-XX:CompileCommand=quiet",
+            "-XX:CompileCommand=inline,dev.recur4j.kernel.VectorKernels::*");
+
     private ProbeJvm() {
     }
 

@@ -27,7 +27,7 @@ public final class TrainingAllocationProbe {
                     RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).build()};
             // Its own JVM, as in the forward probe: after the stacked bidirectional LSTM had shaped the
             // profiles, the projection path with OpenBLAS sometimes (2 of 72 runs) kept boxing vectors
-            // (750720 bytes per 20 calls; the known gap in the README), while a JVM that runs only this spec reaches 0.
+            // (750720 bytes per 20 calls) while lstmLoop called helpers; 0 of 40 runs since (README, Known gaps).
             case "lstm-proj" -> new RnnSpec[] {RnnSpec.builder(CellKind.LSTM, 7, 19).projSize(5).build()};
             // VectorKernels.lstmPeepholeLoop, which must allocate nothing whichever way C2 inlines it.
             case "lstm-peep" -> new RnnSpec[] {

@@ -16,4 +16,11 @@ class TrainingAllocationTest {
     void forwardBackwardAllocatesNothingAfterWarmUp(String cells) throws Exception {
         ProbeJvm.assertNoAllocation(TrainingAllocationProbe.class, cells, "forwardBackward");
     }
+
+    /** The same with every vector kernel inlined into its caller: see {@link ProbeJvm#KERNELS_INLINED}. */
+    @ParameterizedTest
+    @ValueSource(strings = {"lstm", "lstm-proj", "lstm-peep", "gru", "gru-rbl", "rnn"})
+    void kernelsInlinedIntoTheirCallersAllocateNothing(String cells) throws Exception {
+        ProbeJvm.assertNoAllocation(TrainingAllocationProbe.class, cells, "forwardBackward", ProbeJvm.KERNELS_INLINED);
+    }
 }
