@@ -129,7 +129,10 @@ public class VectorKernels extends ScalarKernels {
         }
     }
 
-    /** The vector part of {@link #lstmForwardStep} without peepholes; returns where the scalar tail starts. */
+    /**
+     * The vector part of {@link #lstmForwardStep} without peepholes, and of {@link #lstmInferenceStep} without rec
+     * ({@code aOff} = -1: the activations are not kept); returns where the scalar tail starts.
+     */
     private static int lstmLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long cOff,
                                 long hOff) {
         // byte offsets: a gate block (n floats), and where each row starts; blocks i, f, g, o follow each other
@@ -154,10 +157,12 @@ public class VectorKernels extends ScalarKernels {
                     .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
             FloatVector c = f.fma(cp, i.mul(g));
             FloatVector h = o.mul(c.lanewise(TANH));
-            i.intoMemorySegment(ws, aB + q, ORDER);
-            f.intoMemorySegment(ws, aB + blk + q, ORDER);
-            g.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
-            o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
+            if (aOff >= 0) {
+                i.intoMemorySegment(ws, aB + q, ORDER);
+                f.intoMemorySegment(ws, aB + blk + q, ORDER);
+                g.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
+                o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
+            }
             c.intoMemorySegment(ws, cB + q, ORDER);
             h.intoMemorySegment(ws, hB + q, ORDER);
         }
@@ -217,36 +222,9 @@ public class VectorKernels extends ScalarKernels {
                                   long cOff, long hOff, long yOff) {
         // Two loops rather than `if (rec) a = a.add(...)` inside one: a phi of vectors gets boxed by C2.
         int j = recOff >= 0 ? lstmInferenceRecLoop(n, ws, gOff, recOff, w, bOff, cOff, hOff)
-                : lstmInferenceLoop(n, ws, gOff, w, bOff, cOff, hOff);
+                : lstmLoop(n, ws, gOff, -1, w, bOff, cOff, hOff); // the gate row only read
         copyVectorPart(j, ws, hOff, yOff);
         lstmInferenceTail(j, n, ws, gOff, recOff, w, bOff, cOff, hOff, yOff);
-    }
-
-    /** The vector part of {@link #lstmInferenceStep} with the recurrent part already in g. */
-    private static int lstmInferenceLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long cOff,
-                                         long hOff) {
-        long blk = (long) n * Float.BYTES;
-        long gB = gOff * Float.BYTES;
-        long bB = bOff * Float.BYTES;
-        long cB = cOff * Float.BYTES;
-        long hB = hOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector half = FloatVector.broadcast(F, 0.5f);
-            FloatVector i = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
-                    .mul(half).lanewise(TANH).fma(half, half);
-            FloatVector f = fromMemorySegment(F, ws, gB + blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector g = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
-            FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector c = f.fma(fromMemorySegment(F, ws, cB + q, ORDER), i.mul(g));
-            c.intoMemorySegment(ws, cB + q, ORDER);
-            o.mul(c.lanewise(TANH)).intoMemorySegment(ws, hB + q, ORDER);
-        }
-        return j;
     }
 
     /** The vector part of {@link #lstmInferenceStep} adding rec [4n] (W_hh h) to g. */
@@ -283,6 +261,26 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
+        int j = gruLoop(n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+        gruForwardTail(j, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+    }
+
+    @Override
+    public void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
+                                 long bhnOff, long hOff, long yOff) {
+        // the same loop keeping nothing: the gate row is only read (see ScalarKernels#gruInferenceTail)
+        int j = gruLoop(n, ws, gOff, -1, recOff, w, bOff, bhnOff, -1, hOff, yOff);
+        gruInferenceTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
+    }
+
+    /**
+     * The vector part of a GRU linear-before-reset step: r = σ(g_r + b_r + rec_r), z = σ(g_z + b_z + rec_z),
+     * hn = rec_n + b_hn, n = tanh(g_n + b_in + r⊙hn), h' = n + z⊙(h - n), also to yOff. r, z, n go to aOff and
+     * hn to hnOff unless those are -1 (inference keeps neither: stores under a branch, not a vector chosen by
+     * one). Returns where the scalar tail starts.
+     */
+    private static int gruLoop(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
+                               long bhnOff, long hnOff, long hOff, long yOff) {
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
         long aB = aOff * Float.BYTES;
@@ -305,11 +303,12 @@ public class VectorKernels extends ScalarKernels {
                     .add(fromMemorySegment(F, w, bhnB + q, ORDER));
             FloatVector nn = r.fma(hn, fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
                     .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER))).lanewise(TANH);
-            FloatVector hp = fromMemorySegment(F, ws, hB + q, ORDER);
-            FloatVector h = z.fma(hp.sub(nn), nn);
-            r.intoMemorySegment(ws, aB + q, ORDER);
-            z.intoMemorySegment(ws, aB + blk + q, ORDER);
-            nn.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
+            FloatVector h = z.fma(fromMemorySegment(F, ws, hB + q, ORDER).sub(nn), nn);
+            if (aOff >= 0) {
+                r.intoMemorySegment(ws, aB + q, ORDER);
+                z.intoMemorySegment(ws, aB + blk + q, ORDER);
+                nn.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
+            }
             if (hnOff >= 0) {
                 hn.intoMemorySegment(ws, hnB + q, ORDER);
             }
@@ -318,41 +317,7 @@ public class VectorKernels extends ScalarKernels {
                 h.intoMemorySegment(ws, yB + q, ORDER);
             }
         }
-        gruForwardTail(j, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
-    }
-
-    @Override
-    public void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
-                                 long bhnOff, long hOff, long yOff) {
-        // r = σ(g_r + b_r + rec_r), z = σ(g_z + b_z + rec_z), n = tanh(g_n + b_in + r⊙(rec_n + b_hn)),
-        // h' = n + z⊙(h - n); the gate row is only read (see ScalarKernels#gruInferenceTail)
-        long blk = (long) n * Float.BYTES;
-        long gB = gOff * Float.BYTES;
-        long rB = recOff * Float.BYTES;
-        long bB = bOff * Float.BYTES;
-        long bhnB = bhnOff * Float.BYTES;
-        long hB = hOff * Float.BYTES;
-        long yB = yOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector half = FloatVector.broadcast(F, 0.5f);
-            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
-                    .add(fromMemorySegment(F, ws, rB + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER))
-                    .add(fromMemorySegment(F, ws, rB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector hn = fromMemorySegment(F, ws, rB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bhnB + q, ORDER));
-            FloatVector nn = r.fma(hn, fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER))).lanewise(TANH);
-            FloatVector h = z.fma(fromMemorySegment(F, ws, hB + q, ORDER).sub(nn), nn);
-            h.intoMemorySegment(ws, hB + q, ORDER);
-            if (yOff >= 0) {
-                h.intoMemorySegment(ws, yB + q, ORDER);
-            }
-        }
-        gruInferenceTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
+        return j;
     }
 
     @Override
