@@ -111,11 +111,22 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void lstmForwardStep(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long pOff,
                                 long cOff, long hOff, long yOff) {
+        requireActivationRow(aOff);
         // Peepholes get their own loop rather than `if (peep) ai = ...`: that phi of vectors gets boxed by C2.
         int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff)
                 : lstmLoop(n, ws, gOff, aOff, w, bOff, cOff, hOff);
         copyVectorPart(j, ws, hOff, yOff);
         lstmForwardTail(j, n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff);
+    }
+
+    /**
+     * The training kernels' loops take aOff = -1 as "keep no activations" (the inference kernels' use); from a
+     * caller of a training kernel it is a mistake, which the scalar tail would turn into writes before the row.
+     */
+    private static void requireActivationRow(long aOff) {
+        if (aOff < 0) {
+            throw new IllegalArgumentException("aOff: the row the activations go to, expected >= 0, got " + aOff);
+        }
     }
 
     /**
@@ -261,6 +272,7 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
+        requireActivationRow(aOff);
         int j = gruLoop(n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
         gruForwardTail(j, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
     }
