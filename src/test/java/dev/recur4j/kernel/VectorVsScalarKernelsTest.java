@@ -107,6 +107,7 @@ class VectorVsScalarKernelsTest {
         same("lstmInferenceStep rec", n, (k, ws, w, m) -> k.lstmInferenceStep(m, ws, G, DG, w, B, C, H, Y));
         same("lstmInferenceStep", n, (k, ws, w, m) -> k.lstmInferenceStep(m, ws, G, -1, w, B, C, H, -1));
         same("lstmForwardStep peepholes", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, G, w, B, P, C, H, -1));
+        same("lstmForwardStep peepholes with y", n, (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, G, w, B, P, C, H, Y));
         same("lstmForwardStep peepholes to a row", n,
                 (k, ws, w, m) -> k.lstmForwardStep(m, ws, G, DG, w, B, P, C, H, -1));
         same("gruForwardStep", n, (k, ws, w, m) -> k.gruForwardStep(m, ws, G, G, REC, w, B, BHN, HN, H, Y));
