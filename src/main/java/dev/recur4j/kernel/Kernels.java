@@ -49,8 +49,10 @@ public interface Kernels {
     /**
      * LSTM inference step without peepholes: {@link #lstmForwardStep} on the pre-activations g + rec,
      * where {@code recOff} is this row's W_hh h [4n], or -1 when the GEMM already added it into g.
-     * The gate row is only read: no backward pass reads an inference step's activations, and not
-     * writing them back saves a 16n-byte store per row and step into a buffer that is not in cache.
+     * The rec row, or without one the gate row, is scratch: the vector kernels work in it (no backward
+     * pass reads an inference step's activations) and its content afterwards is unspecified; with rec,
+     * the gate row is only read (it is the cold [B, T, 4H] projection, rec a small block in L2). Without
+     * rec the GEMM has just written the gate row, so working in it adds no traffic.
      */
     void lstmInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
                            long cOff, long hOff, long yOff);
@@ -69,7 +71,8 @@ public interface Kernels {
      * GRU linear-before-reset inference step: the h of {@link #gruForwardStep} (same operands, same order
      * of additions) with the gate row only read and no hn kept: no backward pass reads an inference
      * step's activations, and not writing r, z, n back saves a 12n-byte store per row and step into a
-     * buffer that is not in cache.
+     * buffer that is not in cache. The rec row is scratch (the vector kernels work in it, a small block
+     * in L2); its content afterwards is unspecified.
      */
     void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff, long bhnOff,
                           long hOff, long yOff);

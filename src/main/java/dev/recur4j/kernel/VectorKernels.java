@@ -15,7 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Fused Vector API kernels ({@code Impl.SIMD}): each step kernel runs a vector loop up to
  * {@code F.loopBound(n)} and hands the rest to its {@link ScalarKernels} twin, which continues from
- * the same index. Activations use the Vector API's {@code TANH} lanewise operation (accurate to
+ * the same index. The LSTM and GRU (linear-before-reset) steps compute their activations in passes over
+ * the row with {@link VectorActivations}' arithmetic (within 2.5e-7 of tanh, about twice the speed of the
+ * Vector API's {@code TANH}, which calls an SVML routine per vector: in situ the LSTM's five TANH per
+ * element took ≈ 17 ms of W2's ≈ 200, the passes ≈ 8); the other kernels use {@code TANH} (accurate to
  * about 1 ulp, like {@link Activations}). σ(x) is computed as (1 + tanh(x/2)) / 2, written
  * {@code x.mul(half).lanewise(TANH).fma(half, half)}: one TANH and an FMA instead of EXP, an add and
  * a vector divide (the divide is the slow part: 3 of them per LSTM element). It agrees with the
@@ -114,7 +117,7 @@ public class VectorKernels extends ScalarKernels {
         requireActivationRow(aOff);
         // Peepholes get their own loop rather than `if (peep) ai = ...`: that phi of vectors gets boxed by C2.
         int j = pOff >= 0 ? lstmPeepholeLoop(n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff)
-                : lstmLoop(n, ws, gOff, aOff, w, bOff, cOff, hOff);
+                : lstmVectorPart(n, ws, gOff, aOff, true, w, bOff, cOff, hOff);
         copyVectorPart(j, ws, hOff, yOff);
         lstmForwardTail(j, n, ws, gOff, aOff, w, bOff, pOff, cOff, hOff, yOff);
     }
@@ -141,43 +144,46 @@ public class VectorKernels extends ScalarKernels {
     }
 
     /**
-     * The vector part of {@link #lstmForwardStep} without peepholes, and of {@link #lstmInferenceStep} without rec
-     * ({@code aOff} = -1: the activations are not kept); returns where the scalar tail starts.
+     * The vector part [0, F.loopBound(n)) of an LSTM step without peepholes, in passes over the row (which
+     * stays in L1): t = tanh(x / 2) of i, f, o (σ(x) = (1 + t) / 2) and tanh(x) of g, from the pre-activations
+     * at {@code src} plus the bias, to the row at {@code aOff} (which may be src); then c' = f⊙c + i⊙g; then
+     * tanh(c') into h's row; then h = o⊙tanh(c'). With {@code keep} the row at aOff ends holding σ(i), σ(f),
+     * tanh(g), σ(o) (what BPTT reads); without, it is scratch. Returns the bound, where the scalar tail starts.
+     * Training and inference both run this, so their h and c are the same bit for bit.
      */
-    private static int lstmLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff, long cOff,
-                                long hOff) {
+    private static int lstmVectorPart(int n, MemorySegment ws, long src, long aOff, boolean keep, MemorySegment w,
+                                      long bOff, long cOff, long hOff) {
+        int bound = F.loopBound(n);
+        VectorActivations.tanhOfScaledSum(bound, ws, src, w, bOff, 0.5f, aOff);
+        VectorActivations.tanhOfScaledSum(bound, ws, src + n, w, bOff + n, 0.5f, aOff + n);
+        VectorActivations.tanhOfScaledSum(bound, ws, src + 2L * n, w, bOff + 2L * n, 1f, aOff + 2L * n);
+        VectorActivations.tanhOfScaledSum(bound, ws, src + 3L * n, w, bOff + 3L * n, 0.5f, aOff + 3L * n);
         // byte offsets: a gate block (n floats), and where each row starts; blocks i, f, g, o follow each other
         long blk = (long) n * Float.BYTES;
-        long gB = gOff * Float.BYTES;
         long aB = aOff * Float.BYTES;
-        long bB = bOff * Float.BYTES;
         long cB = cOff * Float.BYTES;
         long hB = hOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector half = FloatVector.broadcast(F, 0.5f);
-            FloatVector cp = fromMemorySegment(F, ws, cB + q, ORDER);
-            FloatVector i = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
-                    .mul(half).lanewise(TANH).fma(half, half);
-            FloatVector f = fromMemorySegment(F, ws, gB + blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector g = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
-            FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector c = f.fma(cp, i.mul(g));
-            FloatVector h = o.mul(c.lanewise(TANH));
-            if (aOff >= 0) {
+        long end = (long) bound * Float.BYTES;
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
+            FloatVector i = fromMemorySegment(F, ws, aB + q, ORDER).fma(0.5f, 0.5f);
+            FloatVector f = fromMemorySegment(F, ws, aB + blk + q, ORDER).fma(0.5f, 0.5f);
+            FloatVector g = fromMemorySegment(F, ws, aB + 2 * blk + q, ORDER);
+            f.fma(fromMemorySegment(F, ws, cB + q, ORDER), i.mul(g)).intoMemorySegment(ws, cB + q, ORDER);
+            if (keep) {
                 i.intoMemorySegment(ws, aB + q, ORDER);
                 f.intoMemorySegment(ws, aB + blk + q, ORDER);
-                g.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
+            }
+        }
+        // tanh(c') into h's row: c' as both terms with scale 1/2 (see tanhOfScaledSum)
+        VectorActivations.tanhOfScaledSum(bound, ws, cOff, ws, cOff, 0.5f, hOff);
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
+            FloatVector o = fromMemorySegment(F, ws, aB + 3 * blk + q, ORDER).fma(0.5f, 0.5f);
+            o.mul(fromMemorySegment(F, ws, hB + q, ORDER)).intoMemorySegment(ws, hB + q, ORDER);
+            if (keep) {
                 o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
             }
-            c.intoMemorySegment(ws, cB + q, ORDER);
-            h.intoMemorySegment(ws, hB + q, ORDER);
         }
-        return j;
+        return bound;
     }
 
     /**
@@ -231,105 +237,108 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void lstmInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
                                   long cOff, long hOff, long yOff) {
-        // Two loops rather than `if (rec) a = a.add(...)` inside one: a phi of vectors gets boxed by C2.
-        int j = recOff >= 0 ? lstmInferenceRecLoop(n, ws, gOff, recOff, w, bOff, cOff, hOff)
-                : lstmLoop(n, ws, gOff, -1, w, bOff, cOff, hOff); // the gate row only read
+        int j;
+        if (recOff >= 0) {
+            addVectorPart(4 * n, n, ws, gOff, recOff); // rec = g + rec, then the step from rec (scratch)
+            j = lstmVectorPart(n, ws, recOff, recOff, false, w, bOff, cOff, hOff);
+        } else {
+            j = lstmVectorPart(n, ws, gOff, gOff, false, w, bOff, cOff, hOff); // the gate row is scratch
+        }
         copyVectorPart(j, ws, hOff, yOff);
         lstmInferenceTail(j, n, ws, gOff, recOff, w, bOff, cOff, hOff, yOff);
     }
 
-    /** The vector part of {@link #lstmInferenceStep} adding rec [4n] (W_hh h) to g. */
-    private static int lstmInferenceRecLoop(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w,
-                                            long bOff, long cOff, long hOff) {
+    /**
+     * ws[dst + k·n + j] = ws[src + k·n + j] + ws[dst + k·n + j] for each of the blocks k of a row of
+     * {@code rowLen} = blocks·n floats and j in the vector part [0, F.loopBound(n)); the tails stay for the
+     * scalar twin, which adds them itself.
+     */
+    private static void addVectorPart(int rowLen, int n, MemorySegment ws, long src, long dst) {
         long blk = (long) n * Float.BYTES;
-        long gB = gOff * Float.BYTES;
-        long rB = recOff * Float.BYTES;
-        long bB = bOff * Float.BYTES;
-        long cB = cOff * Float.BYTES;
-        long hB = hOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector half = FloatVector.broadcast(F, 0.5f);
-            FloatVector i = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, ws, rB + q, ORDER))
-                    .add(fromMemorySegment(F, w, bB + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector f = fromMemorySegment(F, ws, gB + blk + q, ORDER)
-                    .add(fromMemorySegment(F, ws, rB + blk + q, ORDER))
-                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector g = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, ws, rB + 2 * blk + q, ORDER))
-                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
-            FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, ws, rB + 3 * blk + q, ORDER))
-                    .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector c = f.fma(fromMemorySegment(F, ws, cB + q, ORDER), i.mul(g));
-            c.intoMemorySegment(ws, cB + q, ORDER);
-            o.mul(c.lanewise(TANH)).intoMemorySegment(ws, hB + q, ORDER);
+        long sB = src * Float.BYTES;
+        long dB = dst * Float.BYTES;
+        long end = (long) F.loopBound(n) * Float.BYTES;
+        for (long k = 0; k < (long) rowLen * Float.BYTES; k += blk) {
+            for (long q = k; q < k + end; q += F.vectorByteSize()) {
+                fromMemorySegment(F, ws, sB + q, ORDER).add(fromMemorySegment(F, ws, dB + q, ORDER))
+                        .intoMemorySegment(ws, dB + q, ORDER);
+            }
         }
-        return j;
     }
 
     @Override
     public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
         requireActivationRow(aOff);
-        int j = gruLoop(n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+        int j = gruVectorPart(n, ws, gOff, aOff, true, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
         gruForwardTail(j, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
     }
 
     @Override
     public void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
                                  long bhnOff, long hOff, long yOff) {
-        // the same loop keeping nothing: the gate row is only read (see ScalarKernels#gruInferenceTail)
-        int j = gruLoop(n, ws, gOff, -1, recOff, w, bOff, bhnOff, -1, hOff, yOff);
+        // the same passes keeping nothing, in the rec row (scratch); the gate row is only read
+        int j = gruVectorPart(n, ws, gOff, recOff, false, recOff, w, bOff, bhnOff, -1, hOff, yOff);
         gruInferenceTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
     }
 
     /**
-     * The vector part of a GRU linear-before-reset step: r = σ(g_r + b_r + rec_r), z = σ(g_z + b_z + rec_z),
-     * hn = rec_n + b_hn, n = tanh(g_n + b_in + r⊙hn), h' = n + z⊙(h - n), also to yOff. r, z, n go to aOff and
-     * hn to hnOff unless those are -1 (inference keeps neither: stores under a branch, not a vector chosen by
-     * one). Returns where the scalar tail starts.
+     * The vector part [0, F.loopBound(n)) of a GRU linear-before-reset step, in passes over the row (in L1), to the
+     * row at {@code aOff} (which may be g's or rec's): the pre-activations (g + b) + rec of r and z and their
+     * t = tanh(x / 2) (σ(x) = (1 + t) / 2); hn = rec_n + b_hn and n's pre-activation (g_n + b_in) + r⊙hn; n = tanh
+     * of that; h' = n + z⊙(h - n), also to yOff unless -1. With {@code keep} the row ends holding σ(r), σ(z), n
+     * (what BPTT reads) and hn goes to hnOff unless -1; without, the row is scratch. Returns the bound, where the
+     * scalar tail starts. Training and inference both run this, so their h is the same bit for bit.
      */
-    private static int gruLoop(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
-                               long bhnOff, long hnOff, long hOff, long yOff) {
+    private static int gruVectorPart(int n, MemorySegment ws, long gOff, long aOff, boolean keep, long recOff,
+                                     MemorySegment w, long bOff, long bhnOff, long hnOff, long hOff, long yOff) {
+        int bound = F.loopBound(n);
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
         long aB = aOff * Float.BYTES;
         long rB = recOff * Float.BYTES;
         long bB = bOff * Float.BYTES;
+        long end = (long) bound * Float.BYTES;
+        for (long k = 0; k < 2 * blk; k += blk) {
+            for (long q = k; q < k + end; q += F.vectorByteSize()) {
+                fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
+                        .add(fromMemorySegment(F, ws, rB + q, ORDER)).intoMemorySegment(ws, aB + q, ORDER);
+            }
+        }
+        // tanh(x / 2) of a row: the row as both terms, scale 1/4 (see tanhOfScaledSum)
+        VectorActivations.tanhOfScaledSum(bound, ws, aOff, ws, aOff, 0.25f, aOff);
+        VectorActivations.tanhOfScaledSum(bound, ws, aOff + n, ws, aOff + n, 0.25f, aOff + n);
         long bhnB = bhnOff * Float.BYTES;
         long hnB = hnOff * Float.BYTES;
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
+            FloatVector r = fromMemorySegment(F, ws, aB + q, ORDER).fma(0.5f, 0.5f);
+            FloatVector hn = fromMemorySegment(F, ws, rB + 2 * blk + q, ORDER).add(fromMemorySegment(F, w, bhnB + q, ORDER));
+            FloatVector gn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
+                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER));
+            r.fma(hn, gn).intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
+            if (keep) {
+                r.intoMemorySegment(ws, aB + q, ORDER);
+                if (hnOff >= 0) {
+                    hn.intoMemorySegment(ws, hnB + q, ORDER);
+                }
+            }
+        }
+        VectorActivations.tanhOfScaledSum(bound, ws, aOff + 2L * n, ws, aOff + 2L * n, 0.5f, aOff + 2L * n);
         long hB = hOff * Float.BYTES;
         long yB = yOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector half = FloatVector.broadcast(F, 0.5f);
-            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
-                    .add(fromMemorySegment(F, ws, rB + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER))
-                    .add(fromMemorySegment(F, ws, rB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
-            FloatVector hn = fromMemorySegment(F, ws, rB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bhnB + q, ORDER));
-            FloatVector nn = r.fma(hn, fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER))).lanewise(TANH);
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
+            FloatVector z = fromMemorySegment(F, ws, aB + blk + q, ORDER).fma(0.5f, 0.5f);
+            FloatVector nn = fromMemorySegment(F, ws, aB + 2 * blk + q, ORDER);
             FloatVector h = z.fma(fromMemorySegment(F, ws, hB + q, ORDER).sub(nn), nn);
-            if (aOff >= 0) {
-                r.intoMemorySegment(ws, aB + q, ORDER);
-                z.intoMemorySegment(ws, aB + blk + q, ORDER);
-                nn.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
-            }
-            if (hnOff >= 0) {
-                hn.intoMemorySegment(ws, hnB + q, ORDER);
-            }
             h.intoMemorySegment(ws, hB + q, ORDER);
             if (yOff >= 0) {
                 h.intoMemorySegment(ws, yB + q, ORDER);
             }
+            if (keep) {
+                z.intoMemorySegment(ws, aB + blk + q, ORDER);
+            }
         }
-        return j;
+        return bound;
     }
 
     @Override
