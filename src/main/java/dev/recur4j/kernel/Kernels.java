@@ -87,8 +87,9 @@ public interface Kernels {
     void gruRbrForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long yOff);
 
     /**
-     * GRU reset-before-linear inference, second half: the h of {@link #gruRbrForwardStep} without writing
-     * n back into the gate row (only the z block, written by {@link #gruResetStep}, is read).
+     * GRU reset-before-linear inference, second half: the h of {@link #gruRbrForwardStep}. The gate row's n
+     * block is scratch (the vector kernel works in it; its content afterwards is unspecified); the z block,
+     * written by {@link #gruResetStep}, is only read.
      */
     void gruRbrInferenceStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long yOff);
 

@@ -15,11 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Fused Vector API kernels ({@code Impl.SIMD}): each step kernel runs a vector loop up to
  * {@code F.loopBound(n)} and hands the rest to its {@link ScalarKernels} twin, which continues from
- * the same index. The LSTM and GRU (linear-before-reset) steps compute their activations in passes over
- * the row with {@link VectorActivations}' arithmetic (within 2.5e-7 of tanh, about twice the speed of the
- * Vector API's {@code TANH}, which calls an SVML routine per vector: in situ the LSTM's five TANH per
- * element took ≈ 17 ms of W2's ≈ 200, the passes ≈ 8); the other kernels use {@code TANH} (accurate to
- * about 1 ulp, like {@link Activations}). σ(x) is computed as (1 + tanh(x/2)) / 2, written
+ * the same index. The forward steps compute their activations in passes over the row with
+ * {@link VectorActivations}' arithmetic (within 2.5e-7 of tanh, about twice the speed of the Vector API's
+ * {@code TANH}, which calls an SVML routine per vector: in situ the LSTM's five TANH per element took
+ * ≈ 17 ms of W2's ≈ 200, the passes ≈ 8); the LSTM with peepholes and the backward steps use {@code TANH}
+ * (accurate to about 1 ulp, like {@link Activations}). σ(x) is computed as (1 + tanh(x/2)) / 2, written
  * {@code x.mul(half).lanewise(TANH).fma(half, half)}: one TANH and an FMA instead of EXP, an add and
  * a vector divide (the divide is the slow part: 3 of them per LSTM element). It agrees with the
  * scalar 1 / (1 + e^-x) ({@link Activations#sigmoid}) to ~6e-8 absolute, not relative: for x below
@@ -90,25 +90,17 @@ public class VectorKernels extends ScalarKernels {
         return j;
     }
 
-    /** The vector part of {@link #rnnForwardStep} with tanh; returns where the scalar tail starts. */
+    /**
+     * The vector part of {@link #rnnForwardStep} with tanh: a {@link VectorActivations} pass into the gate row,
+     * then copies to h and y; returns where the scalar tail starts.
+     */
     private static int rnnTanhLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                    long yOff) {
-        long gB = gOff * Float.BYTES;
-        long bB = bOff * Float.BYTES;
-        long hB = hOff * Float.BYTES;
-        long yB = yOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector v = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
-                    .lanewise(TANH);
-            v.intoMemorySegment(ws, gB + q, ORDER);
-            v.intoMemorySegment(ws, hB + q, ORDER);
-            if (yOff >= 0) {
-                v.intoMemorySegment(ws, yB + q, ORDER);
-            }
-        }
-        return j;
+        int bound = F.loopBound(n);
+        VectorActivations.tanhOfScaledSum(bound, ws, gOff, w, bOff, 1f, gOff);
+        MemorySegment.copy(ws, gOff * Float.BYTES, ws, hOff * Float.BYTES, (long) bound * Float.BYTES);
+        copyVectorPart(bound, ws, hOff, yOff);
+        return bound;
     }
 
     @Override
@@ -343,65 +335,55 @@ public class VectorKernels extends ScalarKernels {
 
     @Override
     public void gruResetStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long rhOff) {
+        // t = tanh((g + b) / 2) of r and z in the gate row, then σ = (1 + t) / 2 and rh = r⊙h
+        int bound = F.loopBound(n);
+        VectorActivations.tanhOfScaledSum(bound, ws, gOff, w, bOff, 0.5f, gOff);
+        VectorActivations.tanhOfScaledSum(bound, ws, gOff + n, w, bOff + n, 0.5f, gOff + n);
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
-        long bB = bOff * Float.BYTES;
         long hB = hOff * Float.BYTES;
         long rhB = rhOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector half = FloatVector.broadcast(F, 0.5f);
-            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
-                    .mul(half).lanewise(TANH).fma(half, half);
-            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + blk + q, ORDER)).mul(half).lanewise(TANH).fma(half, half);
+        long end = (long) bound * Float.BYTES;
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
+            FloatVector r = fromMemorySegment(F, ws, gB + q, ORDER).fma(0.5f, 0.5f);
+            fromMemorySegment(F, ws, gB + blk + q, ORDER).fma(0.5f, 0.5f).intoMemorySegment(ws, gB + blk + q, ORDER);
             r.intoMemorySegment(ws, gB + q, ORDER);
-            z.intoMemorySegment(ws, gB + blk + q, ORDER);
             r.mul(fromMemorySegment(F, ws, hB + q, ORDER)).intoMemorySegment(ws, rhB + q, ORDER);
         }
-        gruResetTail(j, n, ws, gOff, w, bOff, hOff, rhOff);
+        gruResetTail(bound, n, ws, gOff, w, bOff, hOff, rhOff);
     }
 
     @Override
     public void gruRbrForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                   long yOff) {
-        long blk = (long) n * Float.BYTES;
-        long gB = gOff * Float.BYTES;
-        long bB = bOff * Float.BYTES;
-        long hB = hOff * Float.BYTES;
-        long yB = yOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector z = fromMemorySegment(F, ws, gB + blk + q, ORDER);
-            FloatVector nn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
-            FloatVector hp = fromMemorySegment(F, ws, hB + q, ORDER);
-            FloatVector h = z.fma(hp.sub(nn), nn);
-            nn.intoMemorySegment(ws, gB + 2 * blk + q, ORDER);
-            h.intoMemorySegment(ws, hB + q, ORDER);
-            if (yOff >= 0) {
-                h.intoMemorySegment(ws, yB + q, ORDER);
-            }
-        }
+        int j = gruRbrLoop(n, ws, gOff, w, bOff, hOff, yOff);
         gruRbrForwardTail(j, n, ws, gOff, w, bOff, hOff, yOff);
     }
 
     @Override
     public void gruRbrInferenceStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                     long yOff) {
-        // z = g_z (σ'd by gruResetStep), n = tanh(g_n + b_n), h' = n + z⊙(h - n); n is not written back
+        // the same passes: n goes to the gate row's n block too, which is scratch here
+        int j = gruRbrLoop(n, ws, gOff, w, bOff, hOff, yOff);
+        gruRbrInferenceTail(j, n, ws, gOff, w, bOff, hOff, yOff);
+    }
+
+    /**
+     * The vector part of a GRU reset-before-linear step's second half: n = tanh(g_n + b_n) into the gate row's n
+     * block (a {@link VectorActivations} pass), then h' = n + z⊙(h - n) with z = g_z (σ'd by
+     * {@link #gruResetStep}), also to yOff unless -1. Returns where the scalar tail starts.
+     */
+    private static int gruRbrLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
+                                  long yOff) {
+        int bound = F.loopBound(n);
+        VectorActivations.tanhOfScaledSum(bound, ws, gOff + 2L * n, w, bOff + 2L * n, 1f, gOff + 2L * n);
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
-        long bB = bOff * Float.BYTES;
         long hB = hOff * Float.BYTES;
         long yB = yOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector nn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER)).lanewise(TANH);
+        long end = (long) bound * Float.BYTES;
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
+            FloatVector nn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER);
             FloatVector h = fromMemorySegment(F, ws, gB + blk + q, ORDER)
                     .fma(fromMemorySegment(F, ws, hB + q, ORDER).sub(nn), nn);
             h.intoMemorySegment(ws, hB + q, ORDER);
@@ -409,7 +391,7 @@ public class VectorKernels extends ScalarKernels {
                 h.intoMemorySegment(ws, yB + q, ORDER);
             }
         }
-        gruRbrInferenceTail(j, n, ws, gOff, w, bOff, hOff, yOff);
+        return bound;
     }
 
     @Override

@@ -133,7 +133,8 @@ class VectorVsScalarKernelsTest {
                 (k, ws, w, m) -> k.gruInferenceStep(m, ws, G, REC, w, B, BHN, H, Y));
         same("gruInferenceStep no y", n, 2f, REC, 3L * n,
                 (k, ws, w, m) -> k.gruInferenceStep(m, ws, G, REC, w, B, BHN, H, -1));
-        same("gruRbrInferenceStep", n, (k, ws, w, m) -> k.gruRbrInferenceStep(m, ws, G, w, B, H, Y));
+        // (the gate row's n block is scratch)
+        same("gruRbrInferenceStep", n, 2f, G + 2L * n, n, (k, ws, w, m) -> k.gruRbrInferenceStep(m, ws, G, w, B, H, Y));
         same("gruResetStep", n, (k, ws, w, m) -> k.gruResetStep(m, ws, G, w, B, H, HN));
         same("gruRbrForwardStep", n, (k, ws, w, m) -> k.gruRbrForwardStep(m, ws, G, w, B, H, Y));
     }
