@@ -18,12 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * the same index. The forward steps compute their activations in passes over the row with
  * {@link VectorActivations}' arithmetic (within 2.5e-7 of tanh, about twice the speed of the Vector API's
  * {@code TANH}, which calls an SVML routine per vector: in situ the LSTM's five TANH per element took
- * ≈ 17 ms of W2's ≈ 200, the passes ≈ 8); the LSTM with peepholes and the backward steps use {@code TANH}
- * (accurate to about 1 ulp, like {@link Activations}). σ(x) is computed as (1 + tanh(x/2)) / 2, written
- * {@code x.mul(half).lanewise(TANH).fma(half, half)}: one TANH and an FMA instead of EXP, an add and
- * a vector divide (the divide is the slow part: 3 of them per LSTM element). It agrees with the
- * scalar 1 / (1 + e^-x) ({@link Activations#sigmoid}) to ~6e-8 absolute, not relative: for x below
- * about -17 it gives 0 where the exact value is a tiny positive number (and never NaN). The
+ * ≈ 17 ms of W2's ≈ 200, the passes ≈ 8); the LSTM backward step recomputes tanh(c) with {@code TANH}
+ * (accurate to about 1 ulp, like {@link Activations}). σ(x) is computed as (1 + tanh(x/2)) / 2: one
+ * tanh and an FMA instead of an exp, an add and a vector divide. It agrees with the scalar
+ * 1 / (1 + e^-x) ({@link Activations#sigmoid}) to ~6e-8 absolute, not relative: for x below about -17
+ * it gives 0 where the exact value is a tiny positive number (and never NaN). The
  * derivative of tanh at tanh(a) = x, 1 - x², is written {@code x.mul(x).neg().add(1f)}.
  *
  * <p>Every vector loop calls the Vector API directly: loads and stores at byte offsets computed
@@ -179,15 +178,16 @@ public class VectorKernels extends ScalarKernels {
     }
 
     /**
-     * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o); returns where the scalar
-     * tail starts. One loop: its twelve loads and five activations take C2 past its node budget for
-     * inlining even when it is compiled on its own. Two passes (c, then o and h) were no way around that
-     * while they called helpers: the second called from the first was inlined into it in every run, and
-     * both called from one method were inlined into it whenever C2 compiled that method before them
-     * (2 of 20 fresh JVMs).
+     * The vector part of {@link #lstmForwardStep} with peepholes p [3n] (i, f, o), in passes over the row like
+     * {@link #lstmVectorPart}: the pre-activations of i and f with their peepholes to the activation row, tanh of
+     * their halves and of g's pre-activation there ({@link VectorActivations}; a row passed as both terms with
+     * scale 1/4 gives tanh(x / 2) exactly); then σ(i), σ(f), c' = f⊙c + i⊙g and o's pre-activation p_o⊙c' +
+     * (g_o + b_o); then tanh of o's half and of c' (into h's row); then σ(o) and h = σ(o)⊙tanh(c'). aOff may
+     * be gOff: each pass reads a gate before it writes it. Returns where the scalar tail starts.
      */
     private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
                                         long pOff, long cOff, long hOff) {
+        int bound = F.loopBound(n);
         // byte offsets: a gate block (n floats), and where each row starts; blocks i, f, g, o follow each other
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
@@ -196,34 +196,40 @@ public class VectorKernels extends ScalarKernels {
         long pB = pOff * Float.BYTES;
         long cB = cOff * Float.BYTES;
         long hB = hOff * Float.BYTES;
-        int j = 0;
-        for (int bound = F.loopBound(n); j < bound; j += F.length()) {
-            long q = (long) j * Float.BYTES;
-            FloatVector half = FloatVector.broadcast(F, 0.5f);
+        long end = (long) bound * Float.BYTES;
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
             FloatVector cp = fromMemorySegment(F, ws, cB + q, ORDER);
-            FloatVector ai = fromMemorySegment(F, w, pB + q, ORDER).fma(cp,
-                    fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER)));
-            FloatVector af = fromMemorySegment(F, w, pB + blk + q, ORDER).fma(cp,
-                    fromMemorySegment(F, ws, gB + blk + q, ORDER).add(fromMemorySegment(F, w, bB + blk + q, ORDER)));
-            FloatVector ag = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
-                    .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER));
-            FloatVector i = ai.mul(half).lanewise(TANH).fma(half, half);
-            FloatVector f = af.mul(half).lanewise(TANH).fma(half, half);
-            FloatVector g = ag.lanewise(TANH);
-            FloatVector c = f.fma(cp, i.mul(g));
-            // o's pre-activation is read before the stores below: a may be g itself (aOff == gOff)
-            FloatVector ao = fromMemorySegment(F, w, pB + 2 * blk + q, ORDER).fma(c,
-                    fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER)
-                            .add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)));
-            FloatVector o = ao.mul(half).lanewise(TANH).fma(half, half);
+            fromMemorySegment(F, w, pB + q, ORDER).fma(cp,
+                    fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER)))
+                    .intoMemorySegment(ws, aB + q, ORDER);
+            fromMemorySegment(F, w, pB + blk + q, ORDER).fma(cp,
+                    fromMemorySegment(F, ws, gB + blk + q, ORDER).add(fromMemorySegment(F, w, bB + blk + q, ORDER)))
+                    .intoMemorySegment(ws, aB + blk + q, ORDER);
+        }
+        VectorActivations.tanhOfScaledSum(bound, ws, aOff, ws, aOff, 0.25f, aOff);
+        VectorActivations.tanhOfScaledSum(bound, ws, aOff + n, ws, aOff + n, 0.25f, aOff + n);
+        VectorActivations.tanhOfScaledSum(bound, ws, gOff + 2L * n, w, bOff + 2L * n, 1f, aOff + 2L * n);
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
+            FloatVector i = fromMemorySegment(F, ws, aB + q, ORDER).fma(0.5f, 0.5f);
+            FloatVector f = fromMemorySegment(F, ws, aB + blk + q, ORDER).fma(0.5f, 0.5f);
+            FloatVector g = fromMemorySegment(F, ws, aB + 2 * blk + q, ORDER);
+            FloatVector c = f.fma(fromMemorySegment(F, ws, cB + q, ORDER), i.mul(g));
+            // o's pre-activation is read before it is written: a may be g itself (aOff == gOff)
+            fromMemorySegment(F, w, pB + 2 * blk + q, ORDER).fma(c,
+                    fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER).add(fromMemorySegment(F, w, bB + 3 * blk + q, ORDER)))
+                    .intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
             i.intoMemorySegment(ws, aB + q, ORDER);
             f.intoMemorySegment(ws, aB + blk + q, ORDER);
-            g.intoMemorySegment(ws, aB + 2 * blk + q, ORDER);
-            o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
             c.intoMemorySegment(ws, cB + q, ORDER);
-            o.mul(c.lanewise(TANH)).intoMemorySegment(ws, hB + q, ORDER);
         }
-        return j;
+        VectorActivations.tanhOfScaledSum(bound, ws, aOff + 3L * n, ws, aOff + 3L * n, 0.25f, aOff + 3L * n);
+        VectorActivations.tanhOfScaledSum(bound, ws, cOff, ws, cOff, 0.5f, hOff); // tanh(c'): see tanhOfScaledSum
+        for (long q = 0; q < end; q += F.vectorByteSize()) {
+            FloatVector o = fromMemorySegment(F, ws, aB + 3 * blk + q, ORDER).fma(0.5f, 0.5f);
+            o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
+            o.mul(fromMemorySegment(F, ws, hB + q, ORDER)).intoMemorySegment(ws, hB + q, ORDER);
+        }
+        return bound;
     }
 
     @Override
