@@ -41,8 +41,10 @@ final class SmallBatchForward implements AutoCloseable {
     static final int MAX_BATCH = Integer.getInteger("recur4j.smallBatchMax", 4);
 
     /**
-     * LSTM blocks per GEMV call: {@link GemvKernels#gemv} reads that many blocks' weights as parallel
-     * streams (faster than one stream), and the cell update follows while the group's gates are in L1.
+     * Blocks per GEMV call: for the LSTM, {@link GemvKernels#gemv} reads that many blocks' weights as
+     * parallel streams (faster than one stream); for every cell but GRU reset-before-linear, the cell
+     * update follows while the group's gates are in L1, and its activation passes cover the group in
+     * one call each (see {@link dev.recur4j.kernel.VectorGemvKernels}).
      */
     private static final int GROUP = 4;
 
@@ -225,8 +227,8 @@ final class SmallBatchForward implements AutoCloseable {
     }
 
     /**
-     * One step for blocks [jb0, jb1): per block, the GEMV over the whole h and at once the cell
-     * update of its units. Odd steps walk the blocks downward: the blocks used last are the ones
+     * One step for blocks [jb0, jb1): per group of up to {@link #GROUP} blocks (per block for GRU
+     * reset-before-linear), the GEMV over the whole h and at once the cell update of its units. Odd steps walk the blocks downward: the blocks used last are the ones
      * still in L2, so when this member's W_hh slice is a little larger than L2 most of it is still
      * reused (a cyclic walk would miss on every block under LRU-like replacement).
      */
@@ -246,26 +248,32 @@ final class SmallBatchForward implements AutoCloseable {
             }
             return;
         }
+        if (!rbr) {
+            // Groups as for the LSTM: the cell update's activation passes then cover GROUP blocks per call.
+            for (int n = jb0; n < jb1; n += GROUP) {
+                int e = Math.min(n + GROUP, jb1);
+                int g0 = down ? jb1 - (e - jb0) : n;
+                int g1 = g0 + (e - n);
+                if (cell.isRnn()) {
+                    kernels.gemv(1, h, w.wHh, hIn, 0, xproj, xo, true, g0, g1);
+                    kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo, hOut, g0, g1);
+                } else {
+                    kernels.gemv(3, h, w.wHh, hIn, 0, rec, 0, false, g0, g1);
+                    kernels.gruCells(xproj, xo, rec, w.bhn, hIn, hOut, g0, g1);
+                }
+            }
+            return;
+        }
         for (int n = jb0; n < jb1; n++) {
             int jb = down ? jb1 - 1 - (n - jb0) : n;
-            if (cell.isRnn()) {
-                kernels.gemv(1, h, w.wHh, hIn, 0, xproj, xo, true, jb, jb + 1);
-                kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo, hOut, jb, jb + 1);
-            } else if (!rbr) {
-                kernels.gemv(3, h, w.wHh, hIn, 0, rec, 0, false, jb, jb + 1);
-                kernels.gruCells(xproj, xo, rec, w.bhn, hIn, hOut, jb, jb + 1);
-            } else {
-                kernels.gemv(2, h, w.wHh, hIn, 0, rec, 0, false, jb, jb + 1);
-                kernels.gruResetGates(xproj, xo, rec, hIn, rh, jb, jb + 1);
-            }
+            kernels.gemv(2, h, w.wHh, hIn, 0, rec, 0, false, jb, jb + 1);
+            kernels.gruResetGates(xproj, xo, rec, hIn, rh, jb, jb + 1);
         }
-        if (rbr) {
-            barrier.await(); // W_hn (r⊙h) needs every unit's r⊙h
-            for (int n = jb0; n < jb1; n++) {
-                int jb = down ? n : jb1 - 1 - (n - jb0); // continue from the block used last
-                kernels.gemv(1, h, w.wHhN, rh, 0, recN, 0, false, jb, jb + 1);
-                kernels.gruRbrCells(xproj, xo, rec, recN, hIn, hOut, jb, jb + 1);
-            }
+        barrier.await(); // W_hn (r⊙h) needs every unit's r⊙h
+        for (int n = jb0; n < jb1; n++) {
+            int jb = down ? n : jb1 - 1 - (n - jb0); // continue from the block used last
+            kernels.gemv(1, h, w.wHhN, rh, 0, recN, 0, false, jb, jb + 1);
+            kernels.gruRbrCells(xproj, xo, rec, recN, hIn, hOut, jb, jb + 1);
         }
     }
 

@@ -52,13 +52,15 @@ public interface GemvKernels {
     /**
      * LSTM on the pre-activation gate row a at gOff (i, f, g, o): i,f = σ(a + p⊙c), g = tanh(a),
      * c = f⊙c + i⊙g in place, o = σ(a + p⊙c), hOut = o⊙tanh(c). peep is [nb][3][V] (i, f, o) or null.
+     * The blocks' part of a may be left overwritten (it is the step's scratch).
      */
     void lstmCells(float[] a, int gOff, float[] peep, float[] c, float[] hOut, int jb0, int jb1);
 
     /**
      * GRU linear-before-reset: x is the input gate row at xOff (r, z, n, biases b_ih + b_hh for r, z
      * and b_in for n), rec = W_hh h as a gate row [nb][3][V], bhn = b_hn as [nb][1][V] (zeros without bias):
-     * r,z = σ(x + rec), n = tanh(x_n + r⊙(rec_n + b_hn)), hOut = (1-z)⊙n + z⊙h.
+     * r,z = σ(x + rec), n = tanh(x_n + r⊙(rec_n + b_hn)), hOut = (1-z)⊙n + z⊙h. The blocks' part of
+     * rec may be left overwritten.
      */
     void gruCells(float[] x, int xOff, float[] rec, float[] bhn, float[] h, float[] hOut, int jb0, int jb1);
 

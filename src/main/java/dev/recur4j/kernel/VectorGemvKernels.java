@@ -11,12 +11,20 @@ import jdk.incubator.vector.VectorSpecies;
  * units, so a gate row of a block is g vectors. The GEMV keeps g (times the k-unroll) accumulators
  * in registers over the whole k loop and streams the packed weights once, sequentially: per k, one
  * broadcast of h[k] and g loads + FMAs. The k loop is unrolled so that at least 4 independent FMA
- * chains are in flight even for g = 1 (FMA latency 4, two FMA ports). Activations use the Vector
- * API's EXP and TANH, like {@link VectorKernels}.
+ * chains are in flight even for g = 1 (FMA latency 4, two FMA ports).
+ *
+ * <p>Activations: the RNN (tanh), LSTM and GRU linear-before-reset cells compute theirs in passes over
+ * the block range's gate rows (in L1 right after the GEMV) with {@link VectorActivations}' arithmetic,
+ * σ(x) = (1 + tanh(x/2)) / 2, like {@link VectorKernels}; the SVML TANH/EXP they replace are calls
+ * with many vectors live across them. In isolation the LSTM cells of H = 256 take ≈ 0.86 µs per step
+ * instead of ≈ 0.97, the RNN's ≈ 0.30 instead of ≈ 0.39. A pass is too large for C2 to inline many
+ * times into one method (NodeCountInliningCutoff), so the cells make few pass calls over long strided
+ * rows; hence SmallBatchForward hands these cells groups of blocks. The GRU reset-before-linear
+ * cells keep the Vector API's EXP and TANH (σ(x) = 1 / (1 + e^-x)): as passes they measured slower.
  *
  * <p>No private helper takes or returns a vector: every vector operation is written out in the
- * kernel that uses it, so whatever C2 decides to inline around these methods, their vectors never
- * cross a call and are never boxed (allocated). σ(x) is written 1 / (1 + e^-x).
+ * kernel that uses it (the passes take arrays and offsets), so whatever C2 decides to inline around
+ * these methods, their vectors never cross a call and are never boxed (allocated).
  */
 public final class VectorGemvKernels extends ScalarGemvKernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;
@@ -480,66 +488,102 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
 
     @Override
     public void rnnCells(boolean relu, float[] a, int gOff, float[] hOut, int jb0, int jb1) {
+        if (!relu) {
+            // the row as both terms with scale 1/2: tanh(a)
+            int o = gOff + jb0 * V;
+            VectorActivations.tanhOfScaledSum(jb1 - jb0, V, a, o, a, o, 0.5f, hOut, jb0 * V);
+            return;
+        }
         for (int j = jb0 * V; j < jb1 * V; j += V) {
-            FloatVector v = FloatVector.fromArray(F, a, gOff + j);
-            if (relu) {
-                v.max(0f).intoArray(hOut, j);
-            } else {
-                v.lanewise(TANH).intoArray(hOut, j);
-            }
+            FloatVector.fromArray(F, a, gOff + j).max(0f).intoArray(hOut, j);
         }
     }
 
+    /**
+     * In passes over the group's gate row, which is in L1 after its GEMV: t = tanh(x / 2) of i, f, o in place
+     * (σ(x) = (1 + t) / 2) and tanh of g; c' = f⊙c + i⊙g; tanh(c') into hOut; hOut = o⊙hOut. Without peepholes
+     * one pass covers all four gates (g doubled first); with them, p⊙c is added to i and f before their passes
+     * (one per gate, its vectors 4V apart) and p⊙c' to o after c', before o's pass.
+     */
     @Override
     public void lstmCells(float[] a, int gOff, float[] peep, float[] c, float[] hOut, int jb0, int jb1) {
+        int nv = jb1 - jb0;
+        int b0 = gOff + jb0 * 4 * V;
+        int s = 4 * V;
         // Two loops rather than a branch per block: a vector that merges two paths may stay boxed.
         if (peep == null) {
+            // g doubled (exact), then one pass over the whole group row as both terms with scale 1/4: tanh(x / 2)
+            // of i, f, o and tanh(g); a pass is too large for C2 to inline many times, so few calls, long rows
+            for (int b = b0 + 2 * V; b < gOff + jb1 * 4 * V; b += s) {
+                FloatVector g = FloatVector.fromArray(F, a, b);
+                g.add(g).intoArray(a, b);
+            }
+            VectorActivations.tanhOfScaledSum(4 * nv, V, a, b0, a, b0, 0.25f, a, b0);
             for (int jb = jb0; jb < jb1; jb++) {
                 int b = gOff + jb * 4 * V;
                 int j = jb * V;
-                FloatVector ei = FloatVector.fromArray(F, a, b).neg().lanewise(EXP);
-                FloatVector ef = FloatVector.fromArray(F, a, b + V).neg().lanewise(EXP);
-                FloatVector g = FloatVector.fromArray(F, a, b + 2 * V).lanewise(TANH);
-                FloatVector eo = FloatVector.fromArray(F, a, b + 3 * V).neg().lanewise(EXP);
-                // c' = σ(f)⊙c + σ(i)⊙g, σ(x) = 1 / (1 + e^-x)
-                FloatVector cn = FloatVector.fromArray(F, c, j).div(ef.add(1f)).add(g.div(ei.add(1f)));
-                cn.intoArray(c, j);
-                cn.lanewise(TANH).div(eo.add(1f)).intoArray(hOut, j);
+                FloatVector i = FloatVector.fromArray(F, a, b).fma(0.5f, 0.5f);
+                FloatVector f = FloatVector.fromArray(F, a, b + V).fma(0.5f, 0.5f);
+                f.fma(FloatVector.fromArray(F, c, j), i.mul(FloatVector.fromArray(F, a, b + 2 * V))).intoArray(c, j);
             }
-            return;
+        } else {
+            for (int jb = jb0; jb < jb1; jb++) {
+                int b = gOff + jb * 4 * V;
+                int p = jb * 3 * V;
+                FloatVector cp = FloatVector.fromArray(F, c, jb * V);
+                FloatVector.fromArray(F, peep, p).fma(cp, FloatVector.fromArray(F, a, b)).intoArray(a, b);
+                FloatVector.fromArray(F, peep, p + V).fma(cp, FloatVector.fromArray(F, a, b + V)).intoArray(a, b + V);
+            }
+            VectorActivations.tanhOfScaledSum(nv, s, a, b0, a, b0, 0.25f, a, b0);
+            VectorActivations.tanhOfScaledSum(nv, s, a, b0 + V, a, b0 + V, 0.25f, a, b0 + V);
+            VectorActivations.tanhOfScaledSum(nv, s, a, b0 + 2 * V, a, b0 + 2 * V, 0.5f, a, b0 + 2 * V);
+            for (int jb = jb0; jb < jb1; jb++) {
+                int b = gOff + jb * 4 * V;
+                int j = jb * V;
+                FloatVector i = FloatVector.fromArray(F, a, b).fma(0.5f, 0.5f);
+                FloatVector f = FloatVector.fromArray(F, a, b + V).fma(0.5f, 0.5f);
+                FloatVector cn = f.fma(FloatVector.fromArray(F, c, j), i.mul(FloatVector.fromArray(F, a, b + 2 * V)));
+                cn.intoArray(c, j);
+                FloatVector.fromArray(F, peep, jb * 3 * V + 2 * V).fma(cn, FloatVector.fromArray(F, a, b + 3 * V))
+                        .intoArray(a, b + 3 * V);
+            }
+            VectorActivations.tanhOfScaledSum(nv, s, a, b0 + 3 * V, a, b0 + 3 * V, 0.25f, a, b0 + 3 * V);
         }
+        int u0 = jb0 * V;
+        VectorActivations.tanhOfScaledSum(nv, V, c, u0, c, u0, 0.5f, hOut, u0); // tanh(c')
         for (int jb = jb0; jb < jb1; jb++) {
-            int b = gOff + jb * 4 * V;
             int j = jb * V;
-            int p = jb * 3 * V;
-            FloatVector cp = FloatVector.fromArray(F, c, j);
-            FloatVector ei = FloatVector.fromArray(F, peep, p).fma(cp, FloatVector.fromArray(F, a, b)).neg().lanewise(EXP);
-            FloatVector ef = FloatVector.fromArray(F, peep, p + V).fma(cp, FloatVector.fromArray(F, a, b + V)).neg()
-                    .lanewise(EXP);
-            FloatVector g = FloatVector.fromArray(F, a, b + 2 * V).lanewise(TANH);
-            FloatVector cn = cp.div(ef.add(1f)).add(g.div(ei.add(1f)));
-            cn.intoArray(c, j);
-            FloatVector eo = FloatVector.fromArray(F, peep, p + 2 * V).fma(cn, FloatVector.fromArray(F, a, b + 3 * V))
-                    .neg().lanewise(EXP);
-            cn.lanewise(TANH).div(eo.add(1f)).intoArray(hOut, j);
+            FloatVector.fromArray(F, a, gOff + jb * 4 * V + 3 * V).fma(0.5f, 0.5f).mul(FloatVector.fromArray(F, hOut, j))
+                    .intoArray(hOut, j);
         }
     }
 
+    /**
+     * In passes over the range's gate rows (rec is scratch; one pass per gate, its vectors 3V apart):
+     * t = tanh(x / 2) of r and z from x + rec into rec; n's pre-activation x_n + σ(r)⊙(rec_n + b_hn) into rec_n,
+     * then tanh in place; hOut = n + σ(z)⊙(h - n).
+     */
     @Override
     public void gruCells(float[] x, int xOff, float[] rec, float[] bhn, float[] h, float[] hOut, int jb0, int jb1) {
+        int nv = jb1 - jb0;
+        int b0 = jb0 * 3 * V;
+        int s = 3 * V;
+        VectorActivations.tanhOfScaledSum(nv, s, x, xOff + b0, rec, b0, 0.5f, rec, b0);
+        VectorActivations.tanhOfScaledSum(nv, s, x, xOff + b0 + V, rec, b0 + V, 0.5f, rec, b0 + V);
+        for (int jb = jb0; jb < jb1; jb++) {
+            int b = jb * 3 * V;
+            FloatVector r = FloatVector.fromArray(F, rec, b).fma(0.5f, 0.5f);
+            FloatVector hn = FloatVector.fromArray(F, rec, b + 2 * V).add(FloatVector.fromArray(F, bhn, jb * V));
+            r.fma(hn, FloatVector.fromArray(F, x, xOff + b + 2 * V)).intoArray(rec, b + 2 * V);
+        }
+        // n's row as both terms with scale 1/2: tanh(x)
+        VectorActivations.tanhOfScaledSum(nv, s, rec, b0 + 2 * V, rec, b0 + 2 * V, 0.5f, rec, b0 + 2 * V);
         for (int jb = jb0; jb < jb1; jb++) {
             int b = jb * 3 * V;
             int j = jb * V;
-            FloatVector er = FloatVector.fromArray(F, x, xOff + b).add(FloatVector.fromArray(F, rec, b)).neg()
-                    .lanewise(EXP);
-            FloatVector ez = FloatVector.fromArray(F, x, xOff + b + V).add(FloatVector.fromArray(F, rec, b + V)).neg()
-                    .lanewise(EXP);
-            FloatVector hn = FloatVector.fromArray(F, rec, b + 2 * V).add(FloatVector.fromArray(F, bhn, j));
-            // n = tanh(x_n + σ(r)⊙hn)
-            FloatVector n = hn.div(er.add(1f)).add(FloatVector.fromArray(F, x, xOff + b + 2 * V)).lanewise(TANH);
-            // (1-z)⊙n + z⊙h = n + z⊙(h - n)
-            FloatVector hv = FloatVector.fromArray(F, h, j);
-            hv.sub(n).div(ez.add(1f)).add(n).intoArray(hOut, j);
+            FloatVector z = FloatVector.fromArray(F, rec, b + V).fma(0.5f, 0.5f);
+            FloatVector n = FloatVector.fromArray(F, rec, b + 2 * V);
+            z.fma(FloatVector.fromArray(F, h, j).sub(n), n).intoArray(hOut, j); // (1-z)⊙n + z⊙h
         }
     }
 

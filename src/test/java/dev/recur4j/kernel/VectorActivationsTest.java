@@ -77,6 +77,45 @@ class VectorActivationsTest {
         }
     }
 
+    /**
+     * The array overload is the same arithmetic: bit for bit the segment version's result, on vectors
+     * {@code stride} floats apart; the floats between them stay untouched.
+     */
+    @Test
+    void arrayVersionMatchesTheSegmentVersionOnStridedVectors() {
+        int lanes = VectorKernels.F.length();
+        int count = 5;
+        int stride = 3 * lanes;
+        Random rnd = new Random(4);
+        float[] src = new float[2 + count * stride];
+        float[] add = new float[1 + count * stride];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = (float) rnd.nextGaussian() * 4;
+        }
+        for (int i = 0; i < add.length; i++) {
+            add[i] = (float) rnd.nextGaussian();
+        }
+        float[] dst = src.clone();
+        VectorActivations.tanhOfScaledSum(count, stride, src, 2, add, 1, 0.75f, dst, 2);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ws = arena.allocate((long) lanes * Float.BYTES);
+            MemorySegment addSeg = arena.allocate((long) lanes * Float.BYTES);
+            for (int s = 0; s < count; s++) {
+                for (int l = 0; l < lanes; l++) {
+                    ws.setAtIndex(FLOAT, l, src[2 + s * stride + l]);
+                    addSeg.setAtIndex(FLOAT, l, add[1 + s * stride + l]);
+                }
+                VectorActivations.tanhOfScaledSum(lanes, ws, 0, addSeg, 0, 0.75f, 0);
+                for (int l = 0; l < lanes; l++) {
+                    assertEquals(ws.getAtIndex(FLOAT, l), dst[2 + s * stride + l], "vector " + s + " lane " + l);
+                }
+                for (int k = lanes; k < stride; k++) {
+                    assertEquals(src[2 + s * stride + k], dst[2 + s * stride + k], "between vectors: untouched");
+                }
+            }
+        }
+    }
+
     @Test
     void limitsAndSigns() {
         float[] probe = {0f, -0f, 1e4f, -1e4f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY,
