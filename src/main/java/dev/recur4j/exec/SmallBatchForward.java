@@ -228,9 +228,10 @@ final class SmallBatchForward implements AutoCloseable {
 
     /**
      * One step for blocks [jb0, jb1): per group of up to {@link #GROUP} blocks (per block for GRU
-     * reset-before-linear), the GEMV over the whole h and at once the cell update of its units. Odd steps walk the blocks downward: the blocks used last are the ones
-     * still in L2, so when this member's W_hh slice is a little larger than L2 most of it is still
-     * reused (a cyclic walk would miss on every block under LRU-like replacement).
+     * reset-before-linear), the GEMV over the whole h and at once the cell update of its units. Odd
+     * steps walk the blocks downward: the blocks used last are the ones still in L2, so when this
+     * member's W_hh slice is a little larger than L2 most of it is still reused (a cyclic walk would
+     * miss on every block under LRU-like replacement).
      */
     private void step(SmallBatchWeights w, float[] hIn, float[] hOut, int xo, int jb0, int jb1, boolean down,
                       SpinBarrier barrier) {
