@@ -290,7 +290,8 @@ final class ForwardPass {
                         }
                     }
                     case GRU -> {
-                        // inference: kernels that only read the gate row (BPTT alone reads r, z, n and hn)
+                        // inference keeps nothing (BPTT alone reads r, z, n and hn): lbr's kernel only reads the
+                        // gate row and works in rec, rbr's works in the gate row's n block
                         if (lbr && training) {
                             // activations to the kept gate row (g itself unless g is the gxstep block)
                             k.gruForwardStep(h, ws, g, gT + b * rowStride, rec + (long) b * gh, wseg, w.bias(),
