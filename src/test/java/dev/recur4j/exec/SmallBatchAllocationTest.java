@@ -41,7 +41,9 @@ class SmallBatchAllocationTest {
                 RnnSpec.builder(CellKind.LSTM, 7, 40).bidirectional(true).build(),
                 RnnSpec.builder(CellKind.GRU, 7, 40).bias(false).build(),
                 RnnSpec.builder(CellKind.GRU, 7, 40).linearBeforeReset(false).numLayers(2).build(),
-                RnnSpec.builder(CellKind.RNN_RELU, 7, 40).build()}) {
+                RnnSpec.builder(CellKind.RNN_RELU, 7, 40).build(),
+                RnnSpec.builder(CellKind.RNN_TANH, 7, 100).build(), RnnSpec.builder(CellKind.GRU, 7, 100).build(),
+                RnnSpec.builder(CellKind.LSTM, 7, 100).build()}) {
             String failure = allocatesNothingEventually(mx, spec, impl);
             if (failure != null) {
                 fail(spec + ": " + failure);

@@ -76,22 +76,25 @@ class SmallBatchForwardTest {
     }
 
     /**
-     * LSTM with H large enough for the multi-block GEMV groups (4 and 2 blocks side by side, then
-     * single blocks: H = 64, 100, 130, 200 give 4, 7, 9, 13 blocks of 16) and for the private h copy
+     * LSTM (with and without peepholes), GRU (both variants) and RNN tanh with H large enough for the
+     * multi-block GEMV and cell groups (4 and 2 blocks side by side, then single blocks: H = 64, 100, 130,
+     * 200 give 4, 7, 9, 13 blocks of 16, walked up and down on alternate steps) and for the private h copy
      * of 2+ members; threads 1–3 (capped at the machine's cores), B 1–4, T including 1, variable
      * lengths. Tolerance: the {@link Closeness} contract as above; dot products here have length
      * ≤ 200 + 33 and T ≤ 12, and the fp32 rounding of such sums stays orders of magnitude below it.
      */
     @ParameterizedTest
     @EnumSource(value = Impl.class, names = {"SCALAR", "SIMD"})
-    void wideLstmMatchesReference(Impl impl) {
+    void wideLayersMatchReference(Impl impl) {
         int[] hidden = {64, 100, 130, 200};
         int[] steps = {1, 5, 12};
         Random rnd = new Random(SEED + 10 + impl.ordinal());
         List<String> failures = new ArrayList<>();
-        for (int i = 0; i < 24 && failures.size() < 5; i++) {
-            RnnSpec spec = RnnSpec.builder(CellKind.LSTM, rnd.nextBoolean() ? 3 : 33, hidden[i % hidden.length])
-                    .bias(rnd.nextInt(4) != 0).peepholes(rnd.nextBoolean()).bidirectional(i % 5 == 0).build();
+        for (int i = 0; i < 48 && failures.size() < 5; i++) {
+            CellKind ck = i % 4 == 0 ? CellKind.LSTM : i % 4 == 1 ? CellKind.GRU : i % 4 == 2 ? CellKind.RNN_TANH : CellKind.GRU;
+            RnnSpec spec = RnnSpec.builder(ck, rnd.nextBoolean() ? 3 : 33, hidden[i % hidden.length])
+                    .bias(rnd.nextInt(4) != 0).peepholes(ck == CellKind.LSTM && rnd.nextBoolean())
+                    .linearBeforeReset(i % 8 != 3).bidirectional(i % 5 == 0).build();
             int b = 1 + rnd.nextInt(4);
             int t = steps[rnd.nextInt(steps.length)];
             int[] lengths = new int[b];
@@ -99,7 +102,7 @@ class SmallBatchForwardTest {
                 lengths[r] = rnd.nextBoolean() ? t : 1 + rnd.nextInt(t);
             }
             float[] h0 = rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.hiddenSize()) : null;
-            float[] c0 = rnd.nextBoolean() ? uniform(rnd, spec.slots() * b * spec.hiddenSize()) : null;
+            float[] c0 = rnd.nextBoolean() && spec.hasCellState() ? uniform(rnd, spec.slots() * b * spec.hiddenSize()) : null;
             RnnBatch batch = new RnnBatch(b, t, uniform(rnd, b * t * spec.inputSize()), lengths, h0, c0);
             int threads = 1 + i % 3;
             RnnWeights w = RnnWeights.random(spec, rnd.nextLong());

@@ -12,7 +12,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * precision, on block ranges [jb0, jb1) of 1, 2, 3 and 5 blocks (groups that are not the 4 of
  * SmallBatchForward, ranges not starting at 0) with the gate row at an offset: the passes of the LSTM
  * (with and without peepholes), GRU linear-before-reset and RNN tanh cells walk strided rows, so a wrong
- * stride or offset shows as an O(0.1) error, and units outside the range must stay untouched. Hidden sizes
+ * stride or offset shows as an O(0.1) error, and units outside the range must stay untouched, in the outputs
+ * and in the gate rows the cells work in (another member's blocks). Hidden sizes
  * that are not multiples of the block width are covered end to end by SmallBatchForwardTest.
  *
  * <p>Tolerance 2e-6 · max(1, |want|): {@link VectorActivations} is within 2.5e-7 relative of tanh, σ is
@@ -48,6 +49,19 @@ class VectorGemvCellsTest {
         }
     }
 
+    /**
+     * A scratch gate row (the LSTM's a, the GRU's rec; [nb][g][V] from {@code off}) outside blocks [jb0, jb1) must
+     * be as it was: other members of the team own those blocks, so a pass that runs a block too far is a race.
+     */
+    private static void untouchedOutside(String what, float[] before, float[] got, int off, int g, int jb0, int jb1) {
+        for (int i = 0; i < got.length; i++) {
+            int jb = (i - off) / (g * V);
+            if (i < off || jb < jb0 || jb >= jb1) {
+                assertEquals(before[i], got[i], what + " [" + i + "] outside blocks [" + jb0 + ", " + jb1 + ")");
+            }
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"0, 1", "1, 3", "0, 3", "1, 6", "5, 6"})
     void lstm(int jb0, int jb1) {
@@ -79,6 +93,7 @@ class VectorGemvCellsTest {
             String what = peepholes ? "peephole LSTM " : "LSTM ";
             check(what + "c", wantC, c, c0, jb0, jb1);
             check(what + "h", wantH, hOut, h0, jb0, jb1);
+            untouchedOutside(what + "gate row", a0, a, OFF, 4, jb0, jb1);
         }
     }
 
@@ -104,6 +119,7 @@ class VectorGemvCellsTest {
             want[j] = (1 - z) * n + z * h[j];
         }
         check("GRU h", want, hOut, h0, jb0, jb1);
+        untouchedOutside("GRU rec", rec0, rec, 0, 3, jb0, jb1);
         assertEquals(Arrays.toString(x0), Arrays.toString(x), "the input projection is only read");
     }
 
@@ -115,7 +131,9 @@ class VectorGemvCellsTest {
             float[] a = uniform(rnd, OFF + HP, 4f);
             float[] hOut = uniform(rnd, HP, 1f);
             float[] h0 = hOut.clone();
+            float[] a0 = a.clone();
             VECTOR.rnnCells(relu, a, OFF, hOut, jb0, jb1);
+            untouchedOutside("RNN gate row", a0, a, OFF, 1, jb0, jb1);
             double[] want = new double[HP];
             for (int j = 0; j < HP; j++) {
                 want[j] = relu ? Math.max(0, a[OFF + j]) : Math.tanh(a[OFF + j]);
