@@ -238,24 +238,17 @@ final class SmallBatchForward implements AutoCloseable {
         int h = spec.hiddenSize();
         CellKind cell = spec.cell();
         boolean rbr = cell == CellKind.GRU && !spec.linearBeforeReset();
-        if (cell == CellKind.LSTM) {
-            // Groups of up to GROUP blocks: the kernel streams a group's blocks side by side.
-            for (int n = jb0; n < jb1; n += GROUP) {
-                int e = Math.min(n + GROUP, jb1);
-                int g0 = down ? jb1 - (e - jb0) : n;
-                int g1 = g0 + (e - n);
-                kernels.gemv(4, h, w.wHh, hIn, 0, xproj, xo, true, g0, g1);
-                kernels.lstmCells(xproj, xo, w.peep, c, hOut, g0, g1);
-            }
-            return;
-        }
         if (!rbr) {
-            // Groups as for the LSTM: the cell update's activation passes then cover GROUP blocks per call.
+            // Groups of up to GROUP blocks: the LSTM's GEMV streams a group's blocks side by side, and every
+            // cell update's activation passes cover the group in one call each.
             for (int n = jb0; n < jb1; n += GROUP) {
                 int e = Math.min(n + GROUP, jb1);
                 int g0 = down ? jb1 - (e - jb0) : n;
                 int g1 = g0 + (e - n);
-                if (cell.isRnn()) {
+                if (cell == CellKind.LSTM) {
+                    kernels.gemv(4, h, w.wHh, hIn, 0, xproj, xo, true, g0, g1);
+                    kernels.lstmCells(xproj, xo, w.peep, c, hOut, g0, g1);
+                } else if (cell.isRnn()) {
                     kernels.gemv(1, h, w.wHh, hIn, 0, xproj, xo, true, g0, g1);
                     kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo, hOut, g0, g1);
                 } else {
