@@ -153,7 +153,6 @@ public class VectorKernels extends ScalarKernels {
         long blk = (long) n * Float.BYTES;
         long aB = aOff * Float.BYTES;
         long cB = cOff * Float.BYTES;
-        long hB = hOff * Float.BYTES;
         long end = (long) bound * Float.BYTES;
         for (long q = 0; q < end; q += F.vectorByteSize()) {
             FloatVector i = fromMemorySegment(F, ws, aB + q, ORDER).fma(0.5f, 0.5f);
@@ -165,16 +164,28 @@ public class VectorKernels extends ScalarKernels {
                 f.intoMemorySegment(ws, aB + blk + q, ORDER);
             }
         }
-        // tanh(c') into h's row: c' as both terms with scale 1/2 (see tanhOfScaledSum)
+        lstmOutputPasses(bound, n, ws, aOff, keep, cOff, hOff);
+        return bound;
+    }
+
+    /**
+     * The last passes of an LSTM step, c' final in cOff and t = tanh(x / 2) of o's pre-activation in the row at
+     * aOff: tanh(c') into h's row (c' as both terms with scale 1/2, see tanhOfScaledSum), then σ(o) and
+     * h = σ(o)⊙tanh(c'); with {@code keep} σ(o) goes back to the row.
+     */
+    private static void lstmOutputPasses(int bound, int n, MemorySegment ws, long aOff, boolean keep, long cOff,
+                                         long hOff) {
         VectorActivations.tanhOfScaledSum(bound, ws, cOff, ws, cOff, 0.5f, hOff);
+        long oB = (aOff + 3L * n) * Float.BYTES;
+        long hB = hOff * Float.BYTES;
+        long end = (long) bound * Float.BYTES;
         for (long q = 0; q < end; q += F.vectorByteSize()) {
-            FloatVector o = fromMemorySegment(F, ws, aB + 3 * blk + q, ORDER).fma(0.5f, 0.5f);
+            FloatVector o = fromMemorySegment(F, ws, oB + q, ORDER).fma(0.5f, 0.5f);
             o.mul(fromMemorySegment(F, ws, hB + q, ORDER)).intoMemorySegment(ws, hB + q, ORDER);
             if (keep) {
-                o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
+                o.intoMemorySegment(ws, oB + q, ORDER);
             }
         }
-        return bound;
     }
 
     /**
@@ -182,7 +193,7 @@ public class VectorKernels extends ScalarKernels {
      * {@link #lstmVectorPart}: the pre-activations of i and f with their peepholes to the activation row, tanh of
      * their halves and of g's pre-activation there ({@link VectorActivations}; a row passed as both terms with
      * scale 1/4 gives tanh(x / 2) exactly); then σ(i), σ(f), c' = f⊙c + i⊙g and o's pre-activation p_o⊙c' +
-     * (g_o + b_o); then tanh of o's half and of c' (into h's row); then σ(o) and h = σ(o)⊙tanh(c'). aOff may
+     * (g_o + b_o); then tanh of o's half, and {@link #lstmOutputPasses} as without peepholes. aOff may
      * be gOff: each pass reads a gate before it writes it. Returns where the scalar tail starts.
      */
     private static int lstmPeepholeLoop(int n, MemorySegment ws, long gOff, long aOff, MemorySegment w, long bOff,
@@ -195,7 +206,6 @@ public class VectorKernels extends ScalarKernels {
         long bB = bOff * Float.BYTES;
         long pB = pOff * Float.BYTES;
         long cB = cOff * Float.BYTES;
-        long hB = hOff * Float.BYTES;
         long end = (long) bound * Float.BYTES;
         for (long q = 0; q < end; q += F.vectorByteSize()) {
             FloatVector cp = fromMemorySegment(F, ws, cB + q, ORDER);
@@ -223,12 +233,7 @@ public class VectorKernels extends ScalarKernels {
             c.intoMemorySegment(ws, cB + q, ORDER);
         }
         VectorActivations.tanhOfScaledSum(bound, ws, aOff + 3L * n, ws, aOff + 3L * n, 0.25f, aOff + 3L * n);
-        VectorActivations.tanhOfScaledSum(bound, ws, cOff, ws, cOff, 0.5f, hOff); // tanh(c'): see tanhOfScaledSum
-        for (long q = 0; q < end; q += F.vectorByteSize()) {
-            FloatVector o = fromMemorySegment(F, ws, aB + 3 * blk + q, ORDER).fma(0.5f, 0.5f);
-            o.intoMemorySegment(ws, aB + 3 * blk + q, ORDER);
-            o.mul(fromMemorySegment(F, ws, hB + q, ORDER)).intoMemorySegment(ws, hB + q, ORDER);
-        }
+        lstmOutputPasses(bound, n, ws, aOff, true, cOff, hOff);
         return bound;
     }
 
