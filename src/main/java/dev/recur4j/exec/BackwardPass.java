@@ -97,7 +97,7 @@ final class BackwardPass {
     }
 
     /**
-     * The forward pass of a training call (the caller has copied the input to {@code bf.x}), then BPTT:
+     * The forward pass of a training call (each row chunk copies its rows of the input in), then BPTT:
      * fills {@code out} and {@code grads}.
      */
     void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, RnnGradOutput go, RnnGradients grads,

@@ -13,8 +13,6 @@ import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
 import dev.recur4j.mem.Workspace;
 import dev.recur4j.mem.WorkspacePlan;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.logging.Logger;
 
 /**
@@ -109,7 +107,6 @@ public final class FastRnn implements RnnEngine {
             return;
         }
         Buffers bf = prepare(in.batch(), in.seqLen(), false);
-        copyInput(bf, in);
         forwardPass.run(workspace.segment(), bf, in, out, team);
     }
 
@@ -121,7 +118,6 @@ public final class FastRnn implements RnnEngine {
         gradOut.check(spec, in.batch(), in.seqLen());
         checkGradients(grads, in.batch(), in.seqLen());
         Buffers bf = prepare(in.batch(), in.seqLen(), true);
-        copyInput(bf, in);
         backwardPass.run(workspace.segment(), bf, in, out, gradOut, grads, team); // forward pass included
     }
 
@@ -157,11 +153,6 @@ public final class FastRnn implements RnnEngine {
     /** The call buffers, for tests that fill them with garbage between calls. */
     Workspace workspace() {
         return workspace;
-    }
-
-    private void copyInput(Buffers bf, RnnBatch in) {
-        float[] x = in.input();
-        MemorySegment.copy(x, 0, workspace.segment(), ValueLayout.JAVA_FLOAT, bf.x * Float.BYTES, x.length);
     }
 
     private void checkOpen() {
