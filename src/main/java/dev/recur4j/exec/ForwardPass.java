@@ -10,6 +10,7 @@ import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * The forward grid: layers, then directions, then steps (t downward for the reverse direction).
@@ -71,19 +72,17 @@ final class ForwardPass {
 
         @Override
         public void rows(int chunk, int from, int to) {
+            float[] y = l == spec.numLayers() - 1 ? out.output() : null; // the last layer writes the result
             if (byDirection) {
                 for (int dir = from; dir < to; dir++) {
-                    layer(ws, bf, in, l, dir, 0, in.batch());
+                    layer(ws, bf, in, l, dir, 0, in.batch(), y);
                 }
                 return;
             }
             if (l == 0 && d == 0) {
                 copyInputRows(ws, bf, in, from, to);
             }
-            layer(ws, bf, in, l, d, from, to);
-            if (l == spec.numLayers() - 1 && d == spec.directions() - 1) {
-                storeOutput(ws, bf, in, out, from, to); // the rows' other directions ended at earlier joins
-            }
+            layer(ws, bf, in, l, d, from, to, y);
         }
     }
 
@@ -108,9 +107,11 @@ final class ForwardPass {
     /**
      * Runs every layer, each (layer, direction) split over batch rows by {@code team}, or both
      * directions of a layer at once when {@code bf} has a step-buffer set per direction. Split over
-     * rows, each chunk also copies its rows of the input in (before layer 0) and of the output out
-     * (after the last (layer, direction)): W2 with 2 threads spent ≈ 1.5 ms a call in those two copies
-     * on the calling thread alone while the other waited. Fills the output, h_n and c_n.
+     * rows, each chunk also copies its rows of the input in before layer 0 (W2 with 2 threads spent
+     * ≈ 1.5 ms a call copying the input in and the output out on the calling thread alone while the
+     * other waited). The last layer writes each step's h straight into the output array, while it is in
+     * cache, instead of into the workspace to be copied out after (W2: 13 MB written, read back and
+     * written again). Fills the output, h_n and c_n.
      */
     void run(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, RowTeam team) {
         boolean byDirection = bf.scratch.length == spec.directions() && spec.directions() > 1;
@@ -131,9 +132,6 @@ final class ForwardPass {
             }
         }
         task.set(null, null, null, null, 0, 0, false); // drop the call's references
-        if (byDirection) {
-            storeOutput(ws, bf, in, out, 0, in.batch());
-        }
     }
 
     /**
@@ -162,7 +160,7 @@ final class ForwardPass {
         copyInputRows(ws, bf, in, b0, b1);
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
-                layer(ws, bf, in, l, d, b0, b1);
+                layer(ws, bf, in, l, d, b0, b1, null); // BPTT reads the last layer's y too (projection)
                 storeFinalState(ws, bf, in, out, l, d, b0, b1);
             }
         }
@@ -188,10 +186,14 @@ final class ForwardPass {
                 (b1 - b0) * rowFloats);
     }
 
-    /** Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. */
-    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
+    /**
+     * Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. With
+     * {@code out} (the result's [B, T, D*Hout] output array) each step's h goes there instead of to the
+     * layer's y in the workspace.
+     */
+    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, float[] out) {
         if (bf.fusedStepOperand(d, spec.slot(l, d)) >= 0) {
-            fusedLayer(ws, bf, in, l, d, b0, b1);
+            fusedLayer(ws, bf, in, l, d, b0, b1, out);
             return;
         }
         final int bN = in.batch();
@@ -213,7 +215,6 @@ final class ForwardPass {
         final PreparedWeights.Operands ops = pw.operands(s);
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        final long yOff = bf.y(l) + (long) d * hout;
         final Buffers.Scratch sc = bf.scratch(d);
         final long gates = training ? bf.gatesS[s] : sc.gates();
         // Row stride of the gate buffer, padded (WorkspacePlan.gateLd); BPTT reads gates.s* with the same ld
@@ -296,9 +297,10 @@ final class ForwardPass {
             for (int b = b0; b < b1; b++) {
                 final long g = gx >= 0 ? gx + (long) b * gh : gT + b * rowStride;
                 final long hRow = hState + (long) b * hout;
-                final long yRow = yOff + ((long) b * tN + t) * ldy;
+                final long yAt = ((long) b * tN + t) * ldy + (long) d * hout; // this step's output columns
+                final long yRow = out != null ? -1 : bf.y(l) + yAt;
                 if (t >= in.length(b)) {
-                    k.zero(hout, ws, yRow);
+                    zeroOutput(ws, yRow, out, yAt, hout);
                     if (p > 0) {
                         k.zero(h, ws, hfT + (long) b * seqLd);
                     }
@@ -337,6 +339,9 @@ final class ForwardPass {
                         }
                     }
                 }
+                if (out != null && p == 0) {
+                    copyOut(ws, hRow, out, yAt, hout);
+                }
             }
             if (p > 0) {
                 // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
@@ -344,8 +349,13 @@ final class ForwardPass {
                         p);
                 for (int b = b0; b < b1; b++) {
                     if (t < in.length(b)) {
+                        long yAt = ((long) b * tN + t) * ldy + (long) d * hout;
                         copy(ws, proj + (long) b * p, hState + (long) b * p, p);
-                        copy(ws, proj + (long) b * p, yOff + ((long) b * tN + t) * ldy, p);
+                        if (out != null) {
+                            copyOut(ws, proj + (long) b * p, out, yAt, p);
+                        } else {
+                            copy(ws, proj + (long) b * p, bf.y(l) + yAt, p);
+                        }
                     }
                 }
             }
@@ -366,7 +376,7 @@ final class ForwardPass {
      *       there, now about 110), and BPTT finds [X | H_prev] ready.</li>
      * </ul>
      */
-    private void fusedLayer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1) {
+    private void fusedLayer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, float[] out) {
         final int bN = in.batch();
         final int tN = in.seqLen();
         final int h = spec.hiddenSize();
@@ -380,7 +390,6 @@ final class ForwardPass {
         final PreparedWeights.Slot w = pw.slot(s);
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? -1 : bf.y(l - 1); // layer 0 reads in.input() itself
-        final long yOff = bf.y(l) + (long) d * h;
         final Buffers.Scratch sc = bf.scratch(d);
         final long xh = bf.fusedStepOperand(d, s);
         final long rowApart = training ? (long) tN * ldxh : ldxh; // A rows of two batch rows
@@ -416,9 +425,10 @@ final class ForwardPass {
                     rec + (long) b0 * gh, gh);
             for (int b = b0; b < b1; b++) {
                 final long row = (long) b * tN + t;
-                final long yRow = yOff + row * ldy;
+                final long yAt = row * ldy + (long) d * h; // this step's output columns
+                final long yRow = out != null ? -1 : bf.y(l) + yAt;
                 if (t >= in.length(b)) {
-                    k.zero(h, ws, yRow);
+                    zeroOutput(ws, yRow, out, yAt, h);
                     continue;
                 }
                 final long recRow = rec + (long) b * gh;
@@ -429,12 +439,29 @@ final class ForwardPass {
                 } else {
                     k.lstmInferenceStep(h, ws, recRow, -1, wseg, w.bias(), cRow, aT + b * rowApart + inW, yRow);
                 }
+                if (out != null) {
+                    copyOut(ws, training ? hState + (long) b * h : aT + b * rowApart + inW, out, yAt, h);
+                }
             }
         }
         if (!training) {
             for (int b = b0; b < b1; b++) {
                 copy(ws, xh + (long) b * ldxh + inW, hState + (long) b * h, h);
             }
+        }
+    }
+
+    /** n floats from the workspace at {@code src} to {@code out[at ...]}. */
+    private static void copyOut(MemorySegment ws, long src, float[] out, long at, int n) {
+        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, src * Float.BYTES, out, (int) at, n);
+    }
+
+    /** A padded step's output: n zeros at {@code out[at ...]}, or at {@code yRow} of the workspace without out. */
+    private void zeroOutput(MemorySegment ws, long yRow, float[] out, long at, int n) {
+        if (out != null) {
+            Arrays.fill(out, (int) at, (int) at + n, 0f);
+        } else {
+            k.zero(n, ws, yRow);
         }
     }
 
