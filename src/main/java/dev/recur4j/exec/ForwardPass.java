@@ -152,19 +152,19 @@ final class ForwardPass {
 
     /**
      * Training: batch rows [b0, b1) through every layer and direction on the calling thread, with their
-     * rows of h_n, c_n and the output copied out; {@link #run} for those rows, without its joins. Rows
-     * are independent through the whole stack, so {@link BackwardPass} runs a chunk's forward and then
-     * its backward in one task.
+     * rows of h_n and c_n copied out and of the output written by the last layer; {@link #run} for those
+     * rows, without its joins. Rows are independent through the whole stack, so {@link BackwardPass}
+     * runs a chunk's forward and then its backward in one task. (BPTT reads a layer's y only as the
+     * input of the layer above, so the last layer's need not be in the workspace.)
      */
     void trainingRows(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int b0, int b1) {
         copyInputRows(ws, bf, in, b0, b1);
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
-                layer(ws, bf, in, l, d, b0, b1, null); // BPTT reads the last layer's y too (projection)
+                layer(ws, bf, in, l, d, b0, b1, l == spec.numLayers() - 1 ? out.output() : null);
                 storeFinalState(ws, bf, in, out, l, d, b0, b1);
             }
         }
-        storeOutput(ws, bf, in, out, b0, b1);
     }
 
     /** Rows [b0, b1) of (l, d)'s h_n and c_n, from the running state after its time loop. */
@@ -176,14 +176,6 @@ final class ForwardPass {
         if (spec.hasCellState()) {
             StateRows.store(ws, sc.c(), out.cN(), s, in.batch(), spec.hiddenSize(), b0, b1);
         }
-    }
-
-    /** Batch rows [b0, b1) of the output: the last layer's [B, T, D*Hout]. */
-    private void storeOutput(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int b0, int b1) {
-        int rowFloats = in.seqLen() * spec.directions() * spec.outputSize();
-        long first = bf.y(spec.numLayers() - 1) + (long) b0 * rowFloats;
-        MemorySegment.copy(ws, ValueLayout.JAVA_FLOAT, first * Float.BYTES, out.output(), b0 * rowFloats,
-                (b1 - b0) * rowFloats);
     }
 
     /**

@@ -118,8 +118,10 @@ class FastVsReferenceTest {
                 ref.forwardBackward(cfg.batch(), cfg.gradOut(), want, wantG);
                 fast.forwardBackward(cfg.batch(), cfg.gradOut(), got, gotG);
                 // again on a workspace of NaNs: a row that BPTT reads but no step wrote (padded rows, say) would
-                // show as NaN here, whereas a fresh workspace is zeros and hides it
+                // show as NaN here, whereas a fresh workspace is zeros and hides it; likewise the result, which
+                // the last layer writes into directly
                 fillWithNaN(fast.workspace());
+                fillWithNaN(got);
                 fast.forwardBackward(cfg.batch(), cfg.gradOut(), got, gotG);
             } else {
                 ref.forward(cfg.batch(), want);
@@ -127,11 +129,7 @@ class FastVsReferenceTest {
                 // again with NaNs in the workspace and in the result: every element of the output (zeros at padded
                 // steps), h_n and c_n must be written by the call, which the last layer does straight into the result
                 fillWithNaN(fast.workspace());
-                Arrays.fill(got.output(), Float.NaN);
-                Arrays.fill(got.hN(), Float.NaN);
-                if (got.cN() != null) {
-                    Arrays.fill(got.cN(), Float.NaN);
-                }
+                fillWithNaN(got);
                 fast.forward(cfg.batch(), got);
             }
         }
@@ -157,6 +155,15 @@ class FastVsReferenceTest {
             }
         }
         return diffs;
+    }
+
+    /** Every element of the result: the call must write each one (zeros at padded steps). */
+    private static void fillWithNaN(RnnResult result) {
+        Arrays.fill(result.output(), Float.NaN);
+        Arrays.fill(result.hN(), Float.NaN);
+        if (result.cN() != null) {
+            Arrays.fill(result.cN(), Float.NaN);
+        }
     }
 
     private static void fillWithNaN(Workspace workspace) {
