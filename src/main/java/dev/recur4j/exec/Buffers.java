@@ -46,7 +46,7 @@ final class Buffers {
     Buffers(RnnSpec spec, WorkspacePlan plan) {
         this.plan = plan;
         x = off(plan, "x");
-        y = new long[plan.training() ? spec.numLayers() : Math.min(2, spec.numLayers())];
+        y = new long[WorkspacePlan.outputBuffers(spec, plan.training())];
         for (int l = 0; l < y.length; l++) {
             y[l] = off(plan, "y.l" + l);
         }
@@ -112,7 +112,10 @@ final class Buffers {
         return scratch[d < scratch.length ? d : 0];
     }
 
-    /** Output [B*T, D*Hout] of {@code layer} (inference alternates between two buffers). */
+    /**
+     * Output [B*T, D*Hout] of {@code layer}, a layer below the last (the last writes the caller's result;
+     * inference alternates between two buffers).
+     */
     long y(int layer) {
         return y[layer % y.length];
     }

@@ -13,8 +13,10 @@ import java.util.Locale;
  * <p>Names and shapes (B batch, T steps, G gates, H hidden, P projection, Hout = P or H, D
  * directions, In_l layer input width, s = slot l*D+d):
  * <pre>
- * x             [B*T, I]        layer-0 input, copied from the caller
- * y.l{l}        [B*T, D*Hout]   layer outputs (inference: two ping-pong buffers y.l0, y.l1)
+ * x             [B*T, I]        layer-0 input, copied from the caller (not for an LSTM with the input projection
+ *                               in the steps: it copies each x_t from the caller's array into its step operand)
+ * y.l{l}        [B*T, D*Hout]   outputs of the layers below the last, which writes into the caller's result
+ *                               (inference: up to two ping-pong buffers y.l0, y.l1)
  * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
  * xhstep        [B, In+Hout]    inference, input projection in the steps, LSTM, instead of gates:
  *                               [x_t | h] of one step (ld In_l+Hout of the running layer)
@@ -92,6 +94,15 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
      * As {@link #of(RnnSpec, int, int, boolean, int)}, with {@code scratchSets} (1, or the number of
      * directions) copies of the running-step buffers, one per direction that runs concurrently.
      */
+    /**
+     * How many y.l{l} buffers a call needs: one per layer below the last when training (BPTT reads each as
+     * the input of the layer above), else up to two that the layers below the last alternate between.
+     */
+    public static int outputBuffers(RnnSpec spec, boolean training) {
+        int below = spec.numLayers() - 1;
+        return training ? below : Math.min(2, below);
+    }
+
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets) {
         return of(spec, batch, seqLen, training, threads, scratchSets, false);
@@ -124,8 +135,10 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
         boolean lstm = spec.cell() == CellKind.LSTM;
         boolean gru = spec.cell() == CellKind.GRU;
         boolean lbr = gru && spec.linearBeforeReset();
-        b.add("x", bt, spec.inputSize());
-        int outputs = training ? spec.numLayers() : Math.min(2, spec.numLayers());
+        if (!(fusedInput && lstm)) {
+            b.add("x", bt, spec.inputSize());
+        }
+        int outputs = outputBuffers(spec, training);
         for (int l = 0; l < outputs; l++) {
             b.add("y.l" + l, bt, d * hout);
         }

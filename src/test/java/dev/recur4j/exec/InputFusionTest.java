@@ -59,9 +59,12 @@ class InputFusionTest {
         WorkspacePlan fused = planAfterOneForward(RnnSpec.builder(CellKind.LSTM, 5, 17).build());
         assertTrue(fused.has("xhstep"));
         assertFalse(fused.has("gates"));
+        assertFalse(fused.has("x"), "each step copies x_t from the caller's array, so no copy of the whole input");
+        assertFalse(fused.has("y.l0"), "one layer writes the caller's result");
         WorkspacePlan gru = planAfterOneForward(RnnSpec.builder(CellKind.GRU, 5, 17).build());
         assertTrue(gru.has("gxstep"));
         assertFalse(gru.has("gates"));
+        assertTrue(gru.has("x"), "the GRU's step GEMM reads x_t from the workspace");
         WorkspacePlan rbl = planAfterOneForward(RnnSpec.builder(CellKind.GRU, 5, 17).linearBeforeReset(false).build());
         assertTrue(rbl.has("gates"));
         assertFalse(rbl.has("gxstep"));

@@ -46,7 +46,9 @@ class WorkspacePlanTest {
         assertFalse(inference.has("y.l2"), "inference ping-pongs two output buffers");
         assertFalse(inference.has("gates.s0"));
         WorkspacePlan training = WorkspacePlan.of(spec, 4, 6, true);
-        assertTrue(training.has("y.l2"), "training keeps every layer's output");
+        assertTrue(training.has("y.l1"), "training keeps the output of every layer below the last");
+        assertFalse(training.has("y.l2"), "the last layer writes the caller's result");
+        assertTrue(training.has("x"));
         assertEquals(4 * 6 * 8, training.region("hn.s2").elements());
         assertTrue(training.totalElements() > inference.totalElements());
     }
