@@ -236,6 +236,17 @@ final class BackwardPass {
         final long rowStride = (long) tN * gl;
         final long dpeep = spec.peepholes() ? bf.dpeep + (long) chunk * 3 * h : -1;
 
+        // bias gradients = column sums of dG, added up here step by step while the rows are in cache (a pass
+        // over all of dG after the loop read the 52 MB of W6's back from memory)
+        final long dbih = spec.bias() ? bf.dbih + (long) chunk * gh : -1;
+        final long dbhhN = spec.bias() && lbr ? bf.dbhh + (long) chunk * gh + 2L * h : -1; // b_hh's n block
+        if (dbih >= 0) {
+            k.zero(gh, ws, dbih);
+        }
+        if (dbhhN >= 0) {
+            k.zero(h, ws, dbhhN);
+        }
+
         StateRows.load(k, ws, bf.dh, go.gradHn(), s, bN, hout, b0, b1);
         if (cell == CellKind.LSTM) {
             StateRows.load(k, ws, bf.dc, go.gradCn(), s, bN, h, b0, b1);
@@ -276,6 +287,16 @@ final class BackwardPass {
                         long row = (long) b * tN + t;
                         k.gruResetBackwardStep(h, ws, gT + b * rowStride, bf.hprevS[s] + row * h,
                                 bf.drh + (long) b * h, dgT + b * rowStride, bf.dh + (long) b * h);
+                    }
+                }
+            }
+            if (dbih >= 0) {
+                for (int b = b0; b < b1; b++) {
+                    if (t < in.length(b)) { // padded rows' dG is zero
+                        k.add(gh, ws, dgT + b * rowStride, dbih);
+                        if (dbhhN >= 0) {
+                            k.add(h, ws, dgn + ((long) b * tN + t) * h, dbhhN);
+                        }
                     }
                 }
             }
@@ -348,8 +369,8 @@ final class BackwardPass {
      * dw_chunk = [dW_ih | dW_hh] [G*H, In+Hout]. Gate rows whose dW_ih and dW_hh share their A take one
      * product dG^T [X | H_prev] (every row, except GRU's n rows); GRU's n rows take two, because
      * linear-before-reset has dW_hn = (dG_n⊙r)^T H_prev and reset-before-linear dW_hn = dG_n^T (R⊙H_prev).
-     * Bias gradients = column sums of dG (and for linear-before-reset b_hh's n block those of dG_n⊙r);
-     * projection: dW_hr = dH^T · H_full.
+     * Bias gradients: the time loop has summed dG's columns (and for linear-before-reset those of dG_n⊙r,
+     * b_hh's n block); here b_hh's r, z blocks, the same as b_ih's, are copied. Projection: dW_hr = dH^T · H_full.
      */
     private void weightGradients(int chunk, int r0, int r1) {
         final MemorySegment ws = this.ws;
@@ -382,14 +403,9 @@ final class BackwardPass {
                         ws, dwN + inW, ldw);
             }
         }
-        if (spec.bias()) {
-            long dbih = bf.dbih + (long) chunk * gh;
-            k.columnSums(rows, gh, ws, dg, gl, dbih);
-            if (lbr) {
-                long dbhh = bf.dbhh + (long) chunk * gh;
-                ForwardPass.copy(ws, dbih, dbhh, shared); // r, z: the same gradients on both sides
-                k.columnSums(rows, h, ws, bf.hnS[s] + (long) r0 * h, h, dbhh + shared);
-            }
+        if (spec.bias() && lbr) {
+            // r, z: the same gradients on both sides (the n block of each was summed in the time loop)
+            ForwardPass.copy(ws, bf.dbih + (long) chunk * gh, bf.dbhh + (long) chunk * gh, shared);
         }
         if (p > 0) {
             // dW_hr [P, H] = dH[rows]^T · H_full[rows]
