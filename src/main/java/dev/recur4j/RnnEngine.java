@@ -7,6 +7,10 @@ package dev.recur4j;
  * <p>An engine holds prepared weights (shared, read-only) and a workspace that it reuses across
  * calls, so one engine serves one thread at a time; create one engine per thread over the same
  * weights. Closing releases native memory; a closed engine throws {@link IllegalStateException}.
+ *
+ * <p>The arrays of {@code out} (and {@code grads}) must not be those of {@code in} (or {@code gradOut}):
+ * an engine may write results while it still reads its inputs (the fast path writes the output step by
+ * step while later steps' inputs are still to be read).
  */
 public interface RnnEngine extends AutoCloseable {
 

@@ -17,10 +17,13 @@ import java.util.Arrays;
  * Per (layer, direction): one input-projection GEMM over all B*T rows into the gate buffer
  * [B, T, G*H], then per step one recurrent GEMM with beta = 1 into that step's gate rows (a
  * strided view, ld = T*G*H) and one fused kernel call per valid batch row, which writes h into the
- * state and into the output [B, T, D*Hout] at column dir*Hout.
+ * state and into the layer's output [B, T, D*Hout] at column dir*Hout; the last layer's h goes from
+ * the state straight into the caller's result instead. Layer 0 reads the input from {@code bf.x},
+ * which the row chunks fill from the caller's array.
  * Where {@link InputFusion} applies there is no up-front projection: an LSTM runs one GEMM
  * [x_t | h] · [W_ih | W_hh]^T per step into a small block that stays in L2 ({@link #fusedLayer},
- * training too), a GRU one GEMM x_t · W_ih^T per step into such a block next
+ * training too; its layer 0 copies each x_t from the caller's array, so there is no {@code bf.x}),
+ * a GRU one GEMM x_t · W_ih^T per step into such a block next
  * to its recurrent GEMM; when training, the kernels write the activations from there to the kept gate rows.
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
@@ -49,7 +52,8 @@ final class ForwardPass {
 
     /**
      * One layer of the current call; set before each {@link RowTeam#run}. Split over batch rows it runs
-     * direction d on rows [from, to); split over directions it runs directions [from, to) on all rows.
+     * direction d on rows [from, to) (for layer 0's first direction after copying those rows of the input
+     * in); split over directions it runs directions [from, to) on all rows.
      */
     private final class LayerTask implements RowTeam.Task {
         private MemorySegment ws;

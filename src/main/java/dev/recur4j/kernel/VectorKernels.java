@@ -124,9 +124,10 @@ public class VectorKernels extends ScalarKernels {
     }
 
     /**
-     * y[0, j) = h[0, j) unless yOff is -1. Called by the dispatchers, not in the loops: when yOff = -1 first
-     * comes after C2 compiled this branch as never taken (a projection after a bidirectional LSTM), the
-     * trap drops the compiled code that holds the branch, so a loop compiled on its own keeps its code.
+     * y[0, j) = h[0, j) unless yOff is -1 (the last layer, which copies h into the caller's result itself,
+     * and a projection). Called by the dispatchers, not in the loops: when one of the two cases first comes
+     * after C2 compiled this branch as never taken (a stacked call after one-layer calls, say), the trap
+     * drops the compiled code that holds the branch, so a loop compiled on its own keeps its code.
      */
     private static void copyVectorPart(int j, MemorySegment ws, long hOff, long yOff) {
         if (yOff >= 0 && j > 0) {

@@ -94,6 +94,11 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
      * As {@link #of(RnnSpec, int, int, boolean, int)}, with {@code scratchSets} (1, or the number of
      * directions) copies of the running-step buffers, one per direction that runs concurrently.
      */
+    public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
+                                   int scratchSets) {
+        return of(spec, batch, seqLen, training, threads, scratchSets, false);
+    }
+
     /**
      * How many y.l{l} buffers a call needs: one per layer below the last when training (BPTT reads each as
      * the input of the layer above), else up to two that the layers below the last alternate between.
@@ -101,11 +106,6 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     public static int outputBuffers(RnnSpec spec, boolean training) {
         int below = spec.numLayers() - 1;
         return training ? below : Math.min(2, below);
-    }
-
-    public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
-                                   int scratchSets) {
-        return of(spec, batch, seqLen, training, threads, scratchSets, false);
     }
 
     /**

@@ -49,8 +49,12 @@ class InputFusionTest {
             assertFalse(plan.has("hprev.s" + s));
         }
         assertFalse(plan.has("xh"));
+        assertFalse(plan.has("x"), "layer 0 copies each x_t from the caller's array into xh.s0, xh.s1");
+        assertTrue(plan.has("y.l0"), "BPTT reads layer 0's output as layer 1's input");
+        assertFalse(plan.has("y.l1"), "the last layer writes the caller's result");
         WorkspacePlan upFront = WorkspacePlan.of(spec, 3, 4, true, 1, 1, false);
         assertTrue(upFront.has("xh") && upFront.has("hprev.s0"));
+        assertTrue(upFront.has("x"), "the up-front projection's GEMM reads X from the workspace");
         assertFalse(upFront.has("xh.s0"));
     }
 
