@@ -65,40 +65,34 @@ public class VectorKernels extends ScalarKernels {
     public void rnnForwardStep(boolean relu, int n, MemorySegment ws, long gOff, MemorySegment w, long bOff,
                                long hOff, long yOff) {
         // One loop per activation: a vector chosen by a branch inside the loop (a phi) gets boxed by C2.
-        int j = relu ? rnnReluLoop(n, ws, gOff, w, bOff, hOff, yOff) : rnnTanhLoop(n, ws, gOff, w, bOff, hOff, yOff);
+        int j = relu ? rnnReluLoop(n, ws, gOff, w, bOff, hOff) : rnnTanhLoop(n, ws, gOff, w, bOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
         rnnForwardTail(relu, j, n, ws, gOff, w, bOff, hOff, yOff);
     }
 
     /** The vector part of {@link #rnnForwardStep} with relu; returns where the scalar tail starts. */
-    private static int rnnReluLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
-                                   long yOff) {
+    private static int rnnReluLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff) {
         long gB = gOff * Float.BYTES;
         long bB = bOff * Float.BYTES;
         long hB = hOff * Float.BYTES;
-        long yB = yOff * Float.BYTES;
         int j = 0;
         for (int bound = F.loopBound(n); j < bound; j += F.length()) {
             long q = (long) j * Float.BYTES;
             FloatVector v = fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER)).max(0f);
             v.intoMemorySegment(ws, gB + q, ORDER);
             v.intoMemorySegment(ws, hB + q, ORDER);
-            if (yOff >= 0) {
-                v.intoMemorySegment(ws, yB + q, ORDER);
-            }
         }
         return j;
     }
 
     /**
      * The vector part of {@link #rnnForwardStep} with tanh: a {@link VectorActivations} pass into the gate row,
-     * then copies to h and y; returns where the scalar tail starts.
+     * then a copy to h; returns where the scalar tail starts.
      */
-    private static int rnnTanhLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
-                                   long yOff) {
+    private static int rnnTanhLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff) {
         int bound = F.loopBound(n);
         VectorActivations.tanhOfScaledSum(bound, ws, gOff, w, bOff, 1f, gOff);
         MemorySegment.copy(ws, gOff * Float.BYTES, ws, hOff * Float.BYTES, (long) bound * Float.BYTES);
-        copyVectorPart(bound, ws, hOff, yOff);
         return bound;
     }
 
@@ -274,7 +268,8 @@ public class VectorKernels extends ScalarKernels {
     public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
         requireActivationRow(aOff);
-        int j = gruVectorPart(n, ws, gOff, aOff, true, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+        int j = gruVectorPart(n, ws, gOff, aOff, true, recOff, w, bOff, bhnOff, hnOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
         gruForwardTail(j, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
     }
 
@@ -282,7 +277,8 @@ public class VectorKernels extends ScalarKernels {
     public void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
                                  long bhnOff, long hOff, long yOff) {
         // the same passes keeping nothing, in the rec row (scratch); the gate row is only read
-        int j = gruVectorPart(n, ws, gOff, recOff, false, recOff, w, bOff, bhnOff, -1, hOff, yOff);
+        int j = gruVectorPart(n, ws, gOff, recOff, false, recOff, w, bOff, bhnOff, -1, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
         gruInferenceTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
     }
 
@@ -290,12 +286,12 @@ public class VectorKernels extends ScalarKernels {
      * The vector part [0, F.loopBound(n)) of a GRU linear-before-reset step, in passes over the row (in L1), to the
      * row at {@code aOff} (which may be g's or rec's): the pre-activations (g + b) + rec of r and z and their
      * t = tanh(x / 2) (σ(x) = (1 + t) / 2); hn = rec_n + b_hn and n's pre-activation (g_n + b_in) + r⊙hn; n = tanh
-     * of that; h' = n + z⊙(h - n), also to yOff unless -1. With {@code keep} the row ends holding σ(r), σ(z), n
+     * of that; h' = n + z⊙(h - n) (the dispatchers copy it to y). With {@code keep} the row ends holding σ(r), σ(z), n
      * (what BPTT reads) and hn goes to hnOff unless -1; without, the row is scratch. Returns the bound, where the
      * scalar tail starts. Training and inference both run this, so their h is the same bit for bit.
      */
     private static int gruVectorPart(int n, MemorySegment ws, long gOff, long aOff, boolean keep, long recOff,
-                                     MemorySegment w, long bOff, long bhnOff, long hnOff, long hOff, long yOff) {
+                                     MemorySegment w, long bOff, long bhnOff, long hnOff, long hOff) {
         int bound = F.loopBound(n);
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
@@ -329,15 +325,11 @@ public class VectorKernels extends ScalarKernels {
         }
         VectorActivations.tanhOfScaledSum(bound, ws, aOff + 2L * n, ws, aOff + 2L * n, 0.5f, aOff + 2L * n);
         long hB = hOff * Float.BYTES;
-        long yB = yOff * Float.BYTES;
         for (long q = 0; q < end; q += F.vectorByteSize()) {
             FloatVector z = fromMemorySegment(F, ws, aB + blk + q, ORDER).fma(0.5f, 0.5f);
             FloatVector nn = fromMemorySegment(F, ws, aB + 2 * blk + q, ORDER);
             FloatVector h = z.fma(fromMemorySegment(F, ws, hB + q, ORDER).sub(nn), nn);
             h.intoMemorySegment(ws, hB + q, ORDER);
-            if (yOff >= 0) {
-                h.intoMemorySegment(ws, yB + q, ORDER);
-            }
             if (keep) {
                 z.intoMemorySegment(ws, aB + blk + q, ORDER);
             }
@@ -368,7 +360,8 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void gruRbrForwardStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                   long yOff) {
-        int j = gruRbrLoop(n, ws, gOff, w, bOff, hOff, yOff);
+        int j = gruRbrLoop(n, ws, gOff, w, bOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
         gruRbrForwardTail(j, n, ws, gOff, w, bOff, hOff, yOff);
     }
 
@@ -376,32 +369,28 @@ public class VectorKernels extends ScalarKernels {
     public void gruRbrInferenceStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
                                     long yOff) {
         // the same passes: n goes to the gate row's n block too, which is scratch here
-        int j = gruRbrLoop(n, ws, gOff, w, bOff, hOff, yOff);
+        int j = gruRbrLoop(n, ws, gOff, w, bOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
         gruRbrInferenceTail(j, n, ws, gOff, w, bOff, hOff, yOff);
     }
 
     /**
      * The vector part of a GRU reset-before-linear step's second half: n = tanh(g_n + b_n) into the gate row's n
      * block (a {@link VectorActivations} pass), then h' = n + z⊙(h - n) with z = g_z (σ'd by
-     * {@link #gruResetStep}), also to yOff unless -1. Returns where the scalar tail starts.
+     * {@link #gruResetStep}) (the dispatchers copy it to y). Returns where the scalar tail starts.
      */
-    private static int gruRbrLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff,
-                                  long yOff) {
+    private static int gruRbrLoop(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff) {
         int bound = F.loopBound(n);
         VectorActivations.tanhOfScaledSum(bound, ws, gOff + 2L * n, w, bOff + 2L * n, 1f, gOff + 2L * n);
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
         long hB = hOff * Float.BYTES;
-        long yB = yOff * Float.BYTES;
         long end = (long) bound * Float.BYTES;
         for (long q = 0; q < end; q += F.vectorByteSize()) {
             FloatVector nn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER);
             FloatVector h = fromMemorySegment(F, ws, gB + blk + q, ORDER)
                     .fma(fromMemorySegment(F, ws, hB + q, ORDER).sub(nn), nn);
             h.intoMemorySegment(ws, hB + q, ORDER);
-            if (yOff >= 0) {
-                h.intoMemorySegment(ws, yB + q, ORDER);
-            }
         }
         return bound;
     }
