@@ -139,19 +139,17 @@ final class ForwardPass {
     }
 
     /**
-     * Batch rows [b0, b1) of the input into {@code bf.x}, which layer 0 reads, unless every direction of
-     * layer 0 is a {@link #fusedLayer}: that copies each step's x_t from the caller's array straight into
-     * its GEMM operand, so the whole-input copy would only be read once, by that step copy.
+     * Batch rows [b0, b1) of the input into {@code bf.x}, which layer 0 reads, when the plan has it: a
+     * {@link #fusedLayer} LSTM copies each step's x_t from the caller's array straight into its GEMM
+     * operand, and its plan has no x (WorkspacePlan).
      */
     void copyInputRows(MemorySegment ws, Buffers bf, RnnBatch in, int b0, int b1) {
-        for (int d = 0; d < spec.directions(); d++) {
-            if (bf.fusedStepOperand(d, spec.slot(0, d)) < 0) {
-                int rowFloats = in.seqLen() * spec.inputSize();
-                MemorySegment.copy(in.input(), b0 * rowFloats, ws, ValueLayout.JAVA_FLOAT,
-                        (bf.x + (long) b0 * rowFloats) * Float.BYTES, (b1 - b0) * rowFloats);
-                return;
-            }
+        if (bf.x < 0) {
+            return;
         }
+        int rowFloats = in.seqLen() * spec.inputSize();
+        MemorySegment.copy(in.input(), b0 * rowFloats, ws, ValueLayout.JAVA_FLOAT,
+                (bf.x + (long) b0 * rowFloats) * Float.BYTES, (b1 - b0) * rowFloats);
     }
 
     /**
