@@ -11,9 +11,10 @@ import java.util.function.LongFunction;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link GemmPacking#packA} against the packed layout written out element by element, for both
- * transposes, on native and heap segments: block sizes around the vector units of the full-panel
- * paths (with 512-bit vectors: 8 x 16 blocks for A, 16 x 2 for transposed A), i.e. partial panels,
+ * {@link GemmPacking#packA} and {@link GemmPacking#packB} against the packed layout written out element by
+ * element, for both transposes, on native and heap segments: block sizes around the vector units of the
+ * full-panel paths (with 512-bit vectors: 8 x 16 blocks for A, 16 x 2 for transposed A, rows of NR = 32
+ * columns for B), i.e. partial panels,
  * kc below, at and above multiples of 16, padded leading dims, offsets and a block that starts
  * inside the matrix. Every float of the block must be in place, the padding rows zero, and nothing
  * past the block written.
@@ -94,6 +95,54 @@ class GemmPackingTest {
                                         dst.length, 0f)), Arrays.toString(dst),
                                         trans + " mc=" + mc + " kc=" + kc + " before=" + before + " heap=" + heap);
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void packBMatchesTheLayoutOnNativeAndHeapSegments() {
+        int nr = JavaGemm.NR;
+        SplittableRandom rnd = new SplittableRandom(7);
+        try (Arena arena = Arena.ofConfined()) {
+            for (boolean heap : new boolean[] {false, true}) {
+                for (Transpose trans : Transpose.values()) {
+                    for (int nc : new int[] {1, nr - 1, nr, nr + 1, 2 * nr, 3 * nr + 5, 24 * nr}) {
+                        for (int kc : BLOCK_DEPTHS) {
+                            int j0 = rnd.nextInt(3), p0 = rnd.nextInt(3);
+                            int n = j0 + nc + rnd.nextInt(2), k = p0 + kc + rnd.nextInt(2);
+                            int storedRows = trans == Transpose.NO ? k : n, storedCols = trans == Transpose.NO ? n : k;
+                            int ldb = storedCols + rnd.nextInt(5);
+                            int bOff = rnd.nextInt(9);
+                            int floats = bOff + storedRows * ldb;
+                            // The native segment is an unaligned slice that ends with the matrix: no read may pass it.
+                            MemorySegment b = heap ? MemorySegment.ofArray(new float[floats])
+                                    : arena.allocate(floats * 4L + 64, 64).asSlice(4, floats * 4L);
+                            for (int i = 0; i < floats; i++) {
+                                b.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
+                            }
+                            int panels = (nc + nr - 1) / nr;
+                            int dstOff = rnd.nextInt(4);
+                            float[] dst = new float[dstOff + panels * nr * kc + 5];
+                            Arrays.fill(dst, Float.NaN);
+                            GemmPacking.packB(trans, b, bOff, ldb, p0, kc, j0, nc, dst, dstOff, nr, new float[JavaGemm.NC]);
+
+                            float[] want = new float[dst.length];
+                            Arrays.fill(want, Float.NaN);
+                            for (int j = 0; j < panels * nr; j++) {
+                                for (int p = 0; p < kc; p++) {
+                                    long at = trans == Transpose.NO
+                                            ? bOff + (long) (p0 + p) * ldb + j0 + j
+                                            : bOff + (long) (j0 + j) * ldb + p0 + p;
+                                    float v = j < nc ? b.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
+                                    want[dstOff + (j / nr) * nr * kc + p * nr + j % nr] = v;
+                                }
+                            }
+                            assertEquals(Arrays.toString(want), Arrays.toString(dst), "packB " + trans + " nc=" + nc
+                                    + " kc=" + kc + " j0=" + j0 + " p0=" + p0 + " ldb=" + ldb + " bOff=" + bOff
+                                    + " dstOff=" + dstOff + " heap=" + heap);
                         }
                     }
                 }
