@@ -3,6 +3,7 @@ package dev.recur4j.bench;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
+import dev.recur4j.gemm.PreparedB;
 import dev.recur4j.gemm.Transpose;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,16 +25,23 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The GEMMs of the RNN pipeline, per back end, on the shapes of the standard workloads:
- * C[m,n] = A[m,k] · B^T with B stored [n,k] (the weight layout), beta = 0 so every call is
+ * The GEMMs of the RNN pipeline, per back end, on the shapes of the standard workloads, beta = 0 so every call is
  * idempotent. GFLOP/s = 2·m·n·k / time.
  *
+ * <p>Products with the weights, C[m,n] = A[m,k] · W^T with W stored [n,k]:
  * <ul>
  *   <li>{@code rec_w2}: W2's recurrent product, h[64,512] · W_hh^T[512,2048]</li>
  *   <li>{@code in_w2}: W2's input projection, x[6400,256] · W_ih^T[256,2048]</li>
  *   <li>{@code rec_w5}: W5's recurrent product, h[128,1024] · W_hh^T[1024,4096]</li>
  *   <li>{@code rec_w1}: W1's batch-1 product, h[1,256] · W_hh^T[256,1024]</li>
  * </ul>
+ * {@code weights=prepared} (the default) passes W as the back end's {@link PreparedB}, made once per trial,
+ * as the pipeline does: the Java GEMM packs it once, OpenBLAS takes it as it is. {@code weights=plain} passes
+ * the stored W on every call, so the Java GEMM packs it per call.
+ *
+ * <p>{@code dw_w7}: the largest of W7's weight-gradient products, dW[1024,768] = dG^T · [X | H_prev], dG
+ * stored [6400,1536] (of which the r and z columns), [X | H_prev] [6400,768]; both operands change every
+ * call, so they are always plain ({@code weights} does not apply).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,39 +51,69 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBench {
 
-    @Param({"rec_w2", "in_w2", "rec_w5", "rec_w1"})
+    @Param({"rec_w2", "in_w2", "rec_w5", "rec_w1", "dw_w7"})
     public String shape;
 
     @Param({"openblas", "java"})
     public String gemm;
+
+    @Param({"prepared"})
+    public String weights;
 
     private Gemm g;
     private Arena arena;
     private MemorySegment a;
     private MemorySegment b;
     private MemorySegment c;
+    private PreparedB prepared;
+    private Transpose transA;
+    private Transpose transB;
     private int m;
     private int n;
     private int k;
+    private int lda;
+    private int ldb;
 
     @Setup(Level.Trial)
     public void setUp() {
-        int[] mnk = switch (shape) {
-            case "rec_w2" -> new int[] {64, 2048, 512};
-            case "in_w2" -> new int[] {6400, 2048, 256};
-            case "rec_w5" -> new int[] {128, 4096, 1024};
-            case "rec_w1" -> new int[] {1, 1024, 256};
-            default -> throw new IllegalArgumentException("unknown shape " + shape);
-        };
-        m = mnk[0];
-        n = mnk[1];
-        k = mnk[2];
         g = Gemms.get(GemmKind.fromCliName(gemm));
         arena = Arena.ofConfined();
-        a = random(arena, (long) m * k, 1);
-        b = random(arena, (long) n * k, 2);
+        if (shape.equals("dw_w7")) {
+            m = 1024;
+            n = 768;
+            k = 6400;
+            transA = Transpose.YES;
+            transB = Transpose.NO;
+            lda = 1536; // dG's row: the r, z, n columns; the product reads r and z
+            ldb = n;
+        } else {
+            int[] mnk = switch (shape) {
+                case "rec_w2" -> new int[] {64, 2048, 512};
+                case "in_w2" -> new int[] {6400, 2048, 256};
+                case "rec_w5" -> new int[] {128, 4096, 1024};
+                case "rec_w1" -> new int[] {1, 1024, 256};
+                default -> throw new IllegalArgumentException("unknown shape " + shape);
+            };
+            m = mnk[0];
+            n = mnk[1];
+            k = mnk[2];
+            transA = Transpose.NO;
+            transB = Transpose.YES;
+            lda = k;
+            ldb = k;
+        }
+        long aFloats = transA == Transpose.NO ? (long) m * lda : (long) k * lda;
+        long bFloats = transB == Transpose.NO ? (long) k * ldb : (long) n * ldb;
+        a = random(arena, aFloats, 1);
+        b = random(arena, bFloats, 2);
         c = arena.allocate((long) m * n * Float.BYTES, 64);
-        System.out.println("# running " + g.name() + " on " + shape + " m=" + m + " n=" + n + " k=" + k);
+        switch (weights) {
+            case "prepared" -> prepared = shape.equals("dw_w7") ? null : g.prepareB(transB, k, n, b, 0, ldb);
+            case "plain" -> prepared = null;
+            default -> throw new IllegalArgumentException("weights=" + weights + ": expected prepared or plain");
+        }
+        System.out.println("# running " + g.name() + " on " + shape + " m=" + m + " n=" + n + " k=" + k
+                + (prepared != null ? " (weights prepared once)" : " (B passed plain per call)"));
     }
 
     @TearDown(Level.Trial)
@@ -85,7 +123,11 @@ public class GemmBench {
 
     @Benchmark
     public MemorySegment sgemm() {
-        g.sgemm(Transpose.NO, Transpose.YES, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+        if (prepared != null) {
+            g.sgemm(transA, m, 1f, a, 0, lda, prepared, 0f, c, 0, n);
+        } else {
+            g.sgemm(transA, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
+        }
         return c;
     }
 
