@@ -178,8 +178,8 @@ final class GemmPacking {
      * row p0+p holds op(A)[i0 : i0+rows, p0+p] contiguously, each 8 floats of it one packed panel row.
      * Two stored rows p, p+1 x 16 columns are loaded as 2 vectors; one permute takes the first 8 lanes
      * of each (panel j, rows p and p+1: 16 contiguous packed floats), another the last 8 (panel j+1).
-     * Four rows go at once (two such pairs, 32 contiguous floats per panel), then a pair, and an odd kc's
-     * last row by scalars. p runs outside so the stored rows (lda apart) are read once, front to back.
+     * Four rows go at once (two such pairs, 32 contiguous floats per panel); the kc % 4 rows left go by
+     * scalars. p runs outside so the stored rows (lda apart) are read once, front to back.
      * The training weight gradients' A (dG [6400, 2048] transposed): 3.1 GB/s with a bulk copy of the row
      * then an 8-float System.arraycopy per panel row (a stub call per 32 bytes), 7 GB/s with these 512-bit
      * pairs; four rows at once: 16 -> 29 GB/s with the block in L1, 8.1 -> 8.6 from memory, W7 (1 thread)
@@ -205,17 +205,7 @@ final class GemmPacking {
                 HALVES_HI.selectFrom(r2, r3).intoArray(dst, d + panelFloats + 16);
             }
         }
-        for (; p + 2 <= kc; p += 2) {
-            long src = (aOff + (long) (p0 + p) * lda + i0) * Float.BYTES;
-            for (int ip = 0, d = p * PANEL_ROW_FLOATS; ip < rows; ip += 16, d += 2 * panelFloats) {
-                long at = src + (long) ip * Float.BYTES;
-                FloatVector r0 = FloatVector.fromMemorySegment(WIDE, a, at, ORDER);
-                FloatVector r1 = FloatVector.fromMemorySegment(WIDE, a, at + rowBytes, ORDER);
-                HALVES_LO.selectFrom(r0, r1).intoArray(dst, d);
-                HALVES_HI.selectFrom(r0, r1).intoArray(dst, d + panelFloats);
-            }
-        }
-        if (p < kc) {
+        for (; p < kc; p++) { // the kc % 4 rows left, by scalars
             long src = aOff + (long) (p0 + p) * lda + i0;
             for (int i = 0; i < rows; i++) {
                 dst[(i / PANEL_ROW_FLOATS) * panelFloats + p * PANEL_ROW_FLOATS + i % PANEL_ROW_FLOATS] =

@@ -46,11 +46,7 @@ class GemmPackingTest {
                     int storedRows = trans == Transpose.NO ? m : k, storedCols = trans == Transpose.NO ? k : m;
                     int lda = storedCols + rnd.nextInt(5);
                     int aOff = rnd.nextInt(9);
-                    long floats = aOff + (long) storedRows * lda;
-                    MemorySegment a = alloc.apply(floats * Float.BYTES);
-                    for (long i = 0; i < floats; i++) {
-                        a.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
-                    }
+                    MemorySegment a = randomSegment(alloc, aOff + (long) storedRows * lda, rnd);
                     int panels = (mc + mr - 1) / mr;
                     float[] dst = new float[panels * mr * kc + 5];
                     Arrays.fill(dst, Float.NaN);
@@ -103,51 +99,63 @@ class GemmPackingTest {
     }
 
     @Test
-    void packBMatchesTheLayoutOnNativeAndHeapSegments() {
+    void packBMatchesTheLayoutOnNativeSegments() {
+        try (Arena arena = Arena.ofConfined()) {
+            // an unaligned slice that ends with the matrix: no vector read may pass it
+            checkB(bytes -> arena.allocate(bytes + 64, 64).asSlice(4, bytes));
+        }
+    }
+
+    @Test
+    void packBMatchesTheLayoutOnHeapSegments() {
+        checkB(bytes -> MemorySegment.ofArray(new float[(int) (bytes / Float.BYTES)]));
+    }
+
+    /** packB for widths around NR (partial and full panels, 24 panels = NC) and the depths of packA's test. */
+    private static void checkB(LongFunction<MemorySegment> alloc) {
         int nr = JavaGemm.NR;
         SplittableRandom rnd = new SplittableRandom(7);
-        try (Arena arena = Arena.ofConfined()) {
-            for (boolean heap : new boolean[] {false, true}) {
-                for (Transpose trans : Transpose.values()) {
-                    for (int nc : new int[] {1, nr - 1, nr, nr + 1, 2 * nr, 3 * nr + 5, 24 * nr}) {
-                        for (int kc : BLOCK_DEPTHS) {
-                            int j0 = rnd.nextInt(3), p0 = rnd.nextInt(3);
-                            int n = j0 + nc + rnd.nextInt(2), k = p0 + kc + rnd.nextInt(2);
-                            int storedRows = trans == Transpose.NO ? k : n, storedCols = trans == Transpose.NO ? n : k;
-                            int ldb = storedCols + rnd.nextInt(5);
-                            int bOff = rnd.nextInt(9);
-                            int floats = bOff + storedRows * ldb;
-                            // The native segment is an unaligned slice that ends with the matrix: no read may pass it.
-                            MemorySegment b = heap ? MemorySegment.ofArray(new float[floats])
-                                    : arena.allocate(floats * 4L + 64, 64).asSlice(4, floats * 4L);
-                            for (int i = 0; i < floats; i++) {
-                                b.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
-                            }
-                            int panels = (nc + nr - 1) / nr;
-                            int dstOff = rnd.nextInt(4);
-                            float[] dst = new float[dstOff + panels * nr * kc + 5];
-                            Arrays.fill(dst, Float.NaN);
-                            GemmPacking.packB(trans, b, bOff, ldb, p0, kc, j0, nc, dst, dstOff, nr, new float[JavaGemm.NC]);
+        for (Transpose trans : Transpose.values()) {
+            for (int nc : new int[] {1, nr - 1, nr, nr + 1, 2 * nr, 3 * nr + 5, 24 * nr}) {
+                for (int kc : BLOCK_DEPTHS) {
+                    int j0 = rnd.nextInt(3), p0 = rnd.nextInt(3);
+                    int n = j0 + nc + rnd.nextInt(2), k = p0 + kc + rnd.nextInt(2);
+                    int storedRows = trans == Transpose.NO ? k : n, storedCols = trans == Transpose.NO ? n : k;
+                    int ldb = storedCols + rnd.nextInt(5);
+                    int bOff = rnd.nextInt(9);
+                    MemorySegment b = randomSegment(alloc, bOff + (long) storedRows * ldb, rnd);
+                    int panels = (nc + nr - 1) / nr;
+                    int dstOff = rnd.nextInt(4);
+                    float[] dst = new float[dstOff + panels * nr * kc + 5];
+                    Arrays.fill(dst, Float.NaN);
+                    GemmPacking.packB(trans, b, bOff, ldb, p0, kc, j0, nc, dst, dstOff, nr, new float[JavaGemm.NC]);
 
-                            float[] want = new float[dst.length];
-                            Arrays.fill(want, Float.NaN);
-                            for (int j = 0; j < panels * nr; j++) {
-                                for (int p = 0; p < kc; p++) {
-                                    long at = trans == Transpose.NO
-                                            ? bOff + (long) (p0 + p) * ldb + j0 + j
-                                            : bOff + (long) (j0 + j) * ldb + p0 + p;
-                                    float v = j < nc ? b.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
-                                    want[dstOff + (j / nr) * nr * kc + p * nr + j % nr] = v;
-                                }
-                            }
-                            assertEquals(Arrays.toString(want), Arrays.toString(dst), "packB " + trans + " nc=" + nc
-                                    + " kc=" + kc + " j0=" + j0 + " p0=" + p0 + " ldb=" + ldb + " bOff=" + bOff
-                                    + " dstOff=" + dstOff + " heap=" + heap);
+                    float[] want = new float[dst.length];
+                    Arrays.fill(want, Float.NaN);
+                    for (int j = 0; j < panels * nr; j++) {
+                        for (int p = 0; p < kc; p++) {
+                            long at = trans == Transpose.NO
+                                    ? bOff + (long) (p0 + p) * ldb + j0 + j
+                                    : bOff + (long) (j0 + j) * ldb + p0 + p;
+                            float v = j < nc ? b.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
+                            want[dstOff + (j / nr) * nr * kc + p * nr + j % nr] = v;
                         }
                     }
+                    assertEquals(Arrays.toString(want), Arrays.toString(dst), "packB " + trans + " nc=" + nc + " kc=" + kc
+                            + " j0=" + j0 + " p0=" + p0 + " ldb=" + ldb + " bOff=" + bOff + " dstOff=" + dstOff
+                            + " (" + b.getClass().getSimpleName() + ")");
                 }
             }
         }
+    }
+
+    /** {@code floats} floats from {@code alloc}, uniform in [-1, 1). */
+    private static MemorySegment randomSegment(LongFunction<MemorySegment> alloc, long floats, SplittableRandom rnd) {
+        MemorySegment s = alloc.apply(floats * Float.BYTES);
+        for (long i = 0; i < floats; i++) {
+            s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
+        }
+        return s;
     }
 
     /** The packed layout of op(A)[i0 : i0+mc, p0 : p0+kc] written out: padding rows 0, floats past the panels {@code fill}. */
