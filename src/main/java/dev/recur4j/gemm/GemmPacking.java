@@ -33,8 +33,9 @@ final class GemmPacking {
      */
     private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_512;
     /**
-     * Vector packing of full A panels: only with MR = 8, i.e. when JavaGemm runs on 512-bit vectors, so
-     * the 512-bit loads and two-vector permutes below are AVX-512 instructions, not the Java fallback.
+     * Vector packing of full A panels: only with MR = 8, i.e. when JavaGemm runs on 512-bit vectors (its
+     * preferred species on AVX-512 hardware), so the 512-bit loads and two-vector permutes below are AVX-512
+     * instructions there, not the Java fallback.
      */
     private static final boolean VECTOR_A = JavaGemm.MR == PANEL_ROW_FLOATS && JavaGemm.F.vectorBitSize() == 512;
 
@@ -180,10 +181,11 @@ final class GemmPacking {
      * of each (panel j, rows p and p+1: 16 contiguous packed floats), another the last 8 (panel j+1).
      * Four rows go at once (two such pairs, 32 contiguous floats per panel); the kc % 4 rows left go by
      * scalars. p runs outside so the stored rows (lda apart) are read once, front to back.
-     * The training weight gradients' A (dG [6400, 2048] transposed): 3.1 GB/s with a bulk copy of the row
-     * then an 8-float System.arraycopy per panel row (a stub call per 32 bytes), 7 GB/s with these 512-bit
-     * pairs; four rows at once: 16 -> 29 GB/s with the block in L1, 8.1 -> 8.6 from memory, W7 (1 thread)
-     * paired -2.0 and -2.3 ms a call.
+     * The training weight gradients' A (dG [6400, 2048] transposed), on the Zen 5 machine of 2026-11-23:
+     * 3.1 GB/s with a bulk copy of the row then an 8-float System.arraycopy per panel row (a stub call per 32
+     * bytes), 7 GB/s with the 512-bit pairs. Four rows at once instead of two, on the Zen 4 of 2026-11-30:
+     * 16 -> 29 GB/s with the block in L1, 8.1 -> 8.6 GB/s from memory (W7's dG, 1024 of its columns), W7
+     * (1 thread) paired -2.0 and -2.3 ms a call.
      * A method of its own whose loop runs on every call, as {@link #packARows}.
      */
     private static void packAColumns(MemorySegment a, long aOff, int lda, int i0, int rows, int p0, int kc,
@@ -215,8 +217,8 @@ final class GemmPacking {
     }
 
     /**
-     * Vector packing of full B panels: only with NR = 2 x 16, i.e. when JavaGemm runs on 512-bit vectors, so
-     * a packed panel row is two 512-bit vectors (AVX-512 loads and stores, not the Java fallback).
+     * Vector packing of full B panels: only with NR = 2 x 16, i.e. when JavaGemm runs on 512-bit vectors (as
+     * for {@link #VECTOR_A}), so a packed panel row is two 512-bit vectors, AVX-512 loads and stores.
      */
     private static final boolean VECTOR_B = JavaGemm.NR == 2 * WIDE.length() && JavaGemm.F.vectorBitSize() == 512;
 

@@ -130,23 +130,69 @@ class GemmPackingTest {
                     Arrays.fill(dst, Float.NaN);
                     GemmPacking.packB(trans, b, bOff, ldb, p0, kc, j0, nc, dst, dstOff, nr, new float[JavaGemm.NC]);
 
-                    float[] want = new float[dst.length];
-                    Arrays.fill(want, Float.NaN);
-                    for (int j = 0; j < panels * nr; j++) {
-                        for (int p = 0; p < kc; p++) {
-                            long at = trans == Transpose.NO
-                                    ? bOff + (long) (p0 + p) * ldb + j0 + j
-                                    : bOff + (long) (j0 + j) * ldb + p0 + p;
-                            float v = j < nc ? b.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
-                            want[dstOff + (j / nr) * nr * kc + p * nr + j % nr] = v;
-                        }
-                    }
+                    float[] want = expectedB(trans, b, bOff, ldb, p0, kc, j0, nc, nr, dstOff, dst.length);
                     assertEquals(Arrays.toString(want), Arrays.toString(dst), "packB " + trans + " nc=" + nc + " kc=" + kc
                             + " j0=" + j0 + " p0=" + p0 + " ldb=" + ldb + " bOff=" + bOff + " dstOff=" + dstOff
                             + " (" + b.getClass().getSimpleName() + ")");
                 }
             }
         }
+    }
+
+    /**
+     * packB's counterpart of {@link #packABlocksThatEndWithTheirSegment}: the bottom-right block of B, no padded
+     * ldb and no row or column after the block, on an unaligned native slice of the exact size and on a heap
+     * array, into a dst just long enough for dstOff + the panels: a read past the block's last float throws.
+     */
+    @Test
+    void packBBlocksThatEndWithTheirSegment() {
+        int nr = JavaGemm.NR;
+        try (Arena arena = Arena.ofConfined()) {
+            for (Transpose trans : Transpose.values()) {
+                for (int nc : new int[] {1, nr - 1, nr, nr + 1, 2 * nr, 3 * nr + 5}) {
+                    for (int kc : new int[] {1, 2, 3, 4, 16, 17}) {
+                        for (int before : new int[] {0, 1, 5}) {
+                            for (boolean heap : new boolean[] {false, true}) {
+                                int n = nc + before, k = kc + before;
+                                int storedRows = trans == Transpose.NO ? k : n;
+                                int ldb = trans == Transpose.NO ? n : k;
+                                int floats = before + storedRows * ldb;
+                                MemorySegment b = heap ? MemorySegment.ofArray(new float[floats])
+                                        : arena.allocate(floats * 4L + 64, 64).asSlice(4, floats * 4L);
+                                for (int i = 0; i < floats; i++) {
+                                    b.setAtIndex(ValueLayout.JAVA_FLOAT, i, i + 1);
+                                }
+                                int dstOff = before;
+                                float[] dst = new float[dstOff + (nc + nr - 1) / nr * nr * kc];
+                                Arrays.fill(dst, Float.NaN);
+                                GemmPacking.packB(trans, b, before, ldb, k - kc, kc, n - nc, nc, dst, dstOff, nr,
+                                        new float[JavaGemm.NC]);
+                                assertEquals(Arrays.toString(expectedB(trans, b, before, ldb, k - kc, kc, n - nc, nc,
+                                        nr, dstOff, dst.length)), Arrays.toString(dst),
+                                        trans + " nc=" + nc + " kc=" + kc + " before=" + before + " heap=" + heap);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The packed layout of op(B)[p0 : p0+kc, j0 : j0+nc] at dstOff: padding columns 0, every other float NaN. */
+    private static float[] expectedB(Transpose trans, MemorySegment b, long bOff, int ldb, int p0, int kc, int j0,
+                                     int nc, int nr, int dstOff, int length) {
+        float[] want = new float[length];
+        Arrays.fill(want, Float.NaN);
+        for (int j = 0; j < (nc + nr - 1) / nr * nr; j++) {
+            for (int p = 0; p < kc; p++) {
+                long at = trans == Transpose.NO
+                        ? bOff + (long) (p0 + p) * ldb + j0 + j
+                        : bOff + (long) (j0 + j) * ldb + p0 + p;
+                float v = j < nc ? b.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
+                want[dstOff + (j / nr) * nr * kc + p * nr + j % nr] = v;
+            }
+        }
+        return want;
     }
 
     /** {@code floats} floats from {@code alloc}, uniform in [-1, 1). */

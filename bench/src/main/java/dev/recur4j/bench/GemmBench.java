@@ -5,6 +5,7 @@ import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
 import dev.recur4j.gemm.PreparedB;
 import dev.recur4j.gemm.Transpose;
+import dev.recur4j.mem.WorkspacePlan;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -30,18 +31,24 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Products with the weights, C[m,n] = A[m,k] · W^T with W stored [n,k]:
  * <ul>
- *   <li>{@code rec_w2}: W2's recurrent product, h[64,512] · W_hh^T[512,2048]</li>
- *   <li>{@code in_w2}: W2's input projection, x[6400,256] · W_ih^T[256,2048]</li>
+ *   <li>{@code step_w2}: W2's step product as the pipeline runs it (input projection in the step, see
+ *       {@code InputFusion}), [x_t | h][64,768] · [W_ih | W_hh]^T[768,2048]</li>
+ *   <li>{@code rec_w2}: W2's recurrent product alone, h[64,512] · W_hh^T[512,2048]</li>
+ *   <li>{@code in_w2}: W2's input projection of all steps at once, x[6400,256] · W_ih^T[256,2048], as the
+ *       pipeline runs it for layers whose weights exceed the fusion limit (W5), or with
+ *       {@code -Drecur4j.fusedInputMaxBytes=0}</li>
  *   <li>{@code rec_w5}: W5's recurrent product, h[128,1024] · W_hh^T[1024,4096]</li>
- *   <li>{@code rec_w1}: W1's batch-1 product, h[1,256] · W_hh^T[256,1024]</li>
+ *   <li>{@code rec_w1}: W1's batch-1 product, h[1,256] · W_hh^T[256,1024] (the pipeline runs batches of up to
+ *       4 rows as matrix-vector products instead, {@code SmallBatchForward})</li>
  * </ul>
  * {@code weights=prepared} (the default) passes W as the back end's {@link PreparedB}, made once per trial,
  * as the pipeline does: the Java GEMM packs it once, OpenBLAS takes it as it is. {@code weights=plain} passes
  * the stored W on every call, so the Java GEMM packs it per call.
  *
  * <p>{@code dw_w7}: the largest of W7's weight-gradient products, dW[1024,768] = dG^T · [X | H_prev], dG
- * stored [6400,1536] (of which the r and z columns), [X | H_prev] [6400,768]; both operands change every
- * call, so they are always plain ({@code weights} does not apply).
+ * stored [6400,1536] with the workspace's padded row stride ({@link WorkspacePlan#gateLd}, 1552 floats; of
+ * each row the r and z columns), [X | H_prev] [6400,768]; both operands change every call, so they are
+ * always plain ({@code weights} does not apply).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -51,7 +58,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBench {
 
-    @Param({"rec_w2", "in_w2", "rec_w5", "rec_w1", "dw_w7"})
+    @Param({"step_w2", "rec_w2", "in_w2", "rec_w5", "rec_w1", "dw_w7"})
     public String shape;
 
     @Param({"openblas", "java"})
@@ -84,10 +91,11 @@ public class GemmBench {
             k = 6400;
             transA = Transpose.YES;
             transB = Transpose.NO;
-            lda = 1536; // dG's row: the r, z, n columns; the product reads r and z
+            lda = WorkspacePlan.gateLd(1536); // dG's row: the r, z, n columns (padded); the product reads r and z
             ldb = n;
         } else {
             int[] mnk = switch (shape) {
+                case "step_w2" -> new int[] {64, 2048, 768};
                 case "rec_w2" -> new int[] {64, 2048, 512};
                 case "in_w2" -> new int[] {6400, 2048, 256};
                 case "rec_w5" -> new int[] {128, 4096, 1024};
