@@ -41,12 +41,10 @@ class GemmPackingTest {
         for (Transpose trans : Transpose.values()) {
             for (int mc : BLOCK_ROWS) {
                 for (int kc : BLOCK_DEPTHS) {
-                    int i0 = rnd.nextInt(3), p0 = rnd.nextInt(3);
-                    int m = i0 + mc + rnd.nextInt(2), k = p0 + kc + rnd.nextInt(2);
-                    int storedRows = trans == Transpose.NO ? m : k, storedCols = trans == Transpose.NO ? k : m;
-                    int lda = storedCols + rnd.nextInt(5);
-                    int aOff = rnd.nextInt(9);
-                    MemorySegment a = randomSegment(alloc, aOff + (long) storedRows * lda, rnd);
+                    // op(A) is [m, k]: stored with m along rows when not transposed
+                    Stored sa = randomStored(alloc, rnd, trans == Transpose.NO, mc, kc);
+                    int i0 = sa.first(), p0 = sa.p0(), lda = sa.ld(), aOff = sa.off();
+                    MemorySegment a = sa.data();
                     int panels = (mc + mr - 1) / mr;
                     float[] dst = new float[panels * mr * kc + 5];
                     Arrays.fill(dst, Float.NaN);
@@ -79,12 +77,7 @@ class GemmPackingTest {
                                 int k = kc + before;
                                 int storedRows = trans == Transpose.NO ? m : k;
                                 int lda = trans == Transpose.NO ? k : m;
-                                int floats = before + storedRows * lda;
-                                MemorySegment a = heap ? MemorySegment.ofArray(new float[floats])
-                                        : arena.allocate(floats * 4L + 64, 64).asSlice(4, floats * 4L);
-                                for (int i = 0; i < floats; i++) {
-                                    a.setAtIndex(ValueLayout.JAVA_FLOAT, i, i + 1);
-                                }
+                                MemorySegment a = exactSegment(arena, heap, before + storedRows * lda);
                                 float[] dst = new float[(mc + mr - 1) / mr * mr * kc];
                                 GemmPacking.packA(trans, a, before, lda, m - mc, mc, k - kc, kc, dst, mr);
                                 assertEquals(Arrays.toString(expected(trans, a, before, lda, m - mc, mc, k - kc, kc, mr,
@@ -118,12 +111,10 @@ class GemmPackingTest {
         for (Transpose trans : Transpose.values()) {
             for (int nc : new int[] {1, nr - 1, nr, nr + 1, 2 * nr, 3 * nr + 5, 24 * nr}) {
                 for (int kc : BLOCK_DEPTHS) {
-                    int j0 = rnd.nextInt(3), p0 = rnd.nextInt(3);
-                    int n = j0 + nc + rnd.nextInt(2), k = p0 + kc + rnd.nextInt(2);
-                    int storedRows = trans == Transpose.NO ? k : n, storedCols = trans == Transpose.NO ? n : k;
-                    int ldb = storedCols + rnd.nextInt(5);
-                    int bOff = rnd.nextInt(9);
-                    MemorySegment b = randomSegment(alloc, bOff + (long) storedRows * ldb, rnd);
+                    // op(B) is [k, n]: stored with n along rows when transposed
+                    Stored sb = randomStored(alloc, rnd, trans == Transpose.YES, nc, kc);
+                    int j0 = sb.first(), p0 = sb.p0(), ldb = sb.ld(), bOff = sb.off();
+                    MemorySegment b = sb.data();
                     int panels = (nc + nr - 1) / nr;
                     int dstOff = rnd.nextInt(4);
                     float[] dst = new float[dstOff + panels * nr * kc + 5];
@@ -156,12 +147,7 @@ class GemmPackingTest {
                                 int n = nc + before, k = kc + before;
                                 int storedRows = trans == Transpose.NO ? k : n;
                                 int ldb = trans == Transpose.NO ? n : k;
-                                int floats = before + storedRows * ldb;
-                                MemorySegment b = heap ? MemorySegment.ofArray(new float[floats])
-                                        : arena.allocate(floats * 4L + 64, 64).asSlice(4, floats * 4L);
-                                for (int i = 0; i < floats; i++) {
-                                    b.setAtIndex(ValueLayout.JAVA_FLOAT, i, i + 1);
-                                }
+                                MemorySegment b = exactSegment(arena, heap, before + storedRows * ldb);
                                 int dstOff = before;
                                 float[] dst = new float[dstOff + (nc + nr - 1) / nr * nr * kc];
                                 Arrays.fill(dst, Float.NaN);
@@ -195,13 +181,41 @@ class GemmPackingTest {
         return want;
     }
 
-    /** {@code floats} floats from {@code alloc}, uniform in [-1, 1). */
-    private static MemorySegment randomSegment(LongFunction<MemorySegment> alloc, long floats, SplittableRandom rnd) {
-        MemorySegment s = alloc.apply(floats * Float.BYTES);
-        for (long i = 0; i < floats; i++) {
-            s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
+    /**
+     * {@code floats} floats holding 1, 2, 3, ...: a heap array of exactly that size, or an unaligned native slice
+     * of exactly that size (so a read past its last float throws).
+     */
+    private static MemorySegment exactSegment(Arena arena, boolean heap, int floats) {
+        MemorySegment s = heap ? MemorySegment.ofArray(new float[floats])
+                : arena.allocate(floats * 4L + 64, 64).asSlice(4, floats * 4L);
+        for (int i = 0; i < floats; i++) {
+            s.setAtIndex(ValueLayout.JAVA_FLOAT, i, i + 1);
         }
         return s;
+    }
+
+    /**
+     * A stored operand around a block of {@code dim} (the block's own dimension: A's rows, B's columns) by
+     * {@code kc} (depth): the block starts at {@code first} and {@code p0}, the matrix may have one more of each,
+     * ld is padded by up to 4 floats, the data starts {@code off} floats into the segment.
+     */
+    private record Stored(int first, int p0, int ld, int off, MemorySegment data) {
+    }
+
+    /** A random {@link Stored}; {@code dimAlongRows}: the block's own dimension runs along the stored rows. */
+    private static Stored randomStored(LongFunction<MemorySegment> alloc, SplittableRandom rnd, boolean dimAlongRows,
+                                       int dim, int kc) {
+        int first = rnd.nextInt(3), p0 = rnd.nextInt(3);
+        int full = first + dim + rnd.nextInt(2), depth = p0 + kc + rnd.nextInt(2);
+        int storedRows = dimAlongRows ? full : depth, storedCols = dimAlongRows ? depth : full;
+        int ld = storedCols + rnd.nextInt(5);
+        int off = rnd.nextInt(9);
+        long floats = off + (long) storedRows * ld;
+        MemorySegment data = alloc.apply(floats * Float.BYTES);
+        for (long i = 0; i < floats; i++) {
+            data.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
+        }
+        return new Stored(first, p0, ld, off, data);
     }
 
     /** The packed layout of op(A)[i0 : i0+mc, p0 : p0+kc] written out: padding rows 0, floats past the panels {@code fill}. */
