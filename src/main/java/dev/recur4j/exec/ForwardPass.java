@@ -76,7 +76,7 @@ final class ForwardPass {
 
         @Override
         public void rows(int chunk, int from, int to) {
-            float[] y = l == spec.numLayers() - 1 ? out.output() : null; // the last layer writes the result
+            float[] y = outputArray(l, out);
             if (byDirection) {
                 for (int dir = from; dir < to; dir++) {
                     layer(ws, bf, in, l, dir, 0, in.batch(), y);
@@ -163,7 +163,7 @@ final class ForwardPass {
         copyInputRows(ws, bf, in, b0, b1);
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
-                layer(ws, bf, in, l, d, b0, b1, l == spec.numLayers() - 1 ? out.output() : null);
+                layer(ws, bf, in, l, d, b0, b1, outputArray(l, out));
                 storeFinalState(ws, bf, in, out, l, d, b0, b1);
             }
         }
@@ -443,6 +443,11 @@ final class ForwardPass {
                 copy(ws, xh + (long) b * ldxh + inW, hState + (long) b * h, h);
             }
         }
+    }
+
+    /** Where layer l writes its h: the caller's output array for the last layer, else null (the workspace's y). */
+    private float[] outputArray(int l, RnnResult out) {
+        return l == spec.numLayers() - 1 ? out.output() : null;
     }
 
     /** n floats from the workspace at {@code src} to {@code out[at ...]}. */

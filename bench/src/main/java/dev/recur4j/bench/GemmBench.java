@@ -85,7 +85,8 @@ public class GemmBench {
     public void setUp() {
         g = Gemms.get(GemmKind.fromCliName(gemm));
         arena = Arena.ofConfined();
-        if (shape.equals("dw_w7")) {
+        boolean weightGradient = shape.equals("dw_w7"); // both operands change every call: never prepared
+        if (weightGradient) {
             m = 1024;
             n = 768;
             k = 6400;
@@ -116,7 +117,7 @@ public class GemmBench {
         b = random(arena, bFloats, 2);
         c = arena.allocate((long) m * n * Float.BYTES, 64);
         switch (weights) {
-            case "prepared" -> prepared = shape.equals("dw_w7") ? null : g.prepareB(transB, k, n, b, 0, ldb);
+            case "prepared" -> prepared = weightGradient ? null : g.prepareB(transB, k, n, b, 0, ldb);
             case "plain" -> prepared = null;
             default -> throw new IllegalArgumentException("weights=" + weights + ": expected prepared or plain");
         }
