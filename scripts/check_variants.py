@@ -22,10 +22,7 @@ with 1 if anything differs, a run fails or the self-check fails.
 import argparse
 import json
 import os
-import shlex
 import sys
-import tempfile
-import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -33,7 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
-from check_vs_torch import add_common_args, compare, finish, print_summary, run_cli  # noqa: E402
+from check_vs_torch import add_common_args, compare, finish, print_summary, run_cases, run_cli  # noqa: E402
 from torch_rnn import Case, random_tensors, run_torch  # noqa: E402
 
 VARIANTS = ("lstm_peephole", "gru_reset_before")
@@ -318,21 +315,11 @@ def main():
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--keep", help="write the cases here (kept; with case.json, expected.safetensors)")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    command = shlex.split(args.recur4j)
-    rng = np.random.default_rng(args.seed)
 
-    results = {}
-    start = time.time()
-    with tempfile.TemporaryDirectory(prefix="recur4j-variants-") as tmp:
-        root = args.keep or tmp
-        os.makedirs(root, exist_ok=True)
-        for variant in args.variants:
-            for i in range(args.n):
-                case = random_case(variant, i, rng)
-                print(f"{case.name:20s} {describe(case)}", flush=True)
-                check_case(variant, case, os.path.join(root, case.name), command, args.impl, args.gemm,
-                           args.timeout, results)
+    def check(variant, case, folder, command, results):
+        check_case(variant, case, folder, command, args.impl, args.gemm, args.timeout, results)
+
+    results, start = run_cases(args, args.variants, "recur4j-variants-", 20, random_case, describe, check)
     print_summary(results, "variant", "worst grad diff/tol")
     finish(results, "variant", start)
 

@@ -174,27 +174,39 @@ def finish(results, kind, start):
     sys.exit(1 if failed else 0)
 
 
+def run_cases(args, kinds, tmp_prefix, name_width, random_case, describe, check):
+    """
+    Draws args.n random cases of each kind, prints each and checks it in a folder of its own (under
+    --keep, else a temporary one) with check(kind, case, folder, command, results); returns results
+    and the start time.
+    """
+    torch.set_num_threads(1)
+    command = shlex.split(args.recur4j)
+    rng = np.random.default_rng(args.seed)
+    results = {}
+    start = time.time()
+    with tempfile.TemporaryDirectory(prefix=tmp_prefix) as tmp:
+        root = args.keep or tmp
+        os.makedirs(root, exist_ok=True)
+        for kind in kinds:
+            for i in range(args.n):
+                case = random_case(kind, i, rng)
+                print(f"{case.name:{name_width}s} {describe(case)}", flush=True)
+                check(kind, case, os.path.join(root, case.name), command, results)
+    return results, start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(parser, "cell")
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=CELLS)
     parser.add_argument("--keep", help="write the cases here (kept) instead of a temporary folder")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    command = shlex.split(args.recur4j)
-    rng = np.random.default_rng(args.seed)
 
-    results = {}
-    start = time.time()
-    with tempfile.TemporaryDirectory(prefix="recur4j-check-") as tmp:
-        root = args.keep or tmp
-        os.makedirs(root, exist_ok=True)
-        for cell in args.cells:
-            for i in range(args.n):
-                case = random_case(cell, i, rng)
-                print(f"{case.name:12s} {describe(case)}", flush=True)
-                check_case(case, os.path.join(root, case.name), command, args.impl, args.gemm, args.timeout,
-                           results)
+    def check(cell, case, folder, command, results):
+        check_case(case, folder, command, args.impl, args.gemm, args.timeout, results)
+
+    results, start = run_cases(args, args.cells, "recur4j-check-", 12, random_case, describe, check)
     print_summary(results)
     finish(results, "case", start)
 
