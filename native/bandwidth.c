@@ -1,7 +1,8 @@
 /*
  * Read-bandwidth probe: how fast one core (and all cores) can stream floats from each level of
- * the memory hierarchy. A buffer of the given size is summed repeatedly with AVX-512/AVX2 loads
- * (8 independent accumulators, so latency does not limit); bytes/s = passes * size / time.
+ * the memory hierarchy. A buffer of the given size is summed repeatedly with AVX-512 loads, or AVX2
+ * loads where the CPU has no AVX-512 (8 independent accumulators, so latency does not limit);
+ * bytes/s = passes * size / time.
  * Sizes: 16 KiB (L1), 512 KiB (L2), 8 MiB (L3), 256 MiB (DRAM). Prints one JSON object.
  */
 #include <immintrin.h>
@@ -35,6 +36,32 @@ __attribute__((target("avx512f"))) static float sum512(const float *p, size_t n,
     return _mm512_reduce_add_ps(s);
 }
 
+__attribute__((target("avx2"))) static float sum256(const float *p, size_t n, int passes) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int r = 0; r < passes; r++) {
+        for (size_t i = 0; i + 64 <= n; i += 64) {
+            a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
+            a1 = _mm256_add_ps(a1, _mm256_load_ps(p + i + 8));
+            a2 = _mm256_add_ps(a2, _mm256_load_ps(p + i + 16));
+            a3 = _mm256_add_ps(a3, _mm256_load_ps(p + i + 24));
+            a4 = _mm256_add_ps(a4, _mm256_load_ps(p + i + 32));
+            a5 = _mm256_add_ps(a5, _mm256_load_ps(p + i + 40));
+            a6 = _mm256_add_ps(a6, _mm256_load_ps(p + i + 48));
+            a7 = _mm256_add_ps(a7, _mm256_load_ps(p + i + 56));
+        }
+    }
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    float out[8];
+    _mm256_storeu_ps(out, s);
+    return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+}
+
+/* The widest loads this CPU has: the AVX-512 kernel would stop an AVX2-only CPU with SIGILL. */
+static float sum(const float *p, size_t n, int passes) {
+    return __builtin_cpu_supports("avx512f") ? sum512(p, n, passes) : sum256(p, n, passes);
+}
+
 /* GB/s reading `bytes` per thread, `threads` threads, median of 5 runs of ~`target` bytes each. */
 static double measure(size_t bytes, int threads) {
     size_t n = bytes / sizeof(float);
@@ -51,7 +78,7 @@ static double measure(size_t bytes, int threads) {
         double t0 = now();
 #pragma omp parallel num_threads(threads)
         {
-            float r = sum512(bufs[omp_get_thread_num()], n, passes);
+            float r = sum(bufs[omp_get_thread_num()], n, passes);
 #pragma omp atomic
             sink += r;
         }
