@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * micro-kernel streams (GotoBLAS / BLIS packing), whatever the transpose, offset or leading dim.
  *
  * <pre>
- * A block op(A)[i0 : i0+mc, p0 : p0+kc] -> panels of mr rows:   dst[(i / mr) * mr * kc + p * mr + i % mr]
+ * A block op(A)[i0 : i0+mc, p0 : p0+kc] -> panels of h = JavaGemm.panelRows(mc, ip) rows from row ip:
+ *                                          dst[ip * kc + p * h + (i - ip)]   (h = MR for all with 512-bit vectors)
  * B block op(B)[p0 : p0+kc, j0 : j0+nc] -> panels of nr columns: dst[dstOff + (j / nr) * nr * kc + p * nr + j % nr]
  * </pre>
  * A partial last panel is padded with zeros, so the kernel always runs on full panels and the
@@ -44,9 +45,9 @@ final class GemmPacking {
 
     /** Packs op(A)[i0 : i0+mc, p0 : p0+kc]; A is stored [m, k] (NO) or [k, m] (YES) at {@code aOff}, row stride lda. */
     static void packA(Transpose transA, MemorySegment a, long aOff, int lda, int i0, int mc, int p0, int kc,
-                      float[] dst, int mr) {
+                      float[] dst) {
         int vectorRows = 0;
-        if (VECTOR_A && mr == PANEL_ROW_FLOATS) {
+        if (VECTOR_A) {
             if (transA == Transpose.NO) {
                 vectorRows = mc / PANEL_ROW_FLOATS * PANEL_ROW_FLOATS;
                 packARows(a, aOff, lda, i0, vectorRows, p0, kc, dst);
@@ -55,7 +56,8 @@ final class GemmPacking {
                 packAColumns(a, aOff, lda, i0, vectorRows, p0, kc, dst);
             }
         }
-        for (int ip = vectorRows; ip < mc; ip += mr) {
+        for (int ip = vectorRows, mr; ip < mc; ip += mr) {
+            mr = JavaGemm.panelRows(mc, ip);
             int rows = Math.min(mr, mc - ip);
             int panel = ip * kc;
             if (transA == Transpose.NO) {

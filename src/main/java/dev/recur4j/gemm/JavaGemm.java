@@ -28,9 +28,11 @@ import jdk.incubator.vector.VectorSpecies;
  * 512-bit vectors, MR = 8 (16 + 3 of AVX-512's 32 registers; fewer loads per FMA and no padded
  * tile for batch shares of 32 or 64 rows: 64 x 2048 x 512 went from 125 to 153 GFLOP/s, 32 rows
  * from 99 to 165).
- * Partial edge tiles are computed in full (packing pads with zeros). With MR = 8 a full tile with
- * alpha = 1 and beta 0 or 1 (every product recur4j makes) goes from the accumulators straight into
- * C; edge tiles and other alpha/beta go through a small spill buffer and are merged into C from there. Works on heap ({@code MemorySegment.ofArray(float[])})
+ * Below 512 bits the rows are cut into panels of 6 and 4 ({@link #panelRows}, kernels in
+ * {@link NarrowKernels}) so that even row counts need no padding. Partial edge tiles are computed in
+ * full (packing pads with zeros). A full tile with alpha = 1 and beta 0 or 1 (every product recur4j
+ * makes) goes from the accumulators straight into C; edge tiles and other alpha/beta go through a
+ * small spill buffer and are merged into C from there. Works on heap ({@code MemorySegment.ofArray(float[])})
  * and native segments; C is not read when {@code beta == 0}. One call runs on the calling thread.
  *
  * <p>A B that is reused across calls (recurrent weights) can be packed once with {@link #packB}
@@ -199,9 +201,9 @@ public final class JavaGemm implements Gemm {
                 GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, 0, NR, scratch.stage);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
-                    multiplyBlock(mc, nc, kc, alpha, packB, 0, blockBeta, c, cOff + (long) ic * ldc + jc, ldc,
-                            scratch);
+                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA);
+                    multiplyBlock(mc, nc, kc, alpha, packB, scratch.packBSegment(), 0, blockBeta, c,
+                            cOff + (long) ic * ldc + jc, ldc, scratch);
                 }
             }
         }
@@ -221,20 +223,25 @@ public final class JavaGemm implements Gemm {
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
-                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA, MR);
+                GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA);
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc);
-                    multiplyBlock(mc, nc, kc, alpha, packed.data, packed.blockOffset(jc, pc, nc), blockBeta, c,
-                            cOff + (long) ic * ldc + jc, ldc, scratch);
+                    multiplyBlock(mc, nc, kc, alpha, packed.data, packed.segment, packed.blockOffset(jc, pc, nc),
+                            blockBeta, c, cOff + (long) ic * ldc + jc, ldc, scratch);
                 }
             }
         }
     }
 
     /** C block [mc x nc] at float index cBlock (+)= packed A block (scratch.packA) * packed B block at pb[pbBase]. */
-    private static void multiplyBlock(int mc, int nc, int kc, float alpha, float[] pb, int pbBase, float blockBeta,
-                                      MemorySegment c, long cBlock, int ldc, GemmScratch scratch) {
-        boolean direct = MR == 8 && alpha == 1f && (blockBeta == 0f || blockBeta == 1f);
+    private static void multiplyBlock(int mc, int nc, int kc, float alpha, float[] pb, MemorySegment pbSegment,
+                                      int pbBase, float blockBeta, MemorySegment c, long cBlock, int ldc,
+                                      GemmScratch scratch) {
+        if (MR != 8) {
+            multiplyBlockNarrow(mc, nc, kc, alpha, pbSegment, pbBase, blockBeta, c, cBlock, ldc, scratch);
+            return;
+        }
+        boolean direct = alpha == 1f && (blockBeta == 0f || blockBeta == 1f);
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
@@ -244,67 +251,76 @@ public final class JavaGemm implements Gemm {
                             (cBlock + (long) ir * ldc + jr) * Float.BYTES, (long) ldc * Float.BYTES, blockBeta == 1f);
                     continue;
                 }
-                if (MR == 8) {
-                    microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
-                } else {
-                    microKernel(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
-                }
+                microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
                 storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
             }
         }
     }
 
     /**
-     * tile[MR][NR] = sum_p A[:, p] B[p, :] over one packed A panel [kc][MR] (from {@code ai}) and one
-     * packed B panel [kc][NR] (from {@code bi}), for edge tiles and alpha != 1 or beta not in {0, 1}
-     * (and every tile with MR = 6), which {@link #storeTile} then merges into C. The kernel must stay
-     * small enough for C2 to inline every vector operation: a vector passed to a call that is not
-     * inlined gets boxed, i.e. allocated.
+     * {@link #multiplyBlock} below 512-bit vectors: panels of 6 and 4 rows ({@link #panelRows}) with
+     * {@link NarrowKernels}; full tiles with alpha = 1 and beta 0 or 1 go straight into C, the rest through
+     * the spill tile.
      */
-    private static void microKernel(int kc, float[] pa, int ai, float[] pb, int bi, float[] tile) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
-        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
-        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
-            FloatVector b0 = FloatVector.fromArray(F, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
-            FloatVector a0 = FloatVector.broadcast(F, pa[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(F, pa[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, pa[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(F, pa[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(F, pa[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(F, pa[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
+    private static void multiplyBlockNarrow(int mc, int nc, int kc, float alpha, MemorySegment pb, int pbBase,
+                                            float blockBeta, MemorySegment c, long cBlock, int ldc,
+                                            GemmScratch scratch) {
+        boolean direct = alpha == 1f && (blockBeta == 0f || blockBeta == 1f);
+        long ldcBytes = (long) ldc * Float.BYTES;
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            long bi = (long) (pbBase + jr * kc) * Float.BYTES;
+            for (int ir = 0; ir < mc; ) {
+                int h = panelRows(mc, ir);
+                int mr = Math.min(h, mc - ir);
+                long ai = (long) ir * kc * Float.BYTES;
+                boolean toC = direct && mr == h && nr == NR;
+                MemorySegment target = toC ? c : scratch.tileSegment;
+                long at = toC ? (cBlock + (long) ir * ldc + jr) * Float.BYTES : 0L;
+                long stride = toC ? ldcBytes : (long) NR * Float.BYTES;
+                boolean add = toC && blockBeta == 1f;
+                if (h == 6) {
+                    NarrowKernels.kernel6(kc, scratch.packASegment, ai, pb, bi, target, at, stride, add);
+                } else {
+                    NarrowKernels.kernel4(kc, scratch.packASegment, ai, pb, bi, target, at, stride, add);
+                }
+                if (!toC) {
+                    storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
+                }
+                ir += h;
+            }
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, L);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + L);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + L);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
     }
 
-    /** {@link #microKernel} with 8 rows (MR == 8): 16 accumulators, for 32-register vector units. */
+    /**
+     * Height of the packed A panel that starts at row {@code ip} of a block of {@code mc} rows: MR with 512-bit
+     * vectors; below, 6 rows, or 4 where that leaves no padded rows (mc = 32 is 6+6+6+6+4+4, not 6 x 6). Only the
+     * block's last panel can be padded, so panel {@code ip} starts at float {@code ip * kc} of the packed block.
+     */
+    static int panelRows(int mc, int ip) {
+        if (MR == 8) {
+            return MR;
+        }
+        int left = mc - ip;
+        return left <= 4 || left == 7 || left == 8 ? 4 : 6;
+    }
+
+    /** Rows of a packed A block of mc rows, padding included. */
+    static int packedRows(int mc) {
+        int ip = 0;
+        while (ip < mc) {
+            ip += panelRows(mc, ip);
+        }
+        return ip;
+    }
+
+    /**
+     * tile[8][NR] = sum_p A[:, p] B[p, :] over one packed A panel [kc][8] (from {@code ai}) and one packed B
+     * panel [kc][NR] (from {@code bi}): 16 accumulators, for 32-register vector units. For edge tiles and alpha
+     * != 1 or beta not in {0, 1}, which {@link #storeTile} then merges into C. The kernel must stay small enough
+     * for C2 to inline every vector operation: a vector passed to a call that is not inlined gets boxed, i.e.
+     * allocated.
+     */
     private static void microKernel8(int kc, float[] pa, int ai, float[] pb, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);

@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Until C2 compiles {@link #chains}, every vector operation is interpreted or boxed and
  * thousands of times slower, and when C2 finishes depends on the machine's load. So the warm-up
- * makes enough small calls to trigger the compilation, and the measurement is the best of
- * several short windows, all threads running in each.
+ * makes enough small calls to trigger the compilation, then waits (up to 3 s) until a call runs at a
+ * rate only compiled code reaches, and the measurement is the best of several short windows, all
+ * threads running in each.
  */
 final class JavaFmaProbe {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -27,6 +28,12 @@ final class JavaFmaProbe {
     private static final long WARM_CHUNK = 16;
     private static final int WARM_CALLS = 5000;
     private static final int WINDOWS = 5;
+    /** A rate only C2's code of {@link #chains} reaches (see {@link #untilCompiled}). */
+    private static final double COMPILED_GFLOPS = 2.0;
+    /** Iterations of one call while waiting for C2: about 50 µs compiled, so the wait ends soon after it. */
+    private static final long PROBE_CHUNK = 1L << 12;
+    /** Longest wait for C2 after the warm-up. */
+    private static final long COMPILE_WAIT_NANOS = 3_000_000_000L;
 
     private JavaFmaProbe() {
     }
@@ -58,6 +65,7 @@ final class JavaFmaProbe {
                 for (int i = 0; i < WARM_CALLS || System.nanoTime() < warmEnd; i++) {
                     sink += chains(WARM_CHUNK);
                 }
+                sink += untilCompiled(warmEnd + COMPILE_WAIT_NANOS);
                 for (int w = 0; w < WINDOWS; w++) {
                     await(barrier);
                     long begin = windowStart[0];
@@ -87,6 +95,25 @@ final class JavaFmaProbe {
             best = Math.max(best, (double) total * CHAINS * F.length() * 2 / Math.max(1, lastEnd - starts[w]));
         }
         return best;
+    }
+
+    /**
+     * Keeps calling {@link #chains} until one call runs at {@value #COMPILED_GFLOPS} GFLOP/s or more, or until
+     * {@code deadline}. Triggering C2 is not enough: its compile may wait in a queue (a test suite keeps it busy),
+     * and a probe that times the interpreted loop reports a peak a hundred times too low. No CPU with a vector
+     * unit runs the compiled loop below that rate, and the interpreted or C1 loop does not reach it.
+     */
+    private static float untilCompiled(long deadline) {
+        float sink = 0;
+        while (System.nanoTime() < deadline) {
+            long t0 = System.nanoTime();
+            sink += chains(PROBE_CHUNK);
+            double gflops = (double) PROBE_CHUNK * CHAINS * F.length() * 2 / Math.max(1, System.nanoTime() - t0);
+            if (gflops >= COMPILED_GFLOPS) {
+                break;
+            }
+        }
+        return sink;
     }
 
     /** {@code iterations} rounds of acc = acc*a + b on 12 independent chains; the reduced sum keeps them live. */

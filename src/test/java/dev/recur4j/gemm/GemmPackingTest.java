@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * past the block written.
  */
 class GemmPackingTest {
-    private static final int[] BLOCK_ROWS = {1, 7, 8, 13, 16, 24, 192};
+    private static final int[] BLOCK_ROWS = {1, 2, 3, 4, 5, 7, 8, 10, 13, 14, 16, 24, 32, 64, 192};
     private static final int[] BLOCK_DEPTHS = {1, 2, 15, 16, 17, 33, 64, 100};
 
     @Test
@@ -37,7 +37,6 @@ class GemmPackingTest {
 
     private static void check(LongFunction<MemorySegment> alloc) {
         SplittableRandom rnd = new SplittableRandom(5);
-        int mr = JavaGemm.MR;
         for (Transpose trans : Transpose.values()) {
             for (int mc : BLOCK_ROWS) {
                 for (int kc : BLOCK_DEPTHS) {
@@ -45,12 +44,11 @@ class GemmPackingTest {
                     Stored sa = randomStored(alloc, rnd, trans == Transpose.NO, mc, kc);
                     int i0 = sa.first(), p0 = sa.p0(), lda = sa.ld(), aOff = sa.off();
                     MemorySegment a = sa.data();
-                    int panels = (mc + mr - 1) / mr;
-                    float[] dst = new float[panels * mr * kc + 5];
+                    float[] dst = new float[JavaGemm.packedRows(mc) * kc + 5];
                     Arrays.fill(dst, Float.NaN);
-                    GemmPacking.packA(trans, a, aOff, lda, i0, mc, p0, kc, dst, mr);
+                    GemmPacking.packA(trans, a, aOff, lda, i0, mc, p0, kc, dst);
 
-                    float[] want = expected(trans, a, aOff, lda, i0, mc, p0, kc, mr, dst.length, Float.NaN);
+                    float[] want = expected(trans, a, aOff, lda, i0, mc, p0, kc, dst.length, Float.NaN);
                     String what = "packA " + trans + " mc=" + mc + " kc=" + kc + " i0=" + i0 + " p0=" + p0
                             + " lda=" + lda + " aOff=" + aOff + " (" + a.getClass().getSimpleName() + ")";
                     assertEquals(Arrays.toString(want), Arrays.toString(dst), what);
@@ -66,7 +64,6 @@ class GemmPackingTest {
      */
     @Test
     void packABlocksThatEndWithTheirSegment() {
-        int mr = JavaGemm.MR;
         try (Arena arena = Arena.ofConfined()) {
             for (Transpose trans : Transpose.values()) {
                 for (int mc : new int[] {8, 15, 16, 17, 31, 32, 48}) {
@@ -78,9 +75,9 @@ class GemmPackingTest {
                                 int storedRows = trans == Transpose.NO ? m : k;
                                 int lda = trans == Transpose.NO ? k : m;
                                 MemorySegment a = exactSegment(arena, heap, before + storedRows * lda);
-                                float[] dst = new float[(mc + mr - 1) / mr * mr * kc];
-                                GemmPacking.packA(trans, a, before, lda, m - mc, mc, k - kc, kc, dst, mr);
-                                assertEquals(Arrays.toString(expected(trans, a, before, lda, m - mc, mc, k - kc, kc, mr,
+                                float[] dst = new float[JavaGemm.packedRows(mc) * kc];
+                                GemmPacking.packA(trans, a, before, lda, m - mc, mc, k - kc, kc, dst);
+                                assertEquals(Arrays.toString(expected(trans, a, before, lda, m - mc, mc, k - kc, kc,
                                         dst.length, 0f)), Arrays.toString(dst),
                                         trans + " mc=" + mc + " kc=" + kc + " before=" + before + " heap=" + heap);
                             }
@@ -219,18 +216,25 @@ class GemmPackingTest {
     }
 
     /** The packed layout of op(A)[i0 : i0+mc, p0 : p0+kc] written out: padding rows 0, floats past the panels {@code fill}. */
+    /**
+     * The packed layout written out: panels of {@link JavaGemm#panelRows} rows from row 0, panel ip at float
+     * ip * kc, element (row r of the panel, depth p) at p * h + r, padded rows zero.
+     */
     private static float[] expected(Transpose trans, MemorySegment a, long aOff, int lda, int i0, int mc, int p0,
-                                    int kc, int mr, int length, float fill) {
-        int panels = (mc + mr - 1) / mr;
+                                    int kc, int length, float fill) {
         float[] want = new float[length];
         Arrays.fill(want, fill);
-        for (int i = 0; i < panels * mr; i++) {
-            for (int p = 0; p < kc; p++) {
-                long at = trans == Transpose.NO
-                        ? aOff + (long) (i0 + i) * lda + p0 + p
-                        : aOff + (long) (p0 + p) * lda + i0 + i;
-                float v = i < mc ? a.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
-                want[(i / mr) * mr * kc + p * mr + i % mr] = v;
+        for (int ip = 0, h; ip < mc; ip += h) {
+            h = JavaGemm.panelRows(mc, ip);
+            for (int r = 0; r < h; r++) {
+                int i = ip + r;
+                for (int p = 0; p < kc; p++) {
+                    long at = trans == Transpose.NO
+                            ? aOff + (long) (i0 + i) * lda + p0 + p
+                            : aOff + (long) (p0 + p) * lda + i0 + i;
+                    float v = i < mc ? a.getAtIndex(ValueLayout.JAVA_FLOAT, at) : 0f;
+                    want[ip * kc + p * h + r] = v;
+                }
             }
         }
         return want;
