@@ -1,7 +1,5 @@
 package dev.recur4j.gemm;
 
-import java.lang.foreign.MemorySegment;
-
 /**
  * op(B) [k x n] packed once into {@link JavaGemm}'s panel layout, for products that reuse the same
  * B many times: the recurrent weights of an RNN are multiplied once per time step, and packing
@@ -18,14 +16,11 @@ public final class GemmPackedB {
     final int k;
     final int n;
     final float[] data;
-    /** {@code data} as a segment, for {@link NarrowKernels}. */
-    final MemorySegment segment;
 
     GemmPackedB(int k, int n) {
         this.k = k;
         this.n = n;
         this.data = new float[Math.multiplyExact(k, roundUp(n, JavaGemm.NR))];
-        this.segment = MemorySegment.ofArray(data);
     }
 
     /** Depth: rows of op(B). */

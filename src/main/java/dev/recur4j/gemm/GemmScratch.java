@@ -1,7 +1,5 @@
 package dev.recur4j.gemm;
 
-import java.lang.foreign.MemorySegment;
-
 /**
  * Packing buffers for one thread's {@link JavaGemm} calls: the packed A block [MC x KC], the
  * packed B block [KC x NC] and one spill tile [MR x NR] for edge tiles. About
@@ -16,13 +14,9 @@ import java.lang.foreign.MemorySegment;
 public final class GemmScratch {
     final float[] packA = new float[JavaGemm.MC * JavaGemm.KC];
     final float[] tile = new float[JavaGemm.MR * JavaGemm.NR];
-    /** packA and tile as segments, for {@link NarrowKernels}: made once, so a call allocates nothing. */
-    final MemorySegment packASegment = MemorySegment.ofArray(packA);
-    final MemorySegment tileSegment = MemorySegment.ofArray(tile);
     /** One stored row of a B block being packed (up to NC floats), see {@link GemmPacking}. */
     final float[] stage = new float[JavaGemm.NC];
     private float[] packB;
-    private MemorySegment packBSegment;
 
     public GemmScratch() {
     }
@@ -31,14 +25,7 @@ public final class GemmScratch {
     float[] packB() {
         if (packB == null) {
             packB = new float[JavaGemm.KC * JavaGemm.NC];
-            packBSegment = MemorySegment.ofArray(packB);
         }
         return packB;
-    }
-
-    /** {@link #packB()} as a segment. */
-    MemorySegment packBSegment() {
-        packB();
-        return packBSegment;
     }
 }

@@ -31,8 +31,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Below 512 bits the rows are cut into panels of 6 and 4 ({@link #panelRows}, kernels in
  * {@link NarrowKernels}) so that even row counts need no padding. Partial edge tiles are computed in
  * full (packing pads with zeros). A full tile with alpha = 1 and beta 0 or 1 (every product recur4j
- * makes) goes from the accumulators straight into C; edge tiles and other alpha/beta go through a
- * small spill buffer and are merged into C from there. Works on heap ({@code MemorySegment.ofArray(float[])})
+ * makes) goes, with 512-bit vectors, from the accumulators straight into C; edge tiles, other
+ * alpha/beta and every tile below 512 bits go through a small spill buffer and are merged into C
+ * from there. Works on heap ({@code MemorySegment.ofArray(float[])})
  * and native segments; C is not read when {@code beta == 0}. One call runs on the calling thread.
  *
  * <p>A B that is reused across calls (recurrent weights) can be packed once with {@link #packB}
@@ -202,8 +203,8 @@ public final class JavaGemm implements Gemm {
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA);
-                    multiplyBlock(mc, nc, kc, alpha, packB, scratch.packBSegment(), 0, blockBeta, c,
-                            cOff + (long) ic * ldc + jc, ldc, scratch);
+                    multiplyBlock(mc, nc, kc, alpha, packB, 0, blockBeta, c, cOff + (long) ic * ldc + jc, ldc,
+                            scratch);
                 }
             }
         }
@@ -226,19 +227,18 @@ public final class JavaGemm implements Gemm {
                 GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA);
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc);
-                    multiplyBlock(mc, nc, kc, alpha, packed.data, packed.segment, packed.blockOffset(jc, pc, nc),
-                            blockBeta, c, cOff + (long) ic * ldc + jc, ldc, scratch);
+                    multiplyBlock(mc, nc, kc, alpha, packed.data, packed.blockOffset(jc, pc, nc), blockBeta, c,
+                            cOff + (long) ic * ldc + jc, ldc, scratch);
                 }
             }
         }
     }
 
     /** C block [mc x nc] at float index cBlock (+)= packed A block (scratch.packA) * packed B block at pb[pbBase]. */
-    private static void multiplyBlock(int mc, int nc, int kc, float alpha, float[] pb, MemorySegment pbSegment,
-                                      int pbBase, float blockBeta, MemorySegment c, long cBlock, int ldc,
-                                      GemmScratch scratch) {
+    private static void multiplyBlock(int mc, int nc, int kc, float alpha, float[] pb, int pbBase, float blockBeta,
+                                      MemorySegment c, long cBlock, int ldc, GemmScratch scratch) {
         if (MR != 8) {
-            multiplyBlockNarrow(mc, nc, kc, alpha, pbSegment, pbBase, blockBeta, c, cBlock, ldc, scratch);
+            multiplyBlockNarrow(mc, nc, kc, alpha, pb, pbBase, blockBeta, c, cBlock, ldc, scratch);
             return;
         }
         boolean direct = alpha == 1f && (blockBeta == 0f || blockBeta == 1f);
@@ -259,35 +259,23 @@ public final class JavaGemm implements Gemm {
 
     /**
      * {@link #multiplyBlock} below 512-bit vectors: panels of 6 and 4 rows ({@link #panelRows}) with
-     * {@link NarrowKernels}; full tiles with alpha = 1 and beta 0 or 1 go straight into C, the rest through
-     * the spill tile.
+     * {@link NarrowKernels}, each tile merged into C by {@link #storeTile}.
      */
-    private static void multiplyBlockNarrow(int mc, int nc, int kc, float alpha, MemorySegment pb, int pbBase,
+    private static void multiplyBlockNarrow(int mc, int nc, int kc, float alpha, float[] pb, int pbBase,
                                             float blockBeta, MemorySegment c, long cBlock, int ldc,
                                             GemmScratch scratch) {
-        boolean direct = alpha == 1f && (blockBeta == 0f || blockBeta == 1f);
-        long ldcBytes = (long) ldc * Float.BYTES;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            long bi = (long) (pbBase + jr * kc) * Float.BYTES;
-            for (int ir = 0; ir < mc; ) {
-                int h = panelRows(mc, ir);
-                int mr = Math.min(h, mc - ir);
-                long ai = (long) ir * kc * Float.BYTES;
-                boolean toC = direct && mr == h && nr == NR;
-                MemorySegment target = toC ? c : scratch.tileSegment;
-                long at = toC ? (cBlock + (long) ir * ldc + jr) * Float.BYTES : 0L;
-                long stride = toC ? ldcBytes : (long) NR * Float.BYTES;
-                boolean add = toC && blockBeta == 1f;
+            int bi = pbBase + jr * kc;
+            for (int ir = 0, h; ir < mc; ir += h) {
+                h = panelRows(mc, ir);
                 if (h == 6) {
-                    NarrowKernels.kernel6(kc, scratch.packASegment, ai, pb, bi, target, at, stride, add);
+                    NarrowKernels.kernel6(kc, scratch.packA, ir * kc, pb, bi, scratch.tile);
                 } else {
-                    NarrowKernels.kernel4(kc, scratch.packASegment, ai, pb, bi, target, at, stride, add);
+                    NarrowKernels.kernel4(kc, scratch.packA, ir * kc, pb, bi, scratch.tile);
                 }
-                if (!toC) {
-                    storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
-                }
-                ir += h;
+                storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, Math.min(h, mc - ir),
+                        nr);
             }
         }
     }
