@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * B block op(B)[p0 : p0+kc, j0 : j0+nc] -> panels of nr columns: dst[dstOff + (j / nr) * nr * kc + p * nr + j % nr]
  * </pre>
  * A partial last panel is padded with zeros, so the kernel always runs on full panels and the
- * padding contributes exact zeros to rows/columns that are never stored. Part of JavaGemm (same
- * MR and NR); kept apart so the kernel file stays about the kernel.
+ * padding contributes exact zeros to rows/columns that are never stored. Part of JavaGemm (its
+ * panel heights and NR); kept apart so the kernel file stays about the kernel.
  */
 final class GemmPacking {
     // Unaligned: accepts heap segments of any array type and any native address; same code on x86.
@@ -84,8 +84,8 @@ final class GemmPacking {
 
     /**
      * Rows [r0, r0+rows) of op(A) = stored rows, columns [p0+pFrom, p0+kc) into the panel at {@code panel}: each
-     * row read along p, written with stride mr (the partial last panel, and the columns left over by
-     * {@link #packARows}).
+     * row read along p, written with stride mr (every panel below 512 bits; with 512, the partial last panel
+     * and the columns left over by {@link #packARows}).
      */
     private static void packARowScalars(MemorySegment a, long aOff, int lda, int r0, int rows, int p0, int pFrom,
                                         int kc, float[] dst, int panel, int mr) {

@@ -2,7 +2,7 @@ package dev.recur4j.gemm;
 
 /**
  * Packing buffers for one thread's {@link JavaGemm} calls: the packed A block [MC x KC], the
- * packed B block [KC x NC] and one spill tile [MR x NR] for edge tiles. About
+ * packed B block [KC x NC] and one spill tile [MR x NR] for edge tiles (below 512 bits, for every tile). About
  * {@code 4 * (MC*KC + KC*NC)} bytes with 512-bit vectors: 0.8 MB, plus 4 MB for the B block,
  * allocated on the first product whose B was not packed beforehand (inference never needs it).
  *

@@ -16,14 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
  *   for pc in k by kb:                    kb = depthBlock(k) <= KC; beta applies to the first block only,
  *     pack B block -> panels of NR columns          later blocks add
  *     for ic in m by MC:
- *       pack A block op(A)[ic : ic+MC, pc : pc+kb] -> panels of MR rows
+ *       pack A block op(A)[ic : ic+MC, pc : pc+kb] -> panels of h rows (h = MR, or 6 and 4 below 512 bits)
  *       for jr in NC by NR:               one B micro-panel [kb x NR] (up to 128 KB) stays in L2 ...
- *         for ir in MC by MR:             ... while the A micro-panels [MR x kb] stream from L2
- *           C[MR x NR] (+)= A panel * B panel      micro-kernel, MR x 2 vector accumulators
+ *         for ir in MC by h:              ... while the A micro-panels [h x kb] stream from L2
+ *           C[h x NR] (+)= A panel * B panel       micro-kernel, h x 2 vector accumulators
  * </pre>
  *
- * The micro-kernel keeps MR x 2 FMA accumulators (MR rows, 2 vectors of columns) in registers:
- * per k step it loads 2 vectors of packed B and broadcasts MR packed A values, the BLIS
+ * The micro-kernel keeps h x 2 FMA accumulators (h rows, 2 vectors of columns) in registers:
+ * per k step it loads 2 vectors of packed B and broadcasts h packed A values, the BLIS
  * {@code MR x 2v} shape: MR = 6 (12 accumulators + 3 operands fit in 16 AVX2 registers) or, with
  * 512-bit vectors, MR = 8 (16 + 3 of AVX-512's 32 registers; fewer loads per FMA and no padded
  * tile for batch shares of 32 or 64 rows: 64 x 2048 x 512 went from 125 to 153 GFLOP/s, 32 rows
@@ -50,9 +50,10 @@ public final class JavaGemm implements Gemm {
     static final VectorSpecies<Float> F = chooseSpecies();
     static final int L = F.length();
     /**
-     * Micro-tile rows (broadcast A values per k step): 8 with 512-bit vectors (16 accumulators + 2 B
-     * vectors + 1 broadcast fit AVX-512's 32 registers; the RNN batch shares per thread, 32, 64, 128,
-     * are multiples of 8, so no tile is padded), else 6 (12 + 3 fit AVX2's 16).
+     * Micro-tile rows (broadcast A values per k step), the tallest panel: 8 with 512-bit vectors (16
+     * accumulators + 2 B vectors + 1 broadcast fit AVX-512's 32 registers; the RNN batch shares per thread,
+     * 32, 64, 128, are multiples of 8, so no tile is padded), else 6 (12 + 3 fit AVX2's 16), with panels
+     * of 4 where they avoid padding ({@link #panelRows}).
      */
     static final int MR = L >= 16 ? 8 : 6;
     /** Micro-tile columns: two vectors. */
@@ -471,12 +472,13 @@ public final class JavaGemm implements Gemm {
 
     /**
      * C[mr x nr] at float index {@code ci} = alpha * tile + beta * C; C is not read when beta == 0.
-     * Full tiles go by vectors, edge tiles by scalars.
+     * Tiles of full width go by vectors, whatever their rows (a 4-row panel below 512 bits is a full
+     * tile too), edge columns by scalars.
      */
     private static void storeTile(float[] tile, float alpha, float beta, MemorySegment c, long ci, int ldc,
                                   int mr, int nr) {
-        if (mr == MR && nr == NR) {
-            for (int r = 0; r < MR; r++) {
+        if (nr == NR) {
+            for (int r = 0; r < mr; r++) {
                 long at = (ci + (long) r * ldc) * Float.BYTES;
                 for (int j = 0; j < NR; j += L, at += (long) L * Float.BYTES) {
                     FloatVector v = FloatVector.fromArray(F, tile, r * NR + j);

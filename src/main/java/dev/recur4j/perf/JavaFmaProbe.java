@@ -30,7 +30,7 @@ final class JavaFmaProbe {
     private static final int WINDOWS = 5;
     /** A rate only C2's code of {@link #chains} reaches (see {@link #untilCompiled}). */
     private static final double COMPILED_GFLOPS = 2.0;
-    /** Iterations of one call while waiting for C2: about 50 µs compiled, so the wait ends soon after it. */
+    /** Iterations of one call while waiting for C2: tens of µs compiled, so the wait ends soon after it. */
     private static final long PROBE_CHUNK = 1L << 12;
     /** Longest wait for C2 after the warm-up. */
     private static final long COMPILE_WAIT_NANOS = 3_000_000_000L;
@@ -44,8 +44,8 @@ final class JavaFmaProbe {
     }
 
     /**
-     * GFLOP/s of {@code threads} threads together, in about {@code seconds}: 30% warm-up, then the
-     * best of {@value #WINDOWS} windows.
+     * GFLOP/s of {@code threads} threads together, in about {@code seconds}: 30% warm-up (longer while C2 has
+     * not compiled the loop, see {@link #untilCompiled}), then the best of {@value #WINDOWS} windows.
      */
     static double gflops(int threads, double seconds) {
         long warmNanos = (long) (seconds * 0.3e9);

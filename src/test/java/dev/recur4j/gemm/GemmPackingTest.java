@@ -1,6 +1,7 @@
 package dev.recur4j.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * past the block written.
  */
 class GemmPackingTest {
-    private static final int[] BLOCK_ROWS = {1, 2, 3, 4, 5, 7, 8, 10, 13, 14, 16, 24, 32, 64, 192};
+    private static final int[] BLOCK_ROWS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 32, 64, 144, 192};
     private static final int[] BLOCK_DEPTHS = {1, 2, 15, 16, 17, 33, 64, 100};
 
     @Test
@@ -33,6 +34,41 @@ class GemmPackingTest {
     @Test
     void packAMatchesTheLayoutOnHeapSegments() {
         check(bytes -> MemorySegment.ofArray(new float[(int) (bytes / Float.BYTES)]));
+    }
+
+    /**
+     * The panel heights: only a block's last panel may be padded (so panel ip starts at ip * kc), the padding
+     * fits the scratch block, and below 512 bits even row counts of 4 or more need none (32 = 6+6+6+6+4+4).
+     */
+    @Test
+    void panelHeightsPadOnlyTheLastPanelAndFitTheScratch() {
+        for (int mc = 1; mc <= JavaGemm.MC; mc++) {
+            int ip = 0;
+            while (ip < mc) {
+                int h = JavaGemm.panelRows(mc, ip);
+                assertTrue(h >= 1 && h <= JavaGemm.MR, "mc=" + mc + " ip=" + ip + " h=" + h);
+                if (ip + h > mc) {
+                    assertTrue(mc - ip < h, "a padded panel must be the last: mc=" + mc + " ip=" + ip);
+                }
+                ip += h;
+            }
+            assertEquals(ip, JavaGemm.packedRows(mc), "mc=" + mc);
+            assertTrue(ip <= JavaGemm.MC, "mc=" + mc + " packs " + ip + " rows, scratch holds " + JavaGemm.MC);
+            if (JavaGemm.MR == 6) {
+                int want = mc < 4 ? 4 : mc % 2 == 0 ? mc : mc + 1;
+                assertEquals(want, ip, "padded rows of mc=" + mc);
+            } else {
+                assertEquals((mc + JavaGemm.MR - 1) / JavaGemm.MR * JavaGemm.MR, ip, "mc=" + mc);
+            }
+        }
+        if (JavaGemm.MR == 6) {
+            int[] heights = new int[6];
+            for (int i = 0, ip = 0; ip < 32; i++) {
+                heights[i] = JavaGemm.panelRows(32, ip);
+                ip += heights[i];
+            }
+            assertEquals("[6, 6, 6, 6, 4, 4]", Arrays.toString(heights));
+        }
     }
 
     private static void check(LongFunction<MemorySegment> alloc) {
@@ -215,10 +251,10 @@ class GemmPackingTest {
         return new Stored(first, p0, ld, off, data);
     }
 
-    /** The packed layout of op(A)[i0 : i0+mc, p0 : p0+kc] written out: padding rows 0, floats past the panels {@code fill}. */
     /**
-     * The packed layout written out: panels of {@link JavaGemm#panelRows} rows from row 0, panel ip at float
-     * ip * kc, element (row r of the panel, depth p) at p * h + r, padded rows zero.
+     * The packed layout of op(A)[i0 : i0+mc, p0 : p0+kc] written out: panels of {@link JavaGemm#panelRows} rows
+     * from row 0, panel ip at float ip * kc, element (row r of the panel, depth p) at p * h + r, padded rows 0,
+     * floats past the panels {@code fill}.
      */
     private static float[] expected(Transpose trans, MemorySegment a, long aOff, int lda, int i0, int mc, int p0,
                                     int kc, int length, float fill) {

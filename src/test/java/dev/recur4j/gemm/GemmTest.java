@@ -154,7 +154,10 @@ class GemmTest {
         return s;
     }
 
-    /** Random small shapes plus shapes that cross JavaGemm's block edges (KC = 1024, MC = 192, NC = 1024). */
+    /**
+     * Random small shapes plus shapes that cross JavaGemm's block edges (KC = 1024, NC = 1024; MC = 192 with
+     * 512-bit vectors, 144 below).
+     */
     private static List<int[]> shapes(SplittableRandom rnd) {
         List<int[]> shapes = new ArrayList<>();
         for (int t = 0; t < 24; t++) {
@@ -165,7 +168,8 @@ class GemmTest {
         shapes.add(new int[]{64, 96, 64});
         shapes.add(new int[]{150, 67, 300});
         shapes.add(new int[]{7, 1100, 260});
-        shapes.add(new int[]{203, 35, 1030}); // two row blocks (MC = 192), two depth blocks of 515
+        shapes.add(new int[]{203, 35, 1030}); // two row blocks (MC = 192 or 144), two depth blocks of 515
+        shapes.add(new int[]{144, 40, 1024}); // one full row block below 512 bits (MC = 144) at the full depth KC
         return shapes;
     }
 
@@ -250,9 +254,11 @@ class GemmTest {
 
     /**
      * Deep products (several depth blocks, KC = 1024) with every alpha/beta case and transpose, plain
-     * and pre-packed B: with alpha = 1 and beta 0 or 1 full tiles go straight from the micro-kernel
-     * into C (later depth blocks adding to it), other alpha/beta and the edge tiles (m = 43, n = 70:
-     * 3 rows and 6 columns over) through the spill tile; transposed A packs its full panels by vectors.
+     * and pre-packed B: with 512-bit vectors and alpha = 1 and beta 0 or 1, full tiles go straight from
+     * the micro-kernel into C (later depth blocks adding to it), other alpha/beta and the edge tiles
+     * (m = 43, n = 70: 3 rows and 6 columns over) through the spill tile, and transposed A packs its full
+     * panels by vectors; below 512 bits every tile goes through the spill tile, with panels of 6 and 4 rows
+     * (43 = 6 x 6 + 4 + a padded 4).
      */
     @Test
     void javaGemmDeepProductsWithEveryAlphaBeta() {
