@@ -1,5 +1,7 @@
 package dev.recur4j.gemm;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Packing buffers for one thread's {@link JavaGemm} calls: the packed A block [MC x KC], the
  * packed B block [KC x NC] and one spill tile [MR x NR] for edge tiles (below 512 bits, for every tile). About
@@ -14,6 +16,8 @@ package dev.recur4j.gemm;
 public final class GemmScratch {
     final float[] packA = new float[JavaGemm.MC * JavaGemm.KC];
     final float[] tile = new float[JavaGemm.MR * JavaGemm.NR];
+    /** packA as a segment, for {@link NarrowKernels}'s reads of A: made once, so a call allocates nothing. */
+    final MemorySegment packASegment = MemorySegment.ofArray(packA);
     /** One stored row of a B block being packed (up to NC floats), see {@link GemmPacking}. */
     final float[] stage = new float[JavaGemm.NC];
     private float[] packB;

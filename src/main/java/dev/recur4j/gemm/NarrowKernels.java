@@ -4,6 +4,8 @@ import static dev.recur4j.gemm.JavaGemm.F;
 import static dev.recur4j.gemm.JavaGemm.L;
 import static dev.recur4j.gemm.JavaGemm.NR;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -13,20 +15,29 @@ import jdk.incubator.vector.FloatVector;
  * block of mc rows is cut into panels of 6 and 4 with no padded rows when mc is even
  * ({@link JavaGemm#panelRows}): a thread's share of a batch of 32 was computed as 36 rows before.
  *
- * <p>The tile goes to a heap array and {@link JavaGemm}'s storeTile merges it into C. Two things tried
- * and not kept, both about C2 and the Vector API's {@code MemorySegment} methods, whose type profiles
- * are shared by every caller in the JVM: reading the packed operands through heap segments made the
- * 6-row kernel 10 % faster alone (Zen 1), but in the LSTM pipeline, where the same methods also see
- * native and {@code byte[]} segments, C2 compiled them as virtual calls and W2 ran twice as slow; and
- * storing the accumulators straight into C through such calls boxed them.
- * The loop indexes both panels from p, which C2 compiles a little better than bumped offsets.
+ * <p>The A values are read with {@code MemorySegment.get} from a heap segment over the packing array,
+ * the B vectors with {@code fromArray}: on a Zen 1 core (AVX2, 256-bit operations issued as two halves)
+ * the 6-row kernel ran 35.9 / 33.9 GFLOP/s that way against 28.8 / 29.0 with {@code pa[i]} broadcasts
+ * (64 x 2048 x 768, alternating JVMs). The segment is the receiver of {@code get} at this call site, so
+ * C2 binds it by this site's own type profile. Not kept: reading B (or A) through the Vector API's
+ * {@code fromMemorySegment}, where the segment is an argument and C2 relies on type profiles shared by
+ * every caller in the JVM: alone it was as fast, but in the LSTM pipeline, whose kernels pass native and
+ * {@code byte[]} segments through the same methods, C2 compiled the loads as virtual calls and W2 ran
+ * twice as slow; and storing the accumulators straight into C through such calls boxed them. The tile
+ * goes to a heap array and {@link JavaGemm}'s storeTile merges it into C. The loop indexes both panels
+ * from p, which C2 compiles a little better than bumped offsets.
  */
 final class NarrowKernels {
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
     private NarrowKernels() {
     }
 
-    /** 6-row tile from the A panel at pa[ai] (6 floats per k step) and the B panel at pb[bi] (NR per k step). */
-    static void kernel6(int kc, float[] pa, int ai, float[] pb, int bi, float[] tile) {
+    /**
+     * 6-row tile from the A panel at byte offset {@code ai} of pa (6 floats per k step) and the B panel at
+     * pb[bi] (NR floats per k step).
+     */
+    static void kernel6(int kc, MemorySegment pa, long ai, float[] pb, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
@@ -34,25 +45,26 @@ final class NarrowKernels {
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
         FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
-            int a = ai + 6 * p, b = bi + NR * p;
+            long a = ai + 6 * Float.BYTES * (long) p;
+            int b = bi + NR * p;
             FloatVector b0 = FloatVector.fromArray(F, pb, b);
             FloatVector b1 = FloatVector.fromArray(F, pb, b + L);
-            FloatVector a0 = FloatVector.broadcast(F, pa[a]);
+            FloatVector a0 = FloatVector.broadcast(F, pa.get(FLOAT, a));
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(F, pa[a + 1]);
+            FloatVector a1 = FloatVector.broadcast(F, pa.get(FLOAT, a + 4));
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, pa[a + 2]);
+            FloatVector a2 = FloatVector.broadcast(F, pa.get(FLOAT, a + 8));
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(F, pa[a + 3]);
+            FloatVector a3 = FloatVector.broadcast(F, pa.get(FLOAT, a + 12));
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(F, pa[a + 4]);
+            FloatVector a4 = FloatVector.broadcast(F, pa.get(FLOAT, a + 16));
             c40 = a4.fma(b0, c40);
             c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(F, pa[a + 5]);
+            FloatVector a5 = FloatVector.broadcast(F, pa.get(FLOAT, a + 20));
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
         }
@@ -71,25 +83,26 @@ final class NarrowKernels {
     }
 
     /** 4-row tile, as {@link #kernel6} with 4 floats of A per k step. */
-    static void kernel4(int kc, float[] pa, int ai, float[] pb, int bi, float[] tile) {
+    static void kernel4(int kc, MemorySegment pa, long ai, float[] pb, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
-            int a = ai + 4 * p, b = bi + NR * p;
+            long a = ai + 4 * Float.BYTES * (long) p;
+            int b = bi + NR * p;
             FloatVector b0 = FloatVector.fromArray(F, pb, b);
             FloatVector b1 = FloatVector.fromArray(F, pb, b + L);
-            FloatVector a0 = FloatVector.broadcast(F, pa[a]);
+            FloatVector a0 = FloatVector.broadcast(F, pa.get(FLOAT, a));
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(F, pa[a + 1]);
+            FloatVector a1 = FloatVector.broadcast(F, pa.get(FLOAT, a + 4));
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, pa[a + 2]);
+            FloatVector a2 = FloatVector.broadcast(F, pa.get(FLOAT, a + 8));
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(F, pa[a + 3]);
+            FloatVector a3 = FloatVector.broadcast(F, pa.get(FLOAT, a + 12));
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
