@@ -274,7 +274,7 @@ public final class JavaGemm implements Gemm {
                 if (h == 6) {
                     NarrowKernels.kernel6(kc, scratch.packASegment, ai, pb, bi, scratch.tile);
                 } else {
-                    NarrowKernels.kernel4(kc, scratch.packASegment, ai, pb, bi, scratch.tile);
+                    NarrowKernels.kernel4(kc, scratch.packA, ir * kc, pb, bi, scratch.tile);
                 }
                 storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, Math.min(h, mc - ir),
                         nr);

@@ -15,11 +15,14 @@ import jdk.incubator.vector.FloatVector;
  * block of mc rows is cut into panels of 6 and 4 with no padded rows when mc is even
  * ({@link JavaGemm#panelRows}): a thread's share of a batch of 32 was computed as 36 rows before.
  *
- * <p>The A values are read with {@code MemorySegment.get} from a heap segment over the packing array,
- * the B vectors with {@code fromArray}: on a Zen 1 core (AVX2, 256-bit operations issued as two halves)
- * the 6-row kernel ran 35.9 / 33.9 GFLOP/s that way against 28.8 / 29.0 with {@code pa[i]} broadcasts
- * (64 x 2048 x 768, alternating JVMs). The segment is the receiver of {@code get} at this call site, so
- * C2 binds it by this site's own type profile. Not kept: reading B (or A) through the Vector API's
+ * <p>The 6-row kernel reads its A values with {@code MemorySegment.get} from a heap segment over the packing
+ * array, the B vectors with {@code fromArray}: on a Zen 1 core (AVX2, 256-bit operations issued as two halves)
+ * it ran 35.9 / 33.9 GFLOP/s that way against 28.8 / 29.0 with {@code pa[i]} broadcasts (64 x 2048 x 768,
+ * alternating JVMs). With array reads C2 loads several broadcasts ahead, which with 12 accumulators needs a
+ * 17th register, and it keeps one accumulator on the stack (a load and a store per k step, in the FMA
+ * chain); {@code get}'s bounds checks keep each broadcast next to its FMAs. The 4-row kernel has registers
+ * to spare and reads the array: there {@code get} cost a third of the speed. The segment is the receiver of
+ * {@code get} at kernel6's call site, so C2 binds it by this site's own type profile. Not kept: reading B (or A) through the Vector API's
  * {@code fromMemorySegment}, where the segment is an argument and C2 relies on type profiles shared by
  * every caller in the JVM: alone it was as fast, but in the LSTM pipeline, whose kernels pass native and
  * {@code byte[]} segments through the same methods, C2 compiled the loads as virtual calls and W2 ran
@@ -82,27 +85,31 @@ final class NarrowKernels {
         c51.intoArray(tile, 5 * NR + L);
     }
 
-    /** 4-row tile, as {@link #kernel6} with 4 floats of A per k step. */
-    static void kernel4(int kc, MemorySegment pa, long ai, float[] pb, int bi, float[] tile) {
+    /**
+     * 4-row tile, as {@link #kernel6} with 4 floats of A per k step, read from the packing array itself: with 8
+     * accumulators the broadcasts C2 hoists still fit the 16 registers, and this kernel ran 35-37 GFLOP/s that
+     * way against 23-26 with {@code MemorySegment.get} (Zen 1, 64 x 2048 x 256 and x 768, alternating JVMs).
+     */
+    static void kernel4(int kc, float[] pa, int ai, float[] pb, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
-            long a = ai + 4 * Float.BYTES * (long) p;
+            int a = ai + 4 * p;
             int b = bi + NR * p;
             FloatVector b0 = FloatVector.fromArray(F, pb, b);
             FloatVector b1 = FloatVector.fromArray(F, pb, b + L);
-            FloatVector a0 = FloatVector.broadcast(F, pa.get(FLOAT, a));
+            FloatVector a0 = FloatVector.broadcast(F, pa[a]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(F, pa.get(FLOAT, a + 4));
+            FloatVector a1 = FloatVector.broadcast(F, pa[a + 1]);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, pa.get(FLOAT, a + 8));
+            FloatVector a2 = FloatVector.broadcast(F, pa[a + 2]);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(F, pa.get(FLOAT, a + 12));
+            FloatVector a3 = FloatVector.broadcast(F, pa[a + 3]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
