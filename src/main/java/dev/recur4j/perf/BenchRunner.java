@@ -1,11 +1,13 @@
 package dev.recur4j.perf;
 
 import java.util.Arrays;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /**
- * Times a {@link BenchCall}: a warm-up (at least {@code warmupSeconds} and {@code minWarmupCalls}),
- * then timed runs (at least {@code seconds} and {@code minRuns}), each call's wall time taken with
+ * Times a {@link BenchCall}: a warm-up (at least {@code warmupSeconds} and {@code minWarmupCalls}, then
+ * on until the JIT has compiled nothing for half of {@code warmupSeconds}, for at most 5 x {@code warmupSeconds}
+ * in all), then timed runs (at least {@code seconds} and {@code minRuns}), each call's wall time taken with
  * {@link System#nanoTime()}, then {@code allocCalls} separate steady-state calls whose heap allocation
  * is counted, the least of them reported (so neither the timing array's growth nor a one-off
  * allocation by the JIT is counted against the engine; see {@link AllocationCounter#bytesPerCall}).
@@ -15,14 +17,21 @@ public final class BenchRunner {
 
     private final BenchSettings settings;
     private final AllocationCounter allocation;
+    private final LongSupplier jitMillis;
 
     /**
      * @param allocationOnAllThreads count allocation on every live thread, for engines that use
      *                               worker threads (see {@link AllocationCounter})
      */
     public BenchRunner(BenchSettings settings, boolean allocationOnAllThreads) {
+        this(settings, allocationOnAllThreads, JitClock.compiledMillis());
+    }
+
+    /** With {@code jitMillis} in place of the JVM's accumulated compilation time (tests). */
+    BenchRunner(BenchSettings settings, boolean allocationOnAllThreads, LongSupplier jitMillis) {
         this.settings = settings;
         this.allocation = AllocationCounter.create(allocationOnAllThreads);
+        this.jitMillis = jitMillis;
     }
 
     public BenchResult run(BenchCall call) {
@@ -45,14 +54,38 @@ public final class BenchRunner {
         return result;
     }
 
+    /**
+     * Calls until the minimums are met and the JIT has been quiet for half the warm-up time. Timing while C2
+     * still compiles the engine's large methods measures the interpreter and C1: with 2 engine threads busy,
+     * the compiler threads share the cores with them, and on the 2-vCPU Zen 1 a warm-up of 2 s (2 calls of a
+     * 2-layer bidirectional LSTM, W4) left C2 still compiling, so W4 with 2 threads timed calls from 116 to
+     * 266 ms and reported a median of 182 where the steady state is 120. The cap keeps a JIT that never
+     * settles (or a slow call) from stretching the warm-up beyond 5 x warmupSeconds.
+     */
     private int warmUp(BenchCall call) {
         long warmupNanos = (long) (settings.warmupSeconds() * 1e9);
+        long quietNanos = warmupNanos / 2;
+        long capNanos = 5 * warmupNanos;
+        if (warmupNanos == 0 && settings.minWarmupCalls() == 0) {
+            return 0;
+        }
         long start = System.nanoTime();
+        long jitSeen = jitMillis.getAsLong();
+        long lastCompile = start;
         int calls = 0;
-        while (calls < settings.minWarmupCalls() || System.nanoTime() - start < warmupNanos) {
+        while (true) {
             call.run();
             calls++;
+            long now = System.nanoTime();
+            long jit = jitMillis.getAsLong();
+            if (jit != jitSeen) {
+                jitSeen = jit;
+                lastCompile = now;
+            }
+            boolean minimums = calls >= settings.minWarmupCalls() && now - start >= warmupNanos;
+            if (minimums && (now - lastCompile >= quietNanos || now - start >= capNanos)) {
+                return calls;
+            }
         }
-        return calls;
     }
 }

@@ -53,6 +53,31 @@ class BenchRunnerTest {
     }
 
     @Test
+    void warmUpGoesOnWhileTheJitCompiles() {
+        FakeEngine engine = new FakeEngine(() -> sleepMillis(1));
+        // A JIT that reports compilation after each of the first 40 calls (40 ms or more, twice the warm-up time)
+        long[] jit = {0};
+        int[] seen = {0};
+        BenchRunner runner = new BenchRunner(QUICK, false, () -> seen[0]++ <= 40 ? ++jit[0] : jit[0]);
+        BenchResult r = runner.run(FakeEngine.call(engine, BenchMode.INFERENCE));
+        // ...and then quiet for half the warm-up time (10 ms: at least a few 1-ms calls)
+        assertTrue(r.warmupCalls() > 40, "warm-up calls " + r.warmupCalls());
+        assertTrue(r.warmupCalls() < 200, "warm-up calls " + r.warmupCalls());
+    }
+
+    @Test
+    void warmUpStopsAtItsCapWhenTheJitNeverSettles() {
+        FakeEngine engine = new FakeEngine(() -> sleepMillis(1));
+        long[] jit = {0};
+        long t0 = System.nanoTime();
+        BenchResult r = new BenchRunner(QUICK, false, () -> ++jit[0]).run(FakeEngine.call(engine, BenchMode.INFERENCE));
+        double warmupMs = (System.nanoTime() - t0) / 1e6 - r.runs() * r.medianMs();
+        // cap: 5 x 20 ms, plus one call and the timed part's spread; far below a never-ending loop
+        assertTrue(r.warmupCalls() >= QUICK.minWarmupCalls(), "warm-up calls " + r.warmupCalls());
+        assertTrue(warmupMs < 1000, "warm-up took about " + warmupMs + " ms");
+    }
+
+    @Test
     void trainingCallsForwardBackwardAndCountsTrainingFlops() {
         FakeEngine engine = new FakeEngine(() -> { });
         BenchResult r = new BenchRunner(QUICK, false).run(FakeEngine.call(engine, BenchMode.TRAINING));
