@@ -270,11 +270,11 @@ public final class JavaGemm implements Gemm {
             int bi = pbBase + jr * kc;
             for (int ir = 0, h; ir < mc; ir += h) {
                 h = panelRows(mc, ir);
-                long ai = (long) ir * kc * Float.BYTES;
+                int ai = ir * kc; // the panel's first float in packA
                 if (h == 6) {
-                    NarrowKernels.kernel6(kc, scratch.packASegment, ai, pb, bi, scratch.tile);
+                    NarrowKernels.kernel6(kc, scratch.packASegment, (long) ai * Float.BYTES, pb, bi, scratch.tile);
                 } else {
-                    NarrowKernels.kernel4(kc, scratch.packA, ir * kc, pb, bi, scratch.tile);
+                    NarrowKernels.kernel4(kc, scratch.packA, ai, pb, bi, scratch.tile);
                 }
                 storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, Math.min(h, mc - ir),
                         nr);
