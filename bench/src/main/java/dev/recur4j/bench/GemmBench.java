@@ -58,7 +58,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBench {
 
-    @Param({"step_w2", "rec_w2", "in_w2", "rec_w5", "rec_w1", "dw_w7"})
+    @Param({"step_w2", "rec_w2", "in_w2", "rec_w5", "in_w5", "rec_w1", "dw_w7"})
     public String shape;
 
     @Param({"openblas", "java"})
@@ -100,6 +100,7 @@ public class GemmBench {
                 case "rec_w2" -> new int[] {64, 2048, 512};
                 case "in_w2" -> new int[] {6400, 2048, 256};
                 case "rec_w5" -> new int[] {128, 4096, 1024};
+                case "in_w5" -> new int[] {6400, 4096, 1024};
                 case "rec_w1" -> new int[] {1, 1024, 256};
                 default -> throw new IllegalArgumentException("unknown shape " + shape);
             };
