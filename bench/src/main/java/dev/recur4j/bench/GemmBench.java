@@ -38,6 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       pipeline runs it for layers whose weights exceed the fusion limit (W5), or with
  *       {@code -Drecur4j.fusedInputMaxBytes=0}</li>
  *   <li>{@code rec_w5}: W5's recurrent product, h[128,1024] · W_hh^T[1024,4096]</li>
+ *   <li>{@code in_w5}: W5's input projection of all steps at once, x[6400,1024] · W_ih^T[1024,4096] (the up-front
+ *       projection W5 runs, its weights being over the fusion limit; C is 105 MB, so it goes to memory)</li>
  *   <li>{@code rec_w1}: W1's batch-1 product, h[1,256] · W_hh^T[256,1024] (the pipeline runs batches of up to
  *       4 rows as matrix-vector products instead, {@code SmallBatchForward})</li>
  * </ul>
