@@ -278,5 +278,8 @@ final class SmallBatchForward implements AutoCloseable {
     @Override
     public void close() {
         team.close();
+        for (SmallBatchWeights w : slots) {
+            w.close();
+        }
     }
 }

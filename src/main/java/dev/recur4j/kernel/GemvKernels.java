@@ -1,6 +1,7 @@
 package dev.recur4j.kernel;
 
 import dev.recur4j.Impl;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Kernels of the small-batch (matrix-vector) forward path: a GEMV over pre-packed weights and the
@@ -33,10 +34,10 @@ public interface GemvKernels {
     int blockWidth();
 
     /**
-     * acc[accOff + gate row] = (accumulate ? acc : 0) + W · h[hOff .. hOff+k), W packed [nb][k][g][V],
-     * g in 1..4.
+     * acc[accOff + gate row] = (accumulate ? acc : 0) + W · h[hOff .. hOff+k), W packed [nb][k][g][V]
+     * (float offsets from the start of w), g in 1..4.
      */
-    void gemv(int g, int k, float[] w, float[] h, int hOff, float[] acc, int accOff, boolean accumulate,
+    void gemv(int g, int k, MemorySegment w, float[] h, int hOff, float[] acc, int accOff, boolean accumulate,
               int jb0, int jb1);
 
     /**

@@ -2,6 +2,9 @@ package dev.recur4j.kernel;
 
 import static dev.recur4j.kernel.Activations.sigmoid;
 import static dev.recur4j.kernel.Activations.tanh;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.MemorySegment;
 
 /**
  * Plain-Java {@link GemvKernels} ({@code Impl.SCALAR}) with blocks of 8 units; equations and layouts
@@ -21,15 +24,15 @@ public class ScalarGemvKernels implements GemvKernels {
     }
 
     @Override
-    public void gemv(int g, int k, float[] w, float[] h, int hOff, float[] acc, int accOff, boolean accumulate,
-                     int jb0, int jb1) {
+    public void gemv(int g, int k, MemorySegment w, float[] h, int hOff, float[] acc, int accOff,
+                     boolean accumulate, int jb0, int jb1) {
         int gv = g * V;
         for (int jb = jb0; jb < jb1; jb++) {
             int a = accOff + jb * gv;
             if (!accumulate) {
                 java.util.Arrays.fill(acc, a, a + gv, 0f);
             }
-            int p = jb * k * gv;
+            long p = (long) jb * k * gv;
             int kk = 0;
             // Four columns per pass over the gate row: a quarter of the acc loads and stores.
             for (; kk + 3 < k; kk += 4, p += 4 * gv) {
@@ -38,14 +41,14 @@ public class ScalarGemvKernels implements GemvKernels {
                 float h2 = h[hOff + kk + 2];
                 float h3 = h[hOff + kk + 3];
                 for (int e = 0; e < gv; e++) {
-                    acc[a + e] += w[p + e] * h0 + w[p + gv + e] * h1 + w[p + 2 * gv + e] * h2
-                            + w[p + 3 * gv + e] * h3;
+                    acc[a + e] += w.getAtIndex(JAVA_FLOAT, p + e) * h0 + w.getAtIndex(JAVA_FLOAT, p + gv + e) * h1
+                            + w.getAtIndex(JAVA_FLOAT, p + 2 * gv + e) * h2 + w.getAtIndex(JAVA_FLOAT, p + 3 * gv + e) * h3;
                 }
             }
             for (; kk < k; kk++, p += gv) {
                 float hk = h[hOff + kk];
                 for (int e = 0; e < gv; e++) {
-                    acc[a + e] += w[p + e] * hk;
+                    acc[a + e] += w.getAtIndex(JAVA_FLOAT, p + e) * hk;
                 }
             }
         }

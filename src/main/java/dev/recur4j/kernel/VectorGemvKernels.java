@@ -3,6 +3,8 @@ package dev.recur4j.kernel;
 import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.TANH;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -29,6 +31,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorGemvKernels extends ScalarGemvKernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final int V = F.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
     @Override
@@ -42,7 +45,7 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     @Override
-    public void gemv(int g, int k, float[] w, float[] h, int hOff, float[] acc, int accOff, boolean accumulate,
+    public void gemv(int g, int k, MemorySegment w, float[] h, int hOff, float[] acc, int accOff, boolean accumulate,
                      int jb0, int jb1) {
         int jb = jb0;
         if (g == 4) {
@@ -50,15 +53,15 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
             // L2 → L1 transfers of 2 or 4 streams overlap (measured 1.2-1.5x the single-stream
             // rate, from L1, L2 or L3).
             for (; jb + 3 < jb1; jb += 4) {
-                gemv4x4(k, w, jb * k * 4 * V, h, hOff, acc, accOff + jb * 4 * V, accumulate);
+                gemv4x4(k, w, (long) jb * k * 4 * V, h, hOff, acc, accOff + jb * 4 * V, accumulate);
             }
             for (; jb + 1 < jb1; jb += 2) {
-                gemv4x2(k, w, jb * k * 4 * V, h, hOff, acc, accOff + jb * 4 * V, accumulate);
+                gemv4x2(k, w, (long) jb * k * 4 * V, h, hOff, acc, accOff + jb * 4 * V, accumulate);
             }
         }
         for (; jb < jb1; jb++) {
             int a = accOff + jb * g * V;
-            int p = jb * k * g * V;
+            long p = (long) jb * k * g * V;
             switch (g) {
                 case 4 -> gemv4(k, w, p, h, hOff, acc, a, accumulate);
                 case 3 -> gemv3(k, w, p, h, hOff, acc, a, accumulate);
@@ -73,9 +76,9 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
      * Four adjacent blocks of 4 gates (16 chains): per k one broadcast of h[k] and 16 loads + FMAs,
      * 4 from each block's [k][4][V] stream (blocks are k*4*V floats apart).
      */
-    private static void gemv4x4(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a,
+    private static void gemv4x4(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
                                 boolean accumulate) {
-        int s = k * 4 * V;
+        long s = (long) k * 4 * V;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -92,27 +95,27 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         FloatVector d1 = a0;
         FloatVector d2 = a0;
         FloatVector d3 = a0;
-        int q = p + s;
-        int r = p + 2 * s;
-        int t = p + 3 * s;
+        long q = p + s;
+        long r = p + 2 * s;
+        long t = p + 3 * s;
         for (int kk = 0; kk < k; kk++, p += 4 * V, q += 4 * V, r += 4 * V, t += 4 * V) {
             FloatVector x = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromArray(F, w, p).fma(x, a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(x, a1);
-            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x, a2);
-            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(x, a3);
-            b0 = FloatVector.fromArray(F, w, q).fma(x, b0);
-            b1 = FloatVector.fromArray(F, w, q + V).fma(x, b1);
-            b2 = FloatVector.fromArray(F, w, q + 2 * V).fma(x, b2);
-            b3 = FloatVector.fromArray(F, w, q + 3 * V).fma(x, b3);
-            c0 = FloatVector.fromArray(F, w, r).fma(x, c0);
-            c1 = FloatVector.fromArray(F, w, r + V).fma(x, c1);
-            c2 = FloatVector.fromArray(F, w, r + 2 * V).fma(x, c2);
-            c3 = FloatVector.fromArray(F, w, r + 3 * V).fma(x, c3);
-            d0 = FloatVector.fromArray(F, w, t).fma(x, d0);
-            d1 = FloatVector.fromArray(F, w, t + V).fma(x, d1);
-            d2 = FloatVector.fromArray(F, w, t + 2 * V).fma(x, d2);
-            d3 = FloatVector.fromArray(F, w, t + 3 * V).fma(x, d3);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x, a1);
+            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x, a2);
+            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x, a3);
+            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * q, ORDER).fma(x, b0);
+            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + V), ORDER).fma(x, b1);
+            b2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + 2 * V), ORDER).fma(x, b2);
+            b3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + 3 * V), ORDER).fma(x, b3);
+            c0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * r, ORDER).fma(x, c0);
+            c1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (r + V), ORDER).fma(x, c1);
+            c2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (r + 2 * V), ORDER).fma(x, c2);
+            c3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (r + 3 * V), ORDER).fma(x, c3);
+            d0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * t, ORDER).fma(x, d0);
+            d1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (t + V), ORDER).fma(x, d1);
+            d2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (t + 2 * V), ORDER).fma(x, d2);
+            d3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (t + 3 * V), ORDER).fma(x, d3);
         }
         // Two separate paths: a vector merged from both branches may stay boxed.
         if (accumulate) {
@@ -153,7 +156,7 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** Two adjacent blocks of 4 gates (8 chains), two weight streams; see {@link #gemv4x4}. */
-    private static void gemv4x2(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a,
+    private static void gemv4x2(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
                                 boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
@@ -163,17 +166,17 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         FloatVector b1 = a0;
         FloatVector b2 = a0;
         FloatVector b3 = a0;
-        int q = p + k * 4 * V;
+        long q = p + (long) k * 4 * V;
         for (int kk = 0; kk < k; kk++, p += 4 * V, q += 4 * V) {
             FloatVector x = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromArray(F, w, p).fma(x, a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(x, a1);
-            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x, a2);
-            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(x, a3);
-            b0 = FloatVector.fromArray(F, w, q).fma(x, b0);
-            b1 = FloatVector.fromArray(F, w, q + V).fma(x, b1);
-            b2 = FloatVector.fromArray(F, w, q + 2 * V).fma(x, b2);
-            b3 = FloatVector.fromArray(F, w, q + 3 * V).fma(x, b3);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x, a1);
+            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x, a2);
+            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x, a3);
+            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * q, ORDER).fma(x, b0);
+            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + V), ORDER).fma(x, b1);
+            b2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + 2 * V), ORDER).fma(x, b2);
+            b3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + 3 * V), ORDER).fma(x, b3);
         }
         // Two separate paths: a vector merged from both branches may stay boxed.
         if (accumulate) {
@@ -198,7 +201,7 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** One block of 4 gates; k unrolled by 2 (8 chains). */
-    private static void gemv4(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+    private static void gemv4(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -211,21 +214,21 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         for (; kk + 1 < k; kk += 2, p += 8 * V) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
             FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
-            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
-            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(x0, a3);
-            b0 = FloatVector.fromArray(F, w, p + 4 * V).fma(x1, b0);
-            b1 = FloatVector.fromArray(F, w, p + 5 * V).fma(x1, b1);
-            b2 = FloatVector.fromArray(F, w, p + 6 * V).fma(x1, b2);
-            b3 = FloatVector.fromArray(F, w, p + 7 * V).fma(x1, b3);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
+            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x0, a2);
+            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x0, a3);
+            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 4 * V), ORDER).fma(x1, b0);
+            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 5 * V), ORDER).fma(x1, b1);
+            b2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 6 * V), ORDER).fma(x1, b2);
+            b3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 7 * V), ORDER).fma(x1, b3);
         }
         if (kk < k) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
-            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
-            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(x0, a3);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
+            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x0, a2);
+            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x0, a3);
         }
         if (accumulate) {
             a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
@@ -250,7 +253,7 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** One block of 3 gates; k unrolled by 2 (6 chains). */
-    private static void gemv3(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+    private static void gemv3(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -261,18 +264,18 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         for (; kk + 1 < k; kk += 2, p += 6 * V) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
             FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
-            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
-            b0 = FloatVector.fromArray(F, w, p + 3 * V).fma(x1, b0);
-            b1 = FloatVector.fromArray(F, w, p + 4 * V).fma(x1, b1);
-            b2 = FloatVector.fromArray(F, w, p + 5 * V).fma(x1, b2);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
+            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x0, a2);
+            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x1, b0);
+            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 4 * V), ORDER).fma(x1, b1);
+            b2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 5 * V), ORDER).fma(x1, b2);
         }
         if (kk < k) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
-            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(x0, a2);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
+            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x0, a2);
         }
         if (accumulate) {
             a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
@@ -292,7 +295,7 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** One block of 2 gates; k unrolled by 2 (4 chains). */
-    private static void gemv2(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+    private static void gemv2(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
@@ -301,15 +304,15 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         for (; kk + 1 < k; kk += 2, p += 4 * V) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
             FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
-            b0 = FloatVector.fromArray(F, w, p + 2 * V).fma(x1, b0);
-            b1 = FloatVector.fromArray(F, w, p + 3 * V).fma(x1, b1);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
+            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x1, b0);
+            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x1, b1);
         }
         if (kk < k) {
             FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromArray(F, w, p).fma(x0, a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(x0, a1);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
         }
         if (accumulate) {
             a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
@@ -324,20 +327,20 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** One block of 1 gate; k unrolled by 4 (4 chains). */
-    private static void gemv1(int k, float[] w, int p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+    private static void gemv1(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = a1;
         FloatVector a3 = a1;
         int kk = 0;
         for (; kk + 3 < k; kk += 4, p += 4 * V) {
-            a0 = FloatVector.fromArray(F, w, p).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
-            a1 = FloatVector.fromArray(F, w, p + V).fma(FloatVector.broadcast(F, h[hOff + kk + 1]), a1);
-            a2 = FloatVector.fromArray(F, w, p + 2 * V).fma(FloatVector.broadcast(F, h[hOff + kk + 2]), a2);
-            a3 = FloatVector.fromArray(F, w, p + 3 * V).fma(FloatVector.broadcast(F, h[hOff + kk + 3]), a3);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(FloatVector.broadcast(F, h[hOff + kk + 1]), a1);
+            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(FloatVector.broadcast(F, h[hOff + kk + 2]), a2);
+            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(FloatVector.broadcast(F, h[hOff + kk + 3]), a3);
         }
         for (; kk < k; kk++, p += V) {
-            a0 = FloatVector.fromArray(F, w, p).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
         }
         if (accumulate) {
             a0.add(a1).add(a2.add(a3)).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
