@@ -16,9 +16,11 @@ import java.util.logging.Logger;
  * sequential pass over a block's weights gives all gates of V hidden units, which the cell update
  * consumes at once ({@link GemvKernels}).
  *
- * <p>The grid: layers, then directions, then batch rows one after another, then steps (downward
- * for the reverse direction, from the row's own length). For each row, the input projection of
- * all its valid steps runs first (x[t]·W_ih^T + bias, 4 steps per weight load), then the steps.
+ * <p>The grid: layers, then directions, then steps; every step advances all batch rows at once
+ * ({@link GemvKernels#gemvRows}: one pass over a block's weights serves up to 4 rows), row r at its
+ * own time t (downward from its own length for the reverse direction) until its length runs out.
+ * First, per row, the input projection of all its valid steps (x[t]·W_ih^T + bias, 4 steps per
+ * weight load).
  *
  * <p>Threads: the hidden-unit blocks are split into contiguous ranges, one per {@link SpinTeam}
  * member; a member owns its units' gates, cell state, h and output columns, and its slice of
@@ -34,9 +36,8 @@ final class SmallBatchForward implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SmallBatchForward.class.getName());
 
     /**
-     * The largest batch this path takes: {@code -Drecur4j.smallBatchMax=N}, 0 disables it. Batch rows
-     * run one after another here, so the general (GEMM) path wins once B is large enough to fill
-     * its register tiles.
+     * The largest batch this path takes: {@code -Drecur4j.smallBatchMax=N}, 0 disables it. The
+     * general (GEMM) path wins once B is large enough to fill its register tiles.
      */
     static final int MAX_BATCH = Integer.getInteger("recur4j.smallBatchMax", 4);
 
@@ -57,20 +58,27 @@ final class SmallBatchForward implements AutoCloseable {
     private final int[] blockFrom;
     private final SpinTeam team;
 
-    // Shared by the members; each writes only its own units / blocks.
-    private final float[][] hBuf;
+    // Shared by the members; each writes only its own units / blocks. Per batch row r: [r][...].
+    private float[][][] hBuf = new float[2][0][];
     /**
-     * Per member (only with 2+ members), a private copy of the step's input h [Hp]: one bulk copy
+     * Per member (only with 2+ members), a private copy of each row's step input h [Hp]: one bulk copy
      * pulls the partners' units over with all cache-line misses in flight at once, whereas the
      * GEMV's k loop would meet them one after another (one miss per 16 k, ≈ 0.2 µs each).
      */
-    private final float[][] hLocal;
-    private final float[] c;
-    private final float[] rec;
-    private final float[] recN;
-    private final float[] rh;
+    private float[][][] hLocal;
+    private float[][] c = new float[0][];
+    private float[][] rec = new float[0][];
+    private float[][] recN = new float[0][];
+    private float[][] rh = new float[0][];
+    /** Input projections, row r's step t at (r*T + t) * G*Hp. */
     private float[] xproj = new float[0];
     private final float[][] layerOut = {new float[0], new float[0]};
+    /** Per member: the step's operands of {@link GemvKernels#gemvRows} (row r's h, gate-row array, offset). */
+    private final float[][][] hIn;
+    private final float[][][] accRows;
+    private final int[][] accOff;
+    /** Offset 0 for every row: the GEMV's target when it writes rec rows (GRU) rather than xproj. */
+    private int[] zeros = new int[0];
 
     // This call's arguments, published to the workers by SpinTeam.run's volatile write.
     private RnnBatch in;
@@ -102,15 +110,10 @@ final class SmallBatchForward implements AutoCloseable {
         for (int m = 0; m <= members; m++) {
             blockFrom[m] = nb * m / members;
         }
-        this.hBuf = new float[][] {new float[hp], new float[hp]};
-        this.hLocal = new float[members][];
-        for (int m = 0; m < members && members > 1; m++) {
-            hLocal[m] = new float[hp + 32]; // + 32: no cache line shared with a neighbour's copy
-        }
-        this.c = new float[hp];
-        this.rec = new float[spec.gates() * hp];
-        this.recN = new float[hp];
-        this.rh = new float[hp];
+        this.hLocal = new float[members][0][];
+        this.hIn = new float[members][0][];
+        this.accRows = new float[members][0][];
+        this.accOff = new int[members][0];
         this.team = new SpinTeam(members, this::runMember);
         LOG.fine(() -> "recur4j: small-batch path " + spec + " kernels " + kernels.name() + ", " + members
                 + " thread(s), " + nb + " blocks of " + v);
@@ -119,12 +122,16 @@ final class SmallBatchForward implements AutoCloseable {
     /** Shapes are checked by the caller; batch ≤ {@link #MAX_BATCH} is expected but not required. */
     void forward(RnnBatch batch, RnnResult result) {
         int t = batch.seqLen();
+        int rows = batch.batch();
         int gh = spec.gates() * hp;
-        if (xproj.length < t * gh) {
-            xproj = new float[t * gh];
+        if (xproj.length < rows * t * gh) {
+            xproj = new float[rows * t * gh];
+        }
+        if (c.length < rows) {
+            growRows(rows);
         }
         if (spec.numLayers() > 1) {
-            int n = batch.batch() * t * spec.directions() * spec.hiddenSize();
+            int n = rows * t * spec.directions() * spec.hiddenSize();
             for (int i = 0; i < 2; i++) {
                 if (layerOut[i].length < n) {
                     layerOut[i] = new float[n];
@@ -141,133 +148,219 @@ final class SmallBatchForward implements AutoCloseable {
         }
     }
 
+    /** Per-row state for {@code rows} rows; only when a call has more rows than any before. */
+    private void growRows(int rows) {
+        int gh = spec.gates() * hp;
+        hBuf = new float[][][] {newRows(rows, hp), newRows(rows, hp)};
+        for (int m = 0; m < hLocal.length && hLocal.length > 1; m++) {
+            hLocal[m] = newRows(rows, hp + 32); // + 32: no cache line shared with a neighbour's copy
+        }
+        c = newRows(rows, hp);
+        rec = newRows(rows, gh);
+        recN = newRows(rows, hp);
+        rh = newRows(rows, hp);
+        zeros = new int[rows];
+        for (int m = 0; m < hIn.length; m++) {
+            if (hIn[m].length < rows) {
+                hIn[m] = new float[rows][];
+                accRows[m] = new float[rows][];
+                accOff[m] = new int[rows];
+            }
+        }
+    }
+
+    private static float[][] newRows(int rows, int n) {
+        float[][] a = new float[rows][];
+        for (int r = 0; r < rows; r++) {
+            a[r] = new float[n];
+        }
+        return a;
+    }
+
     /** The whole grid for this member's blocks; every phase ends at the shared barrier. */
     private void runMember(int member) {
         RnnBatch batch = in;
         RnnResult result = out;
-        int jb0 = blockFrom[member];
-        int jb1 = blockFrom[member + 1];
         int h = spec.hiddenSize();
         int dh = spec.directions() * h;
-        int seqLen = batch.seqLen();
         float[] x = batch.input();
         int ldx = spec.inputSize();
         for (int l = 0; l < spec.numLayers(); l++) {
             float[] y = l == spec.numLayers() - 1 ? result.output() : layerOut[l & 1];
             for (int d = 0; d < spec.directions(); d++) {
-                for (int b = 0; b < batch.batch(); b++) {
-                    runSequence(batch, result, spec.slot(l, d), b, d == 1, x, b * seqLen * ldx, ldx,
-                            y, b * seqLen * dh + d * h, dh, jb0, jb1, hLocal[member]);
-                }
+                runSequences(batch, result, spec.slot(l, d), d == 1, x, ldx, y, d * h, dh, member);
             }
             x = y;
             ldx = dh;
         }
-        team.barrier().await(); // join: final states and padding of the last row are written
+        team.barrier().await(); // join: final states and padding are written
     }
 
     /**
-     * One (layer, direction, row) for blocks [jb0, jb1): input rows x[xOff + t*ldx], output rows
-     * y[yOff + t*ldy] (this direction's H columns); hCopy is this member's {@link #hLocal} or null.
+     * One (layer, direction) for all batch rows, this member's blocks: row r's input at
+     * x[(r*T + t)*ldx], its output columns at y[(r*T + t)*ldy + yCol].
      */
-    private void runSequence(RnnBatch batch, RnnResult result, int slot, int row, boolean reverse,
-                             float[] x, int xOff, int ldx, float[] y, int yOff, int ldy, int jb0, int jb1,
-                             float[] hCopy) {
+    private void runSequences(RnnBatch batch, RnnResult result, int slot, boolean reverse, float[] x, int ldx,
+                              float[] y, int yCol, int ldy, int member) {
         SmallBatchWeights w = slots[slot];
-        int len = batch.length(row);
         SpinBarrier barrier = team.barrier();
+        int rows = batch.batch();
+        int seqLen = batch.seqLen();
+        int jb0 = blockFrom[member];
+        int jb1 = blockFrom[member + 1];
         int h = spec.hiddenSize();
         int g = spec.gates();
         int gh = g * hp;
         int u0 = jb0 * v;
         int u1 = Math.min(jb1 * v, h);
-        int state = (slot * batch.batch() + row) * h;
         float[] h0 = batch.h0();
         float[] c0 = batch.c0();
-        // Own units of the initial state, and the input projection of every valid step.
-        if (h0 != null) {
-            System.arraycopy(h0, state + u0, hBuf[0], u0, u1 - u0);
-        } else {
-            Arrays.fill(hBuf[0], u0, u1, 0f);
-        }
-        if (spec.hasCellState()) {
-            if (c0 != null) {
-                System.arraycopy(c0, state + u0, c, u0, u1 - u0);
+        int maxLen = 0;
+        // Own units of each row's initial state, and the input projection of its valid steps.
+        for (int r = 0; r < rows; r++) {
+            int state = (slot * rows + r) * h;
+            int len = batch.length(r);
+            maxLen = Math.max(maxLen, len);
+            if (h0 != null) {
+                System.arraycopy(h0, state + u0, hBuf[0][r], u0, u1 - u0);
             } else {
-                Arrays.fill(c, u0, u1, 0f);
+                Arrays.fill(hBuf[0][r], u0, u1, 0f);
             }
+            if (spec.hasCellState()) {
+                if (c0 != null) {
+                    System.arraycopy(c0, state + u0, c[r], u0, u1 - u0);
+                } else {
+                    Arrays.fill(c[r], u0, u1, 0f);
+                }
+            }
+            if (len == 0) {
+                storeFinalState(result, hBuf[0][r], r, state, u0, u1);
+            }
+            kernels.project(g, spec.layerInputSize(layerOf(slot)), w.wIh, w.bias, x, r * seqLen * ldx, ldx, len,
+                    xproj, r * seqLen * gh, gh, jb0, jb1);
         }
-        kernels.project(g, spec.layerInputSize(layerOf(slot)), w.wIh, w.bias, x, xOff, ldx, len,
-                xproj, 0, gh, jb0, jb1);
         barrier.await();
 
+        float[][] hCopy = hLocal[member];
+        float[][] hRows = hIn[member];
         int cur = 0;
-        for (int i = 0; i < len; i++) {
-            int t = reverse ? len - 1 - i : i;
-            float[] hIn = hBuf[cur];
-            if (hCopy != null) {
-                System.arraycopy(hIn, 0, hCopy, 0, h);
-                hIn = hCopy;
+        for (int i = 0; i < maxLen; i++) {
+            float[][] hOut = hBuf[cur ^ 1];
+            for (int r = 0; r < rows; r++) {
+                hRows[r] = hBuf[cur][r];
+                if (hCopy.length > 0) {
+                    System.arraycopy(hRows[r], 0, hCopy[r], 0, h);
+                    hRows[r] = hCopy[r];
+                }
             }
-            float[] hOut = hBuf[cur ^ 1];
-            int xo = t * gh;
-            step(w, hIn, hOut, xo, jb0, jb1, (i & 1) == 1, barrier);
-            System.arraycopy(hOut, u0, y, yOff + t * ldy + u0, u1 - u0);
+            step(w, batch, i, reverse, seqLen, hRows, hOut, member, jb0, jb1, barrier);
+            for (int r = 0; r < rows; r++) {
+                int len = batch.length(r);
+                if (i < len) {
+                    int t = reverse ? len - 1 - i : i;
+                    System.arraycopy(hOut[r], u0, y, (r * seqLen + t) * ldy + yCol + u0, u1 - u0);
+                    if (i == len - 1) {
+                        storeFinalState(result, hOut[r], r, (slot * rows + r) * h, u0, u1);
+                    }
+                }
+            }
             barrier.await();
             cur ^= 1;
         }
-        System.arraycopy(hBuf[cur], u0, result.hN(), state + u0, u1 - u0);
-        if (spec.hasCellState()) {
-            System.arraycopy(c, u0, result.cN(), state + u0, u1 - u0);
+        for (int r = 0; r < rows; r++) {
+            for (int t = batch.length(r); t < seqLen; t++) {
+                int o = (r * seqLen + t) * ldy + yCol;
+                Arrays.fill(y, o + u0, o + u1, 0f);
+            }
         }
-        for (int t = len; t < batch.seqLen(); t++) {
-            int o = yOff + t * ldy;
-            Arrays.fill(y, o + u0, o + u1, 0f);
+    }
+
+    /** Row r's final h (and c) for this member's units u0..u1, at {@code state} in hN (cN). */
+    private void storeFinalState(RnnResult result, float[] hFinal, int r, int state, int u0, int u1) {
+        System.arraycopy(hFinal, u0, result.hN(), state + u0, u1 - u0);
+        if (spec.hasCellState()) {
+            System.arraycopy(c[r], u0, result.cN(), state + u0, u1 - u0);
         }
     }
 
     /**
-     * One step for blocks [jb0, jb1): per group of up to {@link #GROUP} blocks (per block for GRU
-     * reset-before-linear), the GEMV over the whole h and at once the cell update of its units. Odd
-     * steps walk the blocks downward: the blocks used last are the ones still in L2, so when this
-     * member's W_hh slice is a little larger than L2 most of it is still reused (a cyclic walk would
-     * miss on every block under LRU-like replacement).
+     * Step i of every row for blocks [jb0, jb1): per group of up to {@link #GROUP} blocks (per block
+     * for GRU reset-before-linear), the GEMV of all rows over the whole h and at once the cell
+     * updates of the group's units. A row past its length still goes through the GEMV (into a
+     * gate row of its padding, never read) so that the kernels see a fixed set of rows; its cells are
+     * skipped, so its h and c stay as they were. Odd steps walk the blocks downward: the blocks used
+     * last are the ones still in L2, so when this member's W_hh slice is a little larger than L2 most
+     * of it is still reused (a cyclic walk would miss on every block under LRU-like replacement).
      */
-    private void step(SmallBatchWeights w, float[] hIn, float[] hOut, int xo, int jb0, int jb1, boolean down,
-                      SpinBarrier barrier) {
+    private void step(SmallBatchWeights w, RnnBatch batch, int i, boolean reverse, int seqLen, float[][] hRows,
+                      float[][] hOut, int member, int jb0, int jb1, SpinBarrier barrier) {
         int h = spec.hiddenSize();
+        int gh = spec.gates() * hp;
+        int rows = batch.batch();
+        boolean down = (i & 1) == 1;
         CellKind cell = spec.cell();
         boolean rbr = cell == CellKind.GRU && !spec.linearBeforeReset();
+        // xo[r]: row r's gate row of this step; a finished row's padding step i (i >= len, so i < T) instead.
+        int[] xo = accOff[member];
+        for (int r = 0; r < rows; r++) {
+            int len = batch.length(r);
+            int t = i >= len ? i : reverse ? len - 1 - i : i;
+            xo[r] = (r * seqLen + t) * gh;
+        }
+        float[][] acc = accRows[member];
+        boolean viaRec = cell == CellKind.GRU;
+        for (int r = 0; r < rows; r++) {
+            acc[r] = viaRec ? rec[r] : xproj;
+        }
         if (!rbr) {
-            // Groups of up to GROUP blocks: the LSTM's GEMV streams a group's blocks side by side, and every
+            // Groups of up to GROUP blocks: the single-row GEMV streams a group's blocks side by side, and every
             // cell update's activation passes cover the group in one call each.
             for (int n = jb0; n < jb1; n += GROUP) {
                 int e = Math.min(n + GROUP, jb1);
                 int g0 = down ? jb1 - (e - jb0) : n;
                 int g1 = g0 + (e - n);
-                if (cell == CellKind.LSTM) {
-                    kernels.gemv(4, h, w.wHh, hIn, 0, xproj, xo, true, g0, g1);
-                    kernels.lstmCells(xproj, xo, w.peep, c, hOut, g0, g1);
-                } else if (cell.isRnn()) {
-                    kernels.gemv(1, h, w.wHh, hIn, 0, xproj, xo, true, g0, g1);
-                    kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo, hOut, g0, g1);
+                if (viaRec) {
+                    // rec[r] is written from offset 0: the GEMV's offsets are the rows' gate rows only for xproj
+                    kernels.gemvRows(3, h, w.wHh, hRows, acc, zeros, rows, false, g0, g1);
                 } else {
-                    kernels.gemv(3, h, w.wHh, hIn, 0, rec, 0, false, g0, g1);
-                    kernels.gruCells(xproj, xo, rec, w.bhn, hIn, hOut, g0, g1);
+                    kernels.gemvRows(cell == CellKind.LSTM ? 4 : 1, h, w.wHh, hRows, acc, xo, rows, true, g0, g1);
+                }
+                for (int r = 0; r < rows; r++) {
+                    if (i >= batch.length(r)) {
+                        continue;
+                    }
+                    if (cell == CellKind.LSTM) {
+                        kernels.lstmCells(xproj, xo[r], w.peep, c[r], hOut[r], g0, g1);
+                    } else if (cell.isRnn()) {
+                        kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo[r], hOut[r], g0, g1);
+                    } else {
+                        kernels.gruCells(xproj, xo[r], rec[r], w.bhn, hRows[r], hOut[r], g0, g1);
+                    }
                 }
             }
             return;
         }
         for (int n = jb0; n < jb1; n++) {
             int jb = down ? jb1 - 1 - (n - jb0) : n;
-            kernels.gemv(2, h, w.wHh, hIn, 0, rec, 0, false, jb, jb + 1);
-            kernels.gruResetGates(xproj, xo, rec, hIn, rh, jb, jb + 1);
+            kernels.gemvRows(2, h, w.wHh, hRows, acc, zeros, rows, false, jb, jb + 1);
+            for (int r = 0; r < rows; r++) {
+                if (i < batch.length(r)) {
+                    kernels.gruResetGates(xproj, xo[r], rec[r], hRows[r], rh[r], jb, jb + 1);
+                }
+            }
         }
         barrier.await(); // W_hn (r⊙h) needs every unit's r⊙h
+        for (int r = 0; r < rows; r++) {
+            acc[r] = recN[r];
+        }
         for (int n = jb0; n < jb1; n++) {
             int jb = down ? n : jb1 - 1 - (n - jb0); // continue from the block used last
-            kernels.gemv(1, h, w.wHhN, rh, 0, recN, 0, false, jb, jb + 1);
-            kernels.gruRbrCells(xproj, xo, rec, recN, hIn, hOut, jb, jb + 1);
+            kernels.gemvRows(1, h, w.wHhN, rh, acc, zeros, rows, false, jb, jb + 1);
+            for (int r = 0; r < rows; r++) {
+                if (i < batch.length(r)) {
+                    kernels.gruRbrCells(xproj, xo[r], rec[r], recN[r], hRows[r], hOut[r], jb, jb + 1);
+                }
+            }
         }
     }
 

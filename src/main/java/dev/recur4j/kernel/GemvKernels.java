@@ -41,6 +41,19 @@ public interface GemvKernels {
               int jb0, int jb1);
 
     /**
+     * {@link #gemv} for several batch rows at once: row r (r &lt; rows) multiplies h[r][0 .. k) into the
+     * gate row at acc[r][accOff[r]]. Each pass over a block's weights serves up to 4 rows, so a small
+     * batch streams W_hh from L2 or L3 once per step rather than once per row. This default runs the
+     * rows one by one.
+     */
+    default void gemvRows(int g, int k, MemorySegment w, float[][] h, float[][] acc, int[] accOff, int rows,
+                          boolean accumulate, int jb0, int jb1) {
+        for (int r = 0; r < rows; r++) {
+            gemv(g, k, w, h[r], 0, acc[r], accOff[r], accumulate, jb0, jb1);
+        }
+    }
+
+    /**
      * For rows r in [0, rows): out[outOff + r*ldo + gate row] = bias + W · x[xOff + r*ldx .. + k);
      * bias is a gate row [nb][g][V] or null for zero.
      */
