@@ -37,9 +37,12 @@ final class SmallBatchForward implements AutoCloseable {
 
     /**
      * The largest batch this path takes: {@code -Drecur4j.smallBatchMax=N}, 0 disables it. The
-     * general (GEMM) path wins once B is large enough to fill its register tiles.
+     * general (GEMM) path wins once B is large enough to fill its register tiles: LSTM, T = 100, Zen 5,
+     * `bench` medians, this path against the GEMM path with 1 thread: B = 5, 6, 7 (I = 64, H = 256)
+     * 2.25 / 3.00, 2.51 / 3.01, 2.74 / 3.19 ms, B = 6 (I = 256, H = 512) 11.7 / 12.8; B = 8 3.36 / 3.07
+     * and 14.2 / 12.9. With 2 threads this path was faster still at B = 8 (2.22 / 3.12 ms).
      */
-    static final int MAX_BATCH = Integer.getInteger("recur4j.smallBatchMax", 4);
+    static final int MAX_BATCH = Integer.getInteger("recur4j.smallBatchMax", 7);
 
     /**
      * Blocks per GEMV call: for the LSTM, {@link GemvKernels#gemv} reads that many blocks' weights as
@@ -161,11 +164,11 @@ final class SmallBatchForward implements AutoCloseable {
         rh = newRows(rows, hp);
         zeros = new int[rows];
         for (int m = 0; m < hIn.length; m++) {
-            if (hIn[m].length < rows) {
-                hIn[m] = new float[rows][];
-                accRows[m] = new float[rows][];
-                accOff[m] = new int[rows];
-            }
+            // + 16: every member writes these each step; padding keeps members' writes off shared cache lines
+            // (W1 with 2 threads measured 7 % slower without it)
+            hIn[m] = new float[rows + 16][];
+            accRows[m] = new float[rows + 16][];
+            accOff[m] = new int[rows + 16];
         }
     }
 

@@ -350,8 +350,12 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /**
-     * Per block, the rows in chunks of 4, then (LSTM) 3, then 2, then 1: a chunk's pass over the
-     * block's weights feeds all its rows (the block stays in L2 between chunks).
+     * Per block, the rows in chunks of 4, then 3, then 2, then 1: a chunk's pass over the block's
+     * weights feeds all its rows (the block stays in L2 between chunks). LSTM (4 gates) and GRU
+     * linear-before-reset (3) have kernels over all gates of a block for 2, 3 and 4 rows. The 1- and
+     * 2-gate GEMVs (RNN, GRU reset-before-linear) share a pass only in chunks of 4 rows, gate by gate
+     * ({@link #gateRows4}; W1's shape, µs per step, 4 rows against 4 single rows: 5.3 vs 6.9 for one
+     * gate, 11.1 vs 13.2 for two); a 2-row version measured no faster than two single rows.
      */
     @Override
     public void gemvRows(int g, int k, MemorySegment w, float[][] h, float[][] acc, int[] accOff, int rows,
@@ -366,6 +370,12 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
             int col = jb * gv;
             int r = 0;
             for (; r + 3 < rows; r += 4) {
+                if (g == 3) {
+                    gemv3Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + col, acc[r + 1],
+                            accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 3], accOff[r + 3] + col,
+                            accumulate);
+                    continue;
+                }
                 if (g == 4) {
                     gemv4Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + col, acc[r + 1],
                             accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 3], accOff[r + 3] + col,
@@ -379,24 +389,29 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
                             accOff[r + 3] + c, accumulate);
                 }
             }
-            if (g == 4 && rows - r == 3) {
+            if (rows - r == 3 && g == 4) {
                 gemv4Rows3(k, w, p, h[r], h[r + 1], h[r + 2], acc[r], accOff[r] + col, acc[r + 1],
                         accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, accumulate);
                 continue;
             }
-            for (; r + 1 < rows; r += 2) {
-                if (g == 4) {
+            if (rows - r == 3 && g == 3 && !accumulate) {
+                // The 4-row kernel with the third row twice: both copies write the same values to the same
+                // place (only without accumulate), and the pass costs less than 2 rows plus 1 (W1's shape as
+                // GRU: 8.0 against 10.0 µs per step).
+                gemv3Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 2], acc[r], accOff[r] + col, acc[r + 1],
+                        accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 2], accOff[r + 2] + col, false);
+                continue;
+            }
+            for (; r + 1 < rows && g >= 3; r += 2) {
+                if (g == 3) {
+                    gemv3Rows2(k, w, p, h[r], h[r + 1], acc[r], accOff[r] + col, acc[r + 1], accOff[r + 1] + col,
+                            accumulate);
+                } else {
                     gemv4Rows2(k, w, p, h[r], h[r + 1], acc[r], accOff[r] + col, acc[r + 1], accOff[r + 1] + col,
                             accumulate);
-                    continue;
-                }
-                for (int gi = 0; gi < g; gi++) {
-                    int c = col + gi * V;
-                    gateRows2(k, gv, w, p + gi * V, h[r], h[r + 1], acc[r], accOff[r] + c, acc[r + 1],
-                            accOff[r + 1] + c, accumulate);
                 }
             }
-            if (r < rows) {
+            for (; r < rows; r++) {
                 gemv(g, k, w, h[r], 0, acc[r], accOff[r], accumulate, jb, jb + 1);
             }
         }
@@ -637,6 +652,126 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         }
     }
 
+    /** {@link #gemv4Rows4} for 3 gates (GRU): 12 chains. */
+    private static void gemv3Rows4(int k, MemorySegment w, long p, float[] x0, float[] x1, float[] x2, float[] x3,
+                                   float[] c0, int a0, float[] c1, int a1, float[] c2, int a2, float[] c3, int a3,
+                                   boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00;
+        FloatVector s10 = s00, s11 = s00, s12 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00;
+        FloatVector s30 = s00, s31 = s00, s32 = s00;
+        for (int kk = 0; kk < k; kk++, p += 3 * V) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
+            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
+            s00 = w0.fma(xa, s00);
+            s01 = w1.fma(xa, s01);
+            s02 = w2.fma(xa, s02);
+            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
+            s10 = w0.fma(xb, s10);
+            s11 = w1.fma(xb, s11);
+            s12 = w2.fma(xb, s12);
+            FloatVector xc = FloatVector.broadcast(F, x2[kk]);
+            s20 = w0.fma(xc, s20);
+            s21 = w1.fma(xc, s21);
+            s22 = w2.fma(xc, s22);
+            FloatVector xd = FloatVector.broadcast(F, x3[kk]);
+            s30 = w0.fma(xd, s30);
+            s31 = w1.fma(xd, s31);
+            s32 = w2.fma(xd, s32);
+        }
+        if (accumulate) {
+            s00.add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
+            s01.add(FloatVector.fromArray(F, c0, a0 + V)).intoArray(c0, a0 + V);
+            s02.add(FloatVector.fromArray(F, c0, a0 + 2 * V)).intoArray(c0, a0 + 2 * V);
+            s10.add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
+            s11.add(FloatVector.fromArray(F, c1, a1 + V)).intoArray(c1, a1 + V);
+            s12.add(FloatVector.fromArray(F, c1, a1 + 2 * V)).intoArray(c1, a1 + 2 * V);
+            s20.add(FloatVector.fromArray(F, c2, a2)).intoArray(c2, a2);
+            s21.add(FloatVector.fromArray(F, c2, a2 + V)).intoArray(c2, a2 + V);
+            s22.add(FloatVector.fromArray(F, c2, a2 + 2 * V)).intoArray(c2, a2 + 2 * V);
+            s30.add(FloatVector.fromArray(F, c3, a3)).intoArray(c3, a3);
+            s31.add(FloatVector.fromArray(F, c3, a3 + V)).intoArray(c3, a3 + V);
+            s32.add(FloatVector.fromArray(F, c3, a3 + 2 * V)).intoArray(c3, a3 + 2 * V);
+        } else {
+            s00.intoArray(c0, a0);
+            s01.intoArray(c0, a0 + V);
+            s02.intoArray(c0, a0 + 2 * V);
+            s10.intoArray(c1, a1);
+            s11.intoArray(c1, a1 + V);
+            s12.intoArray(c1, a1 + 2 * V);
+            s20.intoArray(c2, a2);
+            s21.intoArray(c2, a2 + V);
+            s22.intoArray(c2, a2 + 2 * V);
+            s30.intoArray(c3, a3);
+            s31.intoArray(c3, a3 + V);
+            s32.intoArray(c3, a3 + 2 * V);
+        }
+    }
+
+    /** {@link #gemv4Rows2} for 3 gates (GRU): k unrolled by 2, 12 chains. */
+    private static void gemv3Rows2(int k, MemorySegment w, long p, float[] x0, float[] x1, float[] c0, int a0,
+                                   float[] c1, int a1, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00;
+        FloatVector s10 = s00, s11 = s00, s12 = s00;
+        FloatVector t00 = s00, t01 = s00, t02 = s00;
+        FloatVector t10 = s00, t11 = s00, t12 = s00;
+        int kk = 0;
+        for (; kk + 1 < k; kk += 2, p += 6 * V) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
+            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
+            s00 = w0.fma(xa, s00);
+            s01 = w1.fma(xa, s01);
+            s02 = w2.fma(xa, s02);
+            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
+            s10 = w0.fma(xb, s10);
+            s11 = w1.fma(xb, s11);
+            s12 = w2.fma(xb, s12);
+            FloatVector v0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER);
+            FloatVector v1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 4 * V), ORDER);
+            FloatVector v2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 5 * V), ORDER);
+            FloatVector ya = FloatVector.broadcast(F, x0[kk + 1]);
+            t00 = v0.fma(ya, t00);
+            t01 = v1.fma(ya, t01);
+            t02 = v2.fma(ya, t02);
+            FloatVector yb = FloatVector.broadcast(F, x1[kk + 1]);
+            t10 = v0.fma(yb, t10);
+            t11 = v1.fma(yb, t11);
+            t12 = v2.fma(yb, t12);
+        }
+        if (kk < k) {
+            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
+            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
+            s00 = w0.fma(xa, s00);
+            s01 = w1.fma(xa, s01);
+            s02 = w2.fma(xa, s02);
+            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
+            s10 = w0.fma(xb, s10);
+            s11 = w1.fma(xb, s11);
+            s12 = w2.fma(xb, s12);
+        }
+        if (accumulate) {
+            s00.add(t00).add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
+            s01.add(t01).add(FloatVector.fromArray(F, c0, a0 + V)).intoArray(c0, a0 + V);
+            s02.add(t02).add(FloatVector.fromArray(F, c0, a0 + 2 * V)).intoArray(c0, a0 + 2 * V);
+            s10.add(t10).add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
+            s11.add(t11).add(FloatVector.fromArray(F, c1, a1 + V)).intoArray(c1, a1 + V);
+            s12.add(t12).add(FloatVector.fromArray(F, c1, a1 + 2 * V)).intoArray(c1, a1 + 2 * V);
+        } else {
+            s00.add(t00).intoArray(c0, a0);
+            s01.add(t01).intoArray(c0, a0 + V);
+            s02.add(t02).intoArray(c0, a0 + 2 * V);
+            s10.add(t10).intoArray(c1, a1);
+            s11.add(t11).intoArray(c1, a1 + V);
+            s12.add(t12).intoArray(c1, a1 + 2 * V);
+        }
+    }
+
     /**
      * One gate of a block (weights at p, one vector every gv floats) for 4 rows, k unrolled by 2
      * (8 chains); a0..a3 are the rows' accumulators for this gate.
@@ -676,40 +811,6 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
             s1.add(t1).intoArray(c1, a1);
             s2.add(t2).intoArray(c2, a2);
             s3.add(t3).intoArray(c3, a3);
-        }
-    }
-
-    /** {@link #gateRows4} for 2 rows, k unrolled by 4 (8 chains). */
-    private static void gateRows2(int k, int gv, MemorySegment w, long p, float[] x0, float[] x1, float[] c0, int a0,
-                                  float[] c1, int a1, boolean accumulate) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
-        FloatVector u0 = s0, u1 = s0, v0 = s0, v1 = s0;
-        int kk = 0;
-        for (; kk + 3 < k; kk += 4, p += 4 * gv) {
-            FloatVector wa = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector wb = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + gv), ORDER);
-            FloatVector wc = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * gv), ORDER);
-            FloatVector wd = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * gv), ORDER);
-            s0 = wa.fma(FloatVector.broadcast(F, x0[kk]), s0);
-            s1 = wa.fma(FloatVector.broadcast(F, x1[kk]), s1);
-            t0 = wb.fma(FloatVector.broadcast(F, x0[kk + 1]), t0);
-            t1 = wb.fma(FloatVector.broadcast(F, x1[kk + 1]), t1);
-            u0 = wc.fma(FloatVector.broadcast(F, x0[kk + 2]), u0);
-            u1 = wc.fma(FloatVector.broadcast(F, x1[kk + 2]), u1);
-            v0 = wd.fma(FloatVector.broadcast(F, x0[kk + 3]), v0);
-            v1 = wd.fma(FloatVector.broadcast(F, x1[kk + 3]), v1);
-        }
-        for (; kk < k; kk++, p += gv) {
-            FloatVector wa = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            s0 = wa.fma(FloatVector.broadcast(F, x0[kk]), s0);
-            s1 = wa.fma(FloatVector.broadcast(F, x1[kk]), s1);
-        }
-        if (accumulate) {
-            s0.add(t0).add(u0.add(v0)).add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
-            s1.add(t1).add(u1.add(v1)).add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
-        } else {
-            s0.add(t0).add(u0.add(v0)).intoArray(c0, a0);
-            s1.add(t1).add(u1.add(v1)).intoArray(c1, a1);
         }
     }
 

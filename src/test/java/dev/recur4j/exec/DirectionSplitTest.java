@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The forward pass that runs a bidirectional layer's two directions at once, one per thread
  * ({@link ForwardPass#splitsDirections}), against the reference: every cell and variant, batch 1
- * (training; inference of B <= 4 takes the small-batch path), T = 1, variable lengths, forward and
+ * (training; inference of B <= SmallBatchForward.MAX_BATCH takes the small-batch path), T = 1, variable
+ * lengths, forward and
  * forwardBackward, through {@link FastVsReferenceTest#compare} (same tolerances, justified there).
  */
 class DirectionSplitTest {
@@ -41,11 +42,15 @@ class DirectionSplitTest {
         assertFalse(planAfterOneCall(uni, THREADS).has("h.d1"));
     }
 
-    /** The workspace plan of an engine for spec after one forward call of 6 rows x 3 steps (input size 5). */
+    /**
+     * The workspace plan of an engine for spec after one forward call of 8 rows x 3 steps (input size 5):
+     * more rows than the small-batch path takes, so the call plans a workspace.
+     */
     static WorkspacePlan planAfterOneCall(RnnSpec spec, int threads) {
+        int rows = SmallBatchForward.MAX_BATCH + 1;
         try (FastRnn fast = new FastRnn(RnnWeights.random(spec, 1), Impl.SIMD, Gemms.get(GemmKind.JAVA), threads)) {
-            RnnBatch in = new RnnBatch(6, 3, RandomConfig.uniform(new Random(2), 6 * 3 * 5), null, null, null);
-            fast.forward(in, RnnResult.allocate(spec, 6, 3));
+            RnnBatch in = new RnnBatch(rows, 3, RandomConfig.uniform(new Random(2), rows * 3 * 5), null, null, null);
+            fast.forward(in, RnnResult.allocate(spec, rows, 3));
             return fast.lastPlan();
         }
     }
@@ -80,8 +85,10 @@ class DirectionSplitTest {
                     sb.linearBeforeReset(lbr);
                 }
                 RnnSpec spec = sb.build();
-                // {batch, steps}: B = 1 and T = 1 alone and together; B = 5 and 17 with variable lengths
-                int[][] shapes = {{1, 1}, {1, 6}, {5, 1}, {5, 6}, {17, 9}};
+                // {batch, steps}: B = 1 and T = 1 alone and together; with variable lengths, the smallest B that
+                // inference runs on the GEMM path (SmallBatchForward.MAX_BATCH + 1), and 17
+                int b = SmallBatchForward.MAX_BATCH + 1;
+                int[][] shapes = {{1, 1}, {1, 6}, {b, 1}, {b, 6}, {17, 9}};
                 for (int[] bt : shapes) {
                     for (boolean training : new boolean[] {false, true}) {
                         check(config(rnd, spec, bt[0], bt[1], training), failures);

@@ -118,17 +118,22 @@ class InputFusionTest {
         assertEquals(List.of(), failures);
     }
 
-    /** Inference of 5 rows of up to 3 steps (variable lengths, h0, c0) at 1 and 2 threads, every engine. */
+    /**
+     * Inference of 8 rows of up to 3 steps (variable lengths, h0, c0) at 1 and 2 threads, every engine: more
+     * rows than {@link SmallBatchForward#MAX_BATCH}, so the GEMM path with input fusion runs.
+     */
     private static void checkAgainstReference(RnnSpec spec, List<String> failures) {
         assertFalse(InputFusion.applies(spec, LIMIT), spec.toString());
         int in = spec.inputSize();
         int h = spec.hiddenSize();
         Random rnd = new Random(11);
         for (int threads = 1; threads <= 2; threads++) {
-            RnnBatch batch = new RnnBatch(5, 3, RandomConfig.uniform(rnd, 5 * 3 * in), new int[] {3, 1, 2, 3, 2},
-                    RandomConfig.uniform(rnd, 5 * h), spec.hasCellState() ? RandomConfig.uniform(rnd, 5 * h) : null);
+            RnnBatch batch = new RnnBatch(8, 3, RandomConfig.uniform(rnd, 8 * 3 * in),
+                    new int[] {3, 1, 2, 3, 2, 3, 1, 2}, RandomConfig.uniform(rnd, 8 * h),
+                    spec.hasCellState() ? RandomConfig.uniform(rnd, 8 * h) : null);
             RandomConfig cfg = new RandomConfig(spec, rnd.nextLong(), batch,
-                    new RnnGradOutput(new float[5 * 3 * h], null, null), false, threads);
+                    new RnnGradOutput(new float[8 * 3 * h], null, null), false, threads);
+            assertTrue(batch.batch() > SmallBatchForward.MAX_BATCH, "the batch must take the GEMM path");
             failures.addAll(FastVsReferenceTest.compareEveryEngine(cfg, LIMIT));
         }
     }

@@ -79,7 +79,8 @@ class SmallBatchForwardTest {
      * LSTM (with and without peepholes), GRU (both variants) and RNN tanh with H large enough for the
      * multi-block GEMV and cell groups (4 and 2 blocks side by side, then single blocks: H = 64, 100, 130,
      * 200 give 4, 7, 9, 13 blocks of 16, walked up and down on alternate steps) and for the private h copy
-     * of 2+ members; threads 1–3 (capped at the machine's cores), B 1–4, T including 1, variable
+     * of 2+ members; threads 1–3 (capped at the machine's cores), B 1–MAX_BATCH (chunks of 4, 3, 2
+     * and 1 rows in the GEMV), T including 1, variable
      * lengths. Tolerance: the {@link Closeness} contract as above; dot products here have length
      * ≤ 200 + 33 and T ≤ 12, and the fp32 rounding of such sums stays orders of magnitude below it.
      */
@@ -95,7 +96,7 @@ class SmallBatchForwardTest {
             RnnSpec spec = RnnSpec.builder(ck, rnd.nextBoolean() ? 3 : 33, hidden[i % hidden.length])
                     .bias(rnd.nextInt(4) != 0).peepholes(ck == CellKind.LSTM && rnd.nextBoolean())
                     .linearBeforeReset(i % 8 != 3).bidirectional(i % 5 == 0).build();
-            int b = 1 + rnd.nextInt(4);
+            int b = 1 + rnd.nextInt(Math.max(1, SmallBatchForward.MAX_BATCH));
             int t = steps[rnd.nextInt(steps.length)];
             int[] lengths = new int[b];
             for (int r = 0; r < b; r++) {
