@@ -8,10 +8,11 @@ import java.util.Random;
 
 /**
  * What the forward and training allocation probes share: the cases they print (every GEMM back end,
- * 1 and 2 threads, each spec) and the input batch (6 sequences of up to 5 steps, variable lengths).
+ * 1 and 2 threads, each spec) and the input batch (8 sequences of up to 5 steps, variable lengths: more
+ * rows than {@link SmallBatchForward#MAX_BATCH}, so inference runs the GEMM path too).
  */
 final class AllocationProbeCases {
-    static final int BATCH = 6;
+    static final int BATCH = 8;
     static final int SEQ_LEN = 5;
 
     /** Bytes one case allocates, as the probe measures them. */
@@ -35,9 +36,9 @@ final class AllocationProbeCases {
         }
     }
 
-    /** The probes' input: random values from {@code rnd}, lengths 5, 3, 5, 1, 4, 5. */
+    /** The probes' input: random values from {@code rnd}, lengths 5, 3, 5, 1, 4, 5, 2, 5. */
     static RnnBatch batch(Random rnd, RnnSpec spec) {
         return new RnnBatch(BATCH, SEQ_LEN, RandomConfig.uniform(rnd, BATCH * SEQ_LEN * spec.inputSize()),
-                new int[] {5, 3, 5, 1, 4, 5}, null, null);
+                new int[] {5, 3, 5, 1, 4, 5, 2, 5}, null, null);
     }
 }

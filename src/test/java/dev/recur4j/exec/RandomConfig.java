@@ -16,7 +16,8 @@ import java.util.Random;
  */
 record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput gradOut, boolean training,
                     int threads) {
-    private static final int[] BATCH = {1, 2, 3, 5, 17};
+    // 9 and 17: inference above SmallBatchForward.MAX_BATCH runs the GEMM path, below it the small-batch one
+    private static final int[] BATCH = {1, 2, 3, 5, 9, 17};
     private static final int[] STEPS = {1, 2, 3, 6, 17};
     private static final int[] INPUT = {1, 3, 5, 17, 33};
     private static final int[] HIDDEN = {1, 3, 8, 16, 17, 33};
