@@ -37,12 +37,13 @@ final class SmallBatchForward implements AutoCloseable {
 
     /**
      * The largest batch this path takes: {@code -Drecur4j.smallBatchMax=N}, 0 disables it. The
-     * general (GEMM) path wins once B is large enough to fill its register tiles: LSTM, T = 100, Zen 5,
-     * `bench` medians, this path against the GEMM path with 1 thread: B = 5, 6, 7 (I = 64, H = 256)
-     * 2.25 / 3.00, 2.51 / 3.01, 2.74 / 3.19 ms, B = 6 (I = 256, H = 512) 11.7 / 12.8; B = 8 3.36 / 3.07
-     * and 14.2 / 12.9. With 2 threads this path was faster still at B = 8 (2.22 / 3.12 ms).
+     * general (GEMM) path wins once B is large enough to fill its register tiles. T = 100, Zen 5,
+     * `bench` medians, this path against the GEMM path with 1 thread, I = 64, H = 256: LSTM B = 5, 6, 7
+     * 2.25 / 3.00, 2.51 / 3.01, 2.74 / 3.19 ms, B = 8 3.36 / 3.07; GRU B = 5, 6 1.86–1.99 / 2.28, 2.10–2.11
+     * / 2.53, B = 7 2.49–2.80 / 2.37; LSTM I = 256, H = 512: B = 6 11.7 / 12.8, B = 8 14.2 / 12.9. With 2
+     * threads this path was faster still at B = 8 (LSTM, H = 256: 2.22 / 3.12 ms).
      */
-    static final int MAX_BATCH = Integer.getInteger("recur4j.smallBatchMax", 7);
+    static final int MAX_BATCH = Integer.getInteger("recur4j.smallBatchMax", 6);
 
     /**
      * Blocks per GEMV call: for the LSTM, {@link GemvKernels#gemv} reads that many blocks' weights as

@@ -43,8 +43,8 @@ class DirectionSplitTest {
     }
 
     /**
-     * The workspace plan of an engine for spec after one forward call of 8 rows x 3 steps (input size 5):
-     * more rows than the small-batch path takes, so the call plans a workspace.
+     * The workspace plan of an engine for spec after one forward call of SmallBatchForward.MAX_BATCH + 1 rows
+     * x 3 steps (input size 5): more rows than the small-batch path takes, so the call plans a workspace.
      */
     static WorkspacePlan planAfterOneCall(RnnSpec spec, int threads) {
         int rows = SmallBatchForward.MAX_BATCH + 1;
