@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Whole layers on the standard workloads W1–W7, each implementation named by its parameters.
+ * Whole layers on the standard workloads W1–W7 (and W1B4, W1 with 4 rows), each implementation named by its
+ * parameters.
  * Inference workloads time {@code forward}; training workloads time {@code forwardBackward}.
  * Inputs are seeded; buffers are allocated in setup, so the timed region allocates only what
  * the engine itself allocates (see {@code -prof gc}).
@@ -40,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class LayerBench {
 
-    @Param({"W1", "W2", "W3", "W4", "W5", "W6", "W7"})
+    @Param({"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W1B4"})
     public Workload workload;
 
     @Param({"simd", "scalar"})

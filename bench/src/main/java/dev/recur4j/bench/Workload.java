@@ -4,7 +4,7 @@ import dev.recur4j.CellKind;
 import dev.recur4j.RnnSpec;
 
 /**
- * The standard workloads of the performance issue (fp32). FLOPs: see {@link dev.recur4j.RnnFlops}.
+ * The standard workloads of the performance issue (fp32), and W1B4. FLOPs: see {@link dev.recur4j.RnnFlops}.
  */
 public enum Workload {
     /** Latency: LSTM, 1 layer, B=1, T=100, I=64, H=256, inference. */
@@ -20,7 +20,9 @@ public enum Workload {
     /** W2's LSTM, forward + backward. */
     W6(CellKind.LSTM, 1, false, 64, 100, 256, 512, true),
     /** W3's GRU, forward + backward. */
-    W7(CellKind.GRU, 1, false, 64, 100, 256, 512, true);
+    W7(CellKind.GRU, 1, false, 64, 100, 256, 512, true),
+    /** Not one of the issue's: W1 with 4 rows, the small-batch path's GEMV feeding 4 rows per pass over W_hh. */
+    W1B4(CellKind.LSTM, 1, false, 4, 100, 64, 256, false);
 
     public final CellKind cell;
     public final int layers;
