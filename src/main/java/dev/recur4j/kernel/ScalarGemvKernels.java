@@ -41,8 +41,10 @@ public class ScalarGemvKernels implements GemvKernels {
                 float h2 = h[hOff + kk + 2];
                 float h3 = h[hOff + kk + 3];
                 for (int e = 0; e < gv; e++) {
-                    acc[a + e] += w.getAtIndex(JAVA_FLOAT, p + e) * h0 + w.getAtIndex(JAVA_FLOAT, p + gv + e) * h1
-                            + w.getAtIndex(JAVA_FLOAT, p + 2 * gv + e) * h2 + w.getAtIndex(JAVA_FLOAT, p + 3 * gv + e) * h3;
+                    acc[a + e] += w.getAtIndex(JAVA_FLOAT, p + e) * h0
+                            + w.getAtIndex(JAVA_FLOAT, p + gv + e) * h1
+                            + w.getAtIndex(JAVA_FLOAT, p + 2 * gv + e) * h2
+                            + w.getAtIndex(JAVA_FLOAT, p + 3 * gv + e) * h3;
                 }
             }
             for (; kk < k; kk++, p += gv) {

@@ -201,7 +201,8 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** One block of 4 gates; k unrolled by 2 (8 chains). */
-    private static void gemv4(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+    private static void gemv4(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
+                              boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -253,7 +254,8 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** One block of 3 gates; k unrolled by 2 (6 chains). */
-    private static void gemv3(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+    private static void gemv3(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
+                              boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -295,7 +297,8 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** One block of 2 gates; k unrolled by 2 (4 chains). */
-    private static void gemv2(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+    private static void gemv2(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
+                              boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
@@ -327,20 +330,26 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
     }
 
     /** One block of 1 gate; k unrolled by 4 (4 chains). */
-    private static void gemv1(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a, boolean accumulate) {
+    private static void gemv1(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
+                              boolean accumulate) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = a1;
         FloatVector a3 = a1;
         int kk = 0;
         for (; kk + 3 < k; kk += 4, p += 4 * V) {
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(FloatVector.broadcast(F, h[hOff + kk + 1]), a1);
-            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(FloatVector.broadcast(F, h[hOff + kk + 2]), a2);
-            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(FloatVector.broadcast(F, h[hOff + kk + 3]), a3);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER)
+                    .fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
+            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER)
+                    .fma(FloatVector.broadcast(F, h[hOff + kk + 1]), a1);
+            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER)
+                    .fma(FloatVector.broadcast(F, h[hOff + kk + 2]), a2);
+            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER)
+                    .fma(FloatVector.broadcast(F, h[hOff + kk + 3]), a3);
         }
         for (; kk < k; kk++, p += V) {
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
+            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER)
+                    .fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
         }
         if (accumulate) {
             a0.add(a1).add(a2.add(a3)).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
@@ -370,23 +379,21 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
             int col = jb * gv;
             int r = 0;
             for (; r + 3 < rows; r += 4) {
-                if (g == 3) {
-                    gemv3Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + col, acc[r + 1],
-                            accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 3], accOff[r + 3] + col,
-                            accumulate);
-                    continue;
-                }
                 if (g == 4) {
                     gemv4Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + col, acc[r + 1],
                             accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 3], accOff[r + 3] + col,
                             accumulate);
-                    continue;
-                }
-                for (int gi = 0; gi < g; gi++) {
-                    int c = col + gi * V;
-                    gateRows4(k, gv, w, p + gi * V, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + c,
-                            acc[r + 1], accOff[r + 1] + c, acc[r + 2], accOff[r + 2] + c, acc[r + 3],
-                            accOff[r + 3] + c, accumulate);
+                } else if (g == 3) {
+                    gemv3Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + col, acc[r + 1],
+                            accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 3], accOff[r + 3] + col,
+                            accumulate);
+                } else {
+                    for (int gi = 0; gi < g; gi++) {
+                        int c = col + gi * V;
+                        gateRows4(k, gv, w, p + gi * V, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + c,
+                                acc[r + 1], accOff[r + 1] + c, acc[r + 2], accOff[r + 2] + c, acc[r + 3],
+                                accOff[r + 3] + c, accumulate);
+                    }
                 }
             }
             if (rows - r == 3 && g == 4) {

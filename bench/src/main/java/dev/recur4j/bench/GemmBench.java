@@ -41,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code in_w5}: W5's input projection of all steps at once, x[6400,1024] · W_ih^T[1024,4096] (the up-front
  *       projection W5 runs, its weights being over the fusion limit; C is 105 MB, so it goes to memory)</li>
  *   <li>{@code rec_w1}: W1's batch-1 product, h[1,256] · W_hh^T[256,1024] (the pipeline runs batches of up to
- *       4 rows as matrix-vector products instead, {@code SmallBatchForward})</li>
+ *       6 rows as matrix-vector products instead, {@code SmallBatchForward})</li>
  * </ul>
  * {@code weights=prepared} (the default) passes W as the back end's {@link PreparedB}, made once per trial,
  * as the pipeline does: the Java GEMM packs it once, OpenBLAS takes it as it is. {@code weights=plain} passes
