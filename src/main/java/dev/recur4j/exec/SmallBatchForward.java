@@ -24,11 +24,14 @@ import java.util.logging.Logger;
  *
  * <p>Threads: the hidden-unit blocks are split into contiguous ranges, one per {@link SpinTeam}
  * member; a member owns its units' gates, cell state, h and output columns, and its slice of
- * W_hh (H·G·|range| floats) stays in its core's L2 across all steps. After each step the members
- * meet at a {@link SpinBarrier}, so everyone reads the complete new h (double-buffered: step t reads
- * h[t&1] and writes the other); GRU reset-before-linear needs one more barrier per step, between
- * r⊙h and W_hn (r⊙h). Buffers grow when a call needs more and are reused, so repeated calls
- * allocate nothing.
+ * W_hh (H·G·|range| floats) stays in its core's L2 across all steps. Each member keeps a private
+ * copy of every row's h (double-buffered: step i reads one and writes the other); after its cells
+ * it hands its units to the partners through a {@link HiddenExchange} and, at the start of the next
+ * step, copies theirs in. That replaced a {@link SpinBarrier} after every step (W1 with 2 threads:
+ * 7 % faster, GRU 11 %): a member waits only for the data it reads, with no shared counter between.
+ * GRU reset-before-linear hands over r⊙h the same way before W_hn (r⊙h). The members meet at the
+ * barrier only at the end of each (layer, direction). Buffers grow when a call needs more and are
+ * reused, so repeated calls allocate nothing.
  *
  * <p>Not supported (the caller uses the general path): LSTM projections.
  */
@@ -60,25 +63,29 @@ final class SmallBatchForward implements AutoCloseable {
     private final int nb;
     private final int hp;
     private final int[] blockFrom;
+    /** Member m's hidden units (and columns of h): [unitFrom[m], unitFrom[m+1]). */
+    private final int[] unitFrom;
     private final SpinTeam team;
+    /** Hands h (and r⊙h) between members; null with one member. */
+    private final HiddenExchange exchange;
 
-    // Shared by the members; each writes only its own units / blocks. Per batch row r: [r][...].
-    private float[][][] hBuf = new float[2][0][];
     /**
-     * Per member (only with 2+ members), a private copy of each row's step input h [Hp]: one bulk copy
-     * pulls the partners' units over with all cache-line misses in flight at once, whereas the
-     * GEMV's k loop would meet them one after another (one miss per 16 k, ≈ 0.2 µs each).
+     * Per member, its private h of every row, double-buffered: [member][buffer][row][Hp]. All units:
+     * its own it computes, the partners' it copies in from the exchange (one bulk copy pulls them over
+     * with all cache-line misses in flight at once, whereas the GEMV's k loop would meet them one after
+     * another).
      */
-    private float[][][] hLocal;
+    private float[][][][] hOwn;
+    /** Per member, GRU reset-before-linear's r⊙h of every row, likewise: [member][row][Hp]. */
+    private float[][][] rhOwn;
+    // Shared by the members; each writes only its own units / blocks. Per batch row r: [r][...].
     private float[][] c = new float[0][];
     private float[][] rec = new float[0][];
     private float[][] recN = new float[0][];
-    private float[][] rh = new float[0][];
     /** Input projections, row r's step t at (r*T + t) * G*Hp. */
     private float[] xproj = new float[0];
     private final float[][] layerOut = {new float[0], new float[0]};
-    /** Per member: the step's operands of {@link GemvKernels#gemvRows} (row r's h, gate-row array, offset). */
-    private final float[][][] hIn;
+    /** Per member: the step's operands of {@link GemvKernels#gemvRows} (row r's gate-row array, offset). */
     private final float[][][] accRows;
     private final int[][] accOff;
     /** Offset 0 for every row: the GEMV's target when it writes rec rows (GRU) rather than xproj. */
@@ -114,11 +121,16 @@ final class SmallBatchForward implements AutoCloseable {
         for (int m = 0; m <= members; m++) {
             blockFrom[m] = nb * m / members;
         }
-        this.hLocal = new float[members][0][];
-        this.hIn = new float[members][0][];
+        this.unitFrom = new int[members + 1];
+        for (int m = 0; m <= members; m++) {
+            unitFrom[m] = Math.min(blockFrom[m] * v, h);
+        }
+        this.hOwn = new float[members][2][0][];
+        this.rhOwn = new float[members][0][];
         this.accRows = new float[members][0][];
         this.accOff = new int[members][0];
         this.team = new SpinTeam(members, this::runMember);
+        this.exchange = members > 1 ? new HiddenExchange(unitFrom, team.barrier()) : null;
         LOG.fine(() -> "recur4j: small-batch path " + spec + " kernels " + kernels.name() + ", " + members
                 + " thread(s), " + nb + " blocks of " + v);
     }
@@ -155,21 +167,21 @@ final class SmallBatchForward implements AutoCloseable {
     /** Per-row state for {@code rows} rows; only when a call has more rows than any before. */
     private void growRows(int rows) {
         int gh = spec.gates() * hp;
-        hBuf = new float[][][] {newRows(rows, hp), newRows(rows, hp)};
-        for (int m = 0; m < hLocal.length && hLocal.length > 1; m++) {
-            hLocal[m] = newRows(rows, hp + 32); // + 32: no cache line shared with a neighbour's copy
-        }
         c = newRows(rows, hp);
         rec = newRows(rows, gh);
         recN = newRows(rows, hp);
-        rh = newRows(rows, hp);
         zeros = new int[rows];
-        for (int m = 0; m < hIn.length; m++) {
+        for (int m = 0; m < hOwn.length; m++) {
+            // + 16 floats: no cache line shared with another member's rows
+            hOwn[m] = new float[][][] {newRows(rows, hp + 16), newRows(rows, hp + 16)};
+            rhOwn[m] = newRows(rows, hp + 16);
             // + 16: every member writes these each step; padding keeps members' writes off shared cache lines
             // (W1 with 2 threads measured 7 % slower without it)
-            hIn[m] = new float[rows + 16][];
             accRows[m] = new float[rows + 16][];
             accOff[m] = new int[rows + 16];
+        }
+        if (exchange != null) {
+            exchange.ensureRows(rows);
         }
     }
 
@@ -181,7 +193,7 @@ final class SmallBatchForward implements AutoCloseable {
         return a;
     }
 
-    /** The whole grid for this member's blocks; every phase ends at the shared barrier. */
+    /** The whole grid for this member's blocks. */
     private void runMember(int member) {
         RnnBatch batch = in;
         RnnResult result = out;
@@ -197,7 +209,6 @@ final class SmallBatchForward implements AutoCloseable {
             x = y;
             ldx = dh;
         }
-        team.barrier().await(); // join: final states and padding are written
     }
 
     /**
@@ -207,7 +218,6 @@ final class SmallBatchForward implements AutoCloseable {
     private void runSequences(RnnBatch batch, RnnResult result, int slot, boolean reverse, float[] x, int ldx,
                               float[] y, int yCol, int ldy, int member) {
         SmallBatchWeights w = slots[slot];
-        SpinBarrier barrier = team.barrier();
         int rows = batch.batch();
         int seqLen = batch.seqLen();
         int jb0 = blockFrom[member];
@@ -215,20 +225,22 @@ final class SmallBatchForward implements AutoCloseable {
         int h = spec.hiddenSize();
         int g = spec.gates();
         int gh = g * hp;
-        int u0 = jb0 * v;
-        int u1 = Math.min(jb1 * v, h);
+        int u0 = unitFrom[member];
+        int u1 = unitFrom[member + 1];
         float[] h0 = batch.h0();
         float[] c0 = batch.c0();
+        float[][] hStart = hOwn[member][0];
         int maxLen = 0;
-        // Own units of each row's initial state, and the input projection of its valid steps.
+        // Each row's initial state (all of h: the first step needs no hand-off; this member's units of c), and
+        // the input projection of its valid steps.
         for (int r = 0; r < rows; r++) {
             int state = (slot * rows + r) * h;
             int len = batch.length(r);
             maxLen = Math.max(maxLen, len);
             if (h0 != null) {
-                System.arraycopy(h0, state + u0, hBuf[0][r], u0, u1 - u0);
+                System.arraycopy(h0, state, hStart[r], 0, h);
             } else {
-                Arrays.fill(hBuf[0][r], u0, u1, 0f);
+                Arrays.fill(hStart[r], 0, h, 0f);
             }
             if (spec.hasCellState()) {
                 if (c0 != null) {
@@ -238,26 +250,20 @@ final class SmallBatchForward implements AutoCloseable {
                 }
             }
             if (len == 0) {
-                storeFinalState(result, hBuf[0][r], r, state, u0, u1);
+                storeFinalState(result, hStart[r], r, state, u0, u1);
             }
             kernels.project(g, spec.layerInputSize(layerOf(slot)), w.wIh, w.bias, x, r * seqLen * ldx, ldx, len,
                     xproj, r * seqLen * gh, gh, jb0, jb1);
         }
-        barrier.await();
 
-        float[][] hCopy = hLocal[member];
-        float[][] hRows = hIn[member];
         int cur = 0;
         for (int i = 0; i < maxLen; i++) {
-            float[][] hOut = hBuf[cur ^ 1];
-            for (int r = 0; r < rows; r++) {
-                hRows[r] = hBuf[cur][r];
-                if (hCopy.length > 0) {
-                    System.arraycopy(hRows[r], 0, hCopy[r], 0, h);
-                    hRows[r] = hCopy[r];
-                }
+            float[][] hIn = hOwn[member][cur];
+            float[][] hOut = hOwn[member][cur ^ 1];
+            step(w, batch, i, reverse, seqLen, hIn, hOut, member, jb0, jb1);
+            if (exchange != null) {
+                exchange.publish(member, hOut, rows);
             }
-            step(w, batch, i, reverse, seqLen, hRows, hOut, member, jb0, jb1, barrier);
             for (int r = 0; r < rows; r++) {
                 int len = batch.length(r);
                 if (i < len) {
@@ -268,7 +274,6 @@ final class SmallBatchForward implements AutoCloseable {
                     }
                 }
             }
-            barrier.await();
             cur ^= 1;
         }
         for (int r = 0; r < rows; r++) {
@@ -277,6 +282,10 @@ final class SmallBatchForward implements AutoCloseable {
                 Arrays.fill(y, o + u0, o + u1, 0f);
             }
         }
+        // The next layer's projection reads every member's columns; the next run's first hand-off (made
+        // without a fetch before it) reuses the buffer this run's last fetches read; the last run's barrier
+        // is the call's join.
+        team.barrier().await();
     }
 
     /** Row r's final h (and c) for this member's units u0..u1, at {@code state} in hN (cN). */
@@ -288,22 +297,25 @@ final class SmallBatchForward implements AutoCloseable {
     }
 
     /**
-     * Step i of every row for blocks [jb0, jb1): per group of up to {@link #GROUP} blocks (per block
-     * for GRU reset-before-linear), the GEMV of all rows over the whole h and at once the cell
-     * updates of the group's units. A row past its length still goes through the GEMV (into a
-     * gate row of its padding, never read) so that the kernels see a fixed set of rows; its cells are
-     * skipped, so its h and c stay as they were. Odd steps walk the blocks downward: the blocks used
-     * last are the ones still in L2, so when this member's W_hh slice is a little larger than L2 most
-     * of it is still reused (a cyclic walk would miss on every block under LRU-like replacement).
+     * Step i of every row for blocks [jb0, jb1): first the partners' units of h (from step i - 1;
+     * step 0's h came whole from h0), then per group of up to {@link #GROUP} blocks (per block for GRU
+     * reset-before-linear) the GEMV of all rows over the whole h and at once the cell updates of the
+     * group's units. A row past its length still goes through the GEMV (into a gate row of its
+     * padding, never read) so that the kernels see a fixed set of rows; its cells are skipped, so its
+     * h and c are never read again. Odd steps walk the blocks downward: the blocks used last are the
+     * ones still in L2, so when this member's W_hh slice is a little larger than L2 most of it is
+     * still reused (a cyclic walk would miss on every block under LRU-like replacement).
      */
-    private void step(SmallBatchWeights w, RnnBatch batch, int i, boolean reverse, int seqLen, float[][] hRows,
-                      float[][] hOut, int member, int jb0, int jb1, SpinBarrier barrier) {
+    private void step(SmallBatchWeights w, RnnBatch batch, int i, boolean reverse, int seqLen, float[][] hIn,
+                      float[][] hOut, int member, int jb0, int jb1) {
         int h = spec.hiddenSize();
         int gh = spec.gates() * hp;
         int rows = batch.batch();
         boolean down = (i & 1) == 1;
         CellKind cell = spec.cell();
-        boolean rbr = cell == CellKind.GRU && !spec.linearBeforeReset();
+        if (i > 0) {
+            fetchPartners(member, hIn, rows);
+        }
         // xo[r]: row r's gate row of this step; a finished row's padding step i (i >= len, so i < T) instead.
         int[] xo = accOff[member];
         for (int r = 0; r < rows; r++) {
@@ -316,50 +328,63 @@ final class SmallBatchForward implements AutoCloseable {
         for (int r = 0; r < rows; r++) {
             acc[r] = viaRec ? rec[r] : xproj;
         }
-        if (!rbr) {
-            // Groups of up to GROUP blocks: the single-row GEMV streams a group's blocks side by side, and every
-            // cell update's activation passes cover the group in one call each.
-            for (int n = jb0; n < jb1; n += GROUP) {
-                int e = Math.min(n + GROUP, jb1);
-                int g0 = down ? jb1 - (e - jb0) : n;
-                int g1 = g0 + (e - n);
-                if (viaRec) {
-                    // rec[r] is written from offset 0: the GEMV's offsets are the rows' gate rows only for xproj
-                    kernels.gemvRows(3, h, w.wHh, hRows, acc, zeros, rows, false, g0, g1);
-                } else {
-                    if (rows == 1) {
-                        // Straight to the single-row GEMV: through gemvRows, W1 measured 3-7 % slower (the two builds
-                        // in one JVM, blocks of 40 calls alternating; with this call 1 % slower to 0.3 % faster).
-                        kernels.gemv(cell == CellKind.LSTM ? 4 : 1, h, w.wHh, hRows[0], 0, xproj, xo[0], true, g0, g1);
-                    } else {
-                        kernels.gemvRows(cell == CellKind.LSTM ? 4 : 1, h, w.wHh, hRows, acc, xo, rows, true, g0, g1);
-                    }
-                }
-                for (int r = 0; r < rows; r++) {
-                    if (i >= batch.length(r)) {
-                        continue;
-                    }
-                    if (cell == CellKind.LSTM) {
-                        kernels.lstmCells(xproj, xo[r], w.peep, c[r], hOut[r], g0, g1);
-                    } else if (cell.isRnn()) {
-                        kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo[r], hOut[r], g0, g1);
-                    } else {
-                        kernels.gruCells(xproj, xo[r], rec[r], w.bhn, hRows[r], hOut[r], g0, g1);
-                    }
-                }
-            }
+        if (viaRec && !spec.linearBeforeReset()) {
+            resetBeforeLinearStep(w, batch, i, hIn, hOut, member, jb0, jb1, down, xo, acc);
             return;
         }
-        for (int n = jb0; n < jb1; n++) {
-            int jb = down ? jb1 - 1 - (n - jb0) : n;
-            kernels.gemvRows(2, h, w.wHh, hRows, acc, zeros, rows, false, jb, jb + 1);
+        // Groups of up to GROUP blocks: the single-row GEMV streams a group's blocks side by side, and every
+        // cell update's activation passes cover the group in one call each.
+        for (int n = jb0; n < jb1; n += GROUP) {
+            int e = Math.min(n + GROUP, jb1);
+            int g0 = down ? jb1 - (e - jb0) : n;
+            int g1 = g0 + (e - n);
+            if (viaRec) {
+                // rec[r] is written from offset 0: the GEMV's offsets are the rows' gate rows only for xproj
+                kernels.gemvRows(3, h, w.wHh, hIn, acc, zeros, rows, false, g0, g1);
+            } else if (rows == 1) {
+                // Straight to the single-row GEMV: through gemvRows, W1 measured 3-7 % slower (the two builds in one
+                // JVM, blocks of 40 calls alternating; with this call 1 % slower to 0.3 % faster).
+                kernels.gemv(cell == CellKind.LSTM ? 4 : 1, h, w.wHh, hIn[0], 0, xproj, xo[0], true, g0, g1);
+            } else {
+                kernels.gemvRows(cell == CellKind.LSTM ? 4 : 1, h, w.wHh, hIn, acc, xo, rows, true, g0, g1);
+            }
             for (int r = 0; r < rows; r++) {
-                if (i < batch.length(r)) {
-                    kernels.gruResetGates(xproj, xo[r], rec[r], hRows[r], rh[r], jb, jb + 1);
+                if (i >= batch.length(r)) {
+                    continue;
+                }
+                if (cell == CellKind.LSTM) {
+                    kernels.lstmCells(xproj, xo[r], w.peep, c[r], hOut[r], g0, g1);
+                } else if (cell.isRnn()) {
+                    kernels.rnnCells(cell == CellKind.RNN_RELU, xproj, xo[r], hOut[r], g0, g1);
+                } else {
+                    kernels.gruCells(xproj, xo[r], rec[r], w.bhn, hIn[r], hOut[r], g0, g1);
                 }
             }
         }
-        barrier.await(); // W_hn (r⊙h) needs every unit's r⊙h
+    }
+
+    /**
+     * GRU reset-before-linear: W_hr, W_hz over h block by block with the reset gates (r⊙h), then
+     * W_hn over r⊙h, which needs every member's units of r⊙h: handed over like h.
+     */
+    private void resetBeforeLinearStep(SmallBatchWeights w, RnnBatch batch, int i, float[][] hIn, float[][] hOut,
+                                       int member, int jb0, int jb1, boolean down, int[] xo, float[][] acc) {
+        int h = spec.hiddenSize();
+        int rows = batch.batch();
+        float[][] rh = rhOwn[member];
+        for (int n = jb0; n < jb1; n++) {
+            int jb = down ? jb1 - 1 - (n - jb0) : n;
+            kernels.gemvRows(2, h, w.wHh, hIn, acc, zeros, rows, false, jb, jb + 1);
+            for (int r = 0; r < rows; r++) {
+                if (i < batch.length(r)) {
+                    kernels.gruResetGates(xproj, xo[r], rec[r], hIn[r], rh[r], jb, jb + 1);
+                }
+            }
+        }
+        if (exchange != null) {
+            exchange.publish(member, rh, rows);
+            fetchPartners(member, rh, rows);
+        }
         for (int r = 0; r < rows; r++) {
             acc[r] = recN[r];
         }
@@ -368,9 +393,17 @@ final class SmallBatchForward implements AutoCloseable {
             kernels.gemvRows(1, h, w.wHhN, rh, acc, zeros, rows, false, jb, jb + 1);
             for (int r = 0; r < rows; r++) {
                 if (i < batch.length(r)) {
-                    kernels.gruRbrCells(xproj, xo[r], rec[r], recN[r], hRows[r], hOut[r], jb, jb + 1);
+                    kernels.gruRbrCells(xproj, xo[r], rec[r], recN[r], hIn[r], hOut[r], jb, jb + 1);
                 }
             }
+        }
+    }
+
+    /** Every partner's units of its latest hand-off into v[0 .. rows) (nothing with one member). */
+    private void fetchPartners(int member, float[][] v, int rows) {
+        int members = blockFrom.length - 1;
+        for (int q = 1; q < members; q++) {
+            exchange.fetch(member, (member + q) % members, v, rows);
         }
     }
 

@@ -1,0 +1,111 @@
+package dev.recur4j.exec;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * How the members of a small-batch team hand each other the hidden units they computed, without a
+ * barrier per step. Member m owns units [unitFrom[m], unitFrom[m+1]); it publishes them (of every
+ * batch row) into its own buffer and then raises its stamp with a release write; a partner waits for
+ * the stamp with acquire reads and copies the units into its private h. Against a barrier after each
+ * step (an atomic arrival count, then a phase flag, then the data), a member waits only for the data
+ * it is about to read, and the members never write a shared line.
+ *
+ * <p>Sequence: every member publishes the same hand-offs in the same order, numbered 1, 2, 3, … per
+ * member ({@link #publish}); a fetch waits for the partner's hand-off with the fetching member's
+ * own latest number. Hand-off s goes to buffer s &amp; 1, and reusing a buffer needs no further wait:
+ * a member publishes s + 2 only after it has fetched every partner's s + 1, which each partner
+ * published after fetching s. A hand-off made without a fetch before it (the first step of a
+ * sequence, whose h comes from h0) must follow a barrier instead, as each (layer, direction) of
+ * {@link SmallBatchForward} ends at one. Numbers run on across calls.
+ *
+ * <p>Buffers grow (between calls, from the calling thread) when a call has more rows than any before.
+ * If a member fails, the team's barrier is broken and a waiting fetch throws instead of waiting for a
+ * hand-off that will not come.
+ */
+final class HiddenExchange {
+    /** Longs between two members' stamps: 128 bytes, so no two stamps share a cache line (or its pair). */
+    private static final int STRIDE = 16;
+    /** Spin this long before waiting in short sleeps: a few steps of a small-batch forward. */
+    private static final long SPIN_NANOS = 50_000;
+    private static final long SLEEP_NANOS = 20_000;
+
+    private final int[] unitFrom;
+    private final SpinBarrier barrier;
+    private final AtomicLongArray stamps;
+    /** Per member, its hand-offs so far (only that member reads or writes its slot). */
+    private final long[] count;
+    /** [member][buffer][row][unit]: only the member's own units are written and read. */
+    private float[][][][] buffers;
+
+    HiddenExchange(int[] unitFrom, SpinBarrier barrier) {
+        this.unitFrom = unitFrom.clone();
+        this.barrier = barrier;
+        int members = unitFrom.length - 1;
+        this.stamps = new AtomicLongArray(members * STRIDE);
+        this.count = new long[members * STRIDE];
+        this.buffers = new float[members][2][0][];
+    }
+
+    /** Room for {@code rows} rows; call only between calls (no member running). */
+    void ensureRows(int rows) {
+        if (buffers[0][0].length >= rows) {
+            return;
+        }
+        int units = unitFrom[unitFrom.length - 1];
+        for (float[][][] member : buffers) {
+            for (int b = 0; b < 2; b++) {
+                member[b] = new float[rows][];
+                for (int r = 0; r < rows; r++) {
+                    member[b][r] = new float[units + 16]; // + 16: no cache line shared with the next array
+                }
+            }
+        }
+    }
+
+    /** Hands the member's units of h[0 .. rows) to the partners. */
+    void publish(int member, float[][] h, int rows) {
+        long s = ++count[member * STRIDE];
+        float[][] to = buffers[member][(int) (s & 1)];
+        int u0 = unitFrom[member];
+        int n = unitFrom[member + 1] - u0;
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(h[r], u0, to[r], u0, n);
+        }
+        stamps.setRelease(member * STRIDE, s);
+    }
+
+    /** Copies {@code partner}'s units of its hand-off numbered as the member's latest into h[0 .. rows). */
+    void fetch(int member, int partner, float[][] h, int rows) {
+        long s = count[member * STRIDE];
+        if (stamps.getAcquire(partner * STRIDE) < s) {
+            await(partner * STRIDE, s);
+        }
+        float[][] from = buffers[partner][(int) (s & 1)];
+        int u0 = unitFrom[partner];
+        int n = unitFrom[partner + 1] - u0;
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(from[r], u0, h[r], u0, n);
+        }
+    }
+
+    private void await(int slot, long s) {
+        int spins = 0;
+        long spinUntil = 0;
+        while (stamps.getAcquire(slot) < s) {
+            if ((++spins & 255) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            if (barrier.isBroken()) {
+                throw new IllegalStateException("a thread of the small-batch team failed");
+            }
+            if (spinUntil == 0) {
+                spinUntil = System.nanoTime() + SPIN_NANOS;
+            } else if (System.nanoTime() > spinUntil) {
+                // The partner has lost its core for longer than a few steps: stop taking the one it needs.
+                LockSupport.parkNanos(this, SLEEP_NANOS);
+            }
+        }
+    }
+}
