@@ -13,11 +13,13 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Sequence: every member publishes the same hand-offs in the same order, numbered 1, 2, 3, … per
  * member ({@link #publish}); a fetch waits for the partner's hand-off with the fetching member's
- * own latest number. Hand-off s goes to buffer s &amp; 1, and reusing a buffer needs no further wait:
- * a member publishes s + 2 only after it has fetched every partner's s + 1, which each partner
- * published after fetching s. A hand-off made without a fetch before it (the first step of a
- * sequence, whose h comes from h0) must follow a barrier instead, as each (layer, direction) of
- * {@link SmallBatchForward} ends at one. Numbers run on across calls.
+ * own latest number. Hand-off s goes to buffer s &amp; 1. What the caller must do so that a buffer
+ * is never overwritten while a partner reads it: between two hand-offs, fetch every partner's latest
+ * one, or meet the partners at a barrier. Then a member publishes s + 2 only after it has fetched
+ * every partner's s + 1, which each partner published after fetching s (or after the barrier).
+ * {@link SmallBatchForward} fetches at the start of each step and meets at the barrier at the end
+ * of each (layer, direction), before whose first step nothing is fetched (h comes from h0).
+ * Numbers run on across calls.
  *
  * <p>Buffers grow (between calls, from the calling thread) when a call has more rows than any before.
  * If a member fails, the team's barrier is broken and a waiting fetch throws instead of waiting for a
@@ -92,20 +94,28 @@ final class HiddenExchange {
     private void await(int slot, long s) {
         int spins = 0;
         long spinUntil = 0;
+        boolean sleeping = false;
         while (stamps.getAcquire(slot) < s) {
-            if ((++spins & 255) != 0) {
-                Thread.onSpinWait();
-                continue;
-            }
-            if (barrier.isBroken()) {
-                throw new IllegalStateException("a thread of the small-batch team failed");
-            }
-            if (spinUntil == 0) {
-                spinUntil = System.nanoTime() + SPIN_NANOS;
-            } else if (System.nanoTime() > spinUntil) {
+            if (sleeping) {
                 // The partner has lost its core for longer than a few steps: stop taking the one it needs.
                 LockSupport.parkNanos(this, SLEEP_NANOS);
+                checkTeam();
+            } else if ((++spins & 255) != 0) {
+                Thread.onSpinWait();
+            } else {
+                checkTeam();
+                if (spinUntil == 0) {
+                    spinUntil = System.nanoTime() + SPIN_NANOS;
+                } else {
+                    sleeping = System.nanoTime() > spinUntil;
+                }
             }
+        }
+    }
+
+    private void checkTeam() {
+        if (barrier.isBroken()) {
+            throw new IllegalStateException("a thread of the small-batch team failed");
         }
     }
 }

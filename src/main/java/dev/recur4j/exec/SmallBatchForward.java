@@ -75,9 +75,9 @@ final class SmallBatchForward implements AutoCloseable {
      * with all cache-line misses in flight at once, whereas the GEMV's k loop would meet them one after
      * another).
      */
-    private float[][][][] hOwn;
-    /** Per member, GRU reset-before-linear's r⊙h of every row, likewise: [member][row][Hp]. */
-    private float[][][] rhOwn;
+    private final float[][][][] hOwn;
+    /** Per member, GRU reset-before-linear's r⊙h of every row (one buffer): [member][row][Hp]. */
+    private final float[][][] rhOwn;
     // Shared by the members; each writes only its own units / blocks. Per batch row r: [r][...].
     private float[][] c = new float[0][];
     private float[][] rec = new float[0][];
@@ -167,7 +167,6 @@ final class SmallBatchForward implements AutoCloseable {
     /** Per-row state for {@code rows} rows; only when a call has more rows than any before. */
     private void growRows(int rows) {
         int gh = spec.gates() * hp;
-        c = newRows(rows, hp);
         rec = newRows(rows, gh);
         recN = newRows(rows, hp);
         zeros = new int[rows];
@@ -183,6 +182,7 @@ final class SmallBatchForward implements AutoCloseable {
         if (exchange != null) {
             exchange.ensureRows(rows);
         }
+        c = newRows(rows, hp); // last: forward() grows the buffers while c is shorter than the batch
     }
 
     private static float[][] newRows(int rows, int n) {
@@ -301,8 +301,8 @@ final class SmallBatchForward implements AutoCloseable {
      * step 0's h came whole from h0), then per group of up to {@link #GROUP} blocks (per block for GRU
      * reset-before-linear) the GEMV of all rows over the whole h and at once the cell updates of the
      * group's units. A row past its length still goes through the GEMV (into a gate row of its
-     * padding, never read) so that the kernels see a fixed set of rows; its cells are skipped, so its
-     * h and c are never read again. Odd steps walk the blocks downward: the blocks used last are the
+     * padding, or its rec row for GRU, never used) so that the kernels see a fixed set of rows; its
+     * cells are skipped, and its h and c, still multiplied and handed over, are never used again. Odd steps walk the blocks downward: the blocks used last are the
      * ones still in L2, so when this member's W_hh slice is a little larger than L2 most of it is
      * still reused (a cyclic walk would miss on every block under LRU-like replacement).
      */

@@ -1,8 +1,8 @@
 package dev.recur4j.exec;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -24,44 +24,57 @@ class HiddenExchangeTest {
         int members = unitFrom.length - 1;
         int rows = 2;
         int handOffs = 600;
-        HiddenExchange exchange = new HiddenExchange(unitFrom, new SpinBarrier(members));
+        SpinBarrier team = new SpinBarrier(members);
+        HiddenExchange exchange = new HiddenExchange(unitFrom, team);
         exchange.ensureRows(rows);
         AtomicReference<String> error = new AtomicReference<>();
         Thread[] threads = new Thread[members];
         for (int m = 0; m < members; m++) {
             int me = m;
             threads[m] = new Thread(() -> {
-                float[][] h = new float[rows][unitFrom[members]];
-                for (int s = 1; s <= handOffs; s++) {
-                    if (me == s % members && s % 50 == 0) {
-                        LockSupport.parkNanos(2_000_000);
-                    }
-                    for (int r = 0; r < rows; r++) {
-                        for (int u = unitFrom[me]; u < unitFrom[me + 1]; u++) {
-                            h[r][u] = s * 1000 + r * 100 + u;
-                        }
-                    }
-                    exchange.publish(me, h, rows);
-                    for (int q = 1; q < members; q++) {
-                        exchange.fetch(me, (me + q) % members, h, rows);
-                    }
-                    for (int r = 0; r < rows; r++) {
-                        for (int u = 0; u < unitFrom[members]; u++) {
-                            if (h[r][u] != s * 1000 + r * 100 + u) {
-                                error.compareAndSet(null, "member " + me + ", hand-off " + s + ": row " + r + " unit "
-                                        + u + " = " + h[r][u]);
-                            }
-                        }
-                    }
+                try {
+                    handOffs(exchange, unitFrom, me, rows, handOffs, error);
+                } catch (Throwable e) {
+                    error.compareAndSet(null, "member " + me + " failed: " + e);
+                    team.breakBarrier(); // the others' waiting fetches fail instead of waiting for it
                 }
             });
             threads[m].start();
         }
         for (Thread t : threads) {
             t.join(30_000);
-            assertTrue(!t.isAlive(), "a member is still waiting");
+            assertFalse(t.isAlive(), "a member is still waiting");
         }
-        assertEquals(null, error.get());
+        assertNull(error.get());
+    }
+
+    /** Member {@code me}'s side of {@link #fetchesSeeTheHandOffOfTheirNumber}; mismatches go to {@code error}. */
+    private static void handOffs(HiddenExchange exchange, int[] unitFrom, int me, int rows, int handOffs,
+                                 AtomicReference<String> error) {
+        int members = unitFrom.length - 1;
+        float[][] h = new float[rows][unitFrom[members]];
+        for (int s = 1; s <= handOffs; s++) {
+            if (me == s % members && s % 50 == 0) {
+                LockSupport.parkNanos(2_000_000);
+            }
+            for (int r = 0; r < rows; r++) {
+                for (int u = unitFrom[me]; u < unitFrom[me + 1]; u++) {
+                    h[r][u] = s * 1000 + r * 100 + u;
+                }
+            }
+            exchange.publish(me, h, rows);
+            for (int q = 1; q < members; q++) {
+                exchange.fetch(me, (me + q) % members, h, rows);
+            }
+            for (int r = 0; r < rows; r++) {
+                for (int u = 0; u < unitFrom[members]; u++) {
+                    if (h[r][u] != s * 1000 + r * 100 + u) {
+                        error.compareAndSet(null, "member " + me + ", hand-off " + s + ": row " + r + " unit "
+                                + u + " = " + h[r][u]);
+                    }
+                }
+            }
+        }
     }
 
     @Test
@@ -83,7 +96,7 @@ class HiddenExchangeTest {
         Thread.sleep(20); // past the spin window: the waiter is in its sleep loop
         barrier.breakBarrier();
         waiter.join(10_000);
-        assertTrue(!waiter.isAlive(), "the waiting fetch did not notice the failure");
+        assertFalse(waiter.isAlive(), "the waiting fetch did not notice the failure");
         assertInstanceOf(IllegalStateException.class, seen.get());
     }
 }

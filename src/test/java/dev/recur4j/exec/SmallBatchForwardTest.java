@@ -137,11 +137,14 @@ class SmallBatchForwardTest {
         RnnWeights w = RnnWeights.random(spec, 7);
         Random rnd = new Random(3);
         RnnBatch first = drawBatch(rnd, spec, 2);
-        RnnBatch second = new RnnBatch(2, first.seqLen() + 3, uniform(rnd, 2 * (first.seqLen() + 3) * 5),
-                new int[] {1, first.seqLen() + 3}, uniform(rnd, spec.slots() * 2 * 37), null);
+        // The second call is longer and has more rows: every per-row buffer (and the threads' hand-off buffers)
+        // grows between the calls.
+        int t = first.seqLen() + 3;
+        RnnBatch second = new RnnBatch(5, t, uniform(rnd, 5 * t * 5), new int[] {1, t, 2, t, t - 1},
+                uniform(rnd, spec.slots() * 5 * 37), null);
         RnnResult a1 = RnnResult.allocate(spec, 2, first.seqLen());
-        RnnResult a2 = RnnResult.allocate(spec, 2, second.seqLen());
-        RnnResult b2 = RnnResult.allocate(spec, 2, second.seqLen());
+        RnnResult a2 = RnnResult.allocate(spec, 5, t);
+        RnnResult b2 = RnnResult.allocate(spec, 5, t);
         try (SmallBatchForward one = new SmallBatchForward(w, impl, 2)) {
             one.forward(first, a1);
             one.forward(second, a2);
