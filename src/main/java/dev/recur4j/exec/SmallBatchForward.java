@@ -118,11 +118,9 @@ final class SmallBatchForward implements AutoCloseable {
         // A spinning member must own a core: never more members than cores or blocks.
         int members = Math.max(1, Math.min(threads, Math.min(nb, Runtime.getRuntime().availableProcessors())));
         this.blockFrom = new int[members + 1];
-        for (int m = 0; m <= members; m++) {
-            blockFrom[m] = nb * m / members;
-        }
         this.unitFrom = new int[members + 1];
         for (int m = 0; m <= members; m++) {
+            blockFrom[m] = nb * m / members;
             unitFrom[m] = Math.min(blockFrom[m] * v, h);
         }
         this.hOwn = new float[members][2][0][];
