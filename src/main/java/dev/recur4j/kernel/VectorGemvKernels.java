@@ -4,7 +4,6 @@ import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.TANH;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,7 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * units, so a gate row of a block is g vectors. The GEMV keeps g (times the k-unroll) accumulators
  * in registers over the whole k loop and streams the packed weights once, sequentially: per k, one
  * broadcast of h[k] and g loads + FMAs. The k loop is unrolled so that at least 4 independent FMA
- * chains are in flight even for g = 1 (FMA latency 4, two FMA ports).
+ * chains are in flight even for g = 1 (FMA latency 4, two FMA ports). This class chooses the kernels
+ * and runs the input projection and the cells; the GEMV kernels are in {@link VectorGemvOneRow} (one
+ * batch row) and {@link VectorGemvRows} (2 to 4 rows sharing each weight load).
  *
  * <p>Activations: the RNN (tanh), LSTM and GRU linear-before-reset cells compute theirs in passes over
  * the block range's gate rows (in L1 right after the GEMV) with {@link VectorActivations}' arithmetic,
@@ -31,7 +32,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorGemvKernels extends ScalarGemvKernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final int V = F.length();
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
     @Override
@@ -53,308 +53,24 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
             // L2 → L1 transfers of 2 or 4 streams overlap (measured 1.2-1.5x the single-stream
             // rate, from L1, L2 or L3).
             for (; jb + 3 < jb1; jb += 4) {
-                gemv4x4(k, w, (long) jb * k * 4 * V, h, hOff, acc, accOff + jb * 4 * V, accumulate);
+                VectorGemvOneRow.gemv4x4(k, w, (long) jb * k * 4 * V, h, hOff, acc, accOff + jb * 4 * V,
+                        accumulate);
             }
             for (; jb + 1 < jb1; jb += 2) {
-                gemv4x2(k, w, (long) jb * k * 4 * V, h, hOff, acc, accOff + jb * 4 * V, accumulate);
+                VectorGemvOneRow.gemv4x2(k, w, (long) jb * k * 4 * V, h, hOff, acc, accOff + jb * 4 * V,
+                        accumulate);
             }
         }
         for (; jb < jb1; jb++) {
             int a = accOff + jb * g * V;
             long p = (long) jb * k * g * V;
             switch (g) {
-                case 4 -> gemv4(k, w, p, h, hOff, acc, a, accumulate);
-                case 3 -> gemv3(k, w, p, h, hOff, acc, a, accumulate);
-                case 2 -> gemv2(k, w, p, h, hOff, acc, a, accumulate);
-                case 1 -> gemv1(k, w, p, h, hOff, acc, a, accumulate);
+                case 4 -> VectorGemvOneRow.gemv4(k, w, p, h, hOff, acc, a, accumulate);
+                case 3 -> VectorGemvOneRow.gemv3(k, w, p, h, hOff, acc, a, accumulate);
+                case 2 -> VectorGemvOneRow.gemv2(k, w, p, h, hOff, acc, a, accumulate);
+                case 1 -> VectorGemvOneRow.gemv1(k, w, p, h, hOff, acc, a, accumulate);
                 default -> throw new IllegalArgumentException("gemv supports 1..4 gates, found " + g);
             }
-        }
-    }
-
-    /**
-     * Four adjacent blocks of 4 gates (16 chains): per k one broadcast of h[k] and 16 loads + FMAs,
-     * 4 from each block's [k][4][V] stream (blocks are k*4*V floats apart).
-     */
-    private static void gemv4x4(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
-                                boolean accumulate) {
-        long s = (long) k * 4 * V;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
-        FloatVector c0 = a0;
-        FloatVector c1 = a0;
-        FloatVector c2 = a0;
-        FloatVector c3 = a0;
-        FloatVector d0 = a0;
-        FloatVector d1 = a0;
-        FloatVector d2 = a0;
-        FloatVector d3 = a0;
-        long q = p + s;
-        long r = p + 2 * s;
-        long t = p + 3 * s;
-        for (int kk = 0; kk < k; kk++, p += 4 * V, q += 4 * V, r += 4 * V, t += 4 * V) {
-            FloatVector x = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x, a1);
-            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x, a2);
-            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x, a3);
-            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * q, ORDER).fma(x, b0);
-            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + V), ORDER).fma(x, b1);
-            b2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + 2 * V), ORDER).fma(x, b2);
-            b3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + 3 * V), ORDER).fma(x, b3);
-            c0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * r, ORDER).fma(x, c0);
-            c1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (r + V), ORDER).fma(x, c1);
-            c2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (r + 2 * V), ORDER).fma(x, c2);
-            c3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (r + 3 * V), ORDER).fma(x, c3);
-            d0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * t, ORDER).fma(x, d0);
-            d1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (t + V), ORDER).fma(x, d1);
-            d2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (t + 2 * V), ORDER).fma(x, d2);
-            d3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (t + 3 * V), ORDER).fma(x, d3);
-        }
-        // Two separate paths: a vector merged from both branches may stay boxed.
-        if (accumulate) {
-            a0.add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-            a1.add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
-            a2.add(FloatVector.fromArray(F, acc, a + 2 * V)).intoArray(acc, a + 2 * V);
-            a3.add(FloatVector.fromArray(F, acc, a + 3 * V)).intoArray(acc, a + 3 * V);
-            b0.add(FloatVector.fromArray(F, acc, a + 4 * V)).intoArray(acc, a + 4 * V);
-            b1.add(FloatVector.fromArray(F, acc, a + 5 * V)).intoArray(acc, a + 5 * V);
-            b2.add(FloatVector.fromArray(F, acc, a + 6 * V)).intoArray(acc, a + 6 * V);
-            b3.add(FloatVector.fromArray(F, acc, a + 7 * V)).intoArray(acc, a + 7 * V);
-            c0.add(FloatVector.fromArray(F, acc, a + 8 * V)).intoArray(acc, a + 8 * V);
-            c1.add(FloatVector.fromArray(F, acc, a + 9 * V)).intoArray(acc, a + 9 * V);
-            c2.add(FloatVector.fromArray(F, acc, a + 10 * V)).intoArray(acc, a + 10 * V);
-            c3.add(FloatVector.fromArray(F, acc, a + 11 * V)).intoArray(acc, a + 11 * V);
-            d0.add(FloatVector.fromArray(F, acc, a + 12 * V)).intoArray(acc, a + 12 * V);
-            d1.add(FloatVector.fromArray(F, acc, a + 13 * V)).intoArray(acc, a + 13 * V);
-            d2.add(FloatVector.fromArray(F, acc, a + 14 * V)).intoArray(acc, a + 14 * V);
-            d3.add(FloatVector.fromArray(F, acc, a + 15 * V)).intoArray(acc, a + 15 * V);
-        } else {
-            a0.intoArray(acc, a);
-            a1.intoArray(acc, a + V);
-            a2.intoArray(acc, a + 2 * V);
-            a3.intoArray(acc, a + 3 * V);
-            b0.intoArray(acc, a + 4 * V);
-            b1.intoArray(acc, a + 5 * V);
-            b2.intoArray(acc, a + 6 * V);
-            b3.intoArray(acc, a + 7 * V);
-            c0.intoArray(acc, a + 8 * V);
-            c1.intoArray(acc, a + 9 * V);
-            c2.intoArray(acc, a + 10 * V);
-            c3.intoArray(acc, a + 11 * V);
-            d0.intoArray(acc, a + 12 * V);
-            d1.intoArray(acc, a + 13 * V);
-            d2.intoArray(acc, a + 14 * V);
-            d3.intoArray(acc, a + 15 * V);
-        }
-    }
-
-    /** Two adjacent blocks of 4 gates (8 chains), two weight streams; see {@link #gemv4x4}. */
-    private static void gemv4x2(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
-                                boolean accumulate) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
-        long q = p + (long) k * 4 * V;
-        for (int kk = 0; kk < k; kk++, p += 4 * V, q += 4 * V) {
-            FloatVector x = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x, a1);
-            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x, a2);
-            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x, a3);
-            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * q, ORDER).fma(x, b0);
-            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + V), ORDER).fma(x, b1);
-            b2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + 2 * V), ORDER).fma(x, b2);
-            b3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (q + 3 * V), ORDER).fma(x, b3);
-        }
-        // Two separate paths: a vector merged from both branches may stay boxed.
-        if (accumulate) {
-            a0.add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-            a1.add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
-            a2.add(FloatVector.fromArray(F, acc, a + 2 * V)).intoArray(acc, a + 2 * V);
-            a3.add(FloatVector.fromArray(F, acc, a + 3 * V)).intoArray(acc, a + 3 * V);
-            b0.add(FloatVector.fromArray(F, acc, a + 4 * V)).intoArray(acc, a + 4 * V);
-            b1.add(FloatVector.fromArray(F, acc, a + 5 * V)).intoArray(acc, a + 5 * V);
-            b2.add(FloatVector.fromArray(F, acc, a + 6 * V)).intoArray(acc, a + 6 * V);
-            b3.add(FloatVector.fromArray(F, acc, a + 7 * V)).intoArray(acc, a + 7 * V);
-        } else {
-            a0.intoArray(acc, a);
-            a1.intoArray(acc, a + V);
-            a2.intoArray(acc, a + 2 * V);
-            a3.intoArray(acc, a + 3 * V);
-            b0.intoArray(acc, a + 4 * V);
-            b1.intoArray(acc, a + 5 * V);
-            b2.intoArray(acc, a + 6 * V);
-            b3.intoArray(acc, a + 7 * V);
-        }
-    }
-
-    /** One block of 4 gates; k unrolled by 2 (8 chains). */
-    private static void gemv4(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
-                              boolean accumulate) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = b0;
-        FloatVector b2 = b0;
-        FloatVector b3 = b0;
-        int kk = 0;
-        for (; kk + 1 < k; kk += 2, p += 8 * V) {
-            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
-            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x0, a2);
-            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x0, a3);
-            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 4 * V), ORDER).fma(x1, b0);
-            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 5 * V), ORDER).fma(x1, b1);
-            b2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 6 * V), ORDER).fma(x1, b2);
-            b3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 7 * V), ORDER).fma(x1, b3);
-        }
-        if (kk < k) {
-            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
-            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x0, a2);
-            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x0, a3);
-        }
-        if (accumulate) {
-            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-        } else {
-            a0.add(b0).intoArray(acc, a);
-        }
-        if (accumulate) {
-            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
-        } else {
-            a1.add(b1).intoArray(acc, a + V);
-        }
-        if (accumulate) {
-            a2.add(b2).add(FloatVector.fromArray(F, acc, a + 2 * V)).intoArray(acc, a + 2 * V);
-        } else {
-            a2.add(b2).intoArray(acc, a + 2 * V);
-        }
-        if (accumulate) {
-            a3.add(b3).add(FloatVector.fromArray(F, acc, a + 3 * V)).intoArray(acc, a + 3 * V);
-        } else {
-            a3.add(b3).intoArray(acc, a + 3 * V);
-        }
-    }
-
-    /** One block of 3 gates; k unrolled by 2 (6 chains). */
-    private static void gemv3(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
-                              boolean accumulate) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = b0;
-        FloatVector b2 = b0;
-        int kk = 0;
-        for (; kk + 1 < k; kk += 2, p += 6 * V) {
-            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
-            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x0, a2);
-            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x1, b0);
-            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 4 * V), ORDER).fma(x1, b1);
-            b2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 5 * V), ORDER).fma(x1, b2);
-        }
-        if (kk < k) {
-            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
-            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x0, a2);
-        }
-        if (accumulate) {
-            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-        } else {
-            a0.add(b0).intoArray(acc, a);
-        }
-        if (accumulate) {
-            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
-        } else {
-            a1.add(b1).intoArray(acc, a + V);
-        }
-        if (accumulate) {
-            a2.add(b2).add(FloatVector.fromArray(F, acc, a + 2 * V)).intoArray(acc, a + 2 * V);
-        } else {
-            a2.add(b2).intoArray(acc, a + 2 * V);
-        }
-    }
-
-    /** One block of 2 gates; k unrolled by 2 (4 chains). */
-    private static void gemv2(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
-                              boolean accumulate) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = b0;
-        int kk = 0;
-        for (; kk + 1 < k; kk += 2, p += 4 * V) {
-            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            FloatVector x1 = FloatVector.broadcast(F, h[hOff + kk + 1]);
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
-            b0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER).fma(x1, b0);
-            b1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER).fma(x1, b1);
-        }
-        if (kk < k) {
-            FloatVector x0 = FloatVector.broadcast(F, h[hOff + kk]);
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER).fma(x0, a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER).fma(x0, a1);
-        }
-        if (accumulate) {
-            a0.add(b0).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-        } else {
-            a0.add(b0).intoArray(acc, a);
-        }
-        if (accumulate) {
-            a1.add(b1).add(FloatVector.fromArray(F, acc, a + V)).intoArray(acc, a + V);
-        } else {
-            a1.add(b1).intoArray(acc, a + V);
-        }
-    }
-
-    /** One block of 1 gate; k unrolled by 4 (4 chains). */
-    private static void gemv1(int k, MemorySegment w, long p, float[] h, int hOff, float[] acc, int a,
-                              boolean accumulate) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = a1;
-        FloatVector a3 = a1;
-        int kk = 0;
-        for (; kk + 3 < k; kk += 4, p += 4 * V) {
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER)
-                    .fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
-            a1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER)
-                    .fma(FloatVector.broadcast(F, h[hOff + kk + 1]), a1);
-            a2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER)
-                    .fma(FloatVector.broadcast(F, h[hOff + kk + 2]), a2);
-            a3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER)
-                    .fma(FloatVector.broadcast(F, h[hOff + kk + 3]), a3);
-        }
-        for (; kk < k; kk++, p += V) {
-            a0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER)
-                    .fma(FloatVector.broadcast(F, h[hOff + kk]), a0);
-        }
-        if (accumulate) {
-            a0.add(a1).add(a2.add(a3)).add(FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
-        } else {
-            a0.add(a1).add(a2.add(a3)).intoArray(acc, a);
         }
     }
 
@@ -363,8 +79,8 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
      * weights feeds all its rows (the block stays in L2 between chunks). LSTM (4 gates) and GRU
      * linear-before-reset (3) have kernels over all gates of a block for 2, 3 and 4 rows. The 1- and
      * 2-gate GEMVs (RNN, GRU reset-before-linear) share a pass only in chunks of 4 rows, gate by gate
-     * ({@link #gateRows4}; W1's shape, µs per step, 4 rows against 4 single rows: 5.3 vs 6.9 for one
-     * gate, 11.1 vs 13.2 for two); a 2-row version measured no faster than two single rows.
+     * ({@link VectorGemvRows#gateRows4}; W1's shape, µs per step, 4 rows against 4 single rows: 5.3 vs
+     * 6.9 for one gate, 11.1 vs 13.2 for two); a 2-row version measured no faster than two single rows.
      */
     @Override
     public void gemvRows(int g, int k, MemorySegment w, float[][] h, float[][] acc, int[] accOff, int rows,
@@ -380,24 +96,24 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
             int r = 0;
             for (; r + 3 < rows; r += 4) {
                 if (g == 4) {
-                    gemv4Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + col, acc[r + 1],
-                            accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 3], accOff[r + 3] + col,
-                            accumulate);
+                    VectorGemvRows.gemv4Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r],
+                            accOff[r] + col, acc[r + 1], accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col,
+                            acc[r + 3], accOff[r + 3] + col, accumulate);
                 } else if (g == 3) {
-                    gemv3Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + col, acc[r + 1],
-                            accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 3], accOff[r + 3] + col,
-                            accumulate);
+                    VectorGemvRows.gemv3Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r],
+                            accOff[r] + col, acc[r + 1], accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col,
+                            acc[r + 3], accOff[r + 3] + col, accumulate);
                 } else {
                     for (int gi = 0; gi < g; gi++) {
                         int c = col + gi * V;
-                        gateRows4(k, gv, w, p + gi * V, h[r], h[r + 1], h[r + 2], h[r + 3], acc[r], accOff[r] + c,
-                                acc[r + 1], accOff[r + 1] + c, acc[r + 2], accOff[r + 2] + c, acc[r + 3],
-                                accOff[r + 3] + c, accumulate);
+                        VectorGemvRows.gateRows4(k, gv, w, p + gi * V, h[r], h[r + 1], h[r + 2], h[r + 3],
+                                acc[r], accOff[r] + c, acc[r + 1], accOff[r + 1] + c, acc[r + 2], accOff[r + 2] + c,
+                                acc[r + 3], accOff[r + 3] + c, accumulate);
                     }
                 }
             }
             if (rows - r == 3 && g == 4) {
-                gemv4Rows3(k, w, p, h[r], h[r + 1], h[r + 2], acc[r], accOff[r] + col, acc[r + 1],
+                VectorGemvRows.gemv4Rows3(k, w, p, h[r], h[r + 1], h[r + 2], acc[r], accOff[r] + col, acc[r + 1],
                         accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, accumulate);
                 continue;
             }
@@ -405,419 +121,23 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
                 // The 4-row kernel with the third row twice: both copies write the same values to the same
                 // place (only without accumulate), and the pass costs less than 2 rows plus 1 (W1's shape as
                 // GRU: 8.0 against 10.0 µs per step).
-                gemv3Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 2], acc[r], accOff[r] + col, acc[r + 1],
-                        accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 2], accOff[r + 2] + col, false);
+                VectorGemvRows.gemv3Rows4(k, w, p, h[r], h[r + 1], h[r + 2], h[r + 2], acc[r], accOff[r] + col,
+                        acc[r + 1], accOff[r + 1] + col, acc[r + 2], accOff[r + 2] + col, acc[r + 2],
+                        accOff[r + 2] + col, false);
                 continue;
             }
             for (; r + 1 < rows && g >= 3; r += 2) {
                 if (g == 3) {
-                    gemv3Rows2(k, w, p, h[r], h[r + 1], acc[r], accOff[r] + col, acc[r + 1], accOff[r + 1] + col,
-                            accumulate);
+                    VectorGemvRows.gemv3Rows2(k, w, p, h[r], h[r + 1], acc[r], accOff[r] + col, acc[r + 1],
+                            accOff[r + 1] + col, accumulate);
                 } else {
-                    gemv4Rows2(k, w, p, h[r], h[r + 1], acc[r], accOff[r] + col, acc[r + 1], accOff[r + 1] + col,
-                            accumulate);
+                    VectorGemvRows.gemv4Rows2(k, w, p, h[r], h[r + 1], acc[r], accOff[r] + col, acc[r + 1],
+                            accOff[r + 1] + col, accumulate);
                 }
             }
             for (; r < rows; r++) {
                 gemv(g, k, w, h[r], 0, acc[r], accOff[r], accumulate, jb, jb + 1);
             }
-        }
-    }
-
-    /**
-     * One block of 4 gates for 4 rows (16 chains): per k the block's 4 weight vectors feed 16 FMAs,
-     * as in {@link #project4}; x0..x3 are the rows' h, c0..c3 at a0..a3 their gate rows (this block's
-     * columns).
-     */
-    private static void gemv4Rows4(int k, MemorySegment w, long p, float[] x0, float[] x1, float[] x2, float[] x3,
-                                   float[] c0, int a0, float[] c1, int a1, float[] c2, int a2, float[] c3, int a3,
-                                   boolean accumulate) {
-        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
-        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-        FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-        for (int kk = 0; kk < k; kk++, p += 4 * V) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
-            FloatVector w3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER);
-            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
-            s00 = w0.fma(xa, s00);
-            s01 = w1.fma(xa, s01);
-            s02 = w2.fma(xa, s02);
-            s03 = w3.fma(xa, s03);
-            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
-            s10 = w0.fma(xb, s10);
-            s11 = w1.fma(xb, s11);
-            s12 = w2.fma(xb, s12);
-            s13 = w3.fma(xb, s13);
-            FloatVector xc = FloatVector.broadcast(F, x2[kk]);
-            s20 = w0.fma(xc, s20);
-            s21 = w1.fma(xc, s21);
-            s22 = w2.fma(xc, s22);
-            s23 = w3.fma(xc, s23);
-            FloatVector xd = FloatVector.broadcast(F, x3[kk]);
-            s30 = w0.fma(xd, s30);
-            s31 = w1.fma(xd, s31);
-            s32 = w2.fma(xd, s32);
-            s33 = w3.fma(xd, s33);
-        }
-        // Two separate paths per row: a vector merged from both branches may stay boxed.
-        if (accumulate) {
-            s00.add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
-            s01.add(FloatVector.fromArray(F, c0, a0 + V)).intoArray(c0, a0 + V);
-            s02.add(FloatVector.fromArray(F, c0, a0 + 2 * V)).intoArray(c0, a0 + 2 * V);
-            s03.add(FloatVector.fromArray(F, c0, a0 + 3 * V)).intoArray(c0, a0 + 3 * V);
-            s10.add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
-            s11.add(FloatVector.fromArray(F, c1, a1 + V)).intoArray(c1, a1 + V);
-            s12.add(FloatVector.fromArray(F, c1, a1 + 2 * V)).intoArray(c1, a1 + 2 * V);
-            s13.add(FloatVector.fromArray(F, c1, a1 + 3 * V)).intoArray(c1, a1 + 3 * V);
-            s20.add(FloatVector.fromArray(F, c2, a2)).intoArray(c2, a2);
-            s21.add(FloatVector.fromArray(F, c2, a2 + V)).intoArray(c2, a2 + V);
-            s22.add(FloatVector.fromArray(F, c2, a2 + 2 * V)).intoArray(c2, a2 + 2 * V);
-            s23.add(FloatVector.fromArray(F, c2, a2 + 3 * V)).intoArray(c2, a2 + 3 * V);
-            s30.add(FloatVector.fromArray(F, c3, a3)).intoArray(c3, a3);
-            s31.add(FloatVector.fromArray(F, c3, a3 + V)).intoArray(c3, a3 + V);
-            s32.add(FloatVector.fromArray(F, c3, a3 + 2 * V)).intoArray(c3, a3 + 2 * V);
-            s33.add(FloatVector.fromArray(F, c3, a3 + 3 * V)).intoArray(c3, a3 + 3 * V);
-        } else {
-            s00.intoArray(c0, a0);
-            s01.intoArray(c0, a0 + V);
-            s02.intoArray(c0, a0 + 2 * V);
-            s03.intoArray(c0, a0 + 3 * V);
-            s10.intoArray(c1, a1);
-            s11.intoArray(c1, a1 + V);
-            s12.intoArray(c1, a1 + 2 * V);
-            s13.intoArray(c1, a1 + 3 * V);
-            s20.intoArray(c2, a2);
-            s21.intoArray(c2, a2 + V);
-            s22.intoArray(c2, a2 + 2 * V);
-            s23.intoArray(c2, a2 + 3 * V);
-            s30.intoArray(c3, a3);
-            s31.intoArray(c3, a3 + V);
-            s32.intoArray(c3, a3 + 2 * V);
-            s33.intoArray(c3, a3 + 3 * V);
-        }
-    }
-
-    /**
-     * {@link #gemv4Rows4} for 3 rows (12 chains), k unrolled by 2 by hand: C2 unrolls the one-k loop
-     * itself and its superword pass then turns it into code that ran at a third of the speed (W1's
-     * shape with 3 rows: 22.0 µs per step against 9.5 with -XX:LoopUnrollLimit=0).
-     */
-    private static void gemv4Rows3(int k, MemorySegment w, long p, float[] x0, float[] x1, float[] x2,
-                                   float[] c0, int a0, float[] c1, int a1, float[] c2, int a2, boolean accumulate) {
-        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
-        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-        int kk = 0;
-        for (; kk < k; kk++, p += 4 * V) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
-            FloatVector w3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER);
-            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
-            s00 = w0.fma(xa, s00);
-            s01 = w1.fma(xa, s01);
-            s02 = w2.fma(xa, s02);
-            s03 = w3.fma(xa, s03);
-            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
-            s10 = w0.fma(xb, s10);
-            s11 = w1.fma(xb, s11);
-            s12 = w2.fma(xb, s12);
-            s13 = w3.fma(xb, s13);
-            FloatVector xc = FloatVector.broadcast(F, x2[kk]);
-            s20 = w0.fma(xc, s20);
-            s21 = w1.fma(xc, s21);
-            s22 = w2.fma(xc, s22);
-            s23 = w3.fma(xc, s23);
-            if (++kk == k) {
-                break;
-            }
-            p += 4 * V;
-            w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
-            w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
-            w3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER);
-            xa = FloatVector.broadcast(F, x0[kk]);
-            s00 = w0.fma(xa, s00);
-            s01 = w1.fma(xa, s01);
-            s02 = w2.fma(xa, s02);
-            s03 = w3.fma(xa, s03);
-            xb = FloatVector.broadcast(F, x1[kk]);
-            s10 = w0.fma(xb, s10);
-            s11 = w1.fma(xb, s11);
-            s12 = w2.fma(xb, s12);
-            s13 = w3.fma(xb, s13);
-            xc = FloatVector.broadcast(F, x2[kk]);
-            s20 = w0.fma(xc, s20);
-            s21 = w1.fma(xc, s21);
-            s22 = w2.fma(xc, s22);
-            s23 = w3.fma(xc, s23);
-        }
-        if (accumulate) {
-            s00.add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
-            s01.add(FloatVector.fromArray(F, c0, a0 + V)).intoArray(c0, a0 + V);
-            s02.add(FloatVector.fromArray(F, c0, a0 + 2 * V)).intoArray(c0, a0 + 2 * V);
-            s03.add(FloatVector.fromArray(F, c0, a0 + 3 * V)).intoArray(c0, a0 + 3 * V);
-            s10.add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
-            s11.add(FloatVector.fromArray(F, c1, a1 + V)).intoArray(c1, a1 + V);
-            s12.add(FloatVector.fromArray(F, c1, a1 + 2 * V)).intoArray(c1, a1 + 2 * V);
-            s13.add(FloatVector.fromArray(F, c1, a1 + 3 * V)).intoArray(c1, a1 + 3 * V);
-            s20.add(FloatVector.fromArray(F, c2, a2)).intoArray(c2, a2);
-            s21.add(FloatVector.fromArray(F, c2, a2 + V)).intoArray(c2, a2 + V);
-            s22.add(FloatVector.fromArray(F, c2, a2 + 2 * V)).intoArray(c2, a2 + 2 * V);
-            s23.add(FloatVector.fromArray(F, c2, a2 + 3 * V)).intoArray(c2, a2 + 3 * V);
-        } else {
-            s00.intoArray(c0, a0);
-            s01.intoArray(c0, a0 + V);
-            s02.intoArray(c0, a0 + 2 * V);
-            s03.intoArray(c0, a0 + 3 * V);
-            s10.intoArray(c1, a1);
-            s11.intoArray(c1, a1 + V);
-            s12.intoArray(c1, a1 + 2 * V);
-            s13.intoArray(c1, a1 + 3 * V);
-            s20.intoArray(c2, a2);
-            s21.intoArray(c2, a2 + V);
-            s22.intoArray(c2, a2 + 2 * V);
-            s23.intoArray(c2, a2 + 3 * V);
-        }
-    }
-
-    /** {@link #gemv4Rows4} for 2 rows, k unrolled by 2 (16 chains). */
-    private static void gemv4Rows2(int k, MemorySegment w, long p, float[] x0, float[] x1, float[] c0, int a0,
-                                   float[] c1, int a1, boolean accumulate) {
-        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
-        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-        FloatVector t00 = s00, t01 = s00, t02 = s00, t03 = s00;
-        FloatVector t10 = s00, t11 = s00, t12 = s00, t13 = s00;
-        int kk = 0;
-        for (; kk + 1 < k; kk += 2, p += 8 * V) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
-            FloatVector w3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER);
-            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
-            s00 = w0.fma(xa, s00);
-            s01 = w1.fma(xa, s01);
-            s02 = w2.fma(xa, s02);
-            s03 = w3.fma(xa, s03);
-            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
-            s10 = w0.fma(xb, s10);
-            s11 = w1.fma(xb, s11);
-            s12 = w2.fma(xb, s12);
-            s13 = w3.fma(xb, s13);
-            FloatVector v0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 4 * V), ORDER);
-            FloatVector v1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 5 * V), ORDER);
-            FloatVector v2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 6 * V), ORDER);
-            FloatVector v3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 7 * V), ORDER);
-            FloatVector ya = FloatVector.broadcast(F, x0[kk + 1]);
-            t00 = v0.fma(ya, t00);
-            t01 = v1.fma(ya, t01);
-            t02 = v2.fma(ya, t02);
-            t03 = v3.fma(ya, t03);
-            FloatVector yb = FloatVector.broadcast(F, x1[kk + 1]);
-            t10 = v0.fma(yb, t10);
-            t11 = v1.fma(yb, t11);
-            t12 = v2.fma(yb, t12);
-            t13 = v3.fma(yb, t13);
-        }
-        if (kk < k) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
-            FloatVector w3 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER);
-            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
-            s00 = w0.fma(xa, s00);
-            s01 = w1.fma(xa, s01);
-            s02 = w2.fma(xa, s02);
-            s03 = w3.fma(xa, s03);
-            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
-            s10 = w0.fma(xb, s10);
-            s11 = w1.fma(xb, s11);
-            s12 = w2.fma(xb, s12);
-            s13 = w3.fma(xb, s13);
-        }
-        if (accumulate) {
-            s00.add(t00).add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
-            s01.add(t01).add(FloatVector.fromArray(F, c0, a0 + V)).intoArray(c0, a0 + V);
-            s02.add(t02).add(FloatVector.fromArray(F, c0, a0 + 2 * V)).intoArray(c0, a0 + 2 * V);
-            s03.add(t03).add(FloatVector.fromArray(F, c0, a0 + 3 * V)).intoArray(c0, a0 + 3 * V);
-            s10.add(t10).add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
-            s11.add(t11).add(FloatVector.fromArray(F, c1, a1 + V)).intoArray(c1, a1 + V);
-            s12.add(t12).add(FloatVector.fromArray(F, c1, a1 + 2 * V)).intoArray(c1, a1 + 2 * V);
-            s13.add(t13).add(FloatVector.fromArray(F, c1, a1 + 3 * V)).intoArray(c1, a1 + 3 * V);
-        } else {
-            s00.add(t00).intoArray(c0, a0);
-            s01.add(t01).intoArray(c0, a0 + V);
-            s02.add(t02).intoArray(c0, a0 + 2 * V);
-            s03.add(t03).intoArray(c0, a0 + 3 * V);
-            s10.add(t10).intoArray(c1, a1);
-            s11.add(t11).intoArray(c1, a1 + V);
-            s12.add(t12).intoArray(c1, a1 + 2 * V);
-            s13.add(t13).intoArray(c1, a1 + 3 * V);
-        }
-    }
-
-    /** {@link #gemv4Rows4} for 3 gates (GRU): 12 chains. */
-    private static void gemv3Rows4(int k, MemorySegment w, long p, float[] x0, float[] x1, float[] x2, float[] x3,
-                                   float[] c0, int a0, float[] c1, int a1, float[] c2, int a2, float[] c3, int a3,
-                                   boolean accumulate) {
-        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00;
-        FloatVector s10 = s00, s11 = s00, s12 = s00;
-        FloatVector s20 = s00, s21 = s00, s22 = s00;
-        FloatVector s30 = s00, s31 = s00, s32 = s00;
-        for (int kk = 0; kk < k; kk++, p += 3 * V) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
-            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
-            s00 = w0.fma(xa, s00);
-            s01 = w1.fma(xa, s01);
-            s02 = w2.fma(xa, s02);
-            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
-            s10 = w0.fma(xb, s10);
-            s11 = w1.fma(xb, s11);
-            s12 = w2.fma(xb, s12);
-            FloatVector xc = FloatVector.broadcast(F, x2[kk]);
-            s20 = w0.fma(xc, s20);
-            s21 = w1.fma(xc, s21);
-            s22 = w2.fma(xc, s22);
-            FloatVector xd = FloatVector.broadcast(F, x3[kk]);
-            s30 = w0.fma(xd, s30);
-            s31 = w1.fma(xd, s31);
-            s32 = w2.fma(xd, s32);
-        }
-        if (accumulate) {
-            s00.add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
-            s01.add(FloatVector.fromArray(F, c0, a0 + V)).intoArray(c0, a0 + V);
-            s02.add(FloatVector.fromArray(F, c0, a0 + 2 * V)).intoArray(c0, a0 + 2 * V);
-            s10.add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
-            s11.add(FloatVector.fromArray(F, c1, a1 + V)).intoArray(c1, a1 + V);
-            s12.add(FloatVector.fromArray(F, c1, a1 + 2 * V)).intoArray(c1, a1 + 2 * V);
-            s20.add(FloatVector.fromArray(F, c2, a2)).intoArray(c2, a2);
-            s21.add(FloatVector.fromArray(F, c2, a2 + V)).intoArray(c2, a2 + V);
-            s22.add(FloatVector.fromArray(F, c2, a2 + 2 * V)).intoArray(c2, a2 + 2 * V);
-            s30.add(FloatVector.fromArray(F, c3, a3)).intoArray(c3, a3);
-            s31.add(FloatVector.fromArray(F, c3, a3 + V)).intoArray(c3, a3 + V);
-            s32.add(FloatVector.fromArray(F, c3, a3 + 2 * V)).intoArray(c3, a3 + 2 * V);
-        } else {
-            s00.intoArray(c0, a0);
-            s01.intoArray(c0, a0 + V);
-            s02.intoArray(c0, a0 + 2 * V);
-            s10.intoArray(c1, a1);
-            s11.intoArray(c1, a1 + V);
-            s12.intoArray(c1, a1 + 2 * V);
-            s20.intoArray(c2, a2);
-            s21.intoArray(c2, a2 + V);
-            s22.intoArray(c2, a2 + 2 * V);
-            s30.intoArray(c3, a3);
-            s31.intoArray(c3, a3 + V);
-            s32.intoArray(c3, a3 + 2 * V);
-        }
-    }
-
-    /** {@link #gemv4Rows2} for 3 gates (GRU): k unrolled by 2, 12 chains. */
-    private static void gemv3Rows2(int k, MemorySegment w, long p, float[] x0, float[] x1, float[] c0, int a0,
-                                   float[] c1, int a1, boolean accumulate) {
-        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00;
-        FloatVector s10 = s00, s11 = s00, s12 = s00;
-        FloatVector t00 = s00, t01 = s00, t02 = s00;
-        FloatVector t10 = s00, t11 = s00, t12 = s00;
-        int kk = 0;
-        for (; kk + 1 < k; kk += 2, p += 6 * V) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
-            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
-            s00 = w0.fma(xa, s00);
-            s01 = w1.fma(xa, s01);
-            s02 = w2.fma(xa, s02);
-            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
-            s10 = w0.fma(xb, s10);
-            s11 = w1.fma(xb, s11);
-            s12 = w2.fma(xb, s12);
-            FloatVector v0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 3 * V), ORDER);
-            FloatVector v1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 4 * V), ORDER);
-            FloatVector v2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 5 * V), ORDER);
-            FloatVector ya = FloatVector.broadcast(F, x0[kk + 1]);
-            t00 = v0.fma(ya, t00);
-            t01 = v1.fma(ya, t01);
-            t02 = v2.fma(ya, t02);
-            FloatVector yb = FloatVector.broadcast(F, x1[kk + 1]);
-            t10 = v0.fma(yb, t10);
-            t11 = v1.fma(yb, t11);
-            t12 = v2.fma(yb, t12);
-        }
-        if (kk < k) {
-            FloatVector w0 = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + V), ORDER);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + 2 * V), ORDER);
-            FloatVector xa = FloatVector.broadcast(F, x0[kk]);
-            s00 = w0.fma(xa, s00);
-            s01 = w1.fma(xa, s01);
-            s02 = w2.fma(xa, s02);
-            FloatVector xb = FloatVector.broadcast(F, x1[kk]);
-            s10 = w0.fma(xb, s10);
-            s11 = w1.fma(xb, s11);
-            s12 = w2.fma(xb, s12);
-        }
-        if (accumulate) {
-            s00.add(t00).add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
-            s01.add(t01).add(FloatVector.fromArray(F, c0, a0 + V)).intoArray(c0, a0 + V);
-            s02.add(t02).add(FloatVector.fromArray(F, c0, a0 + 2 * V)).intoArray(c0, a0 + 2 * V);
-            s10.add(t10).add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
-            s11.add(t11).add(FloatVector.fromArray(F, c1, a1 + V)).intoArray(c1, a1 + V);
-            s12.add(t12).add(FloatVector.fromArray(F, c1, a1 + 2 * V)).intoArray(c1, a1 + 2 * V);
-        } else {
-            s00.add(t00).intoArray(c0, a0);
-            s01.add(t01).intoArray(c0, a0 + V);
-            s02.add(t02).intoArray(c0, a0 + 2 * V);
-            s10.add(t10).intoArray(c1, a1);
-            s11.add(t11).intoArray(c1, a1 + V);
-            s12.add(t12).intoArray(c1, a1 + 2 * V);
-        }
-    }
-
-    /**
-     * One gate of a block (weights at p, one vector every gv floats) for 4 rows, k unrolled by 2
-     * (8 chains); a0..a3 are the rows' accumulators for this gate.
-     */
-    private static void gateRows4(int k, int gv, MemorySegment w, long p, float[] x0, float[] x1, float[] x2,
-                                  float[] x3, float[] c0, int a0, float[] c1, int a1, float[] c2, int a2, float[] c3,
-                                  int a3, boolean accumulate) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-        FloatVector t0 = s0, t1 = s0, t2 = s0, t3 = s0;
-        int kk = 0;
-        for (; kk + 1 < k; kk += 2, p += 2 * gv) {
-            FloatVector wa = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            FloatVector wb = FloatVector.fromMemorySegment(F, w, Float.BYTES * (p + gv), ORDER);
-            s0 = wa.fma(FloatVector.broadcast(F, x0[kk]), s0);
-            s1 = wa.fma(FloatVector.broadcast(F, x1[kk]), s1);
-            s2 = wa.fma(FloatVector.broadcast(F, x2[kk]), s2);
-            s3 = wa.fma(FloatVector.broadcast(F, x3[kk]), s3);
-            t0 = wb.fma(FloatVector.broadcast(F, x0[kk + 1]), t0);
-            t1 = wb.fma(FloatVector.broadcast(F, x1[kk + 1]), t1);
-            t2 = wb.fma(FloatVector.broadcast(F, x2[kk + 1]), t2);
-            t3 = wb.fma(FloatVector.broadcast(F, x3[kk + 1]), t3);
-        }
-        if (kk < k) {
-            FloatVector wa = FloatVector.fromMemorySegment(F, w, Float.BYTES * p, ORDER);
-            s0 = wa.fma(FloatVector.broadcast(F, x0[kk]), s0);
-            s1 = wa.fma(FloatVector.broadcast(F, x1[kk]), s1);
-            s2 = wa.fma(FloatVector.broadcast(F, x2[kk]), s2);
-            s3 = wa.fma(FloatVector.broadcast(F, x3[kk]), s3);
-        }
-        if (accumulate) {
-            s0.add(t0).add(FloatVector.fromArray(F, c0, a0)).intoArray(c0, a0);
-            s1.add(t1).add(FloatVector.fromArray(F, c1, a1)).intoArray(c1, a1);
-            s2.add(t2).add(FloatVector.fromArray(F, c2, a2)).intoArray(c2, a2);
-            s3.add(t3).add(FloatVector.fromArray(F, c3, a3)).intoArray(c3, a3);
-        } else {
-            s0.add(t0).intoArray(c0, a0);
-            s1.add(t1).intoArray(c1, a1);
-            s2.add(t2).intoArray(c2, a2);
-            s3.add(t3).intoArray(c3, a3);
         }
     }
 
