@@ -46,9 +46,14 @@ class GemvKernelsTest {
                         }
                         for (int rows = 1; rows <= 6 && failures.size() < 5; rows++) {
                             for (boolean accumulate : new boolean[] {false, true}) {
-                                // all blocks (the 4- and 2-block kernels first), then a random range of them
+                                // all blocks (the 4- and 2-block kernels first), all but the first (those
+                                // kernels at an offset), then a random range
                                 check(kernels, g, k, nb, v, w, rows, accumulate, 0, nb,
                                         rows == 1 && rnd.nextBoolean(), rnd, failures);
+                                if (nb > 1) {
+                                    check(kernels, g, k, nb, v, w, rows, accumulate, 1, nb,
+                                            rows == 1 && rnd.nextBoolean(), rnd, failures);
+                                }
                                 int jb0 = rnd.nextInt(nb);
                                 int jb1 = jb0 + 1 + rnd.nextInt(nb - jb0);
                                 check(kernels, g, k, nb, v, w, rows, accumulate, jb0, jb1,
