@@ -28,8 +28,6 @@ import java.util.concurrent.locks.LockSupport;
 final class HiddenExchange {
     /** Longs between two members' stamps: 128 bytes, so no two stamps share a cache line (or its pair). */
     private static final int STRIDE = 16;
-    /** Spin this long before waiting in short sleeps: a few steps of a small-batch forward. */
-    private static final long SPIN_NANOS = 50_000;
     private static final long SLEEP_NANOS = 20_000;
 
     private final int[] unitFrom;
@@ -99,23 +97,17 @@ final class HiddenExchange {
             if (sleeping) {
                 // The partner has lost its core for longer than a few steps: stop taking the one it needs.
                 LockSupport.parkNanos(this, SLEEP_NANOS);
-                checkTeam();
+                barrier.checkNotBroken();
             } else if ((++spins & 255) != 0) {
                 Thread.onSpinWait();
             } else {
-                checkTeam();
+                barrier.checkNotBroken();
                 if (spinUntil == 0) {
-                    spinUntil = System.nanoTime() + SPIN_NANOS;
+                    spinUntil = System.nanoTime() + SpinBarrier.SPIN_NANOS; // then short sleeps
                 } else {
                     sleeping = System.nanoTime() > spinUntil;
                 }
             }
-        }
-    }
-
-    private void checkTeam() {
-        if (barrier.isBroken()) {
-            throw new IllegalStateException("a thread of the small-batch team failed");
         }
     }
 }

@@ -295,14 +295,14 @@ final class SmallBatchForward implements AutoCloseable {
     }
 
     /**
-     * Step i of every row for blocks [jb0, jb1): first the partners' units of h (from step i - 1;
-     * step 0's h came whole from h0), then per group of up to {@link #GROUP} blocks (per block for GRU
-     * reset-before-linear) the GEMV of all rows over the whole h and at once the cell updates of the
-     * group's units. A row past its length still goes through the GEMV (into a gate row of its
-     * padding, or its rec row for GRU, never used) so that the kernels see a fixed set of rows; its
-     * cells are skipped, and its h and c, still multiplied and handed over, are never used again. Odd steps walk the blocks downward: the blocks used last are the
-     * ones still in L2, so when this member's W_hh slice is a little larger than L2 most of it is
-     * still reused (a cyclic walk would miss on every block under LRU-like replacement).
+     * Step i of every row for blocks [jb0, jb1): first the partners' units of h (from step i - 1; step 0's h
+     * came whole from h0), then per group of up to {@link #GROUP} blocks (per block for GRU
+     * reset-before-linear) the GEMV of all rows over the whole h and at once the cell updates of the group's
+     * units. A row past its length still goes through the GEMV (into a gate row of its padding, or its rec row
+     * for GRU, never used) so that the kernels see a fixed set of rows; its cells are skipped, and its h and c,
+     * still multiplied and handed over, are never used again. Odd steps walk the blocks downward: the blocks
+     * used last are the ones still in L2, so when this member's W_hh slice is a little larger than L2 most of
+     * it is still reused (a cyclic walk would miss on every block under LRU-like replacement).
      */
     private void step(SmallBatchWeights w, RnnBatch batch, int i, boolean reverse, int seqLen, float[][] hIn,
                       float[][] hOut, int member, int jb0, int jb1) {

@@ -22,8 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * so no thread waits forever on a partner that has left.
  */
 final class SpinBarrier {
-    /** Spin this long before parking: a few steps of a small-batch forward. */
-    private static final long SPIN_NANOS = 50_000;
+    /** Spin this long before parking: a few steps of a small-batch forward ({@link HiddenExchange} waits alike). */
+    static final long SPIN_NANOS = 50_000;
     private static final long PARK_NANOS = 1_000_000;
 
     private final int parties;
@@ -57,9 +57,7 @@ final class SpinBarrier {
         int spins = 0;
         long spinUntil = 0;
         while (phase == p) {
-            if (broken) {
-                throw new IllegalStateException("a thread of the small-batch team failed");
-            }
+            checkNotBroken();
             if ((++spins & 255) != 0) {
                 Thread.onSpinWait();
             } else if (spinUntil == 0) {
@@ -91,5 +89,12 @@ final class SpinBarrier {
 
     boolean isBroken() {
         return broken;
+    }
+
+    /** Throws if a member has failed: a waiter must stop waiting for a partner that has left. */
+    void checkNotBroken() {
+        if (broken) {
+            throw new IllegalStateException("a thread of the small-batch team failed");
+        }
     }
 }
