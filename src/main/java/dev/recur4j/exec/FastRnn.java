@@ -25,7 +25,9 @@ import java.util.logging.Logger;
  * <p>Threads: with {@code threads} > 1 a fixed {@link RowTeam} (created here, stopped by
  * {@link #close()}) splits the batch rows of every (layer, direction) time loop, including that
  * loop's GEMMs, except that with 2 threads the forward pass runs the two directions of a
- * bidirectional layer at once, one per thread ({@link ForwardPass#splitsDirections}). A training call
+ * bidirectional layer at once, one per thread ({@link ForwardPass#splitsDirections}). In an inference
+ * loop split over rows, a thread that finishes first takes over part of a slower one's rows at a step
+ * boundary ({@link RowShare}). A training call
  * instead runs each row chunk through the forward pass of every layer and on into its BPTT as one
  * task, with no join in between; the weight gradients, summed over all rows, are added up split by
  * gate rows (see {@link BackwardPass}). One thread creates no threads.
@@ -56,6 +58,11 @@ public final class FastRnn implements RnnEngine {
 
     /** With its own {@link InputFusion} limit (bytes of [W_ih | W_hh] per layer; 0 turns it off), for tests. */
     FastRnn(RnnWeights weights, Impl impl, Gemm gemm, int threads, long fusedInputMaxBytes) {
+        this(weights, impl, gemm, threads, fusedInputMaxBytes, new RowShare(threads));
+    }
+
+    /** With the {@link RowShare} its threads hand rows over through, for tests (one that slows a chunk down). */
+    FastRnn(RnnWeights weights, Impl impl, Gemm gemm, int threads, long fusedInputMaxBytes, RowShare share) {
         if (impl != Impl.SCALAR && impl != Impl.SIMD) {
             throw new IllegalArgumentException("FastRnn runs impl scalar or simd, found " + impl);
         }
@@ -70,7 +77,7 @@ public final class FastRnn implements RnnEngine {
         this.prepared = new PreparedWeights(weights, gemm, InputFusion.fusesLstm(spec, fusedInputMaxBytes));
         this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
         this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared, forwardPass);
-        this.team = new RowTeam(threads);
+        this.team = new RowTeam(threads, share);
         LOG.fine(() -> "recur4j: FastRnn " + spec + " kernels " + kernels.name() + " gemm " + gemm.name());
     }
 

@@ -63,8 +63,10 @@ final class ForwardPass {
         private int l;
         private int d;
         private boolean byDirection;
+        private RowShare share;
 
-        void set(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int l, int d, boolean byDirection) {
+        void set(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int l, int d, boolean byDirection,
+                 RowShare share) {
             this.ws = ws;
             this.bf = bf;
             this.in = in;
@@ -72,6 +74,7 @@ final class ForwardPass {
             this.l = l;
             this.d = d;
             this.byDirection = byDirection;
+            this.share = share;
         }
 
         @Override
@@ -79,14 +82,27 @@ final class ForwardPass {
             float[] y = outputArray(l, out);
             if (byDirection) {
                 for (int dir = from; dir < to; dir++) {
-                    layer(ws, bf, in, l, dir, 0, in.batch(), y);
+                    layer(ws, bf, in, l, dir, 0, in.batch(), 0, null, 0, y);
                 }
                 return;
             }
-            if (l == 0 && d == 0) {
-                copyInputRows(ws, bf, in, from, to);
+            try { // chunk's slot was opened by run()
+                if (l == 0 && d == 0) {
+                    copyInputRows(ws, bf, in, from, to);
+                }
+                layer(ws, bf, in, l, d, from, to, 0, share, chunk, y);
+            } finally {
+                share.close(chunk); // answers a pending ask with no rows, also when the loop threw
             }
-            layer(ws, bf, in, l, d, from, to, y);
+            // out of rows: take over part of a slower thread's for its remaining steps, while there are any
+            while (share.take(chunk)) {
+                share.open(chunk);
+                try {
+                    layer(ws, bf, in, l, d, share.from(chunk), share.to(chunk), share.step(chunk), share, chunk, y);
+                } finally {
+                    share.close(chunk);
+                }
+            }
         }
     }
 
@@ -124,18 +140,26 @@ final class ForwardPass {
         }
         for (int l = 0; l < spec.numLayers(); l++) {
             if (byDirection) {
-                task.set(ws, bf, in, out, l, 0, true);
+                task.set(ws, bf, in, out, l, 0, true, null);
                 team.run(spec.directions(), task);
             }
             for (int d = 0; d < spec.directions(); d++) {
                 if (!byDirection) {
-                    task.set(ws, bf, in, out, l, d, false);
+                    task.set(ws, bf, in, out, l, d, false, team.share());
+                    // every chunk's rows can be asked for from the start: a thread may finish its loop before
+                    // another has begun its own (one descheduled by the host, say); the owner answers at its
+                    // first step boundary
+                    for (int c = 0; c < team.threads(); c++) {
+                        if (team.runsChunk(in.batch(), c)) {
+                            team.share().open(c);
+                        }
+                    }
                     team.run(in.batch(), task);
                 }
                 storeFinalState(ws, bf, in, out, l, d, 0, in.batch());
             }
         }
-        task.set(null, null, null, null, 0, 0, false); // drop the call's references
+        task.set(null, null, null, null, 0, 0, false, null); // drop the call's references
     }
 
     /**
@@ -163,7 +187,7 @@ final class ForwardPass {
         copyInputRows(ws, bf, in, b0, b1);
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
-                layer(ws, bf, in, l, d, b0, b1, outputArray(l, out));
+                layer(ws, bf, in, l, d, b0, b1, 0, null, 0, outputArray(l, out));
                 storeFinalState(ws, bf, in, out, l, d, b0, b1);
             }
         }
@@ -181,17 +205,22 @@ final class ForwardPass {
     }
 
     /**
-     * Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. With
-     * {@code out} (the result's [B, T, D*Hout] output array) each step's h goes there instead of to the
-     * layer's y in the workspace.
+     * Layer l, direction d, for batch rows [b0, b1) from step {@code firstStep} of its step order on: every
+     * GEMM below is restricted to those rows. With {@code out} (the result's [B, T, D*Hout] output array)
+     * each step's h goes there instead of to the layer's y in the workspace.
+     * With a {@code share} (inference split over rows), the loop runs as {@code chunk}'s and may hand its upper
+     * rows to another thread at a step boundary ({@link RowShare}), after which b1 is smaller. A loop from
+     * firstStep > 0 continues rows handed over: their state, input projection and (fused) A operand rows were
+     * set up by the loop that handed them over.
      */
-    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, float[] out) {
+    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, int firstStep,
+                       RowShare share, int chunk, float[] out) {
         if (bf.fusedStepOperand(d, spec.slot(l, d)) >= 0) {
-            fusedLayer(ws, bf, in, l, d, b0, b1, out);
+            fusedLayer(ws, bf, in, l, d, b0, b1, firstStep, share, chunk, out);
             return;
         }
         final int bN = in.batch();
-        final int nb = b1 - b0;
+        final int nb = b1 - b0; // rows at the start; the loop may hand some over
         final int tN = in.seqLen();
         final int h = spec.hiddenSize();
         final int hout = spec.outputSize();
@@ -235,16 +264,21 @@ final class ForwardPass {
         // (W3 simd/java on a Zen 4, medians of 3 alternating runs each: 1 thread 150 vs 149 ms, 2 threads 75.9 vs 80.1;
         // and the 39 MB gate buffer is gone)
         final long gx = sc.gxStep();
-        if (gx < 0) {
-            // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
-            gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws,
-                    gates + b0 * rowStride, ldg);
+        if (firstStep == 0) {
+            if (gx < 0) {
+                // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
+                gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws,
+                        gates + b0 * rowStride, ldg);
+            }
+            StateRows.load(k, ws, hState, in.h0(), s, bN, hout, b0, b1);
+            if (cell == CellKind.LSTM) {
+                StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
+            }
         }
-        StateRows.load(k, ws, hState, in.h0(), s, bN, hout, b0, b1);
-        if (cell == CellKind.LSTM) {
-            StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
-        }
-        for (int step = 0; step < tN; step++) {
+        for (int step = firstStep; step < tN; step++) {
+            if (share != null) {
+                b1 = share.keep(chunk, step, b0, b1);
+            }
             final int t = d == 0 ? step : tN - 1 - step;
             final long gT = gates + (long) t * ldg;
             if (training) {
@@ -258,14 +292,14 @@ final class ForwardPass {
             }
             if (gx >= 0) {
                 // gx [rows, G*H] = x_t [rows, In] (rows T*ldx apart) · W_ih^T
-                gemm.sgemm(NO, nb, 1f, ws, xOff + ((long) b0 * tN + t) * ldx, tN * ldx, ops.wIh(), 0f, ws,
+                gemm.sgemm(NO, b1 - b0, 1f, ws, xOff + ((long) b0 * tN + t) * ldx, tN * ldx, ops.wIh(), 0f, ws,
                         gx + (long) b0 * gh, gh);
             }
             final long rhT = rhBase + t * seqStep;
             final long hfT = hfBase + t * seqStep;
             if (rbl || !lbr && !viaRec) {
                 // gates[rows, t] += h · W_hh^T, only the r,z blocks for reset-before-linear
-                gemm.sgemm(NO, nb, 1f, ws, hRows, hout, rbl ? ops.wHrz() : ops.wHh(), 1f, ws, gT + b0 * rowStride,
+                gemm.sgemm(NO, b1 - b0, 1f, ws, hRows, hout, rbl ? ops.wHrz() : ops.wHh(), 1f, ws, gT + b0 * rowStride,
                         (int) rowStride);
             } else {
                 // rec [rows, G*H] = h · W_hh^T: a small contiguous buffer that stays in L2 from step to step,
@@ -273,7 +307,7 @@ final class ForwardPass {
                 // apart, cold since the input projection) then streams each row once instead of making the
                 // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's and LSTM
                 // inference's kernels read rec themselves; other cases take this path while rec fits REC_MAX_BYTES.
-                gemm.sgemm(NO, nb, 1f, ws, hRows, hout, ops.wHh(), 0f, ws, rec + (long) b0 * gh, gh);
+                gemm.sgemm(NO, b1 - b0, 1f, ws, hRows, hout, ops.wHh(), 0f, ws, rec + (long) b0 * gh, gh);
             }
             if (rbl) {
                 for (int b = b0; b < b1; b++) {
@@ -285,7 +319,7 @@ final class ForwardPass {
                     }
                 }
                 // gates[rows, t, n] += (r⊙h) · W_hn^T
-                gemm.sgemm(NO, nb, 1f, ws, rhT + (long) b0 * seqLd, seqLd, ops.wHn(), 1f, ws,
+                gemm.sgemm(NO, b1 - b0, 1f, ws, rhT + (long) b0 * seqLd, seqLd, ops.wHn(), 1f, ws,
                         gT + b0 * rowStride + 2L * h, (int) rowStride);
             }
             for (int b = b0; b < b1; b++) {
@@ -339,7 +373,7 @@ final class ForwardPass {
             }
             if (p > 0) {
                 // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
-                gemm.sgemm(NO, nb, 1f, ws, hfT + (long) b0 * seqLd, seqLd, ops.wHr(), 0f, ws, proj + (long) b0 * p,
+                gemm.sgemm(NO, b1 - b0, 1f, ws, hfT + (long) b0 * seqLd, seqLd, ops.wHr(), 0f, ws, proj + (long) b0 * p,
                         p);
                 for (int b = b0; b < b1; b++) {
                     if (t < in.length(b)) {
@@ -370,7 +404,8 @@ final class ForwardPass {
      *       there, now about 110), and BPTT finds [X | H_prev] ready.</li>
      * </ul>
      */
-    private void fusedLayer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, float[] out) {
+    private void fusedLayer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, int firstStep,
+                            RowShare share, int chunk, float[] out) {
         final int bN = in.batch();
         final int tN = in.seqLen();
         final int h = spec.hiddenSize();
@@ -391,14 +426,19 @@ final class ForwardPass {
         final long rec = sc.rec();
         final long hState = sc.h();
         final long cState = sc.c();
-        StateRows.load(k, ws, hState, in.h0(), s, bN, h, b0, b1);
-        StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
-        if (!training) {
-            for (int b = b0; b < b1; b++) {
-                copy(ws, hState + (long) b * h, xh + (long) b * ldxh + inW, h);
+        if (firstStep == 0) {
+            StateRows.load(k, ws, hState, in.h0(), s, bN, h, b0, b1);
+            StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
+            if (!training) {
+                for (int b = b0; b < b1; b++) {
+                    copy(ws, hState + (long) b * h, xh + (long) b * ldxh + inW, h);
+                }
             }
         }
-        for (int step = 0; step < tN; step++) {
+        for (int step = firstStep; step < tN; step++) {
+            if (share != null) {
+                b1 = share.keep(chunk, step, b0, b1);
+            }
             final int t = d == 0 ? step : tN - 1 - step;
             final long aT = xh + t * stepApart;
             for (int b = b0; b < b1; b++) {

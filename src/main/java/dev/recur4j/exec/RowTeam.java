@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
  * A fixed team of threads that splits batch rows [0, rows) into contiguous chunks, one per thread;
  * the caller runs chunk 0 itself. Batch rows of a recurrent layer are independent, so a chunk can
  * run a whole time loop (its own GEMMs and kernels) with no synchronisation until the join at the
- * end of {@link #run}. With one thread nothing is created and the task runs inline.
+ * end of {@link #run}; a task may let a thread that finishes early take over rows of another one
+ * through the team's {@link RowShare}. With one thread nothing is created and the task runs inline.
  *
  * <p>Every chunk runs on its own thread, at the same time as the others; tasks rely on that: a
  * training chunk may wait inside its task for another chunk's time loop ({@code BackwardPass}),
@@ -29,6 +30,7 @@ final class RowTeam implements AutoCloseable {
     }
 
     private final int threads;
+    private final RowShare share;
     private final Thread[] workers;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile int generation;
@@ -39,7 +41,13 @@ final class RowTeam implements AutoCloseable {
     private volatile Throwable failure;
 
     RowTeam(int threads) {
+        this(threads, new RowShare(threads));
+    }
+
+    /** With {@code share} for the tasks' hand-overs of rows (tests pass one that slows a chunk down). */
+    RowTeam(int threads, RowShare share) {
         this.threads = threads;
+        this.share = share;
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
             int chunk = i + 1;
@@ -50,6 +58,11 @@ final class RowTeam implements AutoCloseable {
 
     int threads() {
         return threads;
+    }
+
+    /** Where a task's chunks hand rows to each other mid-loop; see {@link RowShare}. */
+    RowShare share() {
+        return share;
     }
 
     /** Runs {@code t} over [0, n) split across the team; returns when every chunk is done. */

@@ -1,0 +1,176 @@
+package dev.recur4j.exec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.Impl;
+import dev.recur4j.RnnBatch;
+import dev.recur4j.RnnResult;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rows handed from one thread's time loop to another's ({@link RowShare}): the protocol on its own
+ * (every (row, step) run exactly once, in step order per row, by 2 to 4 threads with random delays),
+ * and the forward pass with one chunk slowed down so that the others take its rows, against the same
+ * engine with one thread. The Java GEMM sums every element in the same order whatever rows share a call,
+ * so the outputs must be equal to the bit: a row run twice, skipped at a step or continued from stale
+ * state would not be.
+ */
+class RowShareTest {
+
+    /**
+     * A RowShare whose chunk 0 sleeps at every step boundary, and that counts the rows it hands over. Its first
+     * loop also holds at step 1 until another thread asks (up to 10 s), so that each layer hands rows over
+     * however slowly the others run (the Vector API before C2 compiles it is slower than any sleep).
+     */
+    private static final class SlowChunkZero extends RowShare {
+        final AtomicInteger handedOver = new AtomicInteger();
+        private final long sleepNanos;
+
+        SlowChunkZero(int threads, long sleepNanos) {
+            super(threads);
+            this.sleepNanos = sleepNanos;
+        }
+
+        @Override
+        int keep(int chunk, int step, int from, int to) {
+            if (chunk == 0 && from == 0 && step == 1) {
+                long giveUp = System.nanoTime() + 10_000_000_000L;
+                while (!asked(0) && System.nanoTime() < giveUp) {
+                    LockSupport.parkNanos(50_000);
+                }
+            } else if (chunk == 0) {
+                LockSupport.parkNanos(sleepNanos);
+            }
+            int end = super.keep(chunk, step, from, to);
+            handedOver.addAndGet(to - end);
+            return end;
+        }
+    }
+
+    @Test
+    void everyRowAndStepRunsOnceAndInOrder() throws Exception {
+        Random rnd = new Random(11);
+        for (int round = 0; round < 60; round++) {
+            int threads = 2 + round % 3;
+            int rows = 1 + rnd.nextInt(90);
+            int steps = 1 + rnd.nextInt(12);
+            long[] delays = new long[threads]; // per step of a thread: one thread slow, the others not
+            delays[rnd.nextInt(threads)] = 20_000 + rnd.nextInt(200_000);
+            RowShare share = new RowShare(threads);
+            AtomicIntegerArray done = new AtomicIntegerArray(rows * steps); // how often (row, step) ran
+            List<String> errors = new ArrayList<>();
+            try (RowTeam team = new RowTeam(threads, share)) {
+                for (int c = 0; c < threads; c++) { // as ForwardPass.run does
+                    if (team.runsChunk(rows, c)) {
+                        share.open(c);
+                    }
+                }
+                team.run(rows, (chunk, from, to) -> {
+                    loop(share, chunk, from, to, 0, steps, delays[chunk], done, errors);
+                    while (share.take(chunk)) {
+                        share.open(chunk);
+                        loop(share, chunk, share.from(chunk), share.to(chunk), share.step(chunk), steps, delays[chunk],
+                                done, errors);
+                    }
+                });
+            }
+            synchronized (errors) {
+                assertEquals(List.of(), errors, "round " + round);
+            }
+            for (int i = 0; i < rows * steps; i++) {
+                assertEquals(1, done.get(i), "round " + round + ": row " + i / steps + " step " + i % steps);
+            }
+        }
+    }
+
+    /** A time loop as ForwardPass runs one: rows [from, to) from firstStep, its slot open until it ends. */
+    private static void loop(RowShare share, int chunk, int from, int to, int firstStep, int steps, long delay,
+                             AtomicIntegerArray done, List<String> errors) {
+        try {
+            for (int step = firstStep; step < steps; step++) {
+                int kept = share.keep(chunk, step, from, to);
+                if (kept <= from || (to - kept) % RowShare.GRAIN != 0 || to - kept > (to - from) / 2) {
+                    record(errors, "rows [" + from + ", " + to + ") kept [" + from + ", " + kept + ")");
+                }
+                to = kept;
+                for (int r = from; r < to; r++) {
+                    if (step > 0 && done.get(r * steps + step - 1) != 1) {
+                        record(errors, "row " + r + " step " + step + " before step " + (step - 1));
+                    }
+                    done.incrementAndGet(r * steps + step);
+                }
+                if (delay > 0) {
+                    LockSupport.parkNanos(delay);
+                }
+            }
+        } finally {
+            share.close(chunk);
+        }
+    }
+
+    private static void record(List<String> errors, String e) {
+        synchronized (errors) {
+            errors.add(e);
+        }
+    }
+
+    @Test
+    void aSlowChunksRowsTakenOverGiveTheOneThreadResult() {
+        Random rnd = new Random(5);
+        List<RnnSpec> specs = new ArrayList<>();
+        specs.add(RnnSpec.builder(CellKind.LSTM, 19, 33).build()); // fused input (InputFusion)
+        specs.add(RnnSpec.builder(CellKind.LSTM, 19, 33).numLayers(2).projSize(7).peepholes(true).build());
+        specs.add(RnnSpec.builder(CellKind.GRU, 19, 33).build()); // linear-before-reset
+        specs.add(RnnSpec.builder(CellKind.GRU, 19, 33).linearBeforeReset(false).numLayers(2).build());
+        specs.add(RnnSpec.builder(CellKind.RNN_TANH, 19, 17).build());
+        // bidirectional: 3 threads split rows (2 would run one direction per thread)
+        specs.add(RnnSpec.builder(CellKind.LSTM, 19, 17).bidirectional(true).build());
+        for (RnnSpec spec : specs) {
+            for (int threads : new int[] {2, 3}) {
+                if (ForwardPass.splitsDirections(spec, threads)) {
+                    continue; // one direction per thread, no rows split
+                }
+                for (long fusedMax : new long[] {InputFusion.MAX_WEIGHT_BYTES, 0}) {
+                    // chunks of 18 and 19 rows (17, 18 and 18 with 3 threads): none a multiple of GRAIN, each
+                    // at least 2 GRAIN so that chunk 0 has rows to hand over
+                    check(spec, threads, fusedMax, threads == 2 ? 37 : 53, 9, rnd);
+                }
+            }
+        }
+    }
+
+    private static void check(RnnSpec spec, int threads, long fusedMax, int b, int t, Random rnd) {
+        RnnBatch in = RandomConfig.batch(rnd, spec, b, t);
+        RnnWeights w = RnnWeights.random(spec, rnd.nextLong());
+        for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
+            RnnResult want = RnnResult.allocate(spec, b, t);
+            RnnResult got = RnnResult.allocate(spec, b, t);
+            try (FastRnn one = new FastRnn(w, impl, Gemms.get(GemmKind.JAVA), 1, fusedMax)) {
+                one.forward(in, want);
+            }
+            // 300 µs a step on chunk 0 besides the hold at step 1: the others may take rows more than once
+            SlowChunkZero share = new SlowChunkZero(threads, 300_000);
+            try (FastRnn team = new FastRnn(w, impl, Gemms.get(GemmKind.JAVA), threads, fusedMax, share)) {
+                team.forward(in, got);
+                String what = spec + " " + impl + " threads " + threads + " fusedMax " + fusedMax;
+                assertTrue(share.handedOver.get() > 0, what + ": no rows handed over");
+                assertArrayEquals(want.output(), got.output(), what + ": output");
+                assertArrayEquals(want.hN(), got.hN(), what + ": h_n");
+                assertArrayEquals(want.cN(), got.cN(), what + ": c_n");
+            }
+        }
+    }
+}
