@@ -47,13 +47,17 @@ final class ForwardPass {
      */
     private static final long REC_MAX_BYTES = 256 << 10;
 
+    /** {@link #layer}'s firstStep for a loop over a chunk's own rows: set them up, then run every step. */
+    private static final int OWN_ROWS = -1;
+
     /** The one task object every layer reuses, so a call allocates no lambda. */
     private final LayerTask task = new LayerTask();
 
     /**
      * One layer of the current call; set before each {@link RowTeam#run}. Split over batch rows it runs
      * direction d on rows [from, to) (for layer 0's first direction after copying those rows of the input
-     * in); split over directions it runs directions [from, to) on all rows.
+     * in), then takes over rows of slower threads through {@code share} while there are any ({@link RowShare});
+     * split over directions it runs directions [from, to) on all rows.
      */
     private final class LayerTask implements RowTeam.Task {
         private MemorySegment ws;
@@ -64,9 +68,11 @@ final class ForwardPass {
         private int d;
         private boolean byDirection;
         private RowShare share;
+        /** Rows of chunk 0, which decide {@link #layer}'s recRows for every loop of the run. */
+        private int chunkRows;
 
         void set(MemorySegment ws, Buffers bf, RnnBatch in, RnnResult out, int l, int d, boolean byDirection,
-                 RowShare share) {
+                 RowShare share, int chunkRows) {
             this.ws = ws;
             this.bf = bf;
             this.in = in;
@@ -75,22 +81,24 @@ final class ForwardPass {
             this.d = d;
             this.byDirection = byDirection;
             this.share = share;
+            this.chunkRows = chunkRows;
         }
 
         @Override
         public void rows(int chunk, int from, int to) {
-            float[] y = outputArray(l, out);
             if (byDirection) {
                 for (int dir = from; dir < to; dir++) {
-                    layer(ws, bf, in, l, dir, 0, in.batch(), 0, null, 0, y);
+                    layer(ws, bf, in, l, dir, 0, in.batch(), in.batch(), OWN_ROWS, null, 0, outputArray(l, out));
                 }
                 return;
             }
+            float[] y;
             try { // chunk's slot was opened by run()
+                y = outputArray(l, out);
                 if (l == 0 && d == 0) {
                     copyInputRows(ws, bf, in, from, to);
                 }
-                layer(ws, bf, in, l, d, from, to, 0, share, chunk, y);
+                layer(ws, bf, in, l, d, from, to, chunkRows, OWN_ROWS, share, chunk, y);
             } finally {
                 share.close(chunk); // answers a pending ask with no rows, also when the loop threw
             }
@@ -98,7 +106,8 @@ final class ForwardPass {
             while (share.take(chunk)) {
                 share.open(chunk);
                 try {
-                    layer(ws, bf, in, l, d, share.from(chunk), share.to(chunk), share.step(chunk), share, chunk, y);
+                    layer(ws, bf, in, l, d, share.from(chunk), share.to(chunk), chunkRows, share.step(chunk), share,
+                            chunk, y);
                 } finally {
                     share.close(chunk);
                 }
@@ -140,15 +149,15 @@ final class ForwardPass {
         }
         for (int l = 0; l < spec.numLayers(); l++) {
             if (byDirection) {
-                task.set(ws, bf, in, out, l, 0, true, null);
+                task.set(ws, bf, in, out, l, 0, true, null, in.batch());
                 team.run(spec.directions(), task);
             }
             for (int d = 0; d < spec.directions(); d++) {
                 if (!byDirection) {
-                    task.set(ws, bf, in, out, l, d, false, team.share());
+                    task.set(ws, bf, in, out, l, d, false, team.share(), team.to(in.batch(), 0));
                     // every chunk's rows can be asked for from the start: a thread may finish its loop before
                     // another has begun its own (one descheduled by the host, say); the owner answers at its
-                    // first step boundary
+                    // first step boundary, after setting its rows up
                     for (int c = 0; c < team.threads(); c++) {
                         if (team.runsChunk(in.batch(), c)) {
                             team.share().open(c);
@@ -159,7 +168,7 @@ final class ForwardPass {
                 storeFinalState(ws, bf, in, out, l, d, 0, in.batch());
             }
         }
-        task.set(null, null, null, null, 0, 0, false, null); // drop the call's references
+        task.set(null, null, null, null, 0, 0, false, null, 0); // drop the call's references
     }
 
     /**
@@ -187,7 +196,7 @@ final class ForwardPass {
         copyInputRows(ws, bf, in, b0, b1);
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
-                layer(ws, bf, in, l, d, b0, b1, 0, null, 0, outputArray(l, out));
+                layer(ws, bf, in, l, d, b0, b1, b1 - b0, OWN_ROWS, null, 0, outputArray(l, out));
                 storeFinalState(ws, bf, in, out, l, d, b0, b1);
             }
         }
@@ -205,16 +214,19 @@ final class ForwardPass {
     }
 
     /**
-     * Layer l, direction d, for batch rows [b0, b1) from step {@code firstStep} of its step order on: every
-     * GEMM below is restricted to those rows. With {@code out} (the result's [B, T, D*Hout] output array)
-     * each step's h goes there instead of to the layer's y in the workspace.
-     * With a {@code share} (inference split over rows), the loop runs as {@code chunk}'s and may hand its upper
-     * rows to another thread at a step boundary ({@link RowShare}), after which b1 is smaller. A loop from
-     * firstStep > 0 continues rows handed over: their state, input projection and (fused) A operand rows were
-     * set up by the loop that handed them over.
+     * Layer l, direction d, for batch rows [b0, b1): every GEMM below is restricted to those rows. With
+     * {@code out} (the result's [B, T, D*Hout] output array) each step's h goes there instead of to the
+     * layer's y in the workspace. {@code recRows} decides whether the recurrent product goes through the rec
+     * block (see viaRec); it is the same for every loop of one (layer, direction), so a row takes the same path
+     * (and rounding) whichever thread runs it.
+     * With {@code firstStep} = {@link #OWN_ROWS} the loop sets its rows up (input projection, state) and runs
+     * every step; with firstStep >= 0 it continues rows handed over by another loop, which set them up, from
+     * that step of the step order on. With a {@code share} (inference split over rows) the loop runs as
+     * {@code chunk}'s and may hand its upper rows to another thread at a step boundary ({@link RowShare}),
+     * after which b1 is smaller.
      */
-    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, int firstStep,
-                       RowShare share, int chunk, float[] out) {
+    private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, int recRows,
+                       int firstStep, RowShare share, int chunk, float[] out) {
         if (bf.fusedStepOperand(d, spec.slot(l, d)) >= 0) {
             fusedLayer(ws, bf, in, l, d, b0, b1, firstStep, share, chunk, out);
             return;
@@ -258,13 +270,13 @@ final class ForwardPass {
         // LSTM / RNN: recurrent GEMM into rec, then added to the gates, while this chunk's rec fits in L2;
         // always for lstmInference, whose kernel reads rec without a separate add pass (W5 1 thread,
         // rec 2 MB: 715-753 vs 739-838 ms; 2 threads 358-370 vs 388-397 ms)
-        final boolean viaRec = lbr || lstmInference || !rbl && (long) nb * gh * Float.BYTES <= REC_MAX_BYTES;
+        final boolean viaRec = lbr || lstmInference || !rbl && (long) recRows * gh * Float.BYTES <= REC_MAX_BYTES;
 
         // GRU with InputFusion: x_t · W_ih^T per step into gxstep [B, G*H], read by the kernel from L2
         // (W3 simd/java on a Zen 4, medians of 3 alternating runs each: 1 thread 150 vs 149 ms, 2 threads 75.9 vs 80.1;
         // and the 39 MB gate buffer is gone)
         final long gx = sc.gxStep();
-        if (firstStep == 0) {
+        if (firstStep == OWN_ROWS) {
             if (gx < 0) {
                 // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
                 gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws,
@@ -275,7 +287,7 @@ final class ForwardPass {
                 StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
             }
         }
-        for (int step = firstStep; step < tN; step++) {
+        for (int step = Math.max(firstStep, 0); step < tN; step++) {
             if (share != null) {
                 b1 = share.keep(chunk, step, b0, b1);
             }
@@ -426,7 +438,7 @@ final class ForwardPass {
         final long rec = sc.rec();
         final long hState = sc.h();
         final long cState = sc.c();
-        if (firstStep == 0) {
+        if (firstStep == OWN_ROWS) {
             StateRows.load(k, ws, hState, in.h0(), s, bN, h, b0, b1);
             StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
             if (!training) {
@@ -435,7 +447,7 @@ final class ForwardPass {
                 }
             }
         }
-        for (int step = firstStep; step < tN; step++) {
+        for (int step = Math.max(firstStep, 0); step < tN; step++) {
             if (share != null) {
                 b1 = share.keep(chunk, step, b0, b1);
             }

@@ -14,9 +14,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The protocol, per chunk slot (each thread of a run owns the slot of its chunk):
  * <ol>
- *   <li>The owner {@link #open}s its slot once its rows are ready to be taken (after a layer's input
- *       projection), and calls {@link #keep} at every step boundary: one volatile read while nobody
- *       asks.</li>
+ *   <li>A slot is {@link #open} for the whole loop: {@code ForwardPass} opens every chunk's before
+ *       {@link RowTeam#run} starts the threads, so a thread that finishes before another has even begun
+ *       can ask it. The owner calls {@link #keep} at every step boundary, the first one after it has set
+ *       its rows up (input projection, state): one volatile read while nobody asks.</li>
  *   <li>A thread that has run out of rows ({@link #take}) moves another slot from RUNNING to ASKED
  *       (a CAS, so one taker at a time) and waits for the answer.</li>
  *   <li>At its next boundary the owner answers: the upper part of its rows, a multiple of
@@ -35,9 +36,10 @@ import java.util.concurrent.locks.LockSupport;
 class RowShare {
     /**
      * Rows handed over are a multiple of this, and a slot with fewer than twice as many keeps them
-     * all: the Java GEMM's micro-tile height with 512-bit vectors, so neither part gets a padded tile,
-     * and below it the GEMM's work per row (the weights streamed once per step whatever the rows)
-     * would grow faster than the wait it saves shrinks.
+     * all: the Java GEMM's micro-tile height with 512-bit vectors, so a chunk whose rows are a multiple
+     * of it (W2: 32, W5: 64) splits into parts without padded tiles, and below it the GEMM's work per row
+     * (the weights streamed once per step whatever the rows) would grow faster than the wait it saves
+     * shrinks.
      */
     static final int GRAIN = 8;
 

@@ -2,6 +2,7 @@ package dev.recur4j.exec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.CellKind;
@@ -19,34 +20,40 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Rows handed from one thread's time loop to another's ({@link RowShare}): the protocol on its own
- * (every (row, step) run exactly once, in step order per row, by 2 to 4 threads with random delays),
+ * (every (row, step) run exactly once, in step order per row, by 2 to 4 threads with random delays, one
+ * team and share reused for every run; a loop that throws while another thread waits for its answer),
  * and the forward pass with one chunk slowed down so that the others take its rows, against the same
  * engine with one thread. The Java GEMM sums every element in the same order whatever rows share a call,
  * so the outputs must be equal to the bit: a row run twice, skipped at a step or continued from stale
- * state would not be.
+ * state would not be. A deadlock fails by the timeouts instead of hanging the build.
  */
+@Timeout(120)
 class RowShareTest {
 
     /**
      * A RowShare whose chunk 0 sleeps at every step boundary, and that counts the rows it hands over. Its first
-     * loop also holds at step 1 until another thread asks (up to 10 s), so that each layer hands rows over
-     * however slowly the others run (the Vector API before C2 compiles it is slower than any sleep).
+     * loop also holds at step {@code holdStep} until another thread asks (up to 10 s), so that each layer hands
+     * rows over however slowly the others run (the Vector API before C2 compiles it is slower than any sleep);
+     * at step 0 the rows change hands before the owner has run a step on them.
      */
     private static final class SlowChunkZero extends RowShare {
         final AtomicInteger handedOver = new AtomicInteger();
         private final long sleepNanos;
+        private final int holdStep;
 
-        SlowChunkZero(int threads, long sleepNanos) {
+        SlowChunkZero(int threads, long sleepNanos, int holdStep) {
             super(threads);
             this.sleepNanos = sleepNanos;
+            this.holdStep = holdStep;
         }
 
         @Override
         int keep(int chunk, int step, int from, int to) {
-            if (chunk == 0 && from == 0 && step == 1) {
+            if (chunk == 0 && from == 0 && step == holdStep) {
                 long giveUp = System.nanoTime() + 10_000_000_000L;
                 while (!asked(0) && System.nanoTime() < giveUp) {
                     LockSupport.parkNanos(50_000);
@@ -61,63 +68,123 @@ class RowShareTest {
     }
 
     @Test
-    void everyRowAndStepRunsOnceAndInOrder() throws Exception {
+    void everyRowAndStepRunsOnceAndInOrder() {
         Random rnd = new Random(11);
-        for (int round = 0; round < 60; round++) {
-            int threads = 2 + round % 3;
-            int rows = 1 + rnd.nextInt(90);
-            int steps = 1 + rnd.nextInt(12);
-            long[] delays = new long[threads]; // per step of a thread: one thread slow, the others not
-            delays[rnd.nextInt(threads)] = 20_000 + rnd.nextInt(200_000);
-            RowShare share = new RowShare(threads);
-            AtomicIntegerArray done = new AtomicIntegerArray(rows * steps); // how often (row, step) ran
-            List<String> errors = new ArrayList<>();
-            try (RowTeam team = new RowTeam(threads, share)) {
-                for (int c = 0; c < threads; c++) { // as ForwardPass.run does
-                    if (team.runsChunk(rows, c)) {
-                        share.open(c);
-                    }
+        SlowChunkZero[] shares = new SlowChunkZero[5];
+        RowTeam[] teams = new RowTeam[5];
+        try {
+            for (int threads = 2; threads <= 4; threads++) { // one team and share per size, reused by every round
+                shares[threads] = new SlowChunkZero(threads, 0, -1);
+                teams[threads] = new RowTeam(threads, shares[threads]);
+            }
+            for (int round = 0; round < 60; round++) {
+                int threads = 2 + round % 3;
+                int rows = 1 + rnd.nextInt(90);
+                int steps = 1 + rnd.nextInt(12);
+                long[] delays = new long[threads]; // per step of a thread: one thread slow, the others not
+                delays[rnd.nextInt(threads)] = 20_000 + rnd.nextInt(200_000);
+                AtomicIntegerArray done = new AtomicIntegerArray(rows * steps); // how often (row, step) ran
+                List<String> errors = new ArrayList<>();
+                runLoops(teams[threads], shares[threads], rows, steps, delays, done, errors, -1);
+                synchronized (errors) {
+                    assertEquals(List.of(), errors, "round " + round);
                 }
-                team.run(rows, (chunk, from, to) -> {
-                    loop(share, chunk, from, to, 0, steps, delays[chunk], done, errors);
-                    while (share.take(chunk)) {
-                        share.open(chunk);
-                        loop(share, chunk, share.from(chunk), share.to(chunk), share.step(chunk), steps, delays[chunk],
-                                done, errors);
-                    }
-                });
+                for (int i = 0; i < rows * steps; i++) {
+                    assertEquals(1, done.get(i), "round " + round + ": row " + i / steps + " step " + i % steps);
+                }
             }
-            synchronized (errors) {
-                assertEquals(List.of(), errors, "round " + round);
+            for (int threads = 2; threads <= 4; threads++) {
+                assertTrue(shares[threads].handedOver.get() > 0, threads + " threads: no rows handed over");
             }
-            for (int i = 0; i < rows * steps; i++) {
-                assertEquals(1, done.get(i), "round " + round + ": row " + i / steps + " step " + i % steps);
+        } finally {
+            for (RowTeam t : teams) {
+                if (t != null) {
+                    t.close();
+                }
             }
         }
     }
 
-    /** A time loop as ForwardPass runs one: rows [from, to) from firstStep, its slot open until it ends. */
-    private static void loop(RowShare share, int chunk, int from, int to, int firstStep, int steps, long delay,
-                             AtomicIntegerArray done, List<String> errors) {
-        try {
-            for (int step = firstStep; step < steps; step++) {
-                int kept = share.keep(chunk, step, from, to);
-                if (kept <= from || (to - kept) % RowShare.GRAIN != 0 || to - kept > (to - from) / 2) {
-                    record(errors, "rows [" + from + ", " + to + ") kept [" + from + ", " + kept + ")");
-                }
-                to = kept;
-                for (int r = from; r < to; r++) {
-                    if (step > 0 && done.get(r * steps + step - 1) != 1) {
-                        record(errors, "row " + r + " step " + step + " before step " + (step - 1));
-                    }
-                    done.incrementAndGet(r * steps + step);
-                }
-                if (delay > 0) {
-                    LockSupport.parkNanos(delay);
+    @Test
+    void aLoopThatThrowsWhileAskedLetsTheTakerGoAndTheTeamRunAgain() {
+        SlowChunkZero share = new SlowChunkZero(2, 0, -1);
+        try (RowTeam team = new RowTeam(2, share)) {
+            int rows = 40;
+            int steps = 6;
+            long[] delays = {0, 0};
+            AtomicIntegerArray done = new AtomicIntegerArray(rows * steps);
+            List<String> errors = new ArrayList<>();
+            // chunk 0 waits at step 2 until the other thread asks, then throws instead of answering
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> runLoops(team, share, rows, steps, delays, done, errors, 2));
+            assertEquals("chunk 0 failed at step 2", e.getMessage());
+            // the same team and share again: every slot was left closed
+            AtomicIntegerArray again = new AtomicIntegerArray(rows * steps);
+            delays[0] = 100_000;
+            runLoops(team, share, rows, steps, delays, again, errors, -1);
+            synchronized (errors) {
+                assertEquals(List.of(), errors);
+            }
+            for (int i = 0; i < rows * steps; i++) {
+                assertEquals(1, again.get(i), "row " + i / steps + " step " + i % steps);
+            }
+        }
+    }
+
+    /**
+     * One run of {@link #loop}s as ForwardPass runs its layer: every chunk's slot opened first, then each thread
+     * its own rows and whatever it can take. With {@code failAt} >= 0 chunk 0 waits at that step for an ask and
+     * throws.
+     */
+    private static void runLoops(RowTeam team, RowShare share, int rows, int steps, long[] delays,
+                                 AtomicIntegerArray done, List<String> errors, int failAt) {
+        for (int c = 0; c < team.threads(); c++) {
+            if (team.runsChunk(rows, c)) {
+                share.open(c);
+            }
+        }
+        team.run(rows, (chunk, from, to) -> {
+            try {
+                loop(share, chunk, from, to, 0, steps, delays[chunk], done, errors, chunk == 0 ? failAt : -1);
+            } finally {
+                share.close(chunk);
+            }
+            while (share.take(chunk)) {
+                share.open(chunk);
+                try {
+                    loop(share, chunk, share.from(chunk), share.to(chunk), share.step(chunk), steps, delays[chunk],
+                            done, errors, -1);
+                } finally {
+                    share.close(chunk);
                 }
             }
-        } finally {
-            share.close(chunk);
+        });
+    }
+
+    /** A time loop as ForwardPass runs one: rows [from, to) from firstStep on, asking share at each step. */
+    private static void loop(RowShare share, int chunk, int from, int to, int firstStep, int steps, long delay,
+                             AtomicIntegerArray done, List<String> errors, int failAt) {
+        for (int step = firstStep; step < steps; step++) {
+            if (step == failAt) {
+                while (!share.asked(chunk)) {
+                    Thread.onSpinWait();
+                }
+                throw new IllegalStateException("chunk " + chunk + " failed at step " + step);
+            }
+            int kept = share.keep(chunk, step, from, to);
+            if (kept <= from || (to - kept) % RowShare.GRAIN != 0 || to - kept > (to - from) / 2) {
+                record(errors, "rows [" + from + ", " + to + ") kept [" + from + ", " + kept + ")");
+            }
+            to = kept;
+            for (int r = from; r < to; r++) {
+                if (step > 0 && done.get(r * steps + step - 1) != 1) {
+                    record(errors, "row " + r + " step " + step + " before step " + (step - 1));
+                }
+                done.incrementAndGet(r * steps + step);
+            }
+            if (delay > 0) {
+                LockSupport.parkNanos(delay);
+            }
         }
     }
 
@@ -157,19 +224,25 @@ class RowShareTest {
         RnnWeights w = RnnWeights.random(spec, rnd.nextLong());
         for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
             RnnResult want = RnnResult.allocate(spec, b, t);
-            RnnResult got = RnnResult.allocate(spec, b, t);
             try (FastRnn one = new FastRnn(w, impl, Gemms.get(GemmKind.JAVA), 1, fusedMax)) {
                 one.forward(in, want);
             }
-            // 300 µs a step on chunk 0 besides the hold at step 1: the others may take rows more than once
-            SlowChunkZero share = new SlowChunkZero(threads, 300_000);
-            try (FastRnn team = new FastRnn(w, impl, Gemms.get(GemmKind.JAVA), threads, fusedMax, share)) {
-                team.forward(in, got);
-                String what = spec + " " + impl + " threads " + threads + " fusedMax " + fusedMax;
-                assertTrue(share.handedOver.get() > 0, what + ": no rows handed over");
-                assertArrayEquals(want.output(), got.output(), what + ": output");
-                assertArrayEquals(want.hN(), got.hN(), what + ": h_n");
-                assertArrayEquals(want.cN(), got.cN(), what + ": c_n");
+            for (int holdStep : new int[] {0, 1}) {
+                // 300 µs a step on chunk 0 besides the hold: the others may take rows more than once
+                SlowChunkZero share = new SlowChunkZero(threads, 300_000, holdStep);
+                try (FastRnn team = new FastRnn(w, impl, Gemms.get(GemmKind.JAVA), threads, fusedMax, share)) {
+                    for (int call = 0; call < 2; call++) { // the second call reuses the slots the first closed
+                        RnnResult got = RnnResult.allocate(spec, b, t);
+                        int before = share.handedOver.get();
+                        team.forward(in, got);
+                        String what = spec + " " + impl + " threads " + threads + " fusedMax " + fusedMax
+                                + " hold at step " + holdStep + " call " + call;
+                        assertTrue(share.handedOver.get() > before, what + ": no rows handed over");
+                        assertArrayEquals(want.output(), got.output(), what + ": output");
+                        assertArrayEquals(want.hN(), got.hN(), what + ": h_n");
+                        assertArrayEquals(want.cN(), got.cN(), what + ": c_n");
+                    }
+                }
             }
         }
     }
