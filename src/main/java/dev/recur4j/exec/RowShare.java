@@ -31,7 +31,9 @@ import java.util.concurrent.locks.LockSupport;
  * last step on them, and the taker reads that state before its first. Nothing allocates.
  *
  * <p>Whether rows change hands depends on timing; where they go does not change what is computed
- * for a row (the Java GEMM sums each element in the same order whatever the rows around it).
+ * for a row (the Java GEMM sums each element in the same order whatever the rows around it, and
+ * {@code ForwardPass} picks a layer's path once, not per loop). {@link #keep} is the one method
+ * tests override (to slow a chunk down).
  */
 class RowShare {
     /**
@@ -48,7 +50,10 @@ class RowShare {
     private static final int ASKED = 2;
     private static final int ANSWERED = 3;
 
-    /** A taker waits this long at full speed for its answer, then in short sleeps (the owner may be descheduled). */
+    /**
+     * A taker spins {@link SpinBarrier#SPIN_NANOS} for its answer, then sleeps this long at a time (the owner
+     * may be descheduled).
+     */
     private static final long SLEEP_NANOS = 20_000;
 
     private static final VarHandle STATE;
