@@ -92,25 +92,27 @@ final class ForwardPass {
                 }
                 return;
             }
-            float[] y;
-            try { // chunk's slot was opened by run()
-                y = outputArray(l, out);
-                if (l == 0 && d == 0) {
-                    copyInputRows(ws, bf, in, from, to);
-                }
-                layer(ws, bf, in, l, d, from, to, chunkRows, OWN_ROWS, share, chunk, y);
-            } finally {
-                share.close(chunk); // answers a pending ask with no rows, also when the loop threw
-            }
+            sharedRows(chunk, from, to, OWN_ROWS); // chunk's slot was opened by run()
             // out of rows: take over part of a slower thread's for its remaining steps, while there are any
             while (share.take(chunk)) {
                 share.open(chunk);
-                try {
-                    layer(ws, bf, in, l, d, share.from(chunk), share.to(chunk), chunkRows, share.step(chunk), share,
-                            chunk, y);
-                } finally {
-                    share.close(chunk);
+                sharedRows(chunk, share.from(chunk), share.to(chunk), share.step(chunk));
+            }
+        }
+
+        /**
+         * {@link #layer} on rows [from, to) as {@code chunk}'s loop (own rows, layer 0's first direction copying
+         * their input in first), then chunk's slot closed: that answers a pending ask with no rows, also when
+         * the loop threw.
+         */
+        private void sharedRows(int chunk, int from, int to, int firstStep) {
+            try {
+                if (firstStep == OWN_ROWS && l == 0 && d == 0) {
+                    copyInputRows(ws, bf, in, from, to);
                 }
+                layer(ws, bf, in, l, d, from, to, chunkRows, firstStep, share, chunk, outputArray(l, out));
+            } finally {
+                share.close(chunk);
             }
         }
     }
@@ -158,11 +160,7 @@ final class ForwardPass {
                     // every chunk's rows can be asked for from the start: a thread may finish its loop before
                     // another has begun its own (one descheduled by the host, say); the owner answers at its
                     // first step boundary, after setting its rows up
-                    for (int c = 0; c < team.threads(); c++) {
-                        if (team.runsChunk(in.batch(), c)) {
-                            team.share().open(c);
-                        }
-                    }
+                    team.openShares(in.batch());
                     team.run(in.batch(), task);
                 }
                 storeFinalState(ws, bf, in, out, l, d, 0, in.batch());

@@ -116,6 +116,18 @@ final class RowTeam implements AutoCloseable {
         return failure != null;
     }
 
+    /**
+     * Opens the {@link RowShare} slot of every chunk that {@link #run}(n, t) hands rows, before the run, so that
+     * a thread can ask a chunk whose thread has not begun yet; each chunk's task closes its own.
+     */
+    void openShares(int n) {
+        for (int c = 0; c < threads; c++) {
+            if (runsChunk(n, c)) {
+                share.open(c);
+            }
+        }
+    }
+
     /** Whether {@link #run}(n, t) hands chunk {@code chunk} any rows (with n < threads some chunks get none). */
     boolean runsChunk(int n, int chunk) {
         return from(n, chunk) < to(n, chunk);

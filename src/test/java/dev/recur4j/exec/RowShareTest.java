@@ -138,11 +138,7 @@ class RowShareTest {
      */
     private static void runLoops(RowTeam team, RowShare share, int rows, int steps, long[] delays,
                                  AtomicIntegerArray done, List<String> errors, int failAt) {
-        for (int c = 0; c < team.threads(); c++) {
-            if (team.runsChunk(rows, c)) {
-                share.open(c);
-            }
-        }
+        team.openShares(rows);
         team.run(rows, (chunk, from, to) -> {
             try {
                 loop(share, chunk, from, to, 0, steps, delays[chunk], done, errors, chunk == 0 ? failAt : -1);
