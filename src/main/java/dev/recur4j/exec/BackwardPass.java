@@ -196,7 +196,7 @@ final class BackwardPass {
      * naps (the other thread may need this core); false if a chunk of the task failed meanwhile.
      */
     private boolean awaitTimeLoop(int c) {
-        long spinUntil = System.nanoTime() + 50_000;
+        long spinUntil = System.nanoTime() + SpinBarrier.SPIN_NANOS;
         for (int spin = 1; timeLoopDone.get(c) != task; spin++) {
             if (team.failed()) {
                 return false;
