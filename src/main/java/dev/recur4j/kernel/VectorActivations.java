@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorOperators;
  * (1 + tanh(x/2)) / 2. In W2's LSTM (B=64, H=512, 1 thread) the five activations per element cost ≈ 17 ms
  * of a ≈ 200 ms call with the Vector API's TANH (an SVML call per vector, inside a loop that keeps a
  * dozen vectors live across the calls) and ≈ 8 ms as these passes (paired in-process timing, medians).
- * The array overload serves the small-batch cells of {@link VectorGemvKernels}.
+ * The array overload serves the small-batch cells of {@link VectorGemvKernels}; the constants also serve the LSTM
+ * backward step, which writes the same arithmetic out in its loop.
  *
  * <p>e^y = 2^n · e^r with n = round(y / ln 2) and r = y - n ln 2 in [-ln2/2, ln2/2] (ln 2 split in two
  * parts, Cody and Waite, so r is exact to float precision); e^r - 1 = r + r² P(r), P the degree-5
@@ -34,20 +35,20 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class VectorActivations {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float SHIFTER = 12582912f; // 1.5 * 2^23
-    private static final int SHIFTER_BITS = 0x4B400000;
+    static final float LOG2E = 1.44269504088896341f;
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
+    static final float SHIFTER = 12582912f; // 1.5 * 2^23
+    static final int SHIFTER_BITS = 0x4B400000;
     /** The clamp of y = 2|x|: |x| = 9, past which tanh is 1 in float (see the segment loop). */
-    private static final float Y_MAX = 18f;
+    static final float Y_MAX = 18f;
     // P(r), Cephes' expf polynomial: e^r - 1 = r + r^2 (P0 + P1 r + ... + P5 r^5)
-    private static final float P0 = 5.0000001201e-1f;
-    private static final float P1 = 1.6666665459e-1f;
-    private static final float P2 = 4.1665795894e-2f;
-    private static final float P3 = 8.3334519073e-3f;
-    private static final float P4 = 1.3981999507e-3f;
-    private static final float P5 = 1.9875691500e-4f;
+    static final float P0 = 5.0000001201e-1f;
+    static final float P1 = 1.6666665459e-1f;
+    static final float P2 = 4.1665795894e-2f;
+    static final float P3 = 8.3334519073e-3f;
+    static final float P4 = 1.3981999507e-3f;
+    static final float P5 = 1.9875691500e-4f;
 
     private VectorActivations() {
     }

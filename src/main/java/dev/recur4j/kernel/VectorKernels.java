@@ -1,7 +1,18 @@
 package dev.recur4j.kernel;
 
+import static dev.recur4j.kernel.VectorActivations.LN2_HI;
+import static dev.recur4j.kernel.VectorActivations.LN2_LO;
+import static dev.recur4j.kernel.VectorActivations.LOG2E;
+import static dev.recur4j.kernel.VectorActivations.P0;
+import static dev.recur4j.kernel.VectorActivations.P1;
+import static dev.recur4j.kernel.VectorActivations.P2;
+import static dev.recur4j.kernel.VectorActivations.P3;
+import static dev.recur4j.kernel.VectorActivations.P4;
+import static dev.recur4j.kernel.VectorActivations.P5;
+import static dev.recur4j.kernel.VectorActivations.SHIFTER;
+import static dev.recur4j.kernel.VectorActivations.SHIFTER_BITS;
+import static dev.recur4j.kernel.VectorActivations.Y_MAX;
 import static jdk.incubator.vector.FloatVector.fromMemorySegment;
-import static jdk.incubator.vector.VectorOperators.TANH;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -18,8 +29,11 @@ import jdk.incubator.vector.VectorSpecies;
  * the same index. The forward steps compute their activations in passes over the row with
  * {@link VectorActivations}' arithmetic (within 2.5e-7 of tanh, about twice the speed of the Vector API's
  * {@code TANH}, which calls an SVML routine per vector: in situ the LSTM's five TANH per element took
- * ≈ 17 ms of W2's ≈ 200, the passes ≈ 8); the LSTM backward step recomputes tanh(c) with {@code TANH}
- * (accurate to about 1 ulp, like {@link Activations}). σ(x) is computed as (1 + tanh(x/2)) / 2: one
+ * ≈ 17 ms of W2's ≈ 200, the passes ≈ 8); the LSTM backward step recomputes tanh(c) with the same
+ * arithmetic written out in its loop. No kernel here calls the Vector API's {@code TANH} or {@code EXP}: their
+ * result may differ in the last bit between the Java code that runs before C2 compiles a kernel (a
+ * {@code Math.tanh} per lane) and the SVML routine after, so a call's gradients would change between the
+ * first calls of an engine and later ones; plain arithmetic gives the same bits in every tier. σ(x) is computed as (1 + tanh(x/2)) / 2: one
  * tanh and an FMA instead of an exp, an add and a vector divide. It agrees with the scalar
  * 1 / (1 + e^-x) ({@link Activations#sigmoid}) to ~6e-8 absolute, not relative: for x below about -17
  * it gives 0 where the exact value is a tiny positive number (and never NaN). The
@@ -454,7 +468,22 @@ public class VectorKernels extends ScalarKernels {
             FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER);
             FloatVector cp = fromMemorySegment(F, ws, cpB + q, ORDER);
             FloatVector c = f.fma(cp, i.mul(g));
-            FloatVector tc = c.lanewise(TANH);
+            // tc = tanh(c), VectorActivations.tanhOfScaledSum's arithmetic with scale 1 (y = 2|c|), which the forward
+            // step used for h = o⊙tanh(c): the same function of c in both directions, and the same bits in every JIT
+            // tier (SVML's TANH, which this replaced, is not what runs before C2 compiles the loop)
+            FloatVector y = c.abs().mul(2f);
+            y = y.blend(Y_MAX, y.compare(VectorOperators.GT, Y_MAX));
+            FloatVector shifted = y.fma(LOG2E, SHIFTER);
+            FloatVector nn = shifted.sub(SHIFTER);
+            FloatVector r = nn.fma(FloatVector.broadcast(F, -LN2_HI), y);
+            r = nn.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector pow2n = shifted.reinterpretAsInts().add(127 - SHIFTER_BITS)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector r2 = r.mul(r);
+            FloatVector p = r.fma(P5, P4).fma(r2.mul(r2), r.fma(P3, P2).fma(r2, r.fma(P1, P0)));
+            FloatVector u = p.fma(r2, r).fma(pow2n, pow2n.sub(1f));
+            FloatVector tc = c.reinterpretAsInts().and(0x80000000).or(u.div(u.add(2f)).reinterpretAsInts())
+                    .reinterpretAsFloats();
             FloatVector dh = fromMemorySegment(F, ws, dhB + q, ORDER);
             FloatVector dpo = dh.mul(tc).mul(o).mul(o.neg().add(1f));
             FloatVector dc = dh.mul(o).fma(tc.mul(tc).neg().add(1f), fromMemorySegment(F, ws, dcB + q, ORDER));
