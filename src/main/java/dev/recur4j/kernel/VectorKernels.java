@@ -468,9 +468,9 @@ public class VectorKernels extends ScalarKernels {
             FloatVector o = fromMemorySegment(F, ws, gB + 3 * blk + q, ORDER);
             FloatVector cp = fromMemorySegment(F, ws, cpB + q, ORDER);
             FloatVector c = f.fma(cp, i.mul(g));
-            // tc = tanh(c), VectorActivations.tanhOfScaledSum's arithmetic with scale 1 (y = 2|c|), which the forward
-            // step used for h = o⊙tanh(c): the same function of c in both directions, and the same bits in every JIT
-            // tier (SVML's TANH, which this replaced, is not what runs before C2 compiles the loop)
+            // tc = tanh(c), VectorActivations.tanhOfScaledSum's arithmetic, which the forward step used for h = o⊙tanh(c)
+            // (c as both terms, scale 1/2: y = |c + c| = 2|c|, as here): the same bits in both directions and in every
+            // JIT tier (SVML's TANH, which this replaced, is not what runs before C2 compiles the loop)
             FloatVector y = c.abs().mul(2f);
             y = y.blend(Y_MAX, y.compare(VectorOperators.GT, Y_MAX));
             FloatVector shifted = y.fma(LOG2E, SHIFTER);
