@@ -1,21 +1,7 @@
 package dev.recur4j.kernel;
 
-import static dev.recur4j.kernel.VectorActivations.LN2_HI;
-import static dev.recur4j.kernel.VectorActivations.LN2_LO;
-import static dev.recur4j.kernel.VectorActivations.LOG2E;
-import static dev.recur4j.kernel.VectorActivations.P0;
-import static dev.recur4j.kernel.VectorActivations.P1;
-import static dev.recur4j.kernel.VectorActivations.P2;
-import static dev.recur4j.kernel.VectorActivations.P3;
-import static dev.recur4j.kernel.VectorActivations.P4;
-import static dev.recur4j.kernel.VectorActivations.P5;
-import static dev.recur4j.kernel.VectorActivations.SHIFTER;
-import static dev.recur4j.kernel.VectorActivations.SHIFTER_BITS;
-import static dev.recur4j.kernel.VectorActivations.Y_MAX;
-
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -34,10 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * instead of ≈ 0.97, the RNN's ≈ 0.30 instead of ≈ 0.39. A pass is too large for C2 to inline many
  * times into one method (NodeCountInliningCutoff), so the cells make few pass calls over long strided
  * rows; hence SmallBatchForward hands these cells groups of blocks. The GRU reset-before-linear
- * cells write the same arithmetic out in their loops, one activation per loop. They used the Vector API's EXP
- * and TANH before (as passes they had measured slower), but those may differ in the last bit between the Java
- * code that runs before C2 compiles a kernel and the SVML routine after, so an engine's results changed between
- * its first calls and later ones; plain arithmetic gives the same bits in every tier.
+ * cells, which SmallBatchForward runs one block at a time, call the pass one vector at a time. They used the
+ * Vector API's EXP and TANH before (as passes they had measured slower), but those may differ in the last bit
+ * between the Java code that runs before C2 compiles a kernel and the SVML routine after, so an engine's results
+ * changed between its first calls and later ones; plain arithmetic gives the same bits in every tier.
  *
  * <p>No private helper takes or returns a vector: every vector operation is written out in the
  * kernel that uses it (the passes take arrays and offsets), so whatever C2 decides to inline around
@@ -397,42 +383,18 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
 
     @Override
     public void gruResetGates(float[] x, int xOff, float[] rec, float[] h, float[] rh, int jb0, int jb1) {
-        // z = σ(x_z + rec_z), then σ(x_r + rec_r)⊙h, σ(a) = (1 + tanh(a/2)) / 2 with tanh in VectorActivations'
-        // arithmetic (y = 2|a/2| = |a|), one activation per loop
+        // σ(a) = (1 + tanh(a/2)) / 2, tanh(a/2) by the array pass with scale 1/2, one vector per call (x and rec
+        // hold a block's gates 3V and 2V apart, which no common stride covers)
         for (int jb = jb0; jb < jb1; jb++) {
-            FloatVector a = FloatVector.fromArray(F, x, xOff + jb * 3 * V + V)
-                    .add(FloatVector.fromArray(F, rec, jb * 2 * V + V));
-            FloatVector y = a.abs();
-            y = y.blend(Y_MAX, y.compare(VectorOperators.GT, Y_MAX));
-            FloatVector shifted = y.fma(LOG2E, SHIFTER);
-            FloatVector k = shifted.sub(SHIFTER);
-            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), y);
-            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-            FloatVector pow2n = shifted.reinterpretAsInts().add(127 - SHIFTER_BITS)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector r2 = r.mul(r);
-            FloatVector p = r.fma(P5, P4).fma(r2.mul(r2), r.fma(P3, P2).fma(r2, r.fma(P1, P0)));
-            FloatVector u = p.fma(r2, r).fma(pow2n, pow2n.sub(1f));
-            FloatVector t = a.reinterpretAsInts().and(0x80000000).or(u.div(u.add(2f)).reinterpretAsInts())
-                    .reinterpretAsFloats();
-            t.fma(0.5f, 0.5f).intoArray(rec, jb * 2 * V + V); // z
-        }
-        for (int jb = jb0; jb < jb1; jb++) {
-            FloatVector a = FloatVector.fromArray(F, x, xOff + jb * 3 * V).add(FloatVector.fromArray(F, rec, jb * 2 * V));
-            FloatVector y = a.abs();
-            y = y.blend(Y_MAX, y.compare(VectorOperators.GT, Y_MAX));
-            FloatVector shifted = y.fma(LOG2E, SHIFTER);
-            FloatVector k = shifted.sub(SHIFTER);
-            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), y);
-            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-            FloatVector pow2n = shifted.reinterpretAsInts().add(127 - SHIFTER_BITS)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector r2 = r.mul(r);
-            FloatVector p = r.fma(P5, P4).fma(r2.mul(r2), r.fma(P3, P2).fma(r2, r.fma(P1, P0)));
-            FloatVector u = p.fma(r2, r).fma(pow2n, pow2n.sub(1f));
-            FloatVector t = a.reinterpretAsInts().and(0x80000000).or(u.div(u.add(2f)).reinterpretAsInts())
-                    .reinterpretAsFloats();
-            t.fma(0.5f, 0.5f).mul(FloatVector.fromArray(F, h, jb * V)).intoArray(rh, jb * V); // σ(r)⊙h
+            int b = jb * 3 * V;
+            int q = jb * 2 * V;
+            int j = jb * V;
+            // z = σ(x_z + rec_z), in place of rec_z
+            VectorActivations.tanhOfScaledSum(1, V, x, xOff + b + V, rec, q + V, 0.5f, rec, q + V);
+            FloatVector.fromArray(F, rec, q + V).fma(0.5f, 0.5f).intoArray(rec, q + V);
+            // σ(x_r + rec_r)⊙h, tanh first into rh
+            VectorActivations.tanhOfScaledSum(1, V, x, xOff + b, rec, q, 0.5f, rh, j);
+            FloatVector.fromArray(F, rh, j).fma(0.5f, 0.5f).mul(FloatVector.fromArray(F, h, j)).intoArray(rh, j);
         }
     }
 
@@ -442,21 +404,9 @@ public final class VectorGemvKernels extends ScalarGemvKernels {
         for (int jb = jb0; jb < jb1; jb++) {
             int j = jb * V;
             FloatVector z = FloatVector.fromArray(F, rec, jb * 2 * V + V);
-            // n = tanh(a) in VectorActivations' arithmetic (y = 2|a|)
-            FloatVector a = FloatVector.fromArray(F, x, xOff + jb * 3 * V + 2 * V).add(FloatVector.fromArray(F, recN, j));
-            FloatVector y = a.abs().mul(2f);
-            y = y.blend(Y_MAX, y.compare(VectorOperators.GT, Y_MAX));
-            FloatVector shifted = y.fma(LOG2E, SHIFTER);
-            FloatVector k = shifted.sub(SHIFTER);
-            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), y);
-            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
-            FloatVector pow2n = shifted.reinterpretAsInts().add(127 - SHIFTER_BITS)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector r2 = r.mul(r);
-            FloatVector p = r.fma(P5, P4).fma(r2.mul(r2), r.fma(P3, P2).fma(r2, r.fma(P1, P0)));
-            FloatVector u = p.fma(r2, r).fma(pow2n, pow2n.sub(1f));
-            FloatVector n = a.reinterpretAsInts().and(0x80000000).or(u.div(u.add(2f)).reinterpretAsInts())
-                    .reinterpretAsFloats();
+            // n = tanh(x_n + recN) by the array pass, first into hOut
+            VectorActivations.tanhOfScaledSum(1, V, x, xOff + jb * 3 * V + 2 * V, recN, j, 1f, hOut, j);
+            FloatVector n = FloatVector.fromArray(F, hOut, j);
             z.fma(FloatVector.fromArray(F, h, j).sub(n), n).intoArray(hOut, j);
         }
     }
