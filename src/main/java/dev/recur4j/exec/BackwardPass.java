@@ -223,6 +223,7 @@ final class BackwardPass {
         final int hout = spec.outputSize();
         final int p = spec.projSize();
         final int gh = spec.gates() * h;
+        final int inW = spec.layerInputSize(l);
         final int ldy = spec.directions() * hout;
         final int s = spec.slot(l, d);
         final CellKind cell = spec.cell();
@@ -285,7 +286,7 @@ final class BackwardPass {
                 for (int b = b0; b < b1; b++) {
                     if (t < in.length(b)) {
                         long row = (long) b * tN + t;
-                        k.gruResetBackwardStep(h, ws, gT + b * rowStride, bf.hprevS[s] + row * h,
+                        k.gruResetBackwardStep(h, ws, gT + b * rowStride, bf.hPrevRow(s, row, inW, h),
                                 bf.drh + (long) b * h, dgT + b * rowStride, bf.dh + (long) b * h);
                     }
                 }
@@ -353,7 +354,7 @@ final class BackwardPass {
                     }
                 }
                 case GRU -> {
-                    long hp = bf.hprevS[s] + row * h;
+                    long hp = bf.hPrevRow(s, row, spec.layerInputSize(l), h);
                     if (lbr) {
                         k.gruBackwardStep(h, ws, g, dgn + row * h, hp, dhRow, dg, dgn + row * h, dhRow);
                     } else {

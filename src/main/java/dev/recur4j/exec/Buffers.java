@@ -21,7 +21,7 @@ final class Buffers {
     final int gatesLd;
     final long[] gatesS;
     final long[] hprevS;
-    /** Training, LSTM with {@link InputFusion}: [x_t | h_prev] per (layer, direction), ld In_l + Hout; -1 without. */
+    /** Training with {@link InputFusion}: [x_t | h_prev] per (layer, direction), ld In_l + Hout; -1 without. */
     final long[] xhS;
     final long[] cprevS;
     final long[] hnS;
@@ -96,10 +96,19 @@ final class Buffers {
 
     /**
      * An LSTM's step operand [x_t | h] with {@link InputFusion}: slot s's rows of xh.s{s} when training,
-     * direction d's xhstep in inference; -1 when the layer projects its input up front.
+     * direction d's xhstep in inference; -1 when the layer projects its input up front. (A GRU trained with
+     * InputFusion keeps xh.s{s} too, but its steps read only x_t from it: not this operand.)
      */
     long fusedStepOperand(int d, int s) {
         return xhS[s] >= 0 ? xhS[s] : scratch(d).xhStep();
+    }
+
+    /**
+     * Where training keeps the h entering the step of B*T row {@code row} of slot s (layer input width inW): after
+     * x_t in that row of xh.s{s}, else in hprev.s{s}.
+     */
+    long hPrevRow(int s, long row, int inW, int hout) {
+        return xhS[s] >= 0 ? xhS[s] + row * (inW + hout) + inW : hprevS[s] + row * hout;
     }
 
     /** BPTT's [X | H_prev] of slot s: the rows the forward pass kept (xh.s{s}), else the shared xh it is copied to. */

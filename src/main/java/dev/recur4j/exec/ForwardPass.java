@@ -171,8 +171,8 @@ final class ForwardPass {
 
     /**
      * Batch rows [b0, b1) of the input into {@code bf.x}, which layer 0 reads, when the plan has it: a
-     * {@link #fusedLayer} LSTM copies each step's x_t from the caller's array straight into its GEMM
-     * operand, and its plan has no x (WorkspacePlan).
+     * {@link #fusedLayer} LSTM, and a GRU with {@link InputFusion} when training, copy each step's x_t from the
+     * caller's array straight into their step operand, and their plan has no x (WorkspacePlan).
      */
     void copyInputRows(MemorySegment ws, Buffers bf, RnnBatch in, int b0, int b1) {
         if (bf.x < 0) {
@@ -225,7 +225,7 @@ final class ForwardPass {
      */
     private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, int recRows,
                        int firstStep, RowShare share, int chunk, float[] out) {
-        if (bf.fusedStepOperand(d, spec.slot(l, d)) >= 0) {
+        if (spec.cell() == CellKind.LSTM && bf.fusedStepOperand(d, spec.slot(l, d)) >= 0) {
             fusedLayer(ws, bf, in, l, d, b0, b1, firstStep, share, chunk, out);
             return;
         }
@@ -248,6 +248,10 @@ final class ForwardPass {
         final PreparedWeights.Operands ops = pw.operands(s);
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
+        // training a GRU with InputFusion: each step's [x_t | h] is kept in xh.s{s} as BPTT's [X | H_prev], and
+        // x_t W_ih^T reads x_t from there (layer 0 copies it from the caller's array: there is no bf.x)
+        final long xhKept = bf.xhS[s];
+        final int ldxh = inW + hout;
         final Buffers.Scratch sc = bf.scratch(d);
         final long gates = training ? bf.gatesS[s] : sc.gates();
         // Row stride of the gate buffer, padded (WorkspacePlan.gateLd); BPTT reads gates.s* with the same ld
@@ -294,15 +298,19 @@ final class ForwardPass {
             if (training) {
                 for (int b = b0; b < b1; b++) {
                     long row = (long) b * tN + t;
-                    copy(ws, hState + (long) b * hout, bf.hprevS[s] + row * hout, hout);
+                    if (xhKept >= 0) {
+                        copyStepInput(ws, in, l, xOff, ldx, row, xhKept + row * ldxh, inW);
+                    }
+                    copy(ws, hState + (long) b * hout, bf.hPrevRow(s, row, inW, hout), hout);
                     if (cell == CellKind.LSTM) {
                         copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);
                     }
                 }
             }
             if (gx >= 0) {
-                // gx [rows, G*H] = x_t [rows, In] (rows T*ldx apart) · W_ih^T
-                gemm.sgemm(NO, b1 - b0, 1f, ws, xOff + ((long) b0 * tN + t) * ldx, tN * ldx, ops.wIh(), 0f, ws,
+                // gx [rows, G*H] = x_t [rows, In] (rows T*ldx apart, or T*ldxh in xh.s{s}) · W_ih^T
+                long xt = xhKept >= 0 ? xhKept + ((long) b0 * tN + t) * ldxh : xOff + ((long) b0 * tN + t) * ldx;
+                gemm.sgemm(NO, b1 - b0, 1f, ws, xt, tN * (xhKept >= 0 ? ldxh : ldx), ops.wIh(), 0f, ws,
                         gx + (long) b0 * gh, gh);
             }
             final long rhT = rhBase + t * seqStep;
@@ -454,12 +462,7 @@ final class ForwardPass {
             for (int b = b0; b < b1; b++) {
                 final long row = (long) b * tN + t;
                 final long a = aT + b * rowApart;
-                if (l == 0) {
-                    // x_t from the caller's array: bf.x is not filled when layer 0 is fused (copyInputRows)
-                    MemorySegment.copy(in.input(), (int) (row * ldx), ws, ValueLayout.JAVA_FLOAT, a * Float.BYTES, inW);
-                } else {
-                    copy(ws, xOff + row * ldx, a, inW);
-                }
+                copyStepInput(ws, in, l, xOff, ldx, row, a, inW);
                 if (training) {
                     copy(ws, hState + (long) b * h, a + inW, h);
                     copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);
@@ -492,6 +495,19 @@ final class ForwardPass {
             for (int b = b0; b < b1; b++) {
                 copy(ws, xh + (long) b * ldxh + inW, hState + (long) b * h, h);
             }
+        }
+    }
+
+    /**
+     * x_t of B*T row {@code row} (inW floats) to {@code dst}: layer 0's from the caller's array (a plan that keeps
+     * [x_t | h] in a step operand has no bf.x, see copyInputRows), a layer above's from the output of the one below.
+     */
+    private static void copyStepInput(MemorySegment ws, RnnBatch in, int l, long xOff, int ldx, long row, long dst,
+                                      int inW) {
+        if (l == 0) {
+            MemorySegment.copy(in.input(), (int) (row * ldx), ws, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, inW);
+        } else {
+            copy(ws, xOff + row * ldx, dst, inW);
         }
     }
 

@@ -22,8 +22,11 @@ import dev.recur4j.mem.WorkspacePlan;
  * projection. GRU: see {@link ForwardPass}.
  *
  * <p>Training too: the kernels then write the step's activations from that block to the gate rows
- * BPTT reads, and an LSTM keeps each step's [x_t | h] as BPTT's [X | H_prev]. W6 (simd / java, 1 thread,
- * alternating runs, medians): 633 -> 611 ms, 2 threads 316 -> 306; W7 unchanged (465 vs 466 ms, 241 vs 240).
+ * BPTT reads, and each step's [x_t | h] is kept as BPTT's [X | H_prev] (an LSTM's GEMM operand; a GRU's x_t
+ * GEMM reads its x_t part), so BPTT need not stack X and H_prev side by side. W6 (simd / java, 1 thread,
+ * alternating runs, medians): 633 -> 611 ms, 2 threads 316 -> 306; W7 unchanged (465 vs 466 ms, 241 vs 240)
+ * while the GRU still kept h_prev apart and BPTT stacked [X | H_prev] (1.3-2.1 ms of a 255-300 ms W7 call on
+ * the Zen 5, timed per phase; the GRU keeps [x_t | h] since).
  */
 final class InputFusion {
     /** Largest [W_ih | W_hh] of one layer and direction, in bytes, that is fused, unless an engine is given another. */

@@ -13,8 +13,9 @@ import java.util.Locale;
  * <p>Names and shapes (B batch, T steps, G gates, H hidden, P projection, Hout = P or H, D
  * directions, In_l layer input width, s = slot l*D+d):
  * <pre>
- * x             [B*T, I]        layer-0 input, copied from the caller (not for an LSTM with the input projection
- *                               in the steps: it copies each x_t from the caller's array into its step operand)
+ * x             [B*T, I]        layer-0 input, copied from the caller (not with the input projection in the steps
+ *                               for an LSTM, nor for a GRU when training: each step copies x_t from the caller's
+ *                               array into its step operand)
  * y.l{l}        [B*T, D*Hout]   outputs of the layers below the last, which writes into the caller's result
  *                               (inference: up to two ping-pong buffers y.l0, y.l1)
  * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
@@ -29,8 +30,9 @@ import java.util.Locale;
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
  * hprev.s{s}    [B*T, Hout]     training (not with xh.s{s}): h entering each step
- * xh.s{s}       [B*T, In_l+Hout] training, LSTM with the input projection in the steps, instead of hprev.s{s}
- *                               and xh: [x_t | h entering step t], the steps' GEMM operand and BPTT's [X | H_prev]
+ * xh.s{s}       [B*T, In_l+Hout] training with the input projection in the steps (LSTM, GRU lbr), instead of
+ *                               hprev.s{s} and xh: [x_t | h entering step t], the steps' GEMM operand (a GRU's
+ *                               x_t part only) and BPTT's [X | H_prev]
  * cprev.s{s}    [B*T, H]        training, LSTM: c entering each step
  * hn.s{s}       [B*T, H]        training, GRU lbr: W_hn h + b_hn per step (BPTT then writes dG_n⊙r over it)
  * rh.s{s}       [B*T, H]        training, GRU rbl: r*h per step
@@ -111,8 +113,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     /**
      * As {@link #of(RnnSpec, int, int, boolean, int, int)}; with {@code fusedInput} inference plans
      * one-step buffers instead of the [B*T, G*H] gate buffer: [x_t | h] ({@code xhstep}) for an LSTM,
-     * x_t W_ih^T ({@code gxstep}) for a GRU; training an LSTM keeps every step's [x_t | h] ({@code xh.s*}),
-     * a GRU takes gxstep too.
+     * x_t W_ih^T ({@code gxstep}) for a GRU; training keeps every step's [x_t | h] ({@code xh.s*}), and a GRU
+     * takes gxstep too.
      */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets, boolean fusedInput) {
@@ -135,7 +137,11 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
         boolean lstm = spec.cell() == CellKind.LSTM;
         boolean gru = spec.cell() == CellKind.GRU;
         boolean lbr = gru && spec.linearBeforeReset();
-        if (!(fusedInput && lstm)) {
+        // training with the input projection in the steps: the steps' operand [x_t | h_prev] is kept per (layer,
+        // direction) as BPTT's [X | H_prev] (xh.s{s}), in place of hprev.s{s}, xh and (layer 0 copying x_t from the
+        // caller's array) x
+        boolean keepsXh = training && fusedInput;
+        if (!(fusedInput && lstm) && !keepsXh) {
             b.add("x", bt, spec.inputSize());
         }
         int outputs = outputBuffers(spec, training);
@@ -169,9 +175,6 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 }
             }
         }
-        // training LSTM with the input projection in the steps: the steps' GEMM operand [x_t | h_prev] is kept
-        // per (layer, direction) as BPTT's [X | H_prev] (xh.s{s}), in place of hprev.s{s} and xh
-        boolean keepsXh = training && fusedInput && lstm;
         if (training) {
             for (int s = 0; s < spec.slots(); s++) {
                 b.add("gates.s" + s, bt, gateLd(gh));

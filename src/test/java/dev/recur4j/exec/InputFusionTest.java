@@ -59,6 +59,23 @@ class InputFusionTest {
     }
 
     @Test
+    void fusedGruTrainingKeepsEachStepsInputAndStateForBptt() {
+        RnnSpec spec = RnnSpec.builder(CellKind.GRU, 5, 17).numLayers(2).bidirectional(true).build();
+        WorkspacePlan plan = WorkspacePlan.of(spec, 3, 4, true, 1, 1, true);
+        for (int s = 0; s < spec.slots(); s++) {
+            assertEquals(spec.layerInputSize(s / 2) + 17, plan.region("xh.s" + s).ld(), "xh.s" + s);
+            assertFalse(plan.has("hprev.s" + s));
+            assertTrue(plan.has("hn.s" + s));
+        }
+        assertTrue(plan.has("gxstep"), "x_t W_ih^T of one step, read by the kernel");
+        assertFalse(plan.has("xh"));
+        assertFalse(plan.has("x"), "layer 0 copies each x_t from the caller's array into xh.s0, xh.s1");
+        WorkspacePlan upFront = WorkspacePlan.of(spec, 3, 4, true, 1, 1, false);
+        assertTrue(upFront.has("xh") && upFront.has("hprev.s0") && upFront.has("x"));
+        assertFalse(upFront.has("xh.s0"));
+    }
+
+    @Test
     void fusedInferencePlansOneStepInsteadOfTheGateBuffer() {
         WorkspacePlan fused = planAfterOneForward(RnnSpec.builder(CellKind.LSTM, 5, 17).build());
         assertTrue(fused.has("xhstep"));
@@ -93,7 +110,7 @@ class InputFusionTest {
                     1 + rnd.nextInt(33)).numLayers(1 + rnd.nextInt(3)).bidirectional(rnd.nextBoolean())
                     .bias(rnd.nextInt(4) > 0).build();
             RnnBatch batch = RandomConfig.batch(rnd, spec, batches[rnd.nextInt(batches.length)], 1 + rnd.nextInt(9));
-            // half of them training: an LSTM then keeps each step's [x_t | h] for BPTT (xh.s*)
+            // half of them training: each step's [x_t | h] is then kept for BPTT (xh.s*)
             boolean training = i % 4 >= 2;
             int outputs = batch.batch() * batch.seqLen() * spec.directions() * spec.outputSize();
             float[] gradHn = RandomConfig.uniform(rnd, spec.slots() * batch.batch() * spec.outputSize());
