@@ -370,6 +370,8 @@ final class BackwardPass {
      * dw_chunk = [dW_ih | dW_hh] [G*H, In+Hout]. Gate rows whose dW_ih and dW_hh share their A take one
      * product dG^T [X | H_prev] (every row, except GRU's n rows); GRU's n rows take two, because
      * linear-before-reset has dW_hn = (dG_n⊙r)^T H_prev and reset-before-linear dW_hn = dG_n^T (R⊙H_prev).
+     * Linear-before-reset makes its three in one {@link Gemm#sgemmTransASplit} call, whose Java GEMM packs
+     * [X | H_prev] once for all three.
      * Bias gradients: the time loop has summed dG's columns (and for linear-before-reset those of dG_n⊙r,
      * b_hh's n block); here b_hh's r, z blocks, the same as b_ih's, are copied. Projection: dW_hr = dH^T · H_full.
      */
@@ -391,18 +393,21 @@ final class BackwardPass {
         final long dg = bf.gatesS[s] + (long) r0 * gl;
         final long xh = bf.stackedInputs(s) + (long) r0 * ldw;
         final long dw = bf.dw + (long) chunk * gh * ldw;
-        // [dW_ih | dW_hh] [0:shared, In+Hout] = dG[rows, 0:shared]^T · [X | H_prev][rows]
-        gemm.sgemm(YES, NO, shared, ldw, rows, 1f, ws, dg, gl, ws, xh, ldw, 0f, ws, dw, ldw);
-        if (gh > shared) {
+        if (lbr) {
+            // [dW_ih | dW_hh] = [dG[rows, 0:2H]^T · [X | H_prev] ; dG_n^T · X | (dG_n⊙r)^T · H_prev], in one
+            // call that packs [X | H_prev] once for the three products
+            gemm.sgemmTransASplit(shared, h, ldw, inW, rows, ws, dg, gl, dg + shared, gl, bf.hnS[s] + (long) r0 * h, h,
+                    xh, ldw, dw, ldw);
+        } else {
+            // [dW_ih | dW_hh] [0:shared, In+Hout] = dG[rows, 0:shared]^T · [X | H_prev][rows]
+            gemm.sgemm(YES, NO, shared, ldw, rows, 1f, ws, dg, gl, ws, xh, ldw, 0f, ws, dw, ldw);
+        }
+        if (gh > shared && !lbr) {
+            // GRU reset-before-linear's n rows: dG_n^T · X, and dG_n^T · (R⊙H_prev) for W_hn
             long dwN = dw + (long) shared * ldw;
             gemm.sgemm(YES, NO, h, inW, rows, 1f, ws, dg + shared, gl, ws, xh, ldw, 0f, ws, dwN, ldw);
-            if (lbr) {
-                gemm.sgemm(YES, NO, h, h, rows, 1f, ws, bf.hnS[s] + (long) r0 * h, h, ws, xh + inW, ldw,
-                        0f, ws, dwN + inW, ldw);
-            } else {
-                gemm.sgemm(YES, NO, h, h, rows, 1f, ws, dg + shared, gl, ws, bf.rhS[s] + (long) r0 * h, h, 0f,
-                        ws, dwN + inW, ldw);
-            }
+            gemm.sgemm(YES, NO, h, h, rows, 1f, ws, dg + shared, gl, ws, bf.rhS[s] + (long) r0 * h, h, 0f,
+                    ws, dwN + inW, ldw);
         }
         if (spec.bias() && lbr) {
             // r, z: the same gradients on both sides (the n block of each was summed in the time loop)

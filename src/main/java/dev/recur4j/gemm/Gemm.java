@@ -28,6 +28,25 @@ public interface Gemm {
         return PreparedB.plain(transB, k, n, b, bOff, ldb);
     }
 
+    /**
+     * Three products over one B [k, n] whose rows of C split its columns, all operands in {@code s}:
+     * <pre>
+     * C[0 : m1, 0 : n]                = A1^T · B
+     * C[m1 : m1+m2, 0 : split]        = A2^T · B[:, 0 : split]
+     * C[m1 : m1+m2, split : n]        = A3^T · B[:, split : n]
+     * </pre>
+     * with A_i stored [k, m_i] (transposed operands) and beta 0. This is the shape of a GRU's weight gradients, whose
+     * n gate rows take another left operand for W_hh's columns than for W_ih's. The default makes three products; a
+     * back end that packs B per call may pack it once for all three.
+     */
+    default void sgemmTransASplit(int m1, int m2, int n, int split, int k, MemorySegment s, long a1, int lda1,
+                                  long a2, int lda2, long a3, int lda3, long b, int ldb, long c, int ldc) {
+        sgemm(Transpose.YES, Transpose.NO, m1, n, k, 1f, s, a1, lda1, s, b, ldb, 0f, s, c, ldc);
+        sgemm(Transpose.YES, Transpose.NO, m2, split, k, 1f, s, a2, lda2, s, b, ldb, 0f, s, c + (long) m1 * ldc, ldc);
+        sgemm(Transpose.YES, Transpose.NO, m2, n - split, k, 1f, s, a3, lda3, s, b + split, ldb, 0f, s,
+                c + (long) m1 * ldc + split, ldc);
+    }
+
     /** C [m x b.n] = alpha * op(A) * op(B) + beta * C with op(B) prepared by this back end's {@link #prepareB}. */
     default void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
                        PreparedB b, float beta, MemorySegment c, long cOff, int ldc) {

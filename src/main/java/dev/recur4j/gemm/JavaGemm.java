@@ -171,6 +171,61 @@ public final class JavaGemm implements Gemm {
         }
     }
 
+    /**
+     * {@link Gemm#sgemmTransASplit} with each block of B packed once for the three products (the separate products
+     * pack B twice: W7's weight gradients, 2 x 19.7 MB of [X | H_prev]); the default's three products when split is
+     * not a multiple of NR, as the A3 columns must then start inside a packed panel.
+     */
+    @Override
+    public void sgemmTransASplit(int m1, int m2, int n, int split, int k, MemorySegment s, long a1, int lda1,
+                                 long a2, int lda2, long a3, int lda3, long b, int ldb, long c, int ldc) {
+        if (split < 0 || split > n) {
+            throw new IllegalArgumentException("split=" + split + " must be in [0, n=" + n + "]");
+        }
+        GemmChecks.check(Transpose.YES, Transpose.NO, m1, n, k, s, a1, lda1, s, b, ldb, s, c, ldc);
+        GemmChecks.check(Transpose.YES, Transpose.NO, m2, split, k, s, a2, lda2, s, b, ldb, s, c + (long) m1 * ldc,
+                ldc);
+        GemmChecks.check(Transpose.YES, Transpose.NO, m2, n - split, k, s, a3, lda3, s, b + split, ldb, s,
+                c + (long) m1 * ldc + split, ldc);
+        if (split % NR != 0 || k == 0) {
+            Gemm.super.sgemmTransASplit(m1, m2, n, split, k, s, a1, lda1, a2, lda2, a3, lda3, b, ldb, c, ldc);
+            return;
+        }
+        GemmScratch scratch = SCRATCH.get();
+        float[] packB = scratch.packB();
+        long c2 = c + (long) m1 * ldc; // the rows of A2 and A3
+        int kb = depthBlock(k);
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            // columns [jc, jc + left) of this block are A2's, the rest A3's; left is a multiple of NR, so A3's
+            // columns start at a packed panel
+            int left = Math.max(0, Math.min(split - jc, nc));
+            for (int pc = 0; pc < k; pc += kb) {
+                int kc = Math.min(kb, k - pc);
+                float blockBeta = pc == 0 ? 0f : 1f;
+                GemmPacking.packB(Transpose.NO, s, b, ldb, pc, kc, jc, nc, packB, 0, NR, scratch.stage);
+                for (int ic = 0; ic < m1; ic += MC) {
+                    int mc = Math.min(MC, m1 - ic);
+                    GemmPacking.packA(Transpose.YES, s, a1, lda1, ic, mc, pc, kc, scratch.packA);
+                    multiplyBlock(mc, nc, kc, 1f, packB, 0, blockBeta, s, c + (long) ic * ldc + jc, ldc, scratch);
+                }
+                for (int ic = 0; ic < m2; ic += MC) {
+                    int mc = Math.min(MC, m2 - ic);
+                    long cRows = c2 + (long) ic * ldc + jc;
+                    if (left > 0) {
+                        GemmPacking.packA(Transpose.YES, s, a2, lda2, ic, mc, pc, kc, scratch.packA);
+                        multiplyBlock(mc, left, kc, 1f, packB, 0, blockBeta, s, cRows, ldc, scratch);
+                    }
+                    if (left < nc) {
+                        GemmPacking.packA(Transpose.YES, s, a3, lda3, ic, mc, pc, kc, scratch.packA);
+                        multiplyBlock(mc, nc - left, kc, 1f, packB, left * kc, blockBeta, s, cRows + left, ldc,
+                                scratch);
+                    }
+                }
+            }
+        }
+    }
+
     /** Depth of the packed blocks for depth k: ceil(k / KC) blocks of equal depth (the last may be shallower). */
     static int depthBlock(int k) {
         int blocks = Math.max(1, (k + KC - 1) / KC);

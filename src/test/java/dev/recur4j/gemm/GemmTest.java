@@ -279,6 +279,75 @@ class GemmTest {
         }
     }
 
+    /**
+     * {@link Gemm#sgemmTransASplit}: the Java GEMM's one-packing path (split a multiple of NR) must give the same
+     * bits as the three products it replaces (same depth blocks, panels and kernels), and its fallback (other
+     * splits) and the OpenBLAS default must match a naive double loop. Shapes: W7-like (m1 = 2 m2), several depth
+     * blocks (k = 2100), column blocks past NC = 1024 with the split in either, split at 0 and at n, padded
+     * leading dimensions, C's padding left untouched.
+     */
+    @ParameterizedTest
+    @MethodSource("backEnds")
+    void splitTransposedProductsMatchTheirThreeProducts(GemmKind kind) {
+        Gemm gemm = load(kind);
+        int nr = JavaGemm.NR;
+        int[][] shapes = { // m1, m2, n, split, k
+            {16, 8, 3 * nr, nr, 40}, {20, 13, 2 * nr + 5, 2 * nr, 2100}, {9, 5, 1100, 1024, 70},
+            {7, 3, 1100, 2 * nr, 33}, {5, 6, 4 * nr, 0, 17}, {5, 6, 4 * nr, 4 * nr, 17}, {11, 4, 50, 19, 300},
+            {200, 70, 3 * nr, nr, 1030}};
+        SplittableRandom rnd = new SplittableRandom(7);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] sh : shapes) {
+                int m1 = sh[0], m2 = sh[1], n = sh[2], split = sh[3], k = sh[4];
+                int lda1 = m1 + 3, lda2 = m2 + 1, lda3 = m2 + 2, ldb = n + 1, ldc = n + 5;
+                long a1 = 5, a2 = a1 + (long) k * lda1, a3 = a2 + (long) k * lda2, b = a3 + (long) k * lda3;
+                long c = b + (long) k * ldb + 3;
+                long size = c + (long) (m1 + m2) * ldc;
+                MemorySegment s = arena.allocate(size * Float.BYTES, 64);
+                for (long i = 0; i < c; i++) {
+                    s.setAtIndex(F, i, (float) rnd.nextDouble(-1, 1));
+                }
+                MemorySegment expected = arena.allocate(size * Float.BYTES, 64);
+                String shape = "m1=" + m1 + " m2=" + m2 + " n=" + n + " split=" + split + " k=" + k;
+                if (gemm instanceof JavaGemm java && split % nr == 0) {
+                    expected.copyFrom(s);
+                    java.sgemm(Transpose.YES, Transpose.NO, m1, n, k, 1f, expected, a1, lda1, expected, b, ldb, 0f,
+                            expected, c, ldc);
+                    java.sgemm(Transpose.YES, Transpose.NO, m2, split, k, 1f, expected, a2, lda2, expected, b, ldb,
+                            0f, expected, c + (long) m1 * ldc, ldc);
+                    java.sgemm(Transpose.YES, Transpose.NO, m2, n - split, k, 1f, expected, a3, lda3, expected,
+                            b + split, ldb, 0f, expected, c + (long) m1 * ldc + split, ldc);
+                }
+                for (long i = c; i < size; i++) {
+                    s.setAtIndex(F, i, Float.NaN); // beta 0: C is not read; its padding must stay NaN
+                }
+                gemm.sgemmTransASplit(m1, m2, n, split, k, s, a1, lda1, a2, lda2, a3, lda3, b, ldb, c, ldc);
+                for (int i = 0; i < m1 + m2; i++) {
+                    for (int j = 0; j < ldc; j++) {
+                        float got = s.getAtIndex(F, c + (long) i * ldc + j);
+                        if (j >= n) {
+                            assertTrue(Float.isNaN(got), shape + ": C's padding written at " + i + "," + j);
+                            continue;
+                        }
+                        if (gemm instanceof JavaGemm && split % nr == 0) {
+                            assertEquals(expected.getAtIndex(F, c + (long) i * ldc + j), got, 0f,
+                                    shape + ": not the three products' bits at " + i + "," + j);
+                        }
+                        long a = i < m1 ? a1 + i : (j < split ? a2 : a3) + (i - m1);
+                        int lda = i < m1 ? lda1 : j < split ? lda2 : lda3;
+                        double want = 0;
+                        for (int p = 0; p < k; p++) {
+                            want += (double) s.getAtIndex(F, a + (long) p * lda) * s.getAtIndex(F, b + (long) p * ldb + j);
+                        }
+                        // a float sum of k products of values in [-1, 1] is off by about 2^-24 * sqrt(k) (rounding
+                        // steps) * sqrt(k) (the partial sums' size), ~6e-8 k: 1e-6 k leaves a 16x margin
+                        assertEquals(want, got, 1e-6 * k + 1e-5, shape + " at " + i + "," + j);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void openBlasRejectsHeapSegmentsClearly() {
         Gemm gemm = load(GemmKind.OPENBLAS);
