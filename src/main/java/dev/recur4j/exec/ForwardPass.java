@@ -19,12 +19,14 @@ import java.util.Arrays;
  * strided view, ld = T*G*H) and one fused kernel call per valid batch row, which writes h into the
  * state and into the layer's output [B, T, D*Hout] at column dir*Hout; the last layer's h goes from
  * the state straight into the caller's result instead. Layer 0 reads the input from {@code bf.x},
- * which the row chunks fill from the caller's array.
+ * which the row chunks fill from the caller's array (where the plan has it, see below).
  * Where {@link InputFusion} applies there is no up-front projection: an LSTM runs one GEMM
  * [x_t | h] · [W_ih | W_hh]^T per step into a small block that stays in L2 ({@link #fusedLayer},
  * training too; its layer 0 copies each x_t from the caller's array, so there is no {@code bf.x}),
  * a GRU one GEMM x_t · W_ih^T per step into such a block next
- * to its recurrent GEMM; when training, the kernels write the activations from there to the kept gate rows.
+ * to its recurrent GEMM; when training, the kernels write the activations from there to the kept gate rows,
+ * and each step's [x_t | h] is kept in xh.s{s} (the LSTM's GEMM operand; the GRU's x_t GEMM reads x_t from
+ * there, its layer 0 copying x_t from the caller's array, so training a GRU has no {@code bf.x} either).
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.

@@ -41,6 +41,7 @@ public interface Gemm {
      */
     default void sgemmTransASplit(int m1, int m2, int n, int split, int k, MemorySegment s, long a1, int lda1,
                                   long a2, int lda2, long a3, int lda3, long b, int ldb, long c, int ldc) {
+        GemmChecks.checkSplit(split, n); // before the first product writes C
         sgemm(Transpose.YES, Transpose.NO, m1, n, k, 1f, s, a1, lda1, s, b, ldb, 0f, s, c, ldc);
         sgemm(Transpose.YES, Transpose.NO, m2, split, k, 1f, s, a2, lda2, s, b, ldb, 0f, s, c + (long) m1 * ldc, ldc);
         sgemm(Transpose.YES, Transpose.NO, m2, n - split, k, 1f, s, a3, lda3, s, b + split, ldb, 0f, s,

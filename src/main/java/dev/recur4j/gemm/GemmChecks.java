@@ -42,6 +42,13 @@ final class GemmChecks {
         checkOperand("C", c, cOff, ldc, m, n);
     }
 
+    /** {@link Gemm#sgemmTransASplit}'s column split: in [0, n]. */
+    static void checkSplit(int split, int n) {
+        if (split < 0 || split > n) {
+            throw new IllegalArgumentException("split=" + split + " must be in [0, n=" + n + "]");
+        }
+    }
+
     /** The segment holds a row-major [rows, cols] matrix at float offset {@code off} with leading dim {@code ld}. */
     private static void checkOperand(String name, MemorySegment s, long off, int ld, int rows, int cols) {
         if (ld < Math.max(1, cols)) {

@@ -174,14 +174,12 @@ public final class JavaGemm implements Gemm {
     /**
      * {@link Gemm#sgemmTransASplit} with each block of B packed once for the three products (the separate products
      * pack B twice: W7's weight gradients, 2 x 19.7 MB of [X | H_prev]); the default's three products when split is
-     * not a multiple of NR, as the A3 columns must then start inside a packed panel.
+     * not a multiple of NR, as the A3 columns must then start inside a packed panel, and when k = 0 (C = 0).
      */
     @Override
     public void sgemmTransASplit(int m1, int m2, int n, int split, int k, MemorySegment s, long a1, int lda1,
                                  long a2, int lda2, long a3, int lda3, long b, int ldb, long c, int ldc) {
-        if (split < 0 || split > n) {
-            throw new IllegalArgumentException("split=" + split + " must be in [0, n=" + n + "]");
-        }
+        GemmChecks.checkSplit(split, n);
         GemmChecks.check(Transpose.YES, Transpose.NO, m1, n, k, s, a1, lda1, s, b, ldb, s, c, ldc);
         GemmChecks.check(Transpose.YES, Transpose.NO, m2, split, k, s, a2, lda2, s, b, ldb, s, c + (long) m1 * ldc,
                 ldc);

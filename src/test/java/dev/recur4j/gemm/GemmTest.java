@@ -283,8 +283,8 @@ class GemmTest {
      * {@link Gemm#sgemmTransASplit}: the Java GEMM's one-packing path (split a multiple of NR) must give the same
      * bits as the three products it replaces (same depth blocks, panels and kernels), and its fallback (other
      * splits) and the OpenBLAS default must match a naive double loop. Shapes: W7-like (m1 = 2 m2), several depth
-     * blocks (k = 2100), column blocks past NC = 1024 with the split in either, split at 0 and at n, padded
-     * leading dimensions, C's padding left untouched.
+     * blocks (k = 2100), column blocks past NC = 1024 with the split in either, split at 0 and at n, A2 and A3 of
+     * several row blocks (m2 > MC, as W7's 512), padded leading dimensions, C's padding left untouched.
      */
     @ParameterizedTest
     @MethodSource("backEnds")
@@ -294,7 +294,7 @@ class GemmTest {
         int[][] shapes = { // m1, m2, n, split, k
             {16, 8, 3 * nr, nr, 40}, {20, 13, 2 * nr + 5, 2 * nr, 2100}, {9, 5, 1100, 1024, 70},
             {7, 3, 1100, 2 * nr, 33}, {5, 6, 4 * nr, 0, 17}, {5, 6, 4 * nr, 4 * nr, 17}, {11, 4, 50, 19, 300},
-            {200, 70, 3 * nr, nr, 1030}};
+            {200, 70, 3 * nr, nr, 1030}, {40, 200, 3 * nr, nr, 300}, {30, 400, 3 * nr + 7, 2 * nr, 1100}};
         SplittableRandom rnd = new SplittableRandom(7);
         try (Arena arena = Arena.ofConfined()) {
             for (int[] sh : shapes) {
