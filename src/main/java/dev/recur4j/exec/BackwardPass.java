@@ -326,6 +326,7 @@ final class BackwardPass {
         final int h = spec.hiddenSize();
         final int hout = spec.outputSize();
         final int p = spec.projSize();
+        final int inW = spec.layerInputSize(l);
         final CellKind cell = spec.cell();
         final boolean lbr = cell == CellKind.GRU && spec.linearBeforeReset();
         final PreparedWeights.Slot w = pw.slot(s);
@@ -354,7 +355,7 @@ final class BackwardPass {
                     }
                 }
                 case GRU -> {
-                    long hp = bf.hPrevRow(s, row, spec.layerInputSize(l), h);
+                    long hp = bf.hPrevRow(s, row, inW, h);
                     if (lbr) {
                         k.gruBackwardStep(h, ws, g, dgn + row * h, hp, dhRow, dg, dgn + row * h, dhRow);
                     } else {

@@ -254,6 +254,8 @@ final class ForwardPass {
         // x_t W_ih^T reads x_t from there (layer 0 copies it from the caller's array: there is no bf.x)
         final long xhKept = bf.xhS[s];
         final int ldxh = inW + hout;
+        final long xSteps = xhKept >= 0 ? xhKept : xOff; // where x_t W_ih^T reads x_t, rows ldxRow apart
+        final int ldxRow = xhKept >= 0 ? ldxh : ldx;
         final Buffers.Scratch sc = bf.scratch(d);
         final long gates = training ? bf.gatesS[s] : sc.gates();
         // Row stride of the gate buffer, padded (WorkspacePlan.gateLd); BPTT reads gates.s* with the same ld
@@ -310,10 +312,9 @@ final class ForwardPass {
                 }
             }
             if (gx >= 0) {
-                // gx [rows, G*H] = x_t [rows, In] (rows T*ldx apart, or T*ldxh in xh.s{s}) · W_ih^T
-                long xt = xhKept >= 0 ? xhKept + ((long) b0 * tN + t) * ldxh : xOff + ((long) b0 * tN + t) * ldx;
-                gemm.sgemm(NO, b1 - b0, 1f, ws, xt, tN * (xhKept >= 0 ? ldxh : ldx), ops.wIh(), 0f, ws,
-                        gx + (long) b0 * gh, gh);
+                // gx [rows, G*H] = x_t [rows, In] (rows T*ldxRow apart) · W_ih^T
+                gemm.sgemm(NO, b1 - b0, 1f, ws, xSteps + ((long) b0 * tN + t) * ldxRow, tN * ldxRow, ops.wIh(), 0f,
+                        ws, gx + (long) b0 * gh, gh);
             }
             final long rhT = rhBase + t * seqStep;
             final long hfT = hfBase + t * seqStep;

@@ -202,23 +202,15 @@ public final class JavaGemm implements Gemm {
                 int kc = Math.min(kb, k - pc);
                 float blockBeta = pc == 0 ? 0f : 1f;
                 GemmPacking.packB(Transpose.NO, s, b, ldb, pc, kc, jc, nc, packB, 0, NR, scratch.stage);
-                for (int ic = 0; ic < m1; ic += MC) {
-                    int mc = Math.min(MC, m1 - ic);
-                    GemmPacking.packA(Transpose.YES, s, a1, lda1, ic, mc, pc, kc, scratch.packA);
-                    multiplyBlock(mc, nc, kc, 1f, packB, 0, blockBeta, s, c + (long) ic * ldc + jc, ldc, scratch);
+                multiplyRows(Transpose.YES, m1, s, a1, lda1, pc, kc, nc, 1f, packB, 0, blockBeta, s, c + jc, ldc,
+                        scratch);
+                if (left > 0) {
+                    multiplyRows(Transpose.YES, m2, s, a2, lda2, pc, kc, left, 1f, packB, 0, blockBeta, s, c2 + jc,
+                            ldc, scratch);
                 }
-                for (int ic = 0; ic < m2; ic += MC) {
-                    int mc = Math.min(MC, m2 - ic);
-                    long cRows = c2 + (long) ic * ldc + jc;
-                    if (left > 0) {
-                        GemmPacking.packA(Transpose.YES, s, a2, lda2, ic, mc, pc, kc, scratch.packA);
-                        multiplyBlock(mc, left, kc, 1f, packB, 0, blockBeta, s, cRows, ldc, scratch);
-                    }
-                    if (left < nc) {
-                        GemmPacking.packA(Transpose.YES, s, a3, lda3, ic, mc, pc, kc, scratch.packA);
-                        multiplyBlock(mc, nc - left, kc, 1f, packB, left * kc, blockBeta, s, cRows + left, ldc,
-                                scratch);
-                    }
+                if (left < nc) {
+                    multiplyRows(Transpose.YES, m2, s, a3, lda3, pc, kc, nc - left, 1f, packB, left * kc, blockBeta, s,
+                            c2 + jc + left, ldc, scratch);
                 }
             }
         }
@@ -254,12 +246,8 @@ public final class JavaGemm implements Gemm {
                 int kc = Math.min(kb, k - pc);
                 float blockBeta = pc == 0 ? beta : 1f;
                 GemmPacking.packB(transB, b, bOff, ldb, pc, kc, jc, nc, packB, 0, NR, scratch.stage);
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA);
-                    multiplyBlock(mc, nc, kc, alpha, packB, 0, blockBeta, c, cOff + (long) ic * ldc + jc, ldc,
-                            scratch);
-                }
+                multiplyRows(transA, m, a, aOff, lda, pc, kc, nc, alpha, packB, 0, blockBeta, c, cOff + jc, ldc,
+                        scratch);
             }
         }
     }
@@ -285,6 +273,21 @@ public final class JavaGemm implements Gemm {
                             cOff + (long) ic * ldc + jc, ldc, scratch);
                 }
             }
+        }
+    }
+
+    /**
+     * The m rows of op(A) against one packed B block of nc columns (pb from pbBase, depth kc from pc): per block of
+     * MC rows, pack op(A)[ic : ic+mc, pc : pc+kc] and multiply it into C's rows ic.. from float cCols (the block's
+     * first column).
+     */
+    private static void multiplyRows(Transpose transA, int m, MemorySegment a, long aOff, int lda, int pc, int kc,
+                                     int nc, float alpha, float[] pb, int pbBase, float blockBeta, MemorySegment c,
+                                     long cCols, int ldc, GemmScratch scratch) {
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA);
+            multiplyBlock(mc, nc, kc, alpha, pb, pbBase, blockBeta, c, cCols + (long) ic * ldc, ldc, scratch);
         }
     }
 
