@@ -9,13 +9,15 @@ peer, each in its own process and never two at once:
   forward_inference, or forward_training plus backward of the whole stack for training.
 - ONNX Runtime (`ort`): scripts/ort-rnn (peers/onnxruntime), ONNX Runtime's CPU LSTM / GRU operators
   (opset 14, GRU with linear_before_reset=1) from its Java API; inference only, so training rows show n/a.
-It prints a markdown table: recur4j median ms, GFLOP/s, % of the FMA peak, % of SGEMM, and for each
-peer its median ms, GFLOP/s and the speed-up (peer ms / recur4j ms; above 1 means recur4j is faster).
+It prints a markdown table: recur4j median ms, GFLOP/s, % of the FMA peak, % of SGEMM, bytes allocated
+per call, its check against its float64 reference (`bench --check`: the worst |diff| / tolerance over
+batch rows 0 and B-1, below 1 agrees), and for each peer its median ms, GFLOP/s and the speed-up
+(peer ms / recur4j ms; above 1 means recur4j is faster).
 
     /usr/bin/python3 scripts/compare_torch.py [--workloads W1,W2] [--threads 1,2] [--seconds 3]
         [--warmup-seconds 2] [--peers torch,onednn,ort] [--impl simd] [--gemm openblas]
         [--recur4j "scripts/recur4j"] [--onednn native/build/onednn_rnn] [--ort scripts/ort-rnn]
-        [--json-out FILE]
+        [--no-check] [--json-out FILE]
 
 Every side warms up (at least --warmup-seconds and 2 calls), then times each call (at least --seconds
 and 10 calls) and reports the median. The recur4j command defaults to $RECUR4J or scripts/recur4j.
@@ -205,6 +207,8 @@ def run_recur4j(w, threads, args):
         cmd += ["--impl", args.impl]
     if args.gemm:
         cmd += ["--gemm", args.gemm]
+    if not args.no_check:
+        cmd.append("--check")  # after its timing: rows 0 and B-1 against the float64 reference; exit 1 if they differ
     return run_json_command("recur4j", cmd)
 
 
@@ -258,8 +262,15 @@ def field(d, key):
     return None if d is None else d.get(key)
 
 
+def check_cell(check):
+    """recur4j's --check: the worst |diff| / tolerance against its float64 reference (below 1 agrees)."""
+    if check is None:
+        return "-"
+    return format(check["worst_ratio"], ".2g") if check["passed"] else "DIFFERS"
+
+
 def table(rows, peers):
-    head = "| workload | threads | recur4j ms | GFLOP/s | % of peak | % of SGEMM | alloc B/call |"
+    head = "| workload | threads | recur4j ms | GFLOP/s | % of peak | % of SGEMM | alloc B/call | check |"
     for peer in peers:
         name = PEERS[peer][0]
         head += f" {name} ms | {name} GFLOP/s | speed-up vs {name} |"
@@ -269,7 +280,7 @@ def table(rows, peers):
         cells = [r["workload"], str(r["threads"]),
                  fmt(field(j, "median_ms"), ".3f"), fmt(field(j, "gflops"), ".1f"),
                  fmt(field(j, "frac_peak"), ".1f", 100), fmt(field(j, "frac_sgemm"), ".1f", 100),
-                 fmt(field(j, "alloc_bytes_per_call"), "d")]
+                 fmt(field(j, "alloc_bytes_per_call"), "d"), check_cell(field(j, "check"))]
         for peer in peers:
             if not runs(peer, WORKLOADS[r["workload"]]):
                 cells += ["n/a"] * 3
@@ -306,6 +317,8 @@ def main():
                     help="the oneDNN benchmark command (default: native/build/onednn_rnn, built if missing)")
     ap.add_argument("--ort", default=DEFAULT_ORT,
                     help="the ONNX Runtime peer command (default: scripts/ort-rnn, built if missing)")
+    ap.add_argument("--no-check", action="store_true",
+                    help="skip recur4j's --check (its results against its float64 reference, a few seconds a row)")
     ap.add_argument("--json-out", help="also write every measurement to this JSON file")
     args = ap.parse_args()
 

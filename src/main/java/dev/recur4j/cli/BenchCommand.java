@@ -20,6 +20,7 @@ import dev.recur4j.perf.BenchResult;
 import dev.recur4j.perf.BenchRunner;
 import dev.recur4j.perf.BenchSettings;
 import dev.recur4j.perf.MachineLimits;
+import dev.recur4j.perf.ReferenceCheck;
 import dev.recur4j.perf.SgemmProbe;
 import java.io.PrintWriter;
 import java.util.Random;
@@ -104,6 +105,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "seed of the weights and inputs")
     long seed;
 
+    @Option(names = "--check", description = "after the timing, compare batch rows 0 and B-1 of the results with the"
+            + " float64 reference's (outputs, states, input gradients; parameter gradients when B <= 2); exit 1 if"
+            + " they differ")
+    boolean check;
+
     @Option(names = "--json", description = "print one JSON object instead of the text block")
     boolean json;
 
@@ -120,6 +126,13 @@ final class BenchCommand implements Callable<Integer> {
             PrintWriter out = command.commandLine().getOut();
             out.print(json ? report.toJson() + "\n" : report.toText());
             out.flush();
+            if (report.check() != null && !report.check().passed()) {
+                PrintWriter err = command.commandLine().getErr();
+                report.check().tensors().stream().filter(a -> !a.agrees())
+                        .forEach(a -> err.println("recur4j: --check: " + a.line()));
+                err.flush();
+                return CommandErrors.EXIT_UNEXPECTED;
+            }
             return 0;
         });
     }
@@ -159,8 +172,9 @@ final class BenchCommand implements Callable<Integer> {
         String core = openBlas ? SgemmProbe.openBlasCore() : "unavailable";
         int blasThreads = openBlas ? OpenBlasGemm.threads() : -1;
         BenchResult timing;
+        BenchCall call;
         try (RnnEngine engine = Rnn.create(weights, chosenImpl, chosenGemm, threads)) {
-            BenchCall call = new BenchCall(engine, in, result, gradOut, grads, benchMode);
+            call = new BenchCall(engine, in, result, gradOut, grads, benchMode);
             timing = new BenchRunner(settings, threads > 1).run(call);
         }
         // Probes run after the timing, so they cannot disturb it; the reference point is OpenBLAS when it loads.
@@ -168,9 +182,11 @@ final class BenchCommand implements Callable<Integer> {
         SgemmProbe.Measurement sgemm = probeKind == null ? null
                 : SgemmProbe.measure(probeKind, PROBE_SIZE, PROBE_SIZE, PROBE_SIZE, threads, probeSeconds);
         MachineLimits limits = MachineLimits.load(threads, probeSeconds);
+        // on the arrays the engine's last call left; last, so the reference's run disturbs no measurement
+        ReferenceCheck.Result agreement = check ? ReferenceCheck.check(weights, call) : null;
         return new BenchReport(spec, batch, seqLen, benchMode, chosenImpl.cliName(),
                 chosenGemm == null ? null : chosenGemm.cliName(), threads, timing, sgemm, limits, core,
-                blasThreads);
+                blasThreads, agreement);
     }
 
     /** Values in [-1, 1), seeded. */

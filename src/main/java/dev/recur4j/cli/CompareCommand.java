@@ -3,11 +3,11 @@ package dev.recur4j.cli;
 import dev.recur4j.io.Safetensors;
 import dev.recur4j.io.SafetensorsFile;
 import dev.recur4j.io.Tensor;
+import dev.recur4j.ref.Agreement;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,28 +65,8 @@ final class CompareCommand implements Callable<Integer> {
             throw new IllegalArgumentException(want.name() + ": shape expected " + Arrays.toString(want.shape())
                     + ", found " + Arrays.toString(got.shape()));
         }
-        double[] a = got.toDoubles();
-        double[] b = want.toDoubles();
-        double maxWant = 0;
-        for (double v : b) {
-            maxWant = Math.max(maxWant, Math.abs(v));
-        }
-        double scaledAtol = atol * Math.max(1, maxWant);
-        double maxDiff = 0;
-        double worstRatio = 0;
-        int bad = 0;
-        for (int i = 0; i < a.length; i++) {
-            double diff = Math.abs(a[i] - b[i]);
-            double tol = scaledAtol + rtol * Math.abs(b[i]);
-            maxDiff = Math.max(maxDiff, diff);
-            worstRatio = Math.max(worstRatio, diff / tol);
-            if (!(diff <= tol)) {
-                bad++;
-            }
-        }
-        out.println(String.format(Locale.ROOT, "%-8s %-32s %8d elements  max|diff| %.3e  worst diff/tol %.3f%s",
-                bad == 0 ? "ok" : "DIFFERS", want.name(), a.length, maxDiff, worstRatio,
-                bad == 0 ? "" : "  (" + bad + " outside tolerance)"));
-        return bad == 0;
+        Agreement a = Agreement.of(want.name(), got.toDoubles(), want.toDoubles(), atol, rtol);
+        out.println(a.line());
+        return a.agrees();
     }
 }

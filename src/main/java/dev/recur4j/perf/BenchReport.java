@@ -1,8 +1,12 @@
 package dev.recur4j.perf;
 
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import dev.recur4j.RnnSpec;
+import dev.recur4j.ref.Agreement;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -20,10 +24,11 @@ import java.util.Locale;
  * @param limits       the FMA peak
  * @param openBlasCore OpenBLAS's core and OPENBLAS_CORETYPE, or why OpenBLAS is unavailable
  * @param openBlasThreads OpenBLAS's own thread count while the engine was timed, -1 if unavailable
+ * @param check        the results against the float64 reference ({@code --check}), or null when not asked for
  */
 public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, String impl, String gemm, int threads,
                           BenchResult result, SgemmProbe.Measurement sgemm, MachineLimits limits,
-                          String openBlasCore, int openBlasThreads) {
+                          String openBlasCore, int openBlasThreads, ReferenceCheck.Result check) {
 
     /** Measured GFLOP/s over the SGEMM probe's, or NaN without a probe. */
     public double fracSgemm() {
@@ -59,6 +64,13 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
                 threads, limits.source());
         line(s, "  allocated per call: %d bytes (least of the measured calls; mean %d)%s", result.allocBytesPerCall(),
                 result.allocBytesMeanPerCall(), threads > 1 ? ", summed over all threads" : "");
+        if (check != null) {
+            line(s, "  check of batch rows %s against the float64 reference: %s (worst diff / tolerance %.3g)",
+                    Arrays.toString(check.rows()), check.passed() ? "agrees" : "DIFFERS", check.worstRatio());
+            for (Agreement a : check.tensors()) {
+                line(s, "    %s", a.line());
+            }
+        }
         return s.toString();
     }
 
@@ -96,7 +108,27 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("frac_peak", fracPeak());
         o.addProperty("openblas_core", openBlasCore);
         o.addProperty("openblas_threads", openBlasThreads < 0 ? null : openBlasThreads);
+        o.add("check", check == null ? JsonNull.INSTANCE : checkJson());
         return new GsonBuilder().disableHtmlEscaping().serializeNulls().serializeSpecialFloatingPointValues().create().toJson(o);
+    }
+
+    private JsonObject checkJson() {
+        JsonObject c = new JsonObject();
+        JsonArray rows = new JsonArray();
+        Arrays.stream(check.rows()).forEach(rows::add);
+        c.add("rows", rows);
+        c.addProperty("passed", check.passed());
+        c.addProperty("worst_ratio", check.worstRatio());
+        JsonObject tensors = new JsonObject();
+        for (Agreement a : check.tensors()) {
+            JsonObject t = new JsonObject();
+            t.addProperty("max_abs_diff", a.maxDiff());
+            t.addProperty("worst_ratio", a.worstRatio());
+            t.addProperty("outside", a.outside());
+            tensors.add(a.name(), t);
+        }
+        c.add("tensors", tensors);
+        return c;
     }
 
     private static void line(StringBuilder s, String format, Object... args) {

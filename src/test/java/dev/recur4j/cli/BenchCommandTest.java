@@ -93,6 +93,29 @@ class BenchCommandTest {
     }
 
     @Test
+    void checkComparesTheFastResultsWithTheReference() {
+        String[] args = quickCell("gru", "--json", "--mode", "training", "--threads", "2", "--check");
+        args[List.of(args).indexOf("reference")] = "simd";
+        Run r = run(args);
+        assertEquals(0, r.exit(), r.err());
+        JsonObject check = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonObject("check");
+        assertTrue(check.get("passed").getAsBoolean(), r.out());
+        assertEquals("[0,1]", check.get("rows").toString());
+        assertTrue(check.get("worst_ratio").getAsDouble() < 1, r.out());
+        JsonObject tensors = check.getAsJsonObject("tensors");
+        for (String t : List.of("output", "h_n", "grad_input", "grad_h0", "grad.weight_ih_l0", "grad.bias_hh_l0")) {
+            assertTrue(tensors.has(t), "B = 2: every row and so the parameter gradients too; missing " + t + ": " + r.out());
+        }
+        assertEquals(0, tensors.getAsJsonObject("output").get("outside").getAsInt());
+
+        Run text = run(quick("--check"));
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().contains("check of batch rows [0, 1] against the float64 reference: agrees"), text.out());
+        assertTrue(JsonParser.parseString(run(quick("--json")).out()).getAsJsonObject().get("check").isJsonNull(),
+                "no check unless asked for");
+    }
+
+    @Test
     void textBlockNamesTheFigures() {
         Run r = run(quick());
         assertEquals(0, r.exit(), r.err());

@@ -1,0 +1,69 @@
+package dev.recur4j.ref;
+
+import java.util.Locale;
+import java.util.function.IntToDoubleFunction;
+
+/**
+ * How closely one tensor agrees with its expected values under recur4j's tolerance contract,
+ * |got − want| ≤ atol·max(1, max|want|) + rtol·|want| with max|want| taken over the tensor: the
+ * absolute part scales with the tensor, so values that pass through zero are not held to a relative
+ * bound. {@code recur4j compare} and {@code recur4j bench --check} report with it.
+ *
+ * @param name       the tensor
+ * @param elements   how many elements were compared
+ * @param maxDiff    the largest |got − want| (NaN if any element is NaN)
+ * @param worstRatio the largest |got − want| / tolerance: below 1 passes, and how far below is the margin
+ * @param outside    how many elements are outside the tolerance (a NaN counts)
+ */
+public record Agreement(String name, int elements, double maxDiff, double worstRatio, int outside) {
+
+    public static Agreement of(String name, double[] got, double[] want, double atol, double rtol) {
+        requireSameLength(name, got.length, want.length);
+        return of(name, want.length, i -> got[i], i -> want[i], atol, rtol);
+    }
+
+    public static Agreement of(String name, float[] got, float[] want, double atol, double rtol) {
+        requireSameLength(name, got.length, want.length);
+        return of(name, want.length, i -> got[i], i -> want[i], atol, rtol);
+    }
+
+    private static Agreement of(String name, int n, IntToDoubleFunction got, IntToDoubleFunction want, double atol,
+                                double rtol) {
+        double maxWant = 0;
+        for (int i = 0; i < n; i++) {
+            maxWant = Math.max(maxWant, Math.abs(want.applyAsDouble(i)));
+        }
+        double scaledAtol = atol * Math.max(1, maxWant);
+        double maxDiff = 0;
+        double worstRatio = 0;
+        int outside = 0;
+        for (int i = 0; i < n; i++) {
+            double w = want.applyAsDouble(i);
+            double diff = Math.abs(got.applyAsDouble(i) - w);
+            double tol = scaledAtol + rtol * Math.abs(w);
+            if (!(diff <= tol)) {
+                outside++; // a NaN too, which then also makes maxDiff and worstRatio NaN
+            }
+            maxDiff = Math.max(maxDiff, diff);
+            worstRatio = Math.max(worstRatio, diff / tol);
+        }
+        return new Agreement(name, n, maxDiff, worstRatio, outside);
+    }
+
+    private static void requireSameLength(String name, int got, int want) {
+        if (got != want) {
+            throw new IllegalArgumentException(name + ": expected " + want + " elements, found " + got);
+        }
+    }
+
+    public boolean agrees() {
+        return outside == 0;
+    }
+
+    /** One line: verdict, name, size, max |diff| and the worst diff / tolerance. */
+    public String line() {
+        return String.format(Locale.ROOT, "%-8s %-32s %8d elements  max|diff| %.3e  worst diff/tol %.3g%s",
+                agrees() ? "ok" : "DIFFERS", name, elements, maxDiff, worstRatio,
+                agrees() ? "" : "  (" + outside + " outside tolerance)");
+    }
+}

@@ -1,0 +1,46 @@
+package dev.recur4j.ref;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** {@link Agreement}'s tolerance atol·max(1, max|want|) + rtol·|want|, at its edges. */
+class AgreementTest {
+    @Test
+    void theAbsolutePartScalesWithTheLargestExpectedValue() {
+        // max|want| = 10: absolute part 1e-3, so 5 + 1e-3 + rtol·5 is the edge for the element 5
+        double[] want = {10, 5, 0};
+        double edge = 1e-3 + 1e-2 * 5;
+        assertTrue(Agreement.of("t", new double[] {10, 5 + 0.99 * edge, 0}, want, 1e-4, 1e-2).agrees());
+        Agreement off = Agreement.of("t", new double[] {10, 5 + 1.01 * edge, 0}, want, 1e-4, 1e-2);
+        assertFalse(off.agrees());
+        assertEquals(1, off.outside());
+        assertEquals(1.01, off.worstRatio(), 1e-9);
+        assertEquals(1.01 * edge, off.maxDiff(), 1e-12);
+    }
+
+    @Test
+    void smallTensorsKeepAnAbsoluteFloorOfAtol() {
+        float[] want = {1e-6f, 0f};
+        assertTrue(Agreement.of("t", new float[] {5e-5f, 9e-5f}, want, 1e-4, 1e-3).agrees());
+        assertFalse(Agreement.of("t", new float[] {1e-6f, 2e-4f}, want, 1e-4, 1e-3).agrees());
+    }
+
+    @Test
+    void aNanIsOutsideAndShowsInTheLine() {
+        Agreement a = Agreement.of("h_n", new float[] {1, Float.NaN}, new float[] {1, 1}, 1e-4, 1e-3);
+        assertFalse(a.agrees());
+        assertEquals(1, a.outside());
+        assertTrue(a.line().startsWith("DIFFERS  h_n") && a.line().contains("NaN"), a.line());
+    }
+
+    @Test
+    void lengthsMustMatch() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Agreement.of("output", new float[3], new float[4], 1e-4, 1e-3));
+        assertEquals("output: expected 4 elements, found 3", e.getMessage());
+    }
+}
