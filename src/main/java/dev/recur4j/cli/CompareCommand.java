@@ -34,10 +34,12 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--tensors", split = ",", description = "Compare only these tensors (default: all of WANT's).")
     List<String> tensors;
 
-    @Option(names = "--atol", defaultValue = "1e-4", description = "Absolute tolerance, scaled by max(1, max|want|).")
+    @Option(names = "--atol", defaultValue = "" + Agreement.ATOL,
+            description = "Absolute tolerance, scaled by max(1, max|want|) (default: ${DEFAULT-VALUE}).")
     double atol;
 
-    @Option(names = "--rtol", defaultValue = "1e-3", description = "Relative tolerance.")
+    @Option(names = "--rtol", defaultValue = "" + Agreement.RTOL,
+            description = "Relative tolerance (default: ${DEFAULT-VALUE}).")
     double rtol;
 
     @Spec

@@ -4,18 +4,27 @@ import java.util.Locale;
 import java.util.function.IntToDoubleFunction;
 
 /**
- * How closely one tensor agrees with its expected values under recur4j's tolerance contract,
- * |got − want| ≤ atol·max(1, max|want|) + rtol·|want| with max|want| taken over the tensor: the
- * absolute part scales with the tensor, so values that pass through zero are not held to a relative
- * bound. {@code recur4j compare} and {@code recur4j bench --check} report with it.
+ * How closely one tensor agrees with its expected values (the reference's, or PyTorch's) under recur4j's
+ * tolerance contract, |got − want| ≤ atol·max(1, max|want|) + rtol·|want| with max|want| taken over the
+ * tensor: the absolute part scales with the tensor, so values that pass through zero are not held to a
+ * relative bound. The fast path is held to {@link #ATOL} and {@link #RTOL} for outputs and states and to
+ * {@link #GRADIENT_SCALE} times them for gradients, in the tests and by {@code recur4j bench --check};
+ * {@code recur4j compare} takes them as its defaults.
  *
  * @param name       the tensor
  * @param elements   how many elements were compared
  * @param maxDiff    the largest |got − want| (NaN if any element is NaN)
  * @param worstRatio the largest |got − want| / tolerance: below 1 passes, and how far below is the margin
  * @param outside    how many elements are outside the tolerance (a NaN counts)
+ * @param firstOutside the index of the first element outside, or -1
  */
-public record Agreement(String name, int elements, double maxDiff, double worstRatio, int outside) {
+public record Agreement(String name, int elements, double maxDiff, double worstRatio, int outside, int firstOutside) {
+    /** The absolute tolerance of outputs and states, scaled by max(1, max|want|). */
+    public static final double ATOL = 1e-4;
+    /** The relative tolerance of outputs and states. */
+    public static final double RTOL = 1e-3;
+    /** Gradients go through one more chain of fp32 products and sums: this many times ATOL and RTOL. */
+    public static final double GRADIENT_SCALE = 3;
 
     public static Agreement of(String name, double[] got, double[] want, double atol, double rtol) {
         requireSameLength(name, got.length, want.length);
@@ -37,17 +46,19 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
         double maxDiff = 0;
         double worstRatio = 0;
         int outside = 0;
+        int firstOutside = -1;
         for (int i = 0; i < n; i++) {
             double w = want.applyAsDouble(i);
             double diff = Math.abs(got.applyAsDouble(i) - w);
             double tol = scaledAtol + rtol * Math.abs(w);
             if (!(diff <= tol)) {
                 outside++; // a NaN too, which then also makes maxDiff and worstRatio NaN
+                firstOutside = firstOutside < 0 ? i : firstOutside;
             }
             maxDiff = Math.max(maxDiff, diff);
             worstRatio = Math.max(worstRatio, diff / tol);
         }
-        return new Agreement(name, n, maxDiff, worstRatio, outside);
+        return new Agreement(name, n, maxDiff, worstRatio, outside, firstOutside);
     }
 
     private static void requireSameLength(String name, int got, int want) {
@@ -64,6 +75,6 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
     public String line() {
         return String.format(Locale.ROOT, "%-8s %-32s %8d elements  max|diff| %.3e  worst diff/tol %.3g%s",
                 agrees() ? "ok" : "DIFFERS", name, elements, maxDiff, worstRatio,
-                agrees() ? "" : "  (" + outside + " outside tolerance)");
+                agrees() ? "" : "  (" + outside + " outside tolerance, the first at [" + firstOutside + "])");
     }
 }

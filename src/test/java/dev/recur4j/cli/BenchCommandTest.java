@@ -1,10 +1,19 @@
 package dev.recur4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.recur4j.CellKind;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.perf.BenchMode;
+import dev.recur4j.perf.BenchReport;
+import dev.recur4j.perf.BenchResult;
+import dev.recur4j.perf.MachineLimits;
+import dev.recur4j.perf.ReferenceCheck;
+import dev.recur4j.ref.Agreement;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -103,16 +112,45 @@ class BenchCommandTest {
         assertEquals("[0,1]", check.get("rows").toString());
         assertTrue(check.get("worst_ratio").getAsDouble() < 1, r.out());
         JsonObject tensors = check.getAsJsonObject("tensors");
-        for (String t : List.of("output", "h_n", "grad_input", "grad_h0", "grad.weight_ih_l0", "grad.bias_hh_l0")) {
+        for (String t : List.of("output", "h_n", "grad.input", "grad.h0", "grad.weight_ih_l0", "grad.bias_hh_l0")) {
             assertTrue(tensors.has(t), "B = 2: every row and so the parameter gradients too; missing " + t + ": " + r.out());
         }
         assertEquals(0, tensors.getAsJsonObject("output").get("outside").getAsInt());
 
-        Run text = run(quick("--check"));
-        assertEquals(0, text.exit(), text.err());
-        assertTrue(text.out().contains("check of batch rows [0, 1] against the float64 reference: agrees"), text.out());
+        String[] text = quick("--check");
+        text[List.of(text).indexOf("reference")] = "scalar";
+        text[List.of(text).indexOf("--batch") + 1] = "9";
+        Run t = run(text);
+        assertEquals(0, t.exit(), t.err());
+        assertTrue(t.out().contains("check of batch rows [0, 3, 4, 8] against the float64 reference: agrees"), t.out());
         assertTrue(JsonParser.parseString(run(quick("--json")).out()).getAsJsonObject().get("check").isJsonNull(),
                 "no check unless asked for");
+    }
+
+    /** A report whose check failed: printed whole, then each differing tensor on stderr, exit 1. */
+    @Test
+    void aFailedCheckPrintsTheReportAndExitsOne() {
+        Agreement bad = Agreement.of("grad.input", new float[] {1, 2.5f}, new float[] {1, 2}, 1e-4, 1e-3);
+        Agreement good = Agreement.of("output", new float[] {1}, new float[] {1}, 1e-4, 1e-3);
+        BenchReport report = new BenchReport(RnnSpec.builder(CellKind.GRU, 4, 5).build(), 9, 3, BenchMode.TRAINING,
+                "simd", "java", 2, BenchResult.of(new long[] {1_000_000}, 1, 2, 1e6, 0), null,
+                new MachineLimits(100, 200, 2, 10, 20, "test"), "Haswell", 1,
+                new ReferenceCheck.Result(new int[] {0, 3, 4, 8}, List.of(good, bad)));
+        for (boolean json : new boolean[] {false, true}) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            assertEquals(1, BenchCommand.print(report, json, new PrintWriter(out), new PrintWriter(err)));
+            assertEquals(1, err.toString().strip().lines().count(), err.toString());
+            assertTrue(err.toString().startsWith("recur4j: --check: DIFFERS  grad.input"), err.toString());
+            if (json) {
+                JsonObject check = JsonParser.parseString(out.toString()).getAsJsonObject().getAsJsonObject("check");
+                assertFalse(check.get("passed").getAsBoolean());
+                assertEquals(1, check.getAsJsonObject("tensors").getAsJsonObject("grad.input").get("outside").getAsInt());
+            } else {
+                assertTrue(out.toString().contains("median") && out.toString().contains(
+                        "check of batch rows [0, 3, 4, 8] against the float64 reference: DIFFERS"), out.toString());
+            }
+        }
     }
 
     @Test

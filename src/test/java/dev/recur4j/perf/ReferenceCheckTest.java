@@ -19,11 +19,15 @@ import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.ref.Agreement;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link ReferenceCheck} on a fast engine's real results: they agree, and a single wrong element in a checked
- * row (the last, or a parameter gradient when the whole batch is checked) makes the tensor that holds it fail.
+ * {@link ReferenceCheck} on a fast engine's real results over several cells and layouts: they agree, and one
+ * wrong element in a checked row (or in a parameter gradient when the whole batch is checked) makes the tensor
+ * that holds it fail.
  */
 class ReferenceCheckTest {
     private static final RnnSpec LSTM = RnnSpec.builder(CellKind.LSTM, 5, 7).numLayers(2).bidirectional(true).build();
@@ -73,54 +77,81 @@ class ReferenceCheckTest {
     }
 
     @Test
-    void inferenceAgreesOnTheFirstAndLastRow() {
-        RnnWeights w = RnnWeights.random(LSTM, 1);
+    void theRowsAreBothEndsAndTheMiddle() {
+        assertArrayEquals(new int[] {0}, ReferenceCheck.rows(1));
+        assertArrayEquals(new int[] {0, 1}, ReferenceCheck.rows(2));
+        assertArrayEquals(new int[] {0, 1, 2}, ReferenceCheck.rows(3));
+        assertArrayEquals(new int[] {0, 1, 2, 3}, ReferenceCheck.rows(4));
+        assertArrayEquals(new int[] {0, 3, 4, 8}, ReferenceCheck.rows(9));
+        assertArrayEquals(new int[] {0, 31, 32, 63}, ReferenceCheck.rows(64));
+    }
+
+    /** Specs whose results have other layouts: projections (h is P wide), peepholes, a reset-before GRU, ReLU. */
+    static Stream<RnnSpec> specs() {
+        return Stream.of(LSTM,
+                RnnSpec.builder(CellKind.LSTM, 4, 6).numLayers(2).bidirectional(true).projSize(3).build(),
+                RnnSpec.builder(CellKind.LSTM, 3, 5).peepholes(true).projSize(2).build(),
+                RnnSpec.builder(CellKind.GRU, 6, 5).bidirectional(true).linearBeforeReset(false).build(),
+                RnnSpec.builder(CellKind.RNN_RELU, 5, 9).numLayers(3).bias(false).build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("specs")
+    void inferenceAgrees(RnnSpec spec) {
+        RnnWeights w = RnnWeights.random(spec, 1);
         ReferenceCheck.Result r = ReferenceCheck.check(w, ranCall(w, 9, 4, BenchMode.INFERENCE, false));
-        assertArrayEquals(new int[] {0, 8}, r.rows());
-        assertEquals(List.of("output", "h_n", "c_n"), names(r));
+        assertArrayEquals(new int[] {0, 3, 4, 8}, r.rows());
+        assertEquals(spec.hasCellState() ? List.of("output", "h_n", "c_n") : List.of("output", "h_n"), names(r));
         assertTrue(r.passed(), r.toString());
-        assertTrue(r.worstRatio() < 0.1, "fp32 against float64 on this small shape is far inside the tolerance: " + r);
+        assertTrue(r.worstRatio() < 0.1, "fp32 against float64 on these small shapes is far inside the tolerance: " + r);
     }
 
-    @Test
-    void trainingWithLengthsAndInitialStatesAgrees() {
-        RnnSpec gru = RnnSpec.builder(CellKind.GRU, 6, 5).bidirectional(true).build();
-        RnnWeights w = RnnWeights.random(gru, 2);
+    @ParameterizedTest
+    @MethodSource("specs")
+    void trainingWithLengthsAndInitialStatesAgrees(RnnSpec spec) {
+        RnnWeights w = RnnWeights.random(spec, 2);
         ReferenceCheck.Result r = ReferenceCheck.check(w, ranCall(w, 7, 5, BenchMode.TRAINING, true));
-        assertEquals(List.of("output", "h_n", "grad_input", "grad_h0"), names(r),
-                "no parameter gradients: they sum over all 7 rows, of which 2 are checked");
+        assertTrue(names(r).containsAll(List.of("output", "h_n", "grad.input", "grad.h0")), names(r).toString());
+        assertTrue(names(r).stream().noneMatch(n -> n.startsWith("grad.weight")),
+                "no parameter gradients: they sum over all 7 rows, of which 4 are checked");
         assertTrue(r.passed(), r.toString());
     }
 
+    /** One wrong element in each of several checked rows and tensors fails exactly the tensors that hold them. */
     @Test
-    void oneWrongElementInTheLastRowFails() {
-        RnnWeights w = RnnWeights.random(LSTM, 3);
-        BenchCall call = ranCall(w, 9, 4, BenchMode.TRAINING, false);
+    void oneWrongElementFailsTheTensorThatHoldsIt() {
+        RnnSpec proj = RnnSpec.builder(CellKind.LSTM, 4, 6).numLayers(2).bidirectional(true).projSize(3).build();
+        RnnWeights w = RnnWeights.random(proj, 3);
+        BenchCall call = ranCall(w, 9, 4, BenchMode.TRAINING, true);
         float[] out = call.result().output();
         out[out.length - 1] += 0.01f; // the last row's last output
+        float[] hN = call.result().hN(); // [4 slots, 9 rows, 3]
+        hN[(2 * 9 + 4) * 3 + 2] -= 0.01f; // slot 2, row 4 (the middle), last unit
         float[] gradIn = call.grads().gradInput();
-        gradIn[gradIn.length - 3] -= 0.02f;
+        gradIn[3 * 4 * 4 + 1] -= 0.02f; // row 3
         ReferenceCheck.Result r = ReferenceCheck.check(w, call);
         assertFalse(r.passed());
-        assertEquals(List.of("output", "grad_input"), failing(r));
-        assertTrue(r.tensors().get(0).outside() == 1 && r.worstRatio() > 1, r.toString());
+        assertEquals(List.of("output", "h_n", "grad.input"), failing(r));
+        assertEquals(1, r.tensors().get(1).outside(), r.toString());
+        assertTrue(r.worstRatio() > 1, r.toString());
     }
 
     @Test
-    void aRowInBetweenIsNotChecked() {
+    void otherRowsAreNotChecked() {
         RnnWeights w = RnnWeights.random(LSTM, 4);
         BenchCall call = ranCall(w, 9, 4, BenchMode.INFERENCE, false);
-        call.result().output()[call.result().output().length / 2] += 1f; // row 4 of 9
-        assertTrue(ReferenceCheck.check(w, call).passed(), "only rows 0 and B-1 are compared");
+        int row = call.result().output().length / 9;
+        call.result().output()[2 * row] += 1f; // row 2 of 9
+        assertTrue(ReferenceCheck.check(w, call).passed(), "only rows 0, 3, 4 and 8 are compared");
     }
 
     @Test
     void wholeBatchAlsoChecksTheParameterGradients() {
         RnnWeights w = RnnWeights.random(LSTM, 5);
-        BenchCall call = ranCall(w, 2, 3, BenchMode.TRAINING, true);
+        BenchCall call = ranCall(w, 4, 3, BenchMode.TRAINING, true);
         ReferenceCheck.Result r = ReferenceCheck.check(w, call);
         assertTrue(r.passed(), r.toString());
-        assertTrue(names(r).containsAll(List.of("grad.weight_ih_l0", "grad.bias_hh_l1_reverse", "grad_c0")),
+        assertTrue(names(r).containsAll(List.of("grad.weight_ih_l0", "grad.bias_hh_l1_reverse", "grad.c0")),
                 names(r).toString());
         call.grads().params().layer(1, 1).wHh()[0] += 0.05f;
         assertEquals(List.of("grad.weight_hh_l1_reverse"), failing(ReferenceCheck.check(w, call)));

@@ -18,6 +18,7 @@ class AgreementTest {
         Agreement off = Agreement.of("t", new double[] {10, 5 + 1.01 * edge, 0}, want, 1e-4, 1e-2);
         assertFalse(off.agrees());
         assertEquals(1, off.outside());
+        assertEquals(1, off.firstOutside());
         assertEquals(1.01, off.worstRatio(), 1e-9);
         assertEquals(1.01 * edge, off.maxDiff(), 1e-12);
     }
@@ -34,7 +35,8 @@ class AgreementTest {
         Agreement a = Agreement.of("h_n", new float[] {1, Float.NaN}, new float[] {1, 1}, 1e-4, 1e-3);
         assertFalse(a.agrees());
         assertEquals(1, a.outside());
-        assertTrue(a.line().startsWith("DIFFERS  h_n") && a.line().contains("NaN"), a.line());
+        assertTrue(a.line().startsWith("DIFFERS  h_n") && a.line().contains("NaN") && a.line().endsWith("the first at [1])"),
+                a.line());
     }
 
     @Test
