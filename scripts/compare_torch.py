@@ -211,7 +211,7 @@ def run_recur4j(w, threads, args):
         return run_json_command("recur4j", cmd)
     # after its timing, rows 0, B/2-1, B/2 and B-1 against its float64 reference; when they differ it still prints
     # its JSON, then exits 1: keep the row's figures, its check column says DIFFERS and main() counts it as failed
-    return run_json_command("recur4j", cmd + ["--check"], accept=lambda out: out.get("check", {}).get("passed") is False)
+    return run_json_command("recur4j", cmd + ["--check"], accept=lambda out: (out.get("check") or {}).get("passed") is False)
 
 
 # ---------------------------------------------------------------------------------------------
