@@ -2,6 +2,7 @@ package dev.recur4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.io.PyTorchWeights;
 import dev.recur4j.io.Safetensors;
 import java.nio.file.Files;
@@ -10,7 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's Java example, kept here so that it compiles and runs. */
+/** The README's Java examples, kept here so that they compile and run. */
 class ReadmeExampleTest {
 
     @Test
@@ -40,6 +41,20 @@ class ReadmeExampleTest {
             assertEquals(batch * seqLen * 2 * 16, y.length);
             assertEquals(4 * batch * 16, hN.length);
             assertEquals(4 * batch * 16, cN.length);
+        }
+
+        // --- README training example, verbatim ---
+        try (RnnEngine rnn = Rnn.create(weights, Impl.SIMD, GemmKind.JAVA, 2)) {
+            RnnBatch in = new RnnBatch(batch, seqLen, x, lengths, null, null);
+            RnnResult out = RnnResult.allocate(spec, batch, seqLen);
+            RnnGradients grads = RnnGradients.allocate(spec, batch, seqLen);   // reuse across calls
+            float[] gradOutput = new float[out.output().length];              // dLoss/dy, [B, T, D*Hout]
+            rnn.forwardBackward(in, new RnnGradOutput(gradOutput, null, null), out, grads); // null: no grad of h_n, c_n
+            float[] dx = grads.gradInput();                          // [B, T, I]; also gradH0(), gradC0()
+            float[] dWih = grads.params().layer(0, 1).wIh();         // the gradient of weight_ih_l0_reverse
+            // --- end of the README training example ---
+            assertEquals(batch * seqLen * 8, dx.length);
+            assertEquals(4 * 16 * 8, dWih.length);
         }
     }
 }
