@@ -1,7 +1,6 @@
 package dev.recur4j.perf;
 
 import dev.recur4j.Impl;
-import dev.recur4j.LayerParams;
 import dev.recur4j.Rnn;
 import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnEngine;
@@ -10,6 +9,8 @@ import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.io.PyTorchWeights;
+import dev.recur4j.io.Tensor;
 import dev.recur4j.ref.Agreement;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -123,33 +124,20 @@ public final class ReferenceCheck {
                         gRtol));
             }
             if (rows.length == in.batch()) {
-                addParameterGradients(spec, gotGrads.params(), wantGrads.params(), tensors, gAtol, gRtol);
+                addParameterGradients(gotGrads.params(), wantGrads.params(), tensors, gAtol, gRtol);
             }
         }
         return new Result(rows, tensors);
     }
 
-    private static void addParameterGradients(RnnSpec spec, RnnWeights got, RnnWeights want, List<Agreement> out,
-                                              double atol, double rtol) {
-        for (int l = 0; l < spec.numLayers(); l++) {
-            for (int d = 0; d < spec.directions(); d++) {
-                String sfx = RnnWeights.suffix(l, d);
-                LayerParams g = got.layer(l, d);
-                LayerParams w = want.layer(l, d);
-                addIfPresent(out, "grad.weight_ih" + sfx, g.wIh(), w.wIh(), atol, rtol);
-                addIfPresent(out, "grad.weight_hh" + sfx, g.wHh(), w.wHh(), atol, rtol);
-                addIfPresent(out, "grad.bias_ih" + sfx, g.bIh(), w.bIh(), atol, rtol);
-                addIfPresent(out, "grad.bias_hh" + sfx, g.bHh(), w.bHh(), atol, rtol);
-                addIfPresent(out, "grad.weight_hr" + sfx, g.wHr(), w.wHr(), atol, rtol);
-                addIfPresent(out, "grad.weight_peephole" + sfx, g.wPeep(), w.wPeep(), atol, rtol);
-            }
-        }
-    }
-
-    private static void addIfPresent(List<Agreement> out, String name, float[] got, float[] want, double atol,
-                                     double rtol) {
-        if (want != null) {
-            out.add(Agreement.of(name, got, want, atol, rtol));
+    /** Every parameter's gradient, named as {@code recur4j backward} writes it ({@code grad.weight_ih_l0}, ...). */
+    private static void addParameterGradients(RnnWeights got, RnnWeights want, List<Agreement> out, double atol,
+                                              double rtol) {
+        List<Tensor> gotTensors = PyTorchWeights.toTensors(got, "grad.");
+        List<Tensor> wantTensors = PyTorchWeights.toTensors(want, "grad.");
+        for (int i = 0; i < wantTensors.size(); i++) {
+            Tensor w = wantTensors.get(i);
+            out.add(Agreement.of(w.name(), gotTensors.get(i).toFloats(), w.toFloats(), atol, rtol));
         }
     }
 
