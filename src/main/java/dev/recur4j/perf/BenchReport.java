@@ -51,8 +51,9 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         line(s, "recur4j bench: %s %s, %s", spec.cell().cliName(), shape(), mode.cliName());
         line(s, "  impl %s, gemm %s, threads %d, OpenBLAS core %s%s", impl, gemm == null ? "-" : gemm, threads,
                 openBlasCore, openBlasThreads < 0 ? "" : ", OpenBLAS threads " + openBlasThreads);
-        line(s, "  %d runs (after %d warm-up calls): median %.3f ms, min %.3f ms, max %.3f ms", result.runs(),
-                result.warmupCalls(), result.medianMs(), result.minMs(), result.maxMs());
+        line(s, "  %d runs (after %d warm-up calls): median %.3f ms, min %.3f ms, max %.3f ms (p90 %.3f, p99 %.3f)",
+                result.runs(), result.warmupCalls(), result.medianMs(), result.minMs(), result.maxMs(), result.p90Ms(),
+                result.p99Ms());
         line(s, "  %.2f GFLOP/s (%.4g GFLOP per call)", result.gflops(), result.flopsPerCall() / 1e9);
         if (sgemm == null) {
             line(s, "  SGEMM throughput: not measured (no GEMM back end loads)");
@@ -95,6 +96,8 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("median_ms", result.medianMs());
         o.addProperty("min_ms", result.minMs());
         o.addProperty("max_ms", result.maxMs());
+        o.addProperty("p90_ms", result.p90Ms());
+        o.addProperty("p99_ms", result.p99Ms());
         o.addProperty("flops_per_call", result.flopsPerCall());
         o.addProperty("gflops", result.gflops());
         o.addProperty("alloc_bytes_per_call", result.allocBytesPerCall());

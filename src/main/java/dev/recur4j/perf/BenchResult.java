@@ -9,6 +9,8 @@ import java.util.Arrays;
  * @param runs              timed calls
  * @param warmupCalls       calls made before timing
  * @param medianMs          median wall time of one call (mean of the two middle ones for an even count)
+ * @param p90Ms             90th percentile, nearest rank: the ⌈0.9·runs⌉-th fastest call
+ * @param p99Ms             99th percentile, nearest rank: the ⌈0.99·runs⌉-th fastest call (the slowest below 100 runs)
  * @param minMs             fastest call
  * @param maxMs             slowest call
  * @param flopsPerCall      as {@link dev.recur4j.RnnFlops} counts them
@@ -17,8 +19,9 @@ import java.util.Arrays;
  *                          ({@link AllocationCounter#bytesPerCall}); 0 when the engine allocates nothing
  * @param allocBytesMeanPerCall the mean over the same calls (includes one-off allocations by the JIT)
  */
-public record BenchResult(int runs, int warmupCalls, double medianMs, double minMs, double maxMs, double flopsPerCall,
-                          double gflops, long allocBytesPerCall, long allocBytesMeanPerCall) {
+public record BenchResult(int runs, int warmupCalls, double medianMs, double p90Ms, double p99Ms, double minMs,
+                          double maxMs, double flopsPerCall, double gflops, long allocBytesPerCall,
+                          long allocBytesMeanPerCall) {
 
     /** The statistics of the first {@code runs} entries of {@code nanos} (each one call's wall time). */
     public static BenchResult of(long[] nanos, int runs, int warmupCalls, double flopsPerCall, long allocBytesPerCall) {
@@ -36,7 +39,18 @@ public record BenchResult(int runs, int warmupCalls, double medianMs, double min
                 ? sorted[runs / 2]
                 : (sorted[runs / 2 - 1] + (double) sorted[runs / 2]) / 2;
         double medianMs = medianNanos / 1e6;
-        return new BenchResult(runs, warmupCalls, medianMs, sorted[0] / 1e6, sorted[runs - 1] / 1e6, flopsPerCall,
+        return new BenchResult(runs, warmupCalls, medianMs, nearestRank(sorted, 90) / 1e6,
+                nearestRank(sorted, 99) / 1e6, sorted[0] / 1e6, sorted[runs - 1] / 1e6, flopsPerCall,
                 flopsPerCall / medianNanos, alloc.least(), alloc.mean());
+    }
+
+    /**
+     * The percent-th percentile of ascending {@code sorted} by nearest rank: the smallest value with at least
+     * percent % of the values at or below it, an actual call's time (no interpolation), so a tail of slow calls
+     * shows as it was: with 10 runs p90 is the 9th fastest and p99 the slowest.
+     */
+    static long nearestRank(long[] sorted, int percent) {
+        int rank = (int) ((sorted.length * (long) percent + 99) / 100); // ceil(n * percent / 100), >= 1
+        return sorted[rank - 1];
     }
 }

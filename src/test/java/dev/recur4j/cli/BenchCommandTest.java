@@ -55,7 +55,7 @@ class BenchCommandTest {
         assertEquals(0, r.exit(), r.err());
         assertEquals(1, r.out().strip().lines().count(), "one line on stdout: " + r.out());
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
-        for (String key : List.of("median_ms", "min_ms", "max_ms", "gflops", "alloc_bytes_per_call", "impl", "gemm",
+        for (String key : List.of("median_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "gflops", "alloc_bytes_per_call", "impl", "gemm",
                 "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "peepholes",
                 "mode", "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "openblas_core", "openblas_threads",
                 "runs")) {
@@ -69,7 +69,10 @@ class BenchCommandTest {
         assertTrue(o.get("runs").getAsInt() >= 3);
         double min = o.get("min_ms").getAsDouble();
         double median = o.get("median_ms").getAsDouble();
-        assertTrue(min > 0 && min <= median && median <= o.get("max_ms").getAsDouble(), r.out());
+        double p90 = o.get("p90_ms").getAsDouble();
+        double p99 = o.get("p99_ms").getAsDouble();
+        assertTrue(min > 0 && min <= median && median <= p90 && p90 <= p99 && p99 <= o.get("max_ms").getAsDouble(),
+                r.out());
         assertTrue(o.get("gflops").getAsDouble() > 0);
         assertTrue(o.get("fma_peak_gflops").getAsDouble() > 0);
         assertEquals(o.get("gflops").getAsDouble() / o.get("fma_peak_gflops").getAsDouble(),

@@ -35,6 +35,29 @@ class BenchRunnerTest {
     }
 
     @Test
+    void percentilesAreNearestRankCalls() {
+        // 5 runs: p90 and p99 are both the 5th fastest (ceil(4.5) = ceil(4.95) = 5), i.e. the slowest
+        BenchResult five = BenchResult.of(new long[] {5_000_000, 1_000_000, 3_000_000, 2_000_000, 4_000_000}, 5, 0, 1, 0);
+        assertEquals(5.0, five.p90Ms(), 1e-12);
+        assertEquals(5.0, five.p99Ms(), 1e-12);
+        // 200 runs of i ms (i = 1..200, shuffled): p90 the 180th fastest, p99 the 198th; one slow call changes only max
+        long[] nanos = new long[200];
+        for (int i = 0; i < nanos.length; i++) {
+            nanos[(i * 7) % 200] = (i + 1) * 1_000_000L;
+        }
+        nanos[0] = 10_000_000_000L; // replaces the 1 ms call at index 0 (i = 0) by a 10 s one
+        BenchResult r = BenchResult.of(nanos, 200, 0, 1, 0);
+        assertEquals(181.0, r.p90Ms(), 1e-12); // values 2..200 and 10000: the 180th is 181
+        assertEquals(199.0, r.p99Ms(), 1e-12);
+        assertEquals(10_000.0, r.maxMs(), 1e-12);
+        assertEquals(2.0, r.minMs(), 1e-12);
+        // 1 run: every statistic is that call
+        BenchResult one = BenchResult.of(new long[] {7_000_000}, 1, 0, 1, 0);
+        assertEquals(7.0, one.p90Ms(), 1e-12);
+        assertEquals(7.0, one.p99Ms(), 1e-12);
+    }
+
+    @Test
     void sleepingEngineTimesEveryCallAndHonoursTheBounds() {
         FakeEngine engine = new FakeEngine(() -> sleepMillis(2));
         BenchCall call = FakeEngine.call(engine, BenchMode.INFERENCE);
@@ -46,7 +69,8 @@ class BenchRunnerTest {
         assertEquals(0, engine.forwardBackwards);
         // Thread.sleep(2) sleeps at least 2 ms, so no call can be timed shorter.
         assertTrue(r.minMs() >= 2.0, "min " + r.minMs());
-        assertTrue(r.minMs() <= r.medianMs() && r.medianMs() <= r.maxMs(), r.toString());
+        assertTrue(r.minMs() <= r.medianMs() && r.medianMs() <= r.p90Ms() && r.p90Ms() <= r.p99Ms()
+                && r.p99Ms() <= r.maxMs(), r.toString());
         double flops = RnnFlops.forward(FakeEngine.SPEC, 2, 5);
         assertEquals(flops, r.flopsPerCall());
         assertEquals(flops / (r.medianMs() * 1e6), r.gflops(), 1e-9 * r.gflops());
