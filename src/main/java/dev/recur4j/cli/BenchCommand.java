@@ -147,6 +147,11 @@ final class BenchCommand implements Callable<Integer> {
         RnnSpec spec = RnnSpec.builder(CellKind.fromCliName(cell), inputSize, hiddenSize).numLayers(layers)
                 .bidirectional(bidirectional).projSize(proj).peepholes(peepholes).linearBeforeReset(linearBeforeReset)
                 .build();
+        positive("--min-runs", minRuns);
+        if (!(warmupSeconds >= 0) || !(seconds >= 0)) {
+            throw new IllegalArgumentException("--warmup-seconds and --seconds must be >= 0, found " + warmupSeconds
+                    + " and " + seconds);
+        }
         BenchSettings settings = BenchSettings.defaults().withWarmupSeconds(warmupSeconds).withSeconds(seconds)
                 .withMinRuns(minRuns);
         positive("--batch", batch);

@@ -179,12 +179,13 @@ class BenchCommandTest {
     void badArgumentsGiveOneLineAndExitTwo() {
         List<String[]> bad = List.of(
                 quick("--mode", "fast"),
-                quick("--batch", "0"),
+                quickSet("--batch", "0"),
                 quick("--impl", "warp"),
                 quickCell("lstmx"),
                 quick("--proj", "9"),
                 quickCell("gru", "--peepholes"),
-                quick("--seconds", "-1"),
+                quickSet("--seconds", "-1"),
+                quick("--batch", "2"), // given twice
                 new String[] {"bench", "--cell", "lstm", "--batch", "2", "--seq", "3", "--input-size", "4"});
         for (String[] args : bad) {
             Run r = run(args);
@@ -194,5 +195,39 @@ class BenchCommandTest {
             assertEquals(1, r.err().strip().lines().count(), shown + " -> " + r.err());
             assertTrue(r.err().startsWith("recur4j: "), r.err());
         }
+    }
+
+    /** Each out-of-range value is refused by a message that names its option and the value found. */
+    @Test
+    void outOfRangeValuesAreNamed() {
+        String[][] cases = {
+            {"--batch", "0", "--batch must be > 0, found 0"},
+            {"--seq", "0", "--seq must be > 0, found 0"},
+            {"--threads", "0", "--threads must be > 0, found 0"},
+            {"--min-runs", "0", "--min-runs must be > 0, found 0"},
+            {"--seconds", "-1", "found 0.0 and -1.0"},
+            {"--warmup-seconds", "-2", "found -2.0 and 0.2"},
+            {"--probe-seconds", "-1", "--probe-seconds must be >= 0, found -1.0"},
+        };
+        for (String[] c : cases) {
+            Run r = run(quickSet(c[0], c[1]));
+            assertEquals(2, r.exit(), c[0] + " " + c[1] + " -> " + r.err());
+            assertTrue(r.err().contains(c[2]), c[0] + " " + c[1] + " -> " + r.err());
+        }
+    }
+
+    /** The quick LSTM run with the given options set (replacing QUICK's value where it has one). */
+    private static String[] quickSet(String... optionValues) {
+        List<String> args = new ArrayList<>(List.of(QUICK));
+        for (int i = 0; i < optionValues.length; i += 2) {
+            int at = args.indexOf(optionValues[i]);
+            if (at >= 0) {
+                args.set(at + 1, optionValues[i + 1]);
+            } else {
+                args.addAll(List.of(optionValues[i], optionValues[i + 1]));
+            }
+        }
+        args.addAll(List.of("--cell", "lstm"));
+        return args.toArray(String[]::new);
     }
 }
