@@ -177,23 +177,28 @@ class BenchCommandTest {
 
     @Test
     void badArgumentsGiveOneLineAndExitTwo() {
-        List<String[]> bad = List.of(
-                quick("--mode", "fast"),
-                quickSet("--batch", "0"),
-                quick("--impl", "warp"),
-                quickCell("lstmx"),
-                quick("--proj", "9"),
-                quickCell("gru", "--peepholes"),
-                quickSet("--seconds", "-1"),
-                quick("--batch", "2"), // given twice
-                new String[] {"bench", "--cell", "lstm", "--batch", "2", "--seq", "3", "--input-size", "4"});
-        for (String[] args : bad) {
-            Run r = run(args);
-            String shown = String.join(" ", args);
+        // Each case with a part of the message that only the check it is about writes (a case built on QUICK must
+        // set, not repeat, an option QUICK has: picocli refuses a repeated option before any check runs).
+        record Bad(String[] args, String says) {
+        }
+        List<Bad> bad = List.of(
+                new Bad(quick("--mode", "fast"), "unknown mode 'fast'"),
+                new Bad(quickSet("--batch", "0"), "--batch must be > 0, found 0"),
+                new Bad(quickSet("--impl", "warp"), "unknown impl 'warp'"),
+                new Bad(quickCell("lstmx"), "unknown cell 'lstmx'"),
+                new Bad(quick("--proj", "9"), "projSize must be < hiddenSize (5), found 9"),
+                new Bad(quickCell("gru", "--peepholes"), "peepholes are only supported for LSTM"),
+                new Bad(quickSet("--seconds", "-1"), "--seconds must be >= 0"),
+                new Bad(quick("--batch", "2"), "option '--batch' (B) should be specified only once"),
+                new Bad(new String[] {"bench", "--cell", "lstm", "--batch", "2", "--seq", "3", "--input-size", "4"},
+                        "Missing required option: '--hidden=H'"));
+        for (Bad b : bad) {
+            Run r = run(b.args());
+            String shown = String.join(" ", b.args());
             assertEquals(2, r.exit(), shown + " -> " + r.err());
             assertEquals("", r.out(), shown);
             assertEquals(1, r.err().strip().lines().count(), shown + " -> " + r.err());
-            assertTrue(r.err().startsWith("recur4j: "), r.err());
+            assertTrue(r.err().startsWith("recur4j: ") && r.err().contains(b.says()), shown + " -> " + r.err());
         }
     }
 
@@ -205,8 +210,8 @@ class BenchCommandTest {
             {"--seq", "0", "--seq must be > 0, found 0"},
             {"--threads", "0", "--threads must be > 0, found 0"},
             {"--min-runs", "0", "--min-runs must be > 0, found 0"},
-            {"--seconds", "-1", "found 0.0 and -1.0"},
-            {"--warmup-seconds", "-2", "found -2.0 and 0.2"},
+            {"--seconds", "-1", "--seconds must be >= 0, found 0.0 and -1.0"},
+            {"--warmup-seconds", "-2", "--warmup-seconds and --seconds must be >= 0, found -2.0 and 0.2"},
             {"--probe-seconds", "-1", "--probe-seconds must be >= 0, found -1.0"},
         };
         for (String[] c : cases) {

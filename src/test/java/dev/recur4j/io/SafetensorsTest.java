@@ -110,6 +110,14 @@ class SafetensorsTest {
             assertEquals(0, files.count());
         }
         assertThrows(IOException.class, () -> Safetensors.write(dir.resolve("no/such/dir/x"), List.of(a), Map.of()));
+        // Both failures above come before the temporary file exists. Now one after it is written: the target is a
+        // non-empty folder, so the final move fails, and the temporary file must be gone with it.
+        Path taken = Files.createDirectory(dir.resolve("taken"));
+        Files.writeString(taken.resolve("keep"), "x");
+        assertThrows(IOException.class, () -> Safetensors.write(taken, List.of(a), Map.of()));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(taken), files.toList());
+        }
     }
 
     @Test
