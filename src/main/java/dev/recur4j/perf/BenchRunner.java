@@ -18,6 +18,7 @@ public final class BenchRunner {
     private final BenchSettings settings;
     private final AllocationCounter allocation;
     private final LongSupplier jitMillis;
+    private final LongSupplier nanoTime;
 
     /**
      * @param allocationOnAllThreads count allocation on every live thread, for engines that use
@@ -29,9 +30,18 @@ public final class BenchRunner {
 
     /** With {@code jitMillis} in place of the JVM's accumulated compilation time (tests). */
     BenchRunner(BenchSettings settings, boolean allocationOnAllThreads, LongSupplier jitMillis) {
+        this(settings, allocationOnAllThreads, jitMillis, System::nanoTime);
+    }
+
+    /**
+     * With {@code nanoTime} in place of {@link System#nanoTime()} as well (tests: a clock that the fake engine
+     * advances, so the warm-up's decisions do not depend on how busy the machine is).
+     */
+    BenchRunner(BenchSettings settings, boolean allocationOnAllThreads, LongSupplier jitMillis, LongSupplier nanoTime) {
         this.settings = settings;
         this.allocation = AllocationCounter.create(allocationOnAllThreads);
         this.jitMillis = jitMillis;
+        this.nanoTime = nanoTime;
     }
 
     public BenchResult run(BenchCall call) {
@@ -39,14 +49,14 @@ public final class BenchRunner {
         long[] nanos = new long[Math.max(16, settings.minRuns())];
         int runs = 0;
         long timedNanos = (long) (settings.seconds() * 1e9);
-        long start = System.nanoTime();
-        while (runs < settings.minRuns() || System.nanoTime() - start < timedNanos) {
+        long start = nanoTime.getAsLong();
+        while (runs < settings.minRuns() || nanoTime.getAsLong() - start < timedNanos) {
             if (runs == nanos.length) {
                 nanos = Arrays.copyOf(nanos, runs * 2);
             }
-            long t0 = System.nanoTime();
+            long t0 = nanoTime.getAsLong();
             call.run();
-            nanos[runs++] = System.nanoTime() - t0;
+            nanos[runs++] = nanoTime.getAsLong() - t0;
         }
         AllocationCount bytes = allocation.bytesPerCall(call::run, settings.allocCalls());
         BenchResult result = BenchResult.of(nanos, runs, warmupCalls, call.flops(), bytes);
@@ -69,14 +79,14 @@ public final class BenchRunner {
         if (warmupNanos == 0 && settings.minWarmupCalls() == 0) {
             return 0;
         }
-        long start = System.nanoTime();
+        long start = nanoTime.getAsLong();
         long jitSeen = jitMillis.getAsLong();
         long lastCompile = start;
         int calls = 0;
         while (true) {
             call.run();
             calls++;
-            long now = System.nanoTime();
+            long now = nanoTime.getAsLong();
             long jit = jitMillis.getAsLong();
             if (jit != jitSeen) {
                 jitSeen = jit;

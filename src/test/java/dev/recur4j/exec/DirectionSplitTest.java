@@ -22,10 +22,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The forward pass that runs a bidirectional layer's two directions at once, one per thread
- * ({@link ForwardPass#splitsDirections}), against the reference: every cell and variant, batch 1
- * (training; inference of B <= SmallBatchForward.MAX_BATCH takes the small-batch path), T = 1, variable
- * lengths, forward and
- * forwardBackward, through {@link FastVsReferenceTest#compare} (same tolerances, justified there).
+ * ({@link ForwardPass#splitsDirections}), against the reference: every cell and variant, T = 1, variable
+ * lengths, through {@link FastVsReferenceTest#compare} (same tolerances, justified there). Only inference
+ * with more than SmallBatchForward.MAX_BATCH rows splits directions (fewer rows take the small-batch path,
+ * and a training call runs row chunks through every layer, see FastRnn), so the edge shapes assert that their
+ * split ran; the 1-row and the training cases of the same configurations check the paths those take instead,
+ * with the same 2-thread engines.
  */
 class DirectionSplitTest {
     private static final int THREADS = 2;
@@ -44,12 +46,13 @@ class DirectionSplitTest {
 
     /**
      * The workspace plan of an engine for spec after one forward call of SmallBatchForward.MAX_BATCH + 1 rows
-     * x 3 steps (input size 5): more rows than the small-batch path takes, so the call plans a workspace.
+     * x 3 steps: more rows than the small-batch path takes, so the call plans a workspace.
      */
     static WorkspacePlan planAfterOneCall(RnnSpec spec, int threads) {
         int rows = SmallBatchForward.MAX_BATCH + 1;
         try (FastRnn fast = new FastRnn(RnnWeights.random(spec, 1), Impl.SIMD, Gemms.get(GemmKind.JAVA), threads)) {
-            RnnBatch in = new RnnBatch(rows, 3, RandomConfig.uniform(new Random(2), rows * 3 * 5), null, null, null);
+            RnnBatch in = new RnnBatch(rows, 3, RandomConfig.uniform(new Random(2), rows * 3 * spec.inputSize()), null,
+                    null, null);
             fast.forward(in, RnnResult.allocate(spec, rows, 3));
             return fast.lastPlan();
         }
@@ -60,15 +63,20 @@ class DirectionSplitTest {
         Random rnd = new Random(20260417L);
         List<String> failures = new ArrayList<>();
         int drawn = 0;
+        int split = 0; // inference above the small-batch path's rows: the configs that run directions apart
         while (drawn < 120 && failures.size() < 5) {
             RandomConfig c = RandomConfig.draw(rnd);
             if (!c.spec().bidirectional()) {
                 continue;
             }
             drawn++;
+            if (!c.training() && c.batch().batch() > SmallBatchForward.MAX_BATCH) {
+                split++;
+            }
             check(new RandomConfig(c.spec(), c.weightSeed(), c.batch(), c.gradOut(), c.training(), THREADS), failures);
         }
         assertEquals(List.of(), failures);
+        assertTrue(split >= 20, "only " + split + " of the drawn configs ran the directions apart");
     }
 
     @Test
@@ -89,6 +97,8 @@ class DirectionSplitTest {
                 // inference runs on the GEMM path (SmallBatchForward.MAX_BATCH + 1), and 17
                 int b = SmallBatchForward.MAX_BATCH + 1;
                 int[][] shapes = {{1, 1}, {1, 6}, {b, 1}, {b, 6}, {17, 9}};
+                assertTrue(planAfterOneCall(spec, THREADS).has("h.d1"), spec + ": inference of " + b
+                        + " rows runs the directions apart, each with its own step buffers");
                 for (int[] bt : shapes) {
                     for (boolean training : new boolean[] {false, true}) {
                         check(config(rnd, spec, bt[0], bt[1], training), failures);
@@ -97,6 +107,7 @@ class DirectionSplitTest {
             }
         }
         RnnSpec proj = RnnSpec.builder(CellKind.LSTM, 17, 33).projSize(7).peepholes(true).bidirectional(true).build();
+        assertTrue(planAfterOneCall(proj, THREADS).has("h.d1"), proj + ": runs the directions apart");
         for (boolean training : new boolean[] {false, true}) {
             check(config(rnd, proj, 17, 9, training), failures);
         }

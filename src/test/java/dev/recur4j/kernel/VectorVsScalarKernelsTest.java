@@ -164,4 +164,38 @@ class VectorVsScalarKernelsTest {
         same("zero", n, (k, ws, w, m) -> k.zero(m, ws, Y));
         same("columnSums", n, (k, ws, w, m) -> k.columnSums(5, m, ws, G, m + 3, DP));
     }
+
+    /**
+     * columnSums is inherited by VectorKernels (it calls the overridden add), so comparing the two kernel sets
+     * cannot catch a fault in its own loop: here each set against the sum written out, in double. Tolerance: a
+     * float sum of `rows` terms in [-2, 2) is within rows·2^-24·Σ|terms| of the exact one.
+     */
+    @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {1, 15, 16, 17, 33, 100})
+    void columnSumsAddEveryRow(int n) {
+        int rows = 5;
+        int ld = n + 3;
+        for (Kernels k : List.of(SCALAR, VECTOR)) {
+            Random rnd = new Random(17L * n);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment ws = arena.allocate((long) WS * Float.BYTES, 64);
+                for (long i = 0; i < WS; i++) {
+                    ws.setAtIndex(ValueLayout.JAVA_FLOAT, i, rnd.nextFloat() * 4 - 2);
+                }
+                k.columnSums(rows, n, ws, G, ld, DP);
+                for (int j = 0; j < n; j++) {
+                    double want = 0;
+                    double bound = 0;
+                    for (int r = 0; r < rows; r++) {
+                        float v = ws.getAtIndex(ValueLayout.JAVA_FLOAT, G + (long) r * ld + j);
+                        want += v;
+                        bound += Math.abs(v);
+                    }
+                    float got = ws.getAtIndex(ValueLayout.JAVA_FLOAT, DP + j);
+                    assertTrue(Math.abs(got - want) <= rows * 0x1p-24 * bound,
+                            k.getClass().getSimpleName() + " n=" + n + " column " + j + ": " + got + " vs " + want);
+                }
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class BenchRunnerTest {
     /** Short enough to keep the test fast; the fake engines need no JIT warm-up. */
@@ -76,29 +77,50 @@ class BenchRunnerTest {
         assertEquals(flops / (r.medianMs() * 1e6), r.gflops(), 1e-9 * r.gflops());
     }
 
+    /**
+     * The warm-up's decisions on a clock that each call advances by exactly 1 ms, so they are the same however busy
+     * the machine is. QUICK: warm-up 20 ms (quiet after 10 ms of no compilation, cap 5 x 20 = 100 ms).
+     */
     @Test
-    void warmUpGoesOnWhileTheJitCompiles() {
-        FakeEngine engine = new FakeEngine(() -> sleepMillis(1));
-        // A JIT that reports compilation after each of the first 40 calls (40 ms or more, twice the warm-up time)
+    @Timeout(10)
+    void warmUpGoesOnWhileTheJitCompilesAndStopsOnceItIsQuiet() {
+        long[] clock = {0};
+        FakeEngine engine = new FakeEngine(() -> clock[0] += 1_000_000);
+        // A JIT that reports compilation after each of the first 40 calls (until 40 ms, twice the warm-up time)...
         long[] jit = {0};
         int[] seen = {0};
-        BenchRunner runner = new BenchRunner(QUICK, false, () -> seen[0]++ <= 40 ? ++jit[0] : jit[0]);
+        BenchRunner runner = new BenchRunner(QUICK, false, () -> seen[0]++ <= 40 ? ++jit[0] : jit[0], () -> clock[0]);
         BenchResult r = runner.run(FakeEngine.call(engine, BenchMode.INFERENCE));
-        // ...and then quiet for half the warm-up time (10 ms: at least a few 1-ms calls)
-        assertTrue(r.warmupCalls() > 40, "warm-up calls " + r.warmupCalls());
-        assertTrue(r.warmupCalls() < 200, "warm-up calls " + r.warmupCalls());
+        // ...and then quiet: the warm-up ends 10 ms after the last compilation, at 50 calls (not the cap's 100)
+        assertEquals(50, r.warmupCalls());
+        // timed: 50 ms of 1 ms calls
+        assertEquals(50, r.runs());
+        assertEquals(1.0, r.medianMs(), 1e-12);
+        assertEquals(1.0, r.maxMs(), 1e-12);
     }
 
     @Test
+    @Timeout(10)
     void warmUpStopsAtItsCapWhenTheJitNeverSettles() {
+        long[] clock = {0};
+        FakeEngine engine = new FakeEngine(() -> clock[0] += 1_000_000);
+        long[] jit = {0};
+        BenchResult r = new BenchRunner(QUICK, false, () -> ++jit[0], () -> clock[0])
+                .run(FakeEngine.call(engine, BenchMode.INFERENCE));
+        assertEquals(100, r.warmupCalls()); // the cap, 5 x 20 ms
+    }
+
+    /** The same on the real clock: the warm-up ends, and not before its minimum time. */
+    @Test
+    @Timeout(30)
+    void warmUpOnTheRealClockEnds() {
         FakeEngine engine = new FakeEngine(() -> sleepMillis(1));
         long[] jit = {0};
         long t0 = System.nanoTime();
         BenchResult r = new BenchRunner(QUICK, false, () -> ++jit[0]).run(FakeEngine.call(engine, BenchMode.INFERENCE));
         double warmupMs = (System.nanoTime() - t0) / 1e6 - r.runs() * r.medianMs();
-        // cap: 5 x 20 ms, plus one call and the timed part's spread; far below a never-ending loop
         assertTrue(r.warmupCalls() >= QUICK.minWarmupCalls(), "warm-up calls " + r.warmupCalls());
-        assertTrue(warmupMs < 1000, "warm-up took about " + warmupMs + " ms");
+        assertTrue(warmupMs >= 20, "warm-up took about " + warmupMs + " ms");
     }
 
     @Test
