@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
  * BPTT with enough rows (B*T = 1920) that each thread's chunk holds several dX blocks
  * (BackwardPass.DX_BLOCK_ROWS), so a thread that finishes its time loop first takes blocks of the
  * other chunks; the random configs of {@link FastVsReferenceTest} stay below one block. Against the
- * reference through {@link FastVsReferenceTest#compare} (its tolerances), at 2 and 3 threads.
+ * reference through {@link FastVsReferenceTest#compare} (its tolerances), at 2 and 3 threads. Those tolerances
+ * were argued for at most 17 steps; here T = 30 and the weight gradients sum over B*T = 1920 rows (fp32 rounding
+ * of such a sum ≈ √1920 · 6e-8 ≈ 3e-6 of its terms' magnitude typically), and the measured worst |diff| / tolerance
+ * is 0.0018: still far inside, while a row taken twice or skipped changes a gradient by a whole row's share.
  */
 class TrainingChunksTest {
 
