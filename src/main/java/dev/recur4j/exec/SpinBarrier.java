@@ -18,6 +18,13 @@ import java.util.concurrent.locks.LockSupport;
  * then read slots) are both volatile, so either the waiter sees the new phase or the releaser sees
  * the waiter; the timed park is only a safety net.
  *
+ * <p>The slots are kept apart by the phase's parity. A waiter of phase p that is delayed between its
+ * last look at the phase and its registration writes its slot after phase p has ended; with one set
+ * of slots that write could overwrite a waiter of phase p + 1 that had the same arrival number and
+ * was already parked, which the release of p + 1 would then not wake (a lost wake-up: a stall of one
+ * park timeout). Phase p + 2 cannot begin before the delayed waiter arrives for p + 1, so slots of
+ * the same parity are never used by two phases at once.
+ *
  * <p>If one member fails it calls {@link #breakBarrier()}; every current and future wait then throws,
  * so no thread waits forever on a partner that has left.
  */
@@ -27,14 +34,26 @@ final class SpinBarrier {
     private static final long PARK_NANOS = 1_000_000;
 
     private final int parties;
+    private final long parkNanos;
     private final AtomicInteger arrived = new AtomicInteger();
+    /** [phase parity][arrival - 1]: a parked waiter of the phases of that parity. */
     private final AtomicReferenceArray<Thread> sleepers;
     private volatile int phase;
     private volatile boolean broken;
 
     SpinBarrier(int parties) {
+        this(parties, PARK_NANOS);
+    }
+
+    /** With the park timeout given (tests: one long enough that a lost wake-up shows as a hang). */
+    SpinBarrier(int parties, long parkNanos) {
         this.parties = parties;
-        this.sleepers = new AtomicReferenceArray<>(Math.max(1, parties - 1));
+        this.parkNanos = parkNanos;
+        this.sleepers = new AtomicReferenceArray<>(2 * Math.max(1, parties - 1));
+    }
+
+    private int slot(int p, int arrival) {
+        return (p & 1) * Math.max(1, parties - 1) + arrival - 1;
     }
 
     void await() {
@@ -46,8 +65,8 @@ final class SpinBarrier {
         if (arrival == parties) {
             arrived.set(0);
             phase = p + 1;
-            for (int i = 0; i < parties - 1; i++) {
-                Thread t = sleepers.get(i);
+            for (int i = 1; i < parties; i++) {
+                Thread t = sleepers.get(slot(p, i));
                 if (t != null) {
                     LockSupport.unpark(t);
                 }
@@ -63,7 +82,7 @@ final class SpinBarrier {
             } else if (spinUntil == 0) {
                 spinUntil = System.nanoTime() + SPIN_NANOS;
             } else if (System.nanoTime() > spinUntil) {
-                sleep(arrival - 1, p);
+                sleep(slot(p, arrival), p);
             }
         }
     }
@@ -72,14 +91,14 @@ final class SpinBarrier {
         Thread me = Thread.currentThread();
         sleepers.set(slot, me);
         while (phase == p && !broken) {
-            LockSupport.parkNanos(this, PARK_NANOS);
+            LockSupport.parkNanos(this, parkNanos);
         }
         sleepers.compareAndSet(slot, me, null);
     }
 
     void breakBarrier() {
         broken = true;
-        for (int i = 0; i < parties - 1; i++) {
+        for (int i = 0; i < sleepers.length(); i++) {
             Thread t = sleepers.get(i);
             if (t != null) {
                 LockSupport.unpark(t);
