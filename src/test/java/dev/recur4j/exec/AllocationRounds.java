@@ -5,16 +5,19 @@ import java.util.stream.Stream;
 
 /**
  * The measurement both allocation probes make: warm a call up in rounds and return the least bytes
- * 20 calls allocated in any round, on the caller and the row team's workers. Only C2-compiled code is
- * allocation-free, so rounds go on until one allocates nothing, for at least 20 rounds and up to
- * 30 s: on a loaded machine C2 may take seconds to (re)compile the step loops, and until then
- * interpreted/C1 code boxes vectors.
+ * {@link #ROUND_CALLS} calls allocated in any round, on the caller and the row team's workers. Only C2-compiled
+ * code is allocation-free, so rounds go on until one allocates nothing (or for 20 rounds, then up to 30 s): on
+ * a loaded machine C2 may take seconds to (re)compile the step loops, and until then interpreted/C1 code boxes
+ * vectors. A round is long so that an engine allocating on only some calls shows: with rounds of 20 calls, a
+ * worker allocating a float[64] on every 64th task passed (a review's mutant); with 1000 it reads 4080 bytes.
  */
 final class AllocationRounds {
     private AllocationRounds() {
     }
 
-    static long leastBytesPer20Calls(Runnable call) {
+    static final int ROUND_CALLS = 1000;
+
+    static long leastBytesPerRound(Runnable call) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long least = Long.MAX_VALUE;
         long deadline = System.nanoTime() + 30_000_000_000L;
@@ -24,7 +27,7 @@ final class AllocationRounds {
             }
             long[] ids = teamThreadIds();
             long before = allocated(mx, ids);
-            for (int i = 0; i < 20; i++) {
+            for (int i = 0; i < ROUND_CALLS; i++) {
                 call.run();
             }
             least = Math.min(least, allocated(mx, ids) - before);

@@ -33,19 +33,20 @@ public final class ForwardAllocationProbe {
                     RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).peepholes(true).build()};
             case "gru" -> new RnnSpec[] {RnnSpec.builder(CellKind.GRU, 7, 19).build()};
             case "gru-rbl" -> new RnnSpec[] {RnnSpec.builder(CellKind.GRU, 7, 19).linearBeforeReset(false).build()};
-            case "rnn" -> new RnnSpec[] {RnnSpec.builder(CellKind.RNN_TANH, 7, 19).build()};
+            case "rnn" -> new RnnSpec[] {RnnSpec.builder(CellKind.RNN_TANH, 7, 19).build(),
+                    RnnSpec.builder(CellKind.RNN_RELU, 7, 19).build()};
             default -> throw new IllegalArgumentException(args[0]);
         };
         AllocationProbeCases.printEach(specs, ForwardAllocationProbe::probe);
     }
 
-    /** The least bytes allocated by 20 calls over the rounds of warm-up (see {@link AllocationRounds}). */
+    /** The least bytes allocated by a round of calls over the rounds of warm-up (see {@link AllocationRounds}). */
     static long probe(RnnSpec spec, GemmKind gemm, int threads) {
         Random rnd = new Random(3);
         RnnBatch in = AllocationProbeCases.batch(rnd, spec);
         RnnResult out = RnnResult.allocate(spec, in.batch(), in.seqLen());
         try (FastRnn e = new FastRnn(RnnWeights.random(spec, 5), Impl.SIMD, Gemms.get(gemm), threads)) {
-            return AllocationRounds.leastBytesPer20Calls(() -> e.forward(in, out));
+            return AllocationRounds.leastBytesPerRound(() -> e.forward(in, out));
         }
     }
 }

@@ -63,7 +63,8 @@ class SharedWeightsTest {
     void enginesOverOneWeightsGiveWhatEachGivesAlone() throws Exception {
         Random rnd = new Random(Long.getLong("recur4j.test.seed", 20261201L));
         for (int c = 0; c < CASES; c++) {
-            RnnSpec spec = spec(rnd, CellKind.values()[c % CellKind.values().length]);
+            // every cell in turn, each in variants 0, 1, 2 (see spec): chosen, not drawn, so no seed skips one
+            RnnSpec spec = spec(rnd, CellKind.values()[c % CellKind.values().length], c / CellKind.values().length);
             RnnWeights weights = RnnWeights.random(spec, rnd.nextLong());
             List<float[]> weightsBefore = copies(params(weights));
             List<RnnEngine> engines = new ArrayList<>();
@@ -85,20 +86,21 @@ class SharedWeightsTest {
         }
     }
 
-    private static RnnSpec spec(Random rnd, CellKind cell) {
+    /** LSTM: variant 0 plain, 1 with peepholes, 2 with a projection; GRU: variant 1 reset-before-linear. */
+    private static RnnSpec spec(Random rnd, CellKind cell, int variant) {
         int h = HIDDEN[rnd.nextInt(HIDDEN.length)];
         RnnSpec.Builder b = RnnSpec.builder(cell, 1 + rnd.nextInt(70), h)
                 .numLayers(1 + rnd.nextInt(2))
                 .bidirectional(rnd.nextBoolean())
                 .bias(rnd.nextInt(4) != 0);
         if (cell == CellKind.LSTM) {
-            b.peepholes(rnd.nextInt(3) == 0);
-            if (h > 1 && rnd.nextInt(3) == 0) {
+            b.peepholes(variant == 1);
+            if (h > 1 && variant == 2) {
                 b.projSize(1 + rnd.nextInt(h - 1));
             }
         }
         if (cell == CellKind.GRU) {
-            b.linearBeforeReset(rnd.nextInt(3) != 0);
+            b.linearBeforeReset(variant != 1);
         }
         return b.build();
     }
@@ -115,7 +117,9 @@ class SharedWeightsTest {
         RnnEngine twin = Rnn.create(weights, impl, GemmKind.JAVA, threads);
         engines.add(twin);
         // two shapes, the second at least as large in B and T, so that the engine grows its workspace mid-run
-        int b0 = rnd.nextInt(BATCH.length);
+        // the first call of at most 3 rows and inference: every engine starts on the small-batch path (an LSTM
+        // with a projection excepted, which that path does not take)
+        int b0 = rnd.nextInt(2);
         int t0 = rnd.nextInt(STEPS.length);
         int[][] shapes = {{BATCH[b0], STEPS[t0]},
                 {BATCH[b0 + rnd.nextInt(BATCH.length - b0)], STEPS[t0 + rnd.nextInt(STEPS.length - t0)]}};
@@ -125,7 +129,7 @@ class SharedWeightsTest {
             int b = shape[0];
             int t = shape[1];
             RnnBatch batch = RandomConfig.batch(rnd, spec, b, t);
-            boolean training = rnd.nextBoolean();
+            boolean training = shape != shapes[0] && rnd.nextBoolean();
             RnnGradOutput gradOut = new RnnGradOutput(
                     RandomConfig.uniform(rnd, b * t * spec.directions() * spec.outputSize()), null, null);
             calls.add(new Call(batch, gradOut, training, copies(call(twin, batch, gradOut, training))));

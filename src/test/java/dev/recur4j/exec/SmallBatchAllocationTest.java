@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * workers), counted with {@code com.sun.management.ThreadMXBean}. Vector API values are only
  * scalar-replaced once C2 has compiled the kernels, which happens in the background at its own
  * pace, so the test runs rounds of calls until one round allocates nothing and fails if none does
- * within the time limit: a round of 100 calls with zero bytes shows the steady state allocates nothing.
+ * within the time limit: a round of AllocationRounds.ROUND_CALLS calls with zero bytes shows the steady state allocates nothing.
  */
 class SmallBatchAllocationTest {
     private static final long LIMIT_NANOS = 20_000_000_000L;
@@ -51,7 +51,7 @@ class SmallBatchAllocationTest {
         }
     }
 
-    /** Null once a round of 100 calls allocates nothing, else what the rounds allocated. */
+    /** Null once a round of calls allocates nothing, else what the rounds allocated. */
     private static String allocatesNothingEventually(com.sun.management.ThreadMXBean mx, RnnSpec spec, Impl impl) {
         RnnWeights w = RnnWeights.random(spec, 5);
         Random rnd = new Random(9);
@@ -64,7 +64,7 @@ class SmallBatchAllocationTest {
             List<Long> rounds = new ArrayList<>();
             while (System.nanoTime() - start < LIMIT_NANOS) {
                 long before = allocated(mx, ids);
-                for (int i = 0; i < 100; i++) {
+                for (int i = 0; i < AllocationRounds.ROUND_CALLS; i++) { // long: see AllocationRounds
                     fast.forward(batch, out);
                 }
                 long bytes = allocated(mx, ids) - before;
@@ -73,7 +73,7 @@ class SmallBatchAllocationTest {
                 }
                 rounds.add(bytes);
             }
-            return rounds.size() + " rounds of 100 warm calls all allocated; bytes of the first and last: "
+            return rounds.size() + " rounds of " + AllocationRounds.ROUND_CALLS + " warm calls all allocated; bytes of the first and last: "
                     + rounds.subList(0, Math.min(5, rounds.size())) + " ... " + rounds.get(rounds.size() - 1);
         }
     }

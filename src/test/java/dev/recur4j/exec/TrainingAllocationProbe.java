@@ -34,13 +34,14 @@ public final class TrainingAllocationProbe {
                     RnnSpec.builder(CellKind.LSTM, 7, 19).numLayers(2).bidirectional(true).peepholes(true).build()};
             case "gru" -> new RnnSpec[] {RnnSpec.builder(CellKind.GRU, 7, 19).numLayers(2).build()};
             case "gru-rbl" -> new RnnSpec[] {RnnSpec.builder(CellKind.GRU, 7, 19).linearBeforeReset(false).build()};
-            case "rnn" -> new RnnSpec[] {RnnSpec.builder(CellKind.RNN_TANH, 7, 19).bidirectional(true).build()};
+            case "rnn" -> new RnnSpec[] {RnnSpec.builder(CellKind.RNN_TANH, 7, 19).bidirectional(true).build(),
+                    RnnSpec.builder(CellKind.RNN_RELU, 7, 19).bidirectional(true).build()};
             default -> throw new IllegalArgumentException(args[0]);
         };
         AllocationProbeCases.printEach(specs, TrainingAllocationProbe::probe);
     }
 
-    /** The least bytes allocated by 20 calls over the rounds of warm-up (see {@link AllocationRounds}). */
+    /** The least bytes allocated by a round of calls over the rounds of warm-up (see {@link AllocationRounds}). */
     static long probe(RnnSpec spec, GemmKind gemm, int threads) {
         Random rnd = new Random(3);
         RnnBatch in = AllocationProbeCases.batch(rnd, spec);
@@ -48,7 +49,7 @@ public final class TrainingAllocationProbe {
         RnnGradOutput go = new RnnGradOutput(RandomConfig.uniform(rnd, out.output().length), null, null);
         RnnGradients grads = RnnGradients.allocate(spec, in.batch(), in.seqLen());
         try (FastRnn e = new FastRnn(RnnWeights.random(spec, 5), Impl.SIMD, Gemms.get(gemm), threads)) {
-            return AllocationRounds.leastBytesPer20Calls(() -> e.forwardBackward(in, go, out, grads));
+            return AllocationRounds.leastBytesPerRound(() -> e.forwardBackward(in, go, out, grads));
         }
     }
 }
