@@ -88,14 +88,16 @@ class SharedWeightsTest {
 
     /** LSTM: variant 0 plain, 1 with peepholes, 2 with a projection; GRU: variant 1 reset-before-linear. */
     private static RnnSpec spec(Random rnd, CellKind cell, int variant) {
-        int h = HIDDEN[rnd.nextInt(HIDDEN.length)];
+        // a projection needs H > 1: the projection variant draws from the sizes above 1 (HIDDEN[0] is 1)
+        boolean projection = cell == CellKind.LSTM && variant == 2;
+        int h = projection ? HIDDEN[1 + rnd.nextInt(HIDDEN.length - 1)] : HIDDEN[rnd.nextInt(HIDDEN.length)];
         RnnSpec.Builder b = RnnSpec.builder(cell, 1 + rnd.nextInt(70), h)
                 .numLayers(1 + rnd.nextInt(2))
                 .bidirectional(rnd.nextBoolean())
                 .bias(rnd.nextInt(4) != 0);
         if (cell == CellKind.LSTM) {
             b.peepholes(variant == 1);
-            if (h > 1 && variant == 2) {
+            if (projection) {
                 b.projSize(1 + rnd.nextInt(h - 1));
             }
         }
