@@ -211,7 +211,7 @@ def run_recur4j(w, threads, args):
         return run_json_command("recur4j", cmd)
     # after its timing, rows 0, B/2-1, B/2 and B-1 against its float64 reference; when they differ it still prints
     # its JSON, then exits 1: keep the row's figures, its check column says DIFFERS and main() counts it as failed
-    return run_json_command("recur4j", cmd + ["--check"], accept=lambda out: (out.get("check") or {}).get("passed") is False)
+    return run_json_command("recur4j", cmd + ["--check"], accept=check_failed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,6 +270,11 @@ def fmt(v, spec, scale=1):
 
 def field(d, key):
     return None if d is None else d.get(key)
+
+
+def check_failed(out):
+    """Whether recur4j's JSON carries a --check that found its results differing from the reference's."""
+    return (out.get("check") or {}).get("passed") is False
 
 
 def check_cell(check):
@@ -363,7 +368,7 @@ def main():
             for side, fn in [("recur4j", run_recur4j)] + [(p, PEERS[p][1]) for p in peers if runs(p, w)]:
                 try:
                     row[side] = fn(w, threads, args)
-                    if side == "recur4j" and (row[side].get("check") or {}).get("passed") is False:
+                    if side == "recur4j" and check_failed(row[side]):
                         failed = True
                 except (RuntimeError, ValueError, OSError) as e:
                     row[side + "_error"] = str(e)

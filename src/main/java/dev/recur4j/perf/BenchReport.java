@@ -66,11 +66,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         line(s, "  allocated per call: %d bytes (least of the measured calls; mean %d)%s", result.allocBytesPerCall(),
                 result.allocBytesMeanPerCall(), threads > 1 ? ", summed over all threads" : "");
         if (check != null) {
-            line(s, "  check of batch rows %s against the float64 reference: %s (worst diff / tolerance %.3g)",
-                    Arrays.toString(check.rows()), check.passed() ? "agrees" : "DIFFERS", check.worstRatio());
-            for (Agreement a : check.tensors()) {
-                line(s, "    %s", a.line());
-            }
+            check.toString().lines().forEach(l -> line(s, "  %s", l));
         }
         return s.toString();
     }

@@ -15,6 +15,7 @@ import dev.recur4j.ref.Agreement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.IntStream;
 
 /**
@@ -63,10 +64,13 @@ public final class ReferenceCheck {
             return rows.clone();
         }
 
+        /** The verdict on one line, then each tensor's {@link Agreement#line()} indented (bench's text report). */
         @Override
         public String toString() {
-            StringBuilder s = new StringBuilder("rows " + Arrays.toString(rows) + (passed() ? ": agrees" : ": DIFFERS"));
-            tensors.forEach(a -> s.append('\n').append(a.line()));
+            StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
+                    "check of batch rows %s against the float64 reference: %s (worst diff / tolerance %.3g)",
+                    Arrays.toString(rows), passed() ? "agrees" : "DIFFERS", worstRatio()));
+            tensors.forEach(a -> s.append("\n  ").append(a.line()));
             return s.toString();
         }
     }
