@@ -17,10 +17,13 @@ ms, GFLOP/s and the speed-up (peer ms / recur4j ms; above 1 means recur4j is fas
     /usr/bin/python3 scripts/compare_torch.py [--workloads W1,W2] [--threads 1,2] [--seconds 3]
         [--warmup-seconds 2] [--peers torch,onednn,ort] [--impl simd] [--gemm openblas]
         [--recur4j "scripts/recur4j"] [--onednn native/build/onednn_rnn] [--ort scripts/ort-rnn]
-        [--no-check] [--json-out FILE]
+        [--no-check] [--json-out FILE] [--rounds N]
 
 Every side warms up (at least --warmup-seconds and 2 calls), then times each call (at least --seconds
-and 10 calls) and reports the median. The recur4j command defaults to $RECUR4J or scripts/recur4j.
+and 10 calls) and reports the median. With --rounds N every row runs each side N times, the order
+alternating between rounds (recur4j first, then last); a side's figure is then the median of its rounds'
+medians, and the speed-up the median of the rounds' own ratios (peer / recur4j in the same round), with
+their range: on a shared host whose speed drifts this pairs each peer with the recur4j run next to it. The recur4j command defaults to $RECUR4J or scripts/recur4j.
 PyTorch: run this with /usr/bin/python3 (Debian's python3-torch); when torch is missing it runs
 `apt-get install -y python3-torch` as root, and otherwise says how to install it.
 oneDNN: when native/build/onednn_rnn is missing it runs scripts/onednn-build, which installs Debian's
@@ -302,15 +305,74 @@ def table(rows, peers):
                 continue
             t = r.get(peer)
             # A peer's GFLOP/s uses recur4j's FLOP count for the workload (onednn_rnn counts the same).
-            speedup = t["median_ms"] / j["median_ms"] if j and t else None
             peer_gflops = j["flops_per_call"] / (t["median_ms"] * 1e6) if j and t else None
-            cells += [fmt(field(t, "median_ms"), ".3f"), fmt(peer_gflops, ".1f"),
-                      fmt(speedup, ".2f") + ("x" if speedup else "")]
+            cells += [fmt(field(t, "median_ms"), ".3f"), fmt(peer_gflops, ".1f"), speedup_cell(r, peer, j, t)]
         lines.append("| " + " | ".join(cells) + " |")
         for side in ["recur4j"] + peers:
             if side + "_error" in r:
                 lines.append(f"|   | {r['threads']} | {side} failed: {r[side + '_error']} |")
     return "\n".join(lines)
+
+
+def run_row(name, w, threads, peers, args):
+    """One workload at one thread count: --rounds rounds, each running every side once, one process at a time
+    so that none competes with another; the order alternates (recur4j first, then last, ...) so that a drift of
+    the host's speed within the row weighs on both sides alike. Returns the row and whether anything failed."""
+    row = {"workload": name, "threads": threads, "shape": describe(w)}
+    sides = [("recur4j", run_recur4j)] + [(p, PEERS[p][1]) for p in peers if runs(p, w)]
+    results = {side: [] for side, _ in sides}
+    failed = False
+    for r in range(args.rounds):
+        for side, fn in (sides if r % 2 == 0 else sides[::-1]):
+            if side + "_error" in row:
+                continue  # a side that failed once is not run again
+            try:
+                results[side].append(fn(w, threads, args))
+                if side == "recur4j" and check_failed(results[side][-1]):
+                    failed = True
+            except (RuntimeError, ValueError, OSError) as e:
+                row[side + "_error"] = str(e)
+                failed = True
+    for side, outs in results.items():
+        if outs:
+            row[side] = combine_rounds(outs)
+    mine = results["recur4j"]
+    for side, outs in results.items():
+        if side != "recur4j" and mine and len(outs) == len(mine):
+            # the peer's time over recur4j's in the same round: paired, so a slow round of the host cancels out
+            row.setdefault("round_speedups", {})[side] = [o["median_ms"] / m["median_ms"] for o, m in zip(outs, mine)]
+    return row, failed
+
+
+def combine_rounds(outs):
+    """One side's runs of a row as one result: the median of the rounds' medians, min and max over all calls; for
+    recur4j the rates follow that median, and the check and allocation are the worst round's."""
+    if len(outs) == 1:
+        return outs[0]
+    res = dict(outs[0])
+    res["median_ms"] = statistics.median(o["median_ms"] for o in outs)
+    res["min_ms"] = min(o["min_ms"] for o in outs)
+    res["max_ms"] = max(o["max_ms"] for o in outs)
+    res["round_medians_ms"] = [o["median_ms"] for o in outs]
+    if "fma_peak_gflops" in res:  # recur4j's
+        res["gflops"] = res["flops_per_call"] / (res["median_ms"] * 1e6)
+        res["frac_peak"] = res["gflops"] / res["fma_peak_gflops"]
+        res["frac_sgemm"] = res["gflops"] / res["sgemm_gflops"]
+        res["alloc_bytes_per_call"] = max(o["alloc_bytes_per_call"] for o in outs)
+        checks = [o.get("check") for o in outs if o.get("check")]
+        if checks:
+            res["check"] = next((c for c in checks if not c["passed"]), max(checks, key=lambda c: c["worst_ratio"]))
+    return res
+
+
+def speedup_cell(r, peer, j, t):
+    """Peer ms / recur4j ms; over several rounds the median of the rounds' ratios, with their range."""
+    paired = r.get("round_speedups", {}).get(peer)
+    if paired:
+        lo, hi = min(paired), max(paired)
+        return f"{statistics.median(paired):.2f}x ({lo:.2f}-{hi:.2f})"
+    speedup = t["median_ms"] / j["median_ms"] if j and t else None
+    return fmt(speedup, ".2f") + ("x" if speedup else "")
 
 
 def main():
@@ -335,7 +397,12 @@ def main():
     ap.add_argument("--no-check", action="store_true",
                     help="skip recur4j's --check (its results against its float64 reference, a few seconds a row)")
     ap.add_argument("--json-out", help="also write every measurement to this JSON file")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="rounds per row, every side once a round, the order alternating; medians of the rounds' "
+                         "medians, speed-ups paired by round (default: 1)")
     args = ap.parse_args()
+    if args.rounds < 1:
+        ap.error(f"--rounds: expected at least 1, found {args.rounds}")
 
     names = [n.strip().upper() for n in args.workloads.split(",") if n.strip()]
     unknown = [n for n in names if n not in WORKLOADS]
@@ -363,16 +430,8 @@ def main():
         w = WORKLOADS[name]
         for threads in thread_counts:
             print(f"compare_torch: {name} ({describe(w)}), threads {threads}", file=sys.stderr, flush=True)
-            row = {"workload": name, "threads": threads, "shape": describe(w)}
-            # One side after the other, one process at a time, so none competes with another.
-            for side, fn in [("recur4j", run_recur4j)] + [(p, PEERS[p][1]) for p in peers if runs(p, w)]:
-                try:
-                    row[side] = fn(w, threads, args)
-                    if side == "recur4j" and check_failed(row[side]):
-                        failed = True
-                except (RuntimeError, ValueError, OSError) as e:
-                    row[side + "_error"] = str(e)
-                    failed = True
+            row, row_failed = run_row(name, w, threads, peers, args)
+            failed = failed or row_failed
             rows.append(row)
 
     first = next((r["recur4j"] for r in rows if "recur4j" in r), None)
