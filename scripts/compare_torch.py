@@ -338,7 +338,7 @@ def run_row(name, w, threads, peers, args):
             row[side] = combine_rounds(outs)
     mine = results["recur4j"]
     for side, outs in results.items():
-        if side != "recur4j" and mine and len(outs) == len(mine):
+        if side != "recur4j" and len(mine) > 1 and len(outs) == len(mine):
             # the peer's time over recur4j's in the same round: paired, so a slow round of the host cancels out
             row.setdefault("round_speedups", {})[side] = [o["median_ms"] / m["median_ms"] for o, m in zip(outs, mine)]
     return row, failed
