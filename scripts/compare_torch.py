@@ -23,7 +23,8 @@ Every side warms up (at least --warmup-seconds and 2 calls), then times each cal
 and 10 calls) and reports the median. With --rounds N every row runs each side N times, the order
 alternating between rounds (recur4j first, then last); a side's figure is then the median of its rounds'
 medians, and the speed-up the median of the rounds' own ratios (peer / recur4j in the same round), with
-their range: on a shared host whose speed drifts this pairs each peer with the recur4j run next to it. The recur4j command defaults to $RECUR4J or scripts/recur4j.
+their range: on a shared host whose speed drifts this pairs each peer with the recur4j run next to it.
+The recur4j command defaults to $RECUR4J or scripts/recur4j.
 PyTorch: run this with /usr/bin/python3 (Debian's python3-torch); when torch is missing it runs
 `apt-get install -y python3-torch` as root, and otherwise says how to install it.
 oneDNN: when native/build/onednn_rnn is missing it runs scripts/onednn-build, which installs Debian's
@@ -354,6 +355,8 @@ def combine_rounds(outs):
     res["min_ms"] = min(o["min_ms"] for o in outs)
     res["max_ms"] = max(o["max_ms"] for o in outs)
     res["round_medians_ms"] = [o["median_ms"] for o in outs]
+    if "runs" in res:
+        res["runs"] = sum(o["runs"] for o in outs)
     if "fma_peak_gflops" in res:  # recur4j's
         res["gflops"] = res["flops_per_call"] / (res["median_ms"] * 1e6)
         res["frac_peak"] = res["gflops"] / res["fma_peak_gflops"]
