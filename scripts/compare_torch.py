@@ -356,7 +356,7 @@ def combine_rounds(outs):
     res["max_ms"] = max(o["max_ms"] for o in outs)
     res["round_medians_ms"] = [o["median_ms"] for o in outs]
     if "runs" in res:
-        res["runs"] = sum(o["runs"] for o in outs)
+        res["runs"] = sum(o.get("runs", 0) for o in outs)
     if "fma_peak_gflops" in res:  # recur4j's
         res["gflops"] = res["flops_per_call"] / (res["median_ms"] * 1e6)
         res["frac_peak"] = res["gflops"] / res["fma_peak_gflops"]
