@@ -44,6 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ONEDNN = os.path.join(os.path.dirname(HERE), "native", "build", "onednn_rnn")
 DEFAULT_ORT = os.path.join(HERE, "ort-rnn")
+FMA_PROBE = os.path.join(os.path.dirname(HERE), "native", "build", "fma_peak")  # built by scripts/native-build
 ORT_JAR = os.path.join(os.path.dirname(HERE), "peers", "onnxruntime", "target", "recur4j-ort-peer-0.1.0-SNAPSHOT.jar")
 
 # The workloads of the performance issue (fp32); the same as bench/.../Workload.java.
@@ -315,6 +316,20 @@ def table(rows, peers):
     return "\n".join(lines)
 
 
+def host_fma_gflops():
+    """The FMA peak the host gives right now (native/build/fma_peak, under a second): {"1t": .., "all": ..} GFLOP/s
+    with AVX-512, or None when the probe is not built or fails. A shared host's speed drifts by tens of per cent
+    (the Zen 5 of issue 3: 130-222 GFLOP/s on one core within an hour), so each row records what it ran on."""
+    if not os.path.exists(FMA_PROBE):
+        return None
+    try:
+        p = subprocess.run([FMA_PROBE], capture_output=True, text=True, timeout=60)
+        d = json.loads(p.stdout.strip().splitlines()[0])
+        return {"1t": d["avx512_gflops_1t"], "all": d["avx512_gflops_all"]}
+    except (OSError, ValueError, IndexError, KeyError, subprocess.TimeoutExpired):
+        return None
+
+
 def run_row(name, w, threads, peers, args):
     """One workload at one thread count: --rounds rounds, each running every side once, one process at a time
     so that none competes with another; the order alternates (recur4j first, then last, ...) so that a drift of
@@ -432,8 +447,13 @@ def main():
     for name in names:
         w = WORKLOADS[name]
         for threads in thread_counts:
-            print(f"compare_torch: {name} ({describe(w)}), threads {threads}", file=sys.stderr, flush=True)
+            host = host_fma_gflops()
+            print(f"compare_torch: {name} ({describe(w)}), threads {threads}"
+                  + (f"; host FMA peak now {host['1t']:.1f} / {host['all']:.1f} GFLOP/s" if host else ""),
+                  file=sys.stderr, flush=True)
             row, row_failed = run_row(name, w, threads, peers, args)
+            if host:
+                row["host_fma_gflops"] = host  # measured just before the row
             failed = failed or row_failed
             rows.append(row)
 
@@ -457,6 +477,12 @@ def main():
     if ort_info:
         print(f"ONNX Runtime {ort_info['ort_version']} (Java API), fp32, opset {ort_info['opset']} LSTM/GRU, time-major;"
               " intra-op threads = threads, sequential, all graph optimisations")
+    hosts = [r["host_fma_gflops"]["1t"] for r in rows if "host_fma_gflops" in r]
+    if hosts and first:
+        print(f"host FMA peak before each row: {min(hosts):.1f}-{max(hosts):.1f} GFLOP/s on one core"
+              f" (the figure % of peak divides by: {first['fma_peak_gflops']:.1f})")
+    elif not os.path.exists(FMA_PROBE):
+        print(f"host FMA peak not probed before the rows: {FMA_PROBE} is not built (scripts/native-build)")
     print()
     print(table(rows, peers))
     if args.json_out:

@@ -1,10 +1,13 @@
-"""Unit tests of compare_torch.py's rounds (no benchmark runs: the sides are fakes that return set times).
+"""Unit tests of compare_torch.py's rounds and host probe (no benchmark runs: the sides are fakes that return set
+times, the probe a shell script).
 
     python3 -m unittest discover -s scripts/tests
 """
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -96,6 +99,34 @@ class RoundsTest(unittest.TestCase):
         self.assertEqual(row["onednn_error"], "onednn_rnn: no such primitive")
         self.assertNotIn("round_speedups", row)
         self.assertEqual(row["recur4j"]["median_ms"], 101)
+
+
+class HostProbeTest(unittest.TestCase):
+    def setUp(self):
+        self.saved = ct.FMA_PROBE
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        ct.FMA_PROBE = self.saved
+        shutil.rmtree(self.dir)
+
+    def probe(self, script):
+        path = os.path.join(self.dir, "fma_peak")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + script)
+        os.chmod(path, 0o755)
+        ct.FMA_PROBE = path
+
+    def test_reads_the_avx512_figures_of_the_first_line(self):
+        self.probe('echo \'{"probe":"fma_peak","avx512_gflops_1t":130.7,"avx512_gflops_all":348.9,'
+                   '"avx2_gflops_1t":99.4}\'\necho second line\n')
+        self.assertEqual(ct.host_fma_gflops(), {"1t": 130.7, "all": 348.9})
+
+    def test_a_missing_or_failing_probe_gives_none(self):
+        ct.FMA_PROBE = os.path.join(self.dir, "not_built")
+        self.assertIsNone(ct.host_fma_gflops())
+        self.probe("echo 'not json'; exit 3\n")
+        self.assertIsNone(ct.host_fma_gflops())
 
 
 if __name__ == "__main__":
