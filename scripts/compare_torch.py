@@ -24,6 +24,12 @@ and 10 calls) and reports the median. With --rounds N every row runs each side N
 alternating between rounds (recur4j first, then last); a side's figure is then the median of its rounds'
 medians, and the speed-up the median of the rounds' own ratios (peer / recur4j in the same round), with
 their range: on a shared host whose speed drifts this pairs each peer with the recur4j run next to it.
+Where a side fails in some round it is not run again, and the ratios pair only the rounds both sides
+completed (the cell then says "k of N rounds"). A combined result keeps every round's own under
+round_results; p90/p99 and warm-up counts, which do not combine, are only there.
+Before each round the host's FMA peak is probed (native/build/fma_peak, about a second, when built): the
+JSON keeps it per round (host_fma_gflops) and a line under the table gives its range against the limits
+file's figures, which "% of peak" divides by.
 The recur4j command defaults to $RECUR4J or scripts/recur4j.
 PyTorch: run this with /usr/bin/python3 (Debian's python3-torch); when torch is missing it runs
 `apt-get install -y python3-torch` as root, and otherwise says how to install it.
@@ -317,31 +323,46 @@ def table(rows, peers):
 
 
 def host_fma_gflops():
-    """The FMA peak the host gives right now (native/build/fma_peak, under a second): {"1t": .., "all": ..} GFLOP/s
-    with AVX-512, or None when the probe is not built or fails. A shared host's speed drifts by tens of per cent
-    (the Zen 5 of issue 3: 130-222 GFLOP/s on one core within an hour), so each row records what it ran on."""
+    """The FMA peak the host gives right now (native/build/fma_peak, about a second): {"isa", "1t", "all"} in
+    GFLOP/s, AVX-512's or, where the probe finds none (it reports 0 there), AVX2's; None when the probe is not
+    built or fails. A shared host's speed drifts by tens of per cent (the Zen 5 of issue 3: 130-212 GFLOP/s on one
+    core within an hour, 221.8 in quiet ones), so every round of a row records what it ran on."""
     if not os.path.exists(FMA_PROBE):
         return None
     try:
         p = subprocess.run([FMA_PROBE], capture_output=True, text=True, timeout=60)
-        d = json.loads(p.stdout.strip().splitlines()[0])
-        return {"1t": d["avx512_gflops_1t"], "all": d["avx512_gflops_all"]}
-    except (OSError, ValueError, IndexError, KeyError, subprocess.TimeoutExpired):
+        d = json.loads(p.stdout.strip().splitlines()[0]) if p.returncode == 0 else None
+        if not isinstance(d, dict):
+            return None
+        for isa in ("avx512", "avx2"):
+            one, every = d.get(isa + "_gflops_1t"), d.get(isa + "_gflops_all")
+            if isinstance(one, (int, float)) and isinstance(every, (int, float)) and one > 0 and every > 0:
+                return {"isa": isa, "1t": one, "all": every}
+        return None
+    except (OSError, ValueError, IndexError, TypeError, subprocess.TimeoutExpired):
         return None
 
 
 def run_row(name, w, threads, peers, args):
     """One workload at one thread count: --rounds rounds, each running every side once, one process at a time
     so that none competes with another; the order alternates (recur4j first, then last, ...) so that a drift of
-    the host's speed within the row weighs on both sides alike. Returns the row and whether anything failed."""
+    the host's speed within the row weighs on both sides alike. Before each round the host's FMA peak is probed
+    (row["host_fma_gflops"], one entry a round, None where the probe failed; absent when it is not built).
+    Returns the row and whether anything failed."""
     row = {"workload": name, "threads": threads, "shape": describe(w)}
     sides = [("recur4j", run_recur4j)] + [(p, PEERS[p][1]) for p in peers if runs(p, w)]
     results = {side: [] for side, _ in sides}
     failed = False
     for r in range(args.rounds):
+        host = host_fma_gflops()
+        if host is not None or os.path.exists(FMA_PROBE):
+            row.setdefault("host_fma_gflops", []).append(host)
+        print(f"compare_torch:   round {r + 1} of {args.rounds}"
+              + (f"; host FMA peak now {host['1t']:.1f} / {host['all']:.1f} GFLOP/s ({host['isa']})" if host else ""),
+              file=sys.stderr, flush=True)
         for side, fn in (sides if r % 2 == 0 else sides[::-1]):
             if side + "_error" in row:
-                continue  # a side that failed once is not run again
+                continue  # a side that failed once is not run again, so each side's results are its first rounds
             try:
                 results[side].append(fn(w, threads, args))
                 if side == "recur4j" and check_failed(results[side][-1]):
@@ -353,30 +374,42 @@ def run_row(name, w, threads, peers, args):
         if outs:
             row[side] = combine_rounds(outs)
     mine = results["recur4j"]
-    for side, outs in results.items():
-        if side != "recur4j" and len(mine) > 1 and len(outs) == len(mine):
-            # the peer's time over recur4j's in the same round: paired, so a slow round of the host cancels out
-            row.setdefault("round_speedups", {})[side] = [o["median_ms"] / m["median_ms"] for o, m in zip(outs, mine)]
+    if args.rounds > 1:
+        row["rounds"] = args.rounds
+        for side, outs in results.items():
+            paired = min(len(mine), len(outs))
+            if side != "recur4j" and paired:
+                # the peer's time over recur4j's in the same round, over the rounds both completed: a slow round
+                # of the host then weighs on both sides of its ratio
+                row.setdefault("round_speedups", {})[side] = [o["median_ms"] / m["median_ms"]
+                                                              for o, m in zip(outs[:paired], mine[:paired])]
     return row, failed
 
 
 def combine_rounds(outs):
-    """One side's runs of a row as one result: the median of the rounds' medians, min and max over all calls; for
-    recur4j the rates follow that median, and the check and allocation are the worst round's."""
+    """One side's runs of a row as one result: the median of the rounds' medians, min and max over all calls, the
+    calls summed; every round's own result under "round_results", and the figures that do not combine (p90_ms,
+    p99_ms, warm-up counts) only there. For recur4j the rates follow that median (the SGEMM figure is the
+    median of the rounds' own), and the check and the allocation are the worst round's."""
     if len(outs) == 1:
         return outs[0]
-    res = dict(outs[0])
+    res = {k: v for k, v in outs[0].items() if k not in ("p90_ms", "p99_ms", "warmup_calls")}
     res["median_ms"] = statistics.median(o["median_ms"] for o in outs)
     res["min_ms"] = min(o["min_ms"] for o in outs)
     res["max_ms"] = max(o["max_ms"] for o in outs)
     res["round_medians_ms"] = [o["median_ms"] for o in outs]
+    res["round_results"] = outs
     if "runs" in res:
         res["runs"] = sum(o.get("runs", 0) for o in outs)
     if "fma_peak_gflops" in res:  # recur4j's
         res["gflops"] = res["flops_per_call"] / (res["median_ms"] * 1e6)
         res["frac_peak"] = res["gflops"] / res["fma_peak_gflops"]
-        res["frac_sgemm"] = res["gflops"] / res["sgemm_gflops"]
-        res["alloc_bytes_per_call"] = max(o["alloc_bytes_per_call"] for o in outs)
+        sgemm = [o["sgemm_gflops"] for o in outs if isinstance(o.get("sgemm_gflops"), (int, float))]
+        res["sgemm_gflops"] = statistics.median(sgemm) if sgemm else None
+        res["frac_sgemm"] = res["gflops"] / res["sgemm_gflops"] if res["sgemm_gflops"] else float("nan")
+        for key in ("alloc_bytes_per_call", "alloc_bytes_mean_per_call"):
+            if key in res:
+                res[key] = max(o[key] for o in outs)
         checks = [o.get("check") for o in outs if o.get("check")]
         if checks:
             res["check"] = next((c for c in checks if not c["passed"]), max(checks, key=lambda c: c["worst_ratio"]))
@@ -384,13 +417,45 @@ def combine_rounds(outs):
 
 
 def speedup_cell(r, peer, j, t):
-    """Peer ms / recur4j ms; over several rounds the median of the rounds' ratios, with their range."""
+    """Peer ms / recur4j ms; over several rounds the median of the rounds' ratios with their range, and how many
+    rounds that is when a side failed before the last."""
     paired = r.get("round_speedups", {}).get(peer)
     if paired:
-        lo, hi = min(paired), max(paired)
-        return f"{statistics.median(paired):.2f}x ({lo:.2f}-{hi:.2f})"
+        of = f", {len(paired)} of {r['rounds']} rounds" if len(paired) < r.get("rounds", len(paired)) else ""
+        return f"{statistics.median(paired):.2f}x ({min(paired):.2f}-{max(paired):.2f}{of})"
     speedup = t["median_ms"] / j["median_ms"] if j and t else None
     return fmt(speedup, ".2f") + ("x" if speedup else "")
+
+
+def host_summary(rows):
+    """The line under the table: the range of the host's FMA peak over the rounds probed, one core and all, against
+    the limits file's (what % of peak divides by); or why there is none."""
+    probes = [h for r in rows for h in r.get("host_fma_gflops", [])]
+    got = [h for h in probes if h]
+    if not os.path.exists(FMA_PROBE):
+        return f"host FMA peak not probed: {FMA_PROBE} is not built (scripts/native-build)"
+    if not got:
+        return f"host FMA peak not probed: {FMA_PROBE} failed before every round"
+    one, every = [h["1t"] for h in got], [h["all"] for h in got]
+    line = (f"host FMA peak before each round ({got[0]['isa']}, {len(got)} of {len(probes)} probes): one core"
+            f" {min(one):.1f}-{max(one):.1f} GFLOP/s, all cores {min(every):.1f}-{max(every):.1f}")
+    limits = limits_fma_gflops(got[0]["isa"])
+    if limits:
+        line += f" (limits file, which % of peak divides by: {limits[0]:.1f} / {limits[1]:.1f})"
+    return line
+
+
+def limits_fma_gflops(isa):
+    """(one core, all cores) FMA peak of native/build/limits.json (scripts/native-build --run) for isa, or None."""
+    path = os.path.join(os.path.dirname(FMA_PROBE), "limits.json")
+    try:
+        with open(path) as f:
+            for d in json.load(f):
+                if isinstance(d, dict) and d.get("probe") == "fma_peak":
+                    return d[isa + "_gflops_1t"], d[isa + "_gflops_all"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
 def main():
@@ -447,13 +512,8 @@ def main():
     for name in names:
         w = WORKLOADS[name]
         for threads in thread_counts:
-            host = host_fma_gflops()
-            print(f"compare_torch: {name} ({describe(w)}), threads {threads}"
-                  + (f"; host FMA peak now {host['1t']:.1f} / {host['all']:.1f} GFLOP/s" if host else ""),
-                  file=sys.stderr, flush=True)
+            print(f"compare_torch: {name} ({describe(w)}), threads {threads}", file=sys.stderr, flush=True)
             row, row_failed = run_row(name, w, threads, peers, args)
-            if host:
-                row["host_fma_gflops"] = host  # measured just before the row
             failed = failed or row_failed
             rows.append(row)
 
@@ -477,14 +537,10 @@ def main():
     if ort_info:
         print(f"ONNX Runtime {ort_info['ort_version']} (Java API), fp32, opset {ort_info['opset']} LSTM/GRU, time-major;"
               " intra-op threads = threads, sequential, all graph optimisations")
-    hosts = [r["host_fma_gflops"]["1t"] for r in rows if "host_fma_gflops" in r]
-    if hosts and first:
-        print(f"host FMA peak before each row: {min(hosts):.1f}-{max(hosts):.1f} GFLOP/s on one core"
-              f" (the figure % of peak divides by: {first['fma_peak_gflops']:.1f})")
-    elif not os.path.exists(FMA_PROBE):
-        print(f"host FMA peak not probed before the rows: {FMA_PROBE} is not built (scripts/native-build)")
     print()
     print(table(rows, peers))
+    print()
+    print(host_summary(rows))
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(rows, f, indent=1)
