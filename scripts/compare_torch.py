@@ -390,7 +390,8 @@ def combine_rounds(outs):
     """One side's runs of a row as one result: the median of the rounds' medians, min and max over all calls, the
     calls summed; every round's own result under "round_results", and the figures that do not combine (p90_ms,
     p99_ms, warm-up counts) only there. For recur4j the rates follow that median (the SGEMM figure is the
-    median of the rounds' own), and the check and the allocation are the worst round's."""
+    median of the rounds' own, likewise the host's FMA peak bench measured after each), and the check and the
+    allocation are the worst round's."""
     if len(outs) == 1:
         return outs[0]
     res = {k: v for k, v in outs[0].items() if k not in ("p90_ms", "p99_ms", "warmup_calls")}
@@ -407,6 +408,9 @@ def combine_rounds(outs):
         sgemm = [o["sgemm_gflops"] for o in outs if isinstance(o.get("sgemm_gflops"), (int, float))]
         res["sgemm_gflops"] = statistics.median(sgemm) if sgemm else None
         res["frac_sgemm"] = res["gflops"] / res["sgemm_gflops"] if res["sgemm_gflops"] else float("nan")
+        now = [o["fma_now_gflops"] for o in outs if isinstance(o.get("fma_now_gflops"), (int, float))]
+        res["fma_now_gflops"] = statistics.median(now) if now else None
+        res["frac_peak_now"] = res["gflops"] / res["fma_now_gflops"] if now else None
         for key in ("alloc_bytes_per_call", "alloc_bytes_mean_per_call"):
             if key in res:
                 res[key] = max(o[key] for o in outs)

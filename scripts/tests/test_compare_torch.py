@@ -25,7 +25,8 @@ def recur4j_result(median_ms, worst_ratio=0.001, passed=True, alloc=0, alloc_mea
             "p90_ms": median_ms + 0.5, "p99_ms": median_ms + 0.9, "warmup_calls": 5, "runs": runs,
             "flops_per_call": 2e9, "gflops": 2e9 / (median_ms * 1e6), "fma_peak_gflops": 200.0,
             "sgemm_gflops": sgemm, "frac_peak": 0.0, "frac_sgemm": 0.0, "alloc_bytes_per_call": alloc,
-            "alloc_bytes_mean_per_call": alloc_mean, "check": {"passed": passed, "worst_ratio": worst_ratio}}
+            "alloc_bytes_mean_per_call": alloc_mean, "fma_now_gflops": 2 * median_ms, "frac_peak_now": 0.0,
+            "check": {"passed": passed, "worst_ratio": worst_ratio}}
 
 
 def peer_result(median_ms, runs=10):
@@ -106,6 +107,8 @@ class RoundsTest(unittest.TestCase):
         self.assertAlmostEqual(row["recur4j"]["gflops"], 2e9 / 110e6)
         self.assertAlmostEqual(row["recur4j"]["frac_peak"], 2e9 / 110e6 / 200)
         self.assertAlmostEqual(row["recur4j"]["frac_sgemm"], 2e9 / 110e6 / 100)
+        self.assertEqual(row["recur4j"]["fma_now_gflops"], 220)  # the median of 200, 400, 220
+        self.assertAlmostEqual(row["recur4j"]["frac_peak_now"], 2e9 / 110e6 / 220)
         for got, want in zip(row["round_speedups"]["onednn"], [0.9, 1.2, 1.1]):
             self.assertAlmostEqual(got, want)
         # the table's cell is the median of the paired ratios, not the ratio of the medians (121 / 110 = 1.1)

@@ -101,7 +101,8 @@ final class BenchCommand implements Callable<Integer> {
     int minRuns;
 
     @Option(names = "--probe-seconds", defaultValue = "0.5", paramLabel = "S",
-            description = "time for each of the SGEMM and (without native/build/limits.json) FMA probes (default: 0.5)")
+            description = "time for each probe after the timing: SGEMM, the FMA peak the host gives now, and (without"
+                    + " native/build/limits.json) the FMA peak; 0 skips the FMA probe of now (default: 0.5)")
     double probeSeconds;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "seed of the weights and inputs")
@@ -192,10 +193,13 @@ final class BenchCommand implements Callable<Integer> {
         SgemmProbe.Measurement sgemm = probeKind == null ? null
                 : SgemmProbe.measure(probeKind, PROBE_SIZE, PROBE_SIZE, PROBE_SIZE, threads, probeSeconds);
         MachineLimits limits = MachineLimits.load(threads, probeSeconds);
+        // what the host gives now, beside the limits file's quiet-hour peak: on a shared host they can differ by tens
+        // of per cent, and a run is read against both
+        double fmaNow = probeSeconds > 0 ? MachineLimits.hostFmaNow(threads, probeSeconds) : Double.NaN;
         // on the arrays the engine's last call left; last, so the reference's run disturbs no measurement
         ReferenceCheck.Result agreement = check ? ReferenceCheck.check(weights, call) : null;
         return new BenchReport(spec, batch, seqLen, benchMode, chosenImpl.cliName(),
-                chosenGemm == null ? null : chosenGemm.cliName(), threads, timing, sgemm, limits, core,
+                chosenGemm == null ? null : chosenGemm.cliName(), threads, timing, sgemm, limits, fmaNow, core,
                 blasThreads, agreement);
     }
 

@@ -22,13 +22,15 @@ import java.util.Locale;
  * @param result       the timings
  * @param sgemm        the SGEMM probe, or null when no back end could be measured
  * @param limits       the FMA peak
+ * @param fmaNowGflops the FMA peak of {@code threads} threads the host gave right after the timing
+ *                     ({@link MachineLimits#hostFmaNow}), NaN when not measured ({@code --probe-seconds 0})
  * @param openBlasCore OpenBLAS's core and OPENBLAS_CORETYPE, or why OpenBLAS is unavailable
  * @param openBlasThreads OpenBLAS's own thread count while the engine was timed, -1 if unavailable
  * @param check        the results against the float64 reference ({@code --check}), or null when not asked for
  */
 public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, String impl, String gemm, int threads,
                           BenchResult result, SgemmProbe.Measurement sgemm, MachineLimits limits,
-                          String openBlasCore, int openBlasThreads, ReferenceCheck.Result check) {
+                          double fmaNowGflops, String openBlasCore, int openBlasThreads, ReferenceCheck.Result check) {
 
     /** Measured GFLOP/s over the SGEMM probe's, or NaN without a probe. */
     public double fracSgemm() {
@@ -38,6 +40,11 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
     /** Measured GFLOP/s over the FMA peak of {@code threads} threads. */
     public double fracPeak() {
         return result.gflops() / limits.fmaPeak(threads);
+    }
+
+    /** Measured GFLOP/s over the peak the host gave right after the timing, or NaN when that was not measured. */
+    public double fracPeakNow() {
+        return result.gflops() / fmaNowGflops;
     }
 
     public String shape() {
@@ -63,6 +70,10 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         }
         line(s, "  %.1f%% of FMA peak: %.1f GFLOP/s for threads %d, %s", 100 * fracPeak(), limits.fmaPeak(threads),
                 threads, limits.source());
+        if (!Double.isNaN(fmaNowGflops)) {
+            line(s, "  %.1f%% of the FMA peak the host gave right after: %.1f GFLOP/s for threads %d (Java probe; a"
+                    + " shared host's speed drifts)", 100 * fracPeakNow(), fmaNowGflops, threads);
+        }
         line(s, "  allocated per call: %d bytes (least of the measured calls; mean %d)%s", result.allocBytesPerCall(),
                 result.allocBytesMeanPerCall(), threads > 1 ? ", summed over all threads" : "");
         if (check != null) {
@@ -105,6 +116,8 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("fma_peak_source", limits.source());
         o.addProperty("frac_sgemm", sgemm == null ? null : fracSgemm());
         o.addProperty("frac_peak", fracPeak());
+        o.addProperty("fma_now_gflops", Double.isNaN(fmaNowGflops) ? null : fmaNowGflops);
+        o.addProperty("frac_peak_now", Double.isNaN(fmaNowGflops) ? null : fracPeakNow());
         o.addProperty("openblas_core", openBlasCore);
         o.addProperty("openblas_threads", openBlasThreads < 0 ? null : openBlasThreads);
         o.add("check", check == null ? JsonNull.INSTANCE : checkJson());

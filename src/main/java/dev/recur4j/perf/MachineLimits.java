@@ -96,6 +96,16 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
                         + " for the native probe)");
     }
 
+    /**
+     * The FMA peak of {@code threads} threads that the host gives right now, measured in Java in about {@code seconds}
+     * ({@link JavaFmaProbe}, within a few per cent of the native probe here). A shared host's speed drifts: on the
+     * Zen 5 of issue 3 the native probe read 130 to 212 GFLOP/s on one core within an hour, against the 221.8 of
+     * quiet hours that the limits file holds, so a benchmark also reports its rate against this.
+     */
+    public static double hostFmaNow(int threads, double seconds) {
+        return JavaFmaProbe.gflops(Math.max(1, threads), seconds);
+    }
+
     private static double number(JsonObject o, String key) {
         if (!o.has(key)) {
             throw new IllegalArgumentException("limits: missing \"" + key + "\"");

@@ -57,8 +57,8 @@ class BenchCommandTest {
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
         for (String key : List.of("median_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "gflops", "alloc_bytes_per_call", "impl", "gemm",
                 "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "peepholes",
-                "mode", "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "openblas_core", "openblas_threads",
-                "runs")) {
+                "mode", "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "fma_now_gflops", "frac_peak_now",
+                "openblas_core", "openblas_threads", "runs")) {
             assertTrue(o.has(key), "missing key " + key + " in " + r.out());
         }
         assertEquals("reference", o.get("impl").getAsString());
@@ -77,6 +77,23 @@ class BenchCommandTest {
         assertTrue(o.get("fma_peak_gflops").getAsDouble() > 0);
         assertEquals(o.get("gflops").getAsDouble() / o.get("fma_peak_gflops").getAsDouble(),
                 o.get("frac_peak").getAsDouble(), 1e-9);
+        // the host's peak measured now, by the compiled loop (JavaFmaProbe waits for it: above 2 GFLOP/s)
+        assertTrue(o.get("fma_now_gflops").getAsDouble() > 2, r.out());
+        assertEquals(o.get("gflops").getAsDouble() / o.get("fma_now_gflops").getAsDouble(),
+                o.get("frac_peak_now").getAsDouble(), 1e-9);
+    }
+
+    @Test
+    void probeSecondsZeroSkipsTheProbeOfNow() {
+        String[] args = quick("--json");
+        args[List.of(args).indexOf("--probe-seconds") + 1] = "0";
+        Run r = run(args);
+        assertEquals(0, r.exit(), r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertTrue(o.get("fma_now_gflops").isJsonNull() && o.get("frac_peak_now").isJsonNull(), r.out());
+        args = quick();
+        args[List.of(args).indexOf("--probe-seconds") + 1] = "0";
+        assertFalse(run(args).out().contains("right after"), "no line for a probe that did not run");
     }
 
     @Test
@@ -137,7 +154,7 @@ class BenchCommandTest {
         Agreement good = Agreement.of("output", new float[] {1}, new float[] {1}, 1e-4, 1e-3);
         BenchReport report = new BenchReport(RnnSpec.builder(CellKind.GRU, 4, 5).build(), 9, 3, BenchMode.TRAINING,
                 "simd", "java", 2, BenchResult.of(new long[] {1_000_000}, 1, 2, 1e6, 0), null,
-                new MachineLimits(100, 200, 2, 10, 20, "test"), "Haswell", 1,
+                new MachineLimits(100, 200, 2, 10, 20, "test"), Double.NaN, "Haswell", 1,
                 new ReferenceCheck.Result(new int[] {0, 3, 4, 8}, List.of(good, bad)));
         for (boolean json : new boolean[] {false, true}) {
             StringWriter out = new StringWriter();
@@ -161,7 +178,7 @@ class BenchCommandTest {
         Run r = run(quick());
         assertEquals(0, r.exit(), r.err());
         for (String part : List.of("lstm B=2 T=3 I=4 H=5", "impl reference", "median", "GFLOP/s", "of FMA peak",
-                "allocated per call")) {
+                "of the FMA peak the host gave right after", "allocated per call")) {
             assertTrue(r.out().contains(part), "missing '" + part + "' in:\n" + r.out());
         }
     }
