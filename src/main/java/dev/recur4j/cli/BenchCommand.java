@@ -195,7 +195,7 @@ final class BenchCommand implements Callable<Integer> {
         MachineLimits limits = MachineLimits.load(threads, probeSeconds);
         // what the host gives now, beside the limits file's quiet-hour peak: on a shared host they can differ by tens
         // of per cent, and a run is read against both
-        double fmaNow = probeSeconds > 0 ? MachineLimits.hostFmaNow(threads, probeSeconds) : Double.NaN;
+        double fmaNow = probeSeconds > 0 ? limits.hostFmaNow(threads, probeSeconds) : Double.NaN;
         // on the arrays the engine's last call left; last, so the reference's run disturbs no measurement
         ReferenceCheck.Result agreement = check ? ReferenceCheck.check(weights, call) : null;
         return new BenchReport(spec, batch, seqLen, benchMode, chosenImpl.cliName(),

@@ -31,6 +31,8 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
                             double dramGbsAll, String source) {
     private static final Logger LOG = Logger.getLogger(MachineLimits.class.getName());
     private static final String RELATIVE = "native/build/limits.json";
+    /** How {@link #source()} of {@link #measureInJava} begins. */
+    private static final String MEASURED_IN_JAVA = "measured in Java";
 
     /**
      * The peak of {@code threads} threads: the one-thread peak times the threads, capped by the
@@ -92,17 +94,23 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
         double one = JavaFmaProbe.gflops(1, share);
         double all = threads > 1 ? JavaFmaProbe.gflops(threads, share) : one;
         return new MachineLimits(one, all, Math.max(1, threads), Double.NaN, Double.NaN,
-                "measured in Java (" + JavaFmaProbe.vectorBits() + "-bit vectors; run scripts/native-build --run"
+                MEASURED_IN_JAVA + " (" + JavaFmaProbe.vectorBits() + "-bit vectors; run scripts/native-build --run"
                         + " for the native probe)");
     }
 
     /**
      * The FMA peak of {@code threads} threads that the host gives right now, measured in Java in about {@code seconds}
-     * ({@link JavaFmaProbe}, within a few per cent of the native probe here). A shared host's speed drifts: on the
-     * Zen 5 of issue 3 the native probe read 130 to 212 GFLOP/s on one core within an hour, against the 221.8 of
-     * quiet hours that the limits file holds, so a benchmark also reports its rate against this.
+     * ({@link JavaFmaProbe}, within a few per cent of the native probe here), unless these limits were themselves
+     * just measured in Java ({@link #load} without a limits file: one thread and {@code threadsAll}), whose figure
+     * for one thread or for {@code threadsAll} is then the answer.
+     * A shared host's speed drifts: on the Zen 5 of issue 3 the native probe read 130 to 212 GFLOP/s on one core
+     * within an hour, against the 221.8 of quiet hours that the limits file holds, so a benchmark also reports its
+     * rate against this.
      */
-    public static double hostFmaNow(int threads, double seconds) {
+    public double hostFmaNow(int threads, double seconds) {
+        if (source.startsWith(MEASURED_IN_JAVA) && (threads <= 1 || threads == threadsAll)) {
+            return fmaPeak(threads);
+        }
         return JavaFmaProbe.gflops(Math.max(1, threads), seconds);
     }
 

@@ -79,4 +79,14 @@ class MachineLimitsTest {
         // Any CPU with a vector unit does well over 1 GFLOP/s; a boxed (uncompiled) loop would not.
         assertTrue(m.fmaPeak(1) > 1.0, "peak " + m.fmaPeak(1));
     }
+
+    @Test
+    void thePeakOfNowReusesAJavaMeasurementOfTheSameThreads() {
+        MachineLimits m = MachineLimits.measureInJava(2, 0.1);
+        assertEquals(m.fmaPeak(2), m.hostFmaNow(2, 0.1)); // exactly: no second measurement
+        assertEquals(m.fmaPeak(1), m.hostFmaNow(1, 0.1)); // one thread was measured too
+        MachineLimits fromFile = new MachineLimits(1e6, 2e6, 2, 10, 20, "a limits file");
+        double now = fromFile.hostFmaNow(1, 0.1);
+        assertTrue(now > 1.0 && now < 1e6, "measured, not the file's figure: " + now);
+    }
 }
