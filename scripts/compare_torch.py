@@ -331,16 +331,21 @@ def host_fma_gflops():
         return None
     try:
         p = subprocess.run([FMA_PROBE], capture_output=True, text=True, timeout=60)
-        d = json.loads(p.stdout.strip().splitlines()[0]) if p.returncode == 0 else None
-        if not isinstance(d, dict):
-            return None
-        for isa in ("avx512", "avx2"):
-            one, every = d.get(isa + "_gflops_1t"), d.get(isa + "_gflops_all")
-            if isinstance(one, (int, float)) and isinstance(every, (int, float)) and one > 0 and every > 0:
-                return {"isa": isa, "1t": one, "all": every}
+        return fma_figures(json.loads(p.stdout.strip().splitlines()[0])) if p.returncode == 0 else None
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
         return None
-    except (OSError, ValueError, IndexError, TypeError, subprocess.TimeoutExpired):
+
+
+def fma_figures(d):
+    """{"isa", "1t", "all"} of one fma_peak probe object (what the probe prints, and what limits.json keeps):
+    AVX-512's figures, or AVX2's where the probe found no AVX-512 (it reports 0 there); None if it has neither."""
+    if not isinstance(d, dict):
         return None
+    for isa in ("avx512", "avx2"):
+        one, every = d.get(isa + "_gflops_1t"), d.get(isa + "_gflops_all")
+        if isinstance(one, (int, float)) and isinstance(every, (int, float)) and one > 0 and every > 0:
+            return {"isa": isa, "1t": one, "all": every}
+    return None
 
 
 def run_row(name, w, threads, peers, args):
@@ -355,7 +360,7 @@ def run_row(name, w, threads, peers, args):
     failed = False
     for r in range(args.rounds):
         host = host_fma_gflops()
-        if host is not None or os.path.exists(FMA_PROBE):
+        if os.path.exists(FMA_PROBE):
             row.setdefault("host_fma_gflops", []).append(host)
         print(f"compare_torch:   round {r + 1} of {args.rounds}"
               + (f"; host FMA peak now {host['1t']:.1f} / {host['all']:.1f} GFLOP/s ({host['isa']})" if host else ""),
@@ -405,12 +410,10 @@ def combine_rounds(outs):
     if "fma_peak_gflops" in res:  # recur4j's
         res["gflops"] = res["flops_per_call"] / (res["median_ms"] * 1e6)
         res["frac_peak"] = res["gflops"] / res["fma_peak_gflops"]
-        sgemm = [o["sgemm_gflops"] for o in outs if isinstance(o.get("sgemm_gflops"), (int, float))]
-        res["sgemm_gflops"] = statistics.median(sgemm) if sgemm else None
+        res["sgemm_gflops"] = median_of(outs, "sgemm_gflops")
         res["frac_sgemm"] = res["gflops"] / res["sgemm_gflops"] if res["sgemm_gflops"] else float("nan")
-        now = [o["fma_now_gflops"] for o in outs if isinstance(o.get("fma_now_gflops"), (int, float))]
-        res["fma_now_gflops"] = statistics.median(now) if now else None
-        res["frac_peak_now"] = res["gflops"] / res["fma_now_gflops"] if now else None
+        res["fma_now_gflops"] = median_of(outs, "fma_now_gflops")
+        res["frac_peak_now"] = res["gflops"] / res["fma_now_gflops"] if res["fma_now_gflops"] else None
         for key in ("alloc_bytes_per_call", "alloc_bytes_mean_per_call"):
             if key in res:
                 res[key] = max(o[key] for o in outs)
@@ -418,6 +421,13 @@ def combine_rounds(outs):
         if checks:
             res["check"] = next((c for c in checks if not c["passed"]), max(checks, key=lambda c: c["worst_ratio"]))
     return res
+
+
+def median_of(outs, key):
+    """The median of the rounds' figures under key, over the rounds that have one (null where a probe did not
+    run); None if none has."""
+    values = [o[key] for o in outs if isinstance(o.get(key), (int, float))]
+    return statistics.median(values) if values else None
 
 
 def speedup_cell(r, peer, j, t):
@@ -443,23 +453,21 @@ def host_summary(rows):
     one, every = [h["1t"] for h in got], [h["all"] for h in got]
     line = (f"host FMA peak before each round ({got[0]['isa']}, {len(got)} of {len(probes)} probes): one core"
             f" {min(one):.1f}-{max(one):.1f} GFLOP/s, all cores {min(every):.1f}-{max(every):.1f}")
-    limits = limits_fma_gflops(got[0]["isa"])
+    limits = limits_fma_gflops()
     if limits:
-        line += f" (limits file, which % of peak divides by: {limits[0]:.1f} / {limits[1]:.1f})"
+        line += f" (limits file, which % of peak divides by: {limits['1t']:.1f} / {limits['all']:.1f})"
     return line
 
 
-def limits_fma_gflops(isa):
-    """(one core, all cores) FMA peak of native/build/limits.json (scripts/native-build --run) for isa, or None."""
+def limits_fma_gflops():
+    """The fma_peak figures native/build/limits.json keeps (scripts/native-build --run), or None."""
     path = os.path.join(os.path.dirname(FMA_PROBE), "limits.json")
     try:
         with open(path) as f:
-            for d in json.load(f):
-                if isinstance(d, dict) and d.get("probe") == "fma_peak":
-                    return d[isa + "_gflops_1t"], d[isa + "_gflops_all"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return None
+            return next((fma_figures(d) for d in json.load(f) if isinstance(d, dict) and d.get("probe") == "fma_peak"),
+                        None)
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def main():
