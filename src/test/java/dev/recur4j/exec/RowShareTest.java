@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.Timeout.ThreadMode;
 
 /**
  * Rows handed from one thread's time loop to another's ({@link RowShare}): the protocol on its own
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * so the outputs must be equal to the bit: a row run twice, skipped at a step or continued from stale
  * state would not be. A deadlock fails by the timeouts instead of hanging the build.
  */
-@Timeout(120)
+@Timeout(value = 120, threadMode = ThreadMode.SEPARATE_THREAD) // a hang fails here, with every stack printed
 class RowShareTest {
 
     /**
