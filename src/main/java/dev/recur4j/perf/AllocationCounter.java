@@ -9,13 +9,18 @@ import java.lang.management.ManagementFactory;
  * subtracted; an engine that allocates nothing reads 0. Calls are measured one at a time and the
  * least is reported (see {@link #bytesPerCall}).
  *
- * <p>With {@code allThreads} the count is summed over every live thread, for engines that work
- * on other threads too. That sum also sees whatever unrelated threads allocate meanwhile, and
- * misses threads that end during the interval, so it is an estimate; the current-thread count
- * is exact.
+ * <p>With {@code allThreads} the count is summed over the threads alive when an interval starts,
+ * for engines that work on other threads too: each thread's bytes at the end minus its bytes at
+ * the start, for the threads alive at both readings. A thread that ends during the interval drops
+ * out of it instead of taking all it ever allocated out of the sum (which made a call read 0; a
+ * test framework's thread ending at the wrong moment could do that), and a thread started during
+ * it is not seen (creating it allocates on the thread that does, which is). The sum also sees
+ * whatever unrelated threads allocate meanwhile, so it is an estimate; the current-thread count is
+ * exact.
  */
 public final class AllocationCounter {
     private static final int EMPTY_INTERVALS = 5;
+    private static final Runnable NOTHING = () -> { };
 
     private final com.sun.management.ThreadMXBean threads;
     private final boolean allThreads;
@@ -58,33 +63,33 @@ public final class AllocationCounter {
         }
         long overhead = Long.MAX_VALUE;
         for (int i = 0; i < EMPTY_INTERVALS; i++) {
-            long before = allocatedBytes();
-            long after = allocatedBytes();
-            overhead = Math.min(overhead, after - before);
+            overhead = Math.min(overhead, bytesDuring(NOTHING));
         }
         long least = Long.MAX_VALUE;
         long total = 0;
         for (int i = 0; i < calls; i++) {
-            long before = allocatedBytes();
-            call.run();
-            long after = allocatedBytes();
-            long bytes = Math.max(0, after - before - overhead);
+            long bytes = Math.max(0, bytesDuring(call) - overhead);
             least = Math.min(least, bytes);
             total += bytes;
         }
         return new AllocationCount(least, total / calls);
     }
 
-    /** The counter now: this thread's bytes, or the sum over all live threads. */
-    private long allocatedBytes() {
+    /** The bytes allocated while {@code call} runs: this thread's, or the sum over the threads alive at its start. */
+    private long bytesDuring(Runnable call) {
         if (!allThreads) {
-            return threads.getCurrentThreadAllocatedBytes();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            call.run();
+            return threads.getCurrentThreadAllocatedBytes() - before;
         }
-        long[] bytes = threads.getThreadAllocatedBytes(threads.getAllThreadIds());
+        long[] ids = threads.getAllThreadIds();
+        long[] before = threads.getThreadAllocatedBytes(ids);
+        call.run();
+        long[] after = threads.getThreadAllocatedBytes(ids);
         long sum = 0;
-        for (long b : bytes) {
-            if (b > 0) { // -1: the thread ended or is not counted
-                sum += b;
+        for (int i = 0; i < ids.length; i++) {
+            if (before[i] >= 0 && after[i] >= 0) { // -1: not alive (or not counted) at one of the readings
+                sum += after[i] - before[i];
             }
         }
         return sum;

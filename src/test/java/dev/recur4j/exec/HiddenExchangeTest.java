@@ -39,6 +39,7 @@ class HiddenExchangeTest {
                     team.breakBarrier(); // the others' waiting fetches fail instead of waiting for it
                 }
             });
+            threads[m].setDaemon(true); // a member that hangs must not keep the test JVM alive after the join gives up
             threads[m].start();
         }
         for (Thread t : threads) {
@@ -92,6 +93,7 @@ class HiddenExchangeTest {
                 seen.set(e);
             }
         });
+        waiter.setDaemon(true);
         waiter.start();
         Thread.sleep(20); // past the spin window: the waiter is in its sleep loop
         barrier.breakBarrier();

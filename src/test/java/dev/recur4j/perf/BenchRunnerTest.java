@@ -8,6 +8,7 @@ import dev.recur4j.RnnFlops;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -187,6 +188,35 @@ class BenchRunnerTest {
         } finally {
             worker.shutdownNow();
         }
+    }
+
+    @Test
+    void aThreadEndingDuringACallDoesNotTakeItsBytesOutOfTheCount() throws Exception {
+        // A thread that has allocated 4 MiB ends inside one call (as a test framework's thread of the previous
+        // test may): summing every live thread at each end of the call would lose its 4 MiB and read that call
+        // as 0 (the least is reported), or, ending in an empty interval, make every call read too high.
+        Thread leaving = new Thread(() -> {
+            sink = new float[4 * FLOATS];
+            LockSupport.park(); // alive until unparked inside call 3
+        });
+        leaving.start();
+        while (leaving.getState() != Thread.State.WAITING) {
+            Thread.onSpinWait();
+        }
+        int[] calls = {0};
+        AllocationCount n = AllocationCounter.create(true).bytesPerCall(() -> {
+            sink = new float[FLOATS];
+            if (calls[0]++ == 3) {
+                LockSupport.unpark(leaving);
+                try {
+                    leaving.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }, 8);
+        // Slack: the join's and the other JVM threads' allocations meanwhile.
+        assertTrue(n.least() >= 4L * FLOATS && n.least() <= 4L * FLOATS + 4096, "least bytes per call " + n.least());
     }
 
     @Test
