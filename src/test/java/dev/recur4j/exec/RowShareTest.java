@@ -55,10 +55,7 @@ class RowShareTest {
         @Override
         int keep(int chunk, int step, int from, int to) {
             if (chunk == 0 && from == 0 && step == holdStep) {
-                long giveUp = System.nanoTime() + 10_000_000_000L;
-                while (!asked(0) && System.nanoTime() < giveUp) {
-                    LockSupport.parkNanos(50_000);
-                }
+                askedWithin10s(this, 0); // without an ask in 10 s it goes on: a hold, not a check
             } else if (chunk == 0) {
                 LockSupport.parkNanos(sleepNanos);
             }
@@ -160,17 +157,28 @@ class RowShareTest {
         });
     }
 
+    /**
+     * Waits until a taker asks for {@code chunk}'s rows, at most 10 s; whether one did. Bounded: a schedule in which
+     * no ask comes must fail the test, not hang it.
+     */
+    private static boolean askedWithin10s(RowShare share, int chunk) {
+        long giveUp = System.nanoTime() + 10_000_000_000L;
+        while (!share.asked(chunk)) {
+            if (System.nanoTime() > giveUp) {
+                return false;
+            }
+            LockSupport.parkNanos(50_000);
+        }
+        return true;
+    }
+
     /** A time loop as ForwardPass runs one: rows [from, to) from firstStep on, asking share at each step. */
     private static void loop(RowShare share, int chunk, int from, int to, int firstStep, int steps, long delay,
                              AtomicIntegerArray done, List<String> errors, int failAt) {
         for (int step = firstStep; step < steps; step++) {
             if (step == failAt) {
-                long giveUp = System.nanoTime() + 10_000_000_000L;
-                while (!share.asked(chunk)) {
-                    if (System.nanoTime() > giveUp) {
-                        throw new AssertionError("chunk " + chunk + ": no ask at step " + step + " within 10 s");
-                    }
-                    Thread.onSpinWait();
+                if (!askedWithin10s(share, chunk)) {
+                    throw new AssertionError("chunk " + chunk + ": no ask at step " + step + " within 10 s");
                 }
                 throw new IllegalStateException("chunk " + chunk + " failed at step " + step);
             }
