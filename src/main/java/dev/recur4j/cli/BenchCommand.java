@@ -26,6 +26,7 @@ import java.io.PrintWriter;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -84,11 +85,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "threads of the engine, and of the SGEMM probe (default: 1)")
     int threads;
 
-    @Option(names = "--impl", paramLabel = "IMPL", description = "reference, scalar or simd (default: automatic)")
-    String impl;
-
-    @Option(names = "--gemm", paramLabel = "GEMM", description = "openblas or java (default: automatic)")
-    String gemm;
+    @Mixin
+    BackendOptions backend;
 
     @Option(names = "--warmup-seconds", defaultValue = "2", paramLabel = "S", description = "warm-up time (default: 2)")
     double warmupSeconds;
@@ -161,7 +159,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!(probeSeconds >= 0)) {
             throw new IllegalArgumentException("--probe-seconds must be >= 0, found " + probeSeconds);
         }
-        BackendChoice choice = BackendChoice.resolve(impl, gemm);
+        BackendChoice choice = backend.resolve();
         Impl chosenImpl = choice.impl();
         GemmKind chosenGemm = choice.gemm();
 

@@ -1,6 +1,7 @@
 package dev.recur4j.cli;
 
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,11 +26,8 @@ final class EngineOptions {
             description = "where to write output, h_n (and c_n)")
     Path out;
 
-    @Option(names = "--impl", paramLabel = "IMPL", description = "reference, scalar or simd (default: automatic)")
-    String impl;
-
-    @Option(names = "--gemm", paramLabel = "GEMM", description = "openblas or java (default: automatic)")
-    String gemm;
+    @Mixin
+    BackendOptions backend;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "threads (default: 1)")
     int threads;

@@ -69,7 +69,7 @@ abstract class RnnCommand implements Callable<Integer> {
 
     /** The engine the options ask for; a forced back end that cannot load is a usage error. */
     RnnEngine engine(RnnWeights weights, String verb) {
-        BackendChoice choice = BackendChoice.resolve(options.impl, options.gemm);
+        BackendChoice choice = options.backend.resolve();
         Impl impl = choice.impl();
         GemmKind gemm = choice.gemm();
         String used = verb + ": cell " + weights.spec().cell().cliName() + ", impl " + impl.cliName()
