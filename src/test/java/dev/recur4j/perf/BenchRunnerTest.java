@@ -8,6 +8,7 @@ import dev.recur4j.RnnFlops;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -195,9 +196,12 @@ class BenchRunnerTest {
         // A thread that has allocated 4 MiB ends inside one call (as a test framework's thread of the previous
         // test may): summing every live thread at each end of the call would lose its 4 MiB and read that call
         // as 0 (the least is reported), or, ending in an empty interval, make every call read too high.
+        AtomicBoolean released = new AtomicBoolean();
         Thread leaving = new Thread(() -> {
             sink = new float[4 * FLOATS];
-            LockSupport.park(); // alive until unparked inside call 3
+            while (!released.get()) {
+                LockSupport.park(); // alive until released inside call 3 (park may also return spuriously)
+            }
         });
         leaving.start();
         while (leaving.getState() != Thread.State.WAITING) {
@@ -207,6 +211,7 @@ class BenchRunnerTest {
         AllocationCount n = AllocationCounter.create(true).bytesPerCall(() -> {
             sink = new float[FLOATS];
             if (calls[0]++ == 3) {
+                released.set(true);
                 LockSupport.unpark(leaving);
                 try {
                     leaving.join();
