@@ -13,13 +13,13 @@ import java.util.Random;
 /**
  * Run by {@link ForwardAllocationTest} in a fresh JVM, so profiles polluted by other tests (heap
  * segments, scalar kernels) do not decide what C2 compiles. Prints one line per case:
- * {@code <case> <bytes allocated by 20 forward calls after warm-up>}, or {@code <case> skipped}.
+ * {@code <case> <the least bytes a round of forward calls allocated>}, or {@code <case> skipped}.
  */
 public final class ForwardAllocationProbe {
 
     /**
      * {@code args[0]}: lstm, lstm-proj, lstm-peep, gru, gru-rbl or rnn (one cell family per JVM, so their kernels
-     * do not share profiles).
+     * do not share profiles); {@code args[1]}, optional: the kernel sets ({@link AllocationProbeCases#impls}).
      */
     public static void main(String[] args) {
         RnnSpec[] specs = switch (args[0]) {
@@ -37,15 +37,15 @@ public final class ForwardAllocationProbe {
                     RnnSpec.builder(CellKind.RNN_RELU, 7, 19).build()};
             default -> throw new IllegalArgumentException(args[0]);
         };
-        AllocationProbeCases.printEach(specs, ForwardAllocationProbe::probe);
+        AllocationProbeCases.printEach(specs, AllocationProbeCases.impls(args), ForwardAllocationProbe::probe);
     }
 
     /** The least bytes allocated by a round of calls over the rounds of warm-up (see {@link AllocationRounds}). */
-    static long probe(RnnSpec spec, GemmKind gemm, int threads) {
+    static long probe(RnnSpec spec, Impl impl, GemmKind gemm, int threads) {
         Random rnd = new Random(3);
         RnnBatch in = AllocationProbeCases.batch(rnd, spec);
         RnnResult out = RnnResult.allocate(spec, in.batch(), in.seqLen());
-        try (FastRnn e = new FastRnn(RnnWeights.random(spec, 5), Impl.SIMD, Gemms.get(gemm), threads)) {
+        try (FastRnn e = new FastRnn(RnnWeights.random(spec, 5), impl, Gemms.get(gemm), threads)) {
             return AllocationRounds.leastBytesPerRound(() -> e.forward(in, out));
         }
     }

@@ -14,6 +14,6 @@ class InterpretedZeroAllocationTest {
 
     @Test
     void zeroAllocatesNothingInTheInterpreter() throws Exception {
-        ProbeJvm.assertNoAllocation(InterpretedZeroProbe.class, "-", "interpreted zero", List.of("-Xint"));
+        ProbeJvm.assertNoAllocation(InterpretedZeroProbe.class, "-", "-", "interpreted zero", List.of("-Xint"));
     }
 }

@@ -12,7 +12,7 @@ import java.lang.management.ManagementFactory;
  */
 public final class InterpretedZeroProbe {
 
-    /** {@code args[0]} is unused (the {@link ProbeJvm} protocol passes a cell family). */
+    /** {@code args} are unused (the {@link ProbeJvm} protocol passes a cell family and kernel sets). */
     public static void main(String[] args) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofConfined()) {

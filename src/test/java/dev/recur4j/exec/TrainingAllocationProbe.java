@@ -14,12 +14,15 @@ import java.util.Random;
 
 /**
  * Run by {@link TrainingAllocationTest} in a fresh JVM (see {@link ForwardAllocationProbe} for why).
- * Prints one line per case: {@code <case> <bytes allocated by 20 forwardBackward calls after warm-up>},
+ * Prints one line per case: {@code <case> <the least bytes a round of forwardBackward calls allocated>},
  * or {@code <case> skipped}.
  */
 public final class TrainingAllocationProbe {
 
-    /** {@code args[0]}: lstm, lstm-proj, lstm-peep, gru, gru-rbl or rnn (one cell family per JVM). */
+    /**
+     * {@code args[0]}: lstm, lstm-proj, lstm-peep, gru, gru-rbl or rnn (one cell family per JVM); {@code args[1]},
+     * optional: the kernel sets ({@link AllocationProbeCases#impls}).
+     */
     public static void main(String[] args) {
         RnnSpec[] specs = switch (args[0]) {
             // Same LSTM specs as the forward probe.
@@ -38,17 +41,17 @@ public final class TrainingAllocationProbe {
                     RnnSpec.builder(CellKind.RNN_RELU, 7, 19).bidirectional(true).build()};
             default -> throw new IllegalArgumentException(args[0]);
         };
-        AllocationProbeCases.printEach(specs, TrainingAllocationProbe::probe);
+        AllocationProbeCases.printEach(specs, AllocationProbeCases.impls(args), TrainingAllocationProbe::probe);
     }
 
     /** The least bytes allocated by a round of calls over the rounds of warm-up (see {@link AllocationRounds}). */
-    static long probe(RnnSpec spec, GemmKind gemm, int threads) {
+    static long probe(RnnSpec spec, Impl impl, GemmKind gemm, int threads) {
         Random rnd = new Random(3);
         RnnBatch in = AllocationProbeCases.batch(rnd, spec);
         RnnResult out = RnnResult.allocate(spec, in.batch(), in.seqLen());
         RnnGradOutput go = new RnnGradOutput(RandomConfig.uniform(rnd, out.output().length), null, null);
         RnnGradients grads = RnnGradients.allocate(spec, in.batch(), in.seqLen());
-        try (FastRnn e = new FastRnn(RnnWeights.random(spec, 5), Impl.SIMD, Gemms.get(gemm), threads)) {
+        try (FastRnn e = new FastRnn(RnnWeights.random(spec, 5), impl, Gemms.get(gemm), threads)) {
             return AllocationRounds.leastBytesPerRound(() -> e.forwardBackward(in, go, out, grads));
         }
     }
