@@ -21,7 +21,7 @@ import java.util.Locale;
  * @param threads      threads asked for (engine and OpenBLAS)
  * @param result       the timings
  * @param sgemm        the SGEMM probe, or null when no back end could be measured
- * @param limits       the FMA peak
+ * @param limits       the FMA peak and the read bandwidth per memory level
  * @param fmaNowGflops the FMA peak of {@code threads} threads the host gave right after the timing
  *                     ({@link MachineLimits#hostFmaNow}), NaN when not measured ({@code --probe-seconds 0})
  * @param openBlasCore OpenBLAS's core and OPENBLAS_CORETYPE, or why OpenBLAS is unavailable
@@ -45,6 +45,19 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
     /** Measured GFLOP/s over the peak the host gave right after the timing, or NaN when that was not measured. */
     public double fracPeakNow() {
         return result.gflops() / fmaNowGflops;
+    }
+
+    /**
+     * The rate at which the call reads its recurrent weights, GB/s at the median time ({@link RecurrentWeights}):
+     * the memory side of the roofline, which bounds calls with few batch rows (W1).
+     */
+    public double recurrentReadGbs() {
+        return RecurrentWeights.bytesPerCall(spec, seqLen, mode) / (result.medianMs() * 1e6);
+    }
+
+    /** {@link #recurrentReadGbs} over the read bandwidth of {@code threads} threads from {@code level}; NaN if unknown. */
+    public double fracRead(ReadBandwidth.Level level) {
+        return recurrentReadGbs() / limits.readGbs(level, threads);
     }
 
     public String shape() {
@@ -74,6 +87,16 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
             line(s, "  %.1f%% of the FMA peak the host gave right after: %.1f GFLOP/s for threads %d (Java probe; a"
                     + " shared host's speed drifts)", 100 * fracPeakNow(), fmaNowGflops, threads);
         }
+        line(s, "  recurrent weights %.3f MiB a step, read%s at %.1f GB/s by the median time%s",
+                RecurrentWeights.bytesPerStep(spec) / (double) (1 << 20),
+                mode == BenchMode.TRAINING ? " twice a step (forward, backward)" : "", recurrentReadGbs(),
+                Double.isNaN(limits.readGbs(ReadBandwidth.Level.L2, threads))
+                        ? " (read bandwidth unknown: run scripts/native-build --run)"
+                        : String.format(Locale.ROOT, ": %.1f%% of the L2 read bandwidth (%.1f GB/s for threads %d, "
+                                + "%s buffers), %.1f%% of L3's (%.1f GB/s, %s)", 100 * fracRead(ReadBandwidth.Level.L2),
+                        limits.readGbs(ReadBandwidth.Level.L2, threads), threads,
+                        ReadBandwidth.Level.L2.probeBuffer(), 100 * fracRead(ReadBandwidth.Level.L3),
+                        limits.readGbs(ReadBandwidth.Level.L3, threads), ReadBandwidth.Level.L3.probeBuffer()));
         line(s, "  allocated per call: %d bytes (least of the measured calls; mean %d)%s", result.allocBytesPerCall(),
                 result.allocBytesMeanPerCall(), threads > 1 ? ", summed over all threads" : "");
         if (check != null) {
@@ -118,6 +141,14 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("frac_peak", fracPeak());
         o.addProperty("fma_now_gflops", Double.isNaN(fmaNowGflops) ? null : fmaNowGflops);
         o.addProperty("frac_peak_now", Double.isNaN(fmaNowGflops) ? null : fracPeakNow());
+        o.addProperty("recurrent_weight_bytes_per_step", RecurrentWeights.bytesPerStep(spec));
+        o.addProperty("recurrent_read_gbs", recurrentReadGbs());
+        for (ReadBandwidth.Level level : ReadBandwidth.Level.values()) {
+            String key = level.label().toLowerCase(Locale.ROOT);
+            double gbs = limits.readGbs(level, threads);
+            o.addProperty(key + "_read_gbs", Double.isNaN(gbs) ? null : gbs);
+            o.addProperty("frac_" + key + "_read", Double.isNaN(gbs) ? null : fracRead(level));
+        }
         o.addProperty("openblas_core", openBlasCore);
         o.addProperty("openblas_threads", openBlasThreads < 0 ? null : openBlasThreads);
         o.add("check", check == null ? JsonNull.INSTANCE : checkJson());

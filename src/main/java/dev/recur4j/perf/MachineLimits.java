@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * The machine's single-precision FMA peak (and, when known, DRAM read bandwidth), the roofline
+ * The machine's single-precision FMA peak and, when known, its read bandwidth per memory level: the roofline
  * our throughput is a fraction of.
  *
  * <p>Read from {@code native/build/limits.json}, which {@code scripts/native-build --run} writes
@@ -23,12 +23,11 @@ import java.util.logging.Logger;
  * @param fmaGflops1t   peak GFLOP/s of one thread (widest ISA the probe found)
  * @param fmaGflopsAll  peak GFLOP/s of {@code threadsAll} threads
  * @param threadsAll    the thread count of {@code fmaGflopsAll}
- * @param dramGbs1t     DRAM read GB/s of one thread, NaN if unknown
- * @param dramGbsAll    DRAM read GB/s of all threads, NaN if unknown
+ * @param bandwidth     read GB/s from L2, L3 and DRAM, {@link ReadBandwidth#UNKNOWN} without the bandwidth probe
  * @param source        where the numbers come from, for reports
  */
-public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threadsAll, double dramGbs1t,
-                            double dramGbsAll, String source) {
+public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threadsAll, ReadBandwidth bandwidth,
+                            String source) {
     private static final Logger LOG = Logger.getLogger(MachineLimits.class.getName());
     private static final String RELATIVE = "native/build/limits.json";
     /** How {@link #source()} of {@link #measureInJava} begins. */
@@ -46,6 +45,11 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
             return fmaGflopsAll;
         }
         return Math.min(fmaGflops1t * threads, fmaGflopsAll);
+    }
+
+    /** The read bandwidth of {@code threads} threads from {@code level} (see {@link ReadBandwidth#gbs}), NaN if unknown. */
+    public double readGbs(ReadBandwidth.Level level, int threads) {
+        return bandwidth.gbs(level, threads, threadsAll);
     }
 
     /** The limits file, or the Java measurement (about {@code seconds}) for {@code threads} threads. */
@@ -82,10 +86,14 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
         boolean avx512 = number(fma, "avx512_gflops_1t") > 0;
         String isa = avx512 ? "avx512" : "avx2";
         return new MachineLimits(number(fma, isa + "_gflops_1t"), number(fma, isa + "_gflops_all"),
-                (int) number(fma, "threads_all"),
-                bandwidth == null ? Double.NaN : number(bandwidth, "dram_gbs_1t"),
-                bandwidth == null ? Double.NaN : number(bandwidth, "dram_gbs_all"),
+                (int) number(fma, "threads_all"), bandwidth == null ? ReadBandwidth.UNKNOWN : readBandwidth(bandwidth),
                 file + " (" + isa + ")");
+    }
+
+    /** The bandwidth probe's figures; a level the object lacks reads NaN. */
+    private static ReadBandwidth readBandwidth(JsonObject o) {
+        return new ReadBandwidth(optional(o, "l2_gbs_1t"), optional(o, "l2_gbs_all"), optional(o, "l3_gbs_1t"),
+                optional(o, "l3_gbs_all"), optional(o, "dram_gbs_1t"), optional(o, "dram_gbs_all"));
     }
 
     /** The fallback: the FMA peak of 1 and of {@code threads} threads, measured in Java, bandwidth unknown. */
@@ -93,7 +101,7 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
         double share = threads > 1 ? seconds / 2 : seconds;
         double one = JavaFmaProbe.gflops(1, share);
         double all = threads > 1 ? JavaFmaProbe.gflops(threads, share) : one;
-        return new MachineLimits(one, all, Math.max(1, threads), Double.NaN, Double.NaN,
+        return new MachineLimits(one, all, Math.max(1, threads), ReadBandwidth.UNKNOWN,
                 MEASURED_IN_JAVA + " (" + JavaFmaProbe.vectorBits() + "-bit vectors; run scripts/native-build --run"
                         + " for the native probe)");
     }
@@ -112,6 +120,10 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
             return fmaPeak(threads);
         }
         return JavaFmaProbe.gflops(Math.max(1, threads), seconds);
+    }
+
+    private static double optional(JsonObject o, String key) {
+        return o.has(key) ? o.get(key).getAsDouble() : Double.NaN;
     }
 
     private static double number(JsonObject o, String key) {

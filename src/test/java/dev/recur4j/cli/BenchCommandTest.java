@@ -12,6 +12,7 @@ import dev.recur4j.perf.BenchMode;
 import dev.recur4j.perf.BenchReport;
 import dev.recur4j.perf.BenchResult;
 import dev.recur4j.perf.MachineLimits;
+import dev.recur4j.perf.ReadBandwidth;
 import dev.recur4j.perf.ReferenceCheck;
 import dev.recur4j.ref.Agreement;
 import java.io.PrintWriter;
@@ -154,7 +155,7 @@ class BenchCommandTest {
         Agreement good = Agreement.of("output", new float[] {1}, new float[] {1}, 1e-4, 1e-3);
         BenchReport report = new BenchReport(RnnSpec.builder(CellKind.GRU, 4, 5).build(), 9, 3, BenchMode.TRAINING,
                 "simd", "java", 2, BenchResult.of(new long[] {1_000_000}, 1, 2, 1e6, 0), null,
-                new MachineLimits(100, 200, 2, 10, 20, "test"), Double.NaN, "Haswell", 1,
+                new MachineLimits(100, 200, 2, ReadBandwidth.UNKNOWN, "test"), Double.NaN, "Haswell", 1,
                 new ReferenceCheck.Result(new int[] {0, 3, 4, 8}, List.of(good, bad)));
         for (boolean json : new boolean[] {false, true}) {
             StringWriter out = new StringWriter();
@@ -178,7 +179,7 @@ class BenchCommandTest {
         Run r = run(quick());
         assertEquals(0, r.exit(), r.err());
         for (String part : List.of("lstm B=2 T=3 I=4 H=5", "impl reference", "median", "GFLOP/s", "of FMA peak",
-                "of the FMA peak the host gave right after", "allocated per call")) {
+                "of the FMA peak the host gave right after", "recurrent weights", "allocated per call")) {
             assertTrue(r.out().contains(part), "missing '" + part + "' in:\n" + r.out());
         }
     }

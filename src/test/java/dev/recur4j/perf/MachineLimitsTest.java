@@ -20,16 +20,20 @@ class MachineLimitsTest {
                 {"probe":"fma_peak","threads_all":2,"avx512_gflops_1t":223.0,"avx512_gflops_all":443.0,\
                 "avx2_gflops_1t":111.0,"avx2_gflops_all":220.0}
                 ,
-                {"probe":"bandwidth","threads_all":2,"l1_gbs_1t":300.0,"l1_gbs_all":600.0,"dram_gbs_1t":12.5,\
-                "dram_gbs_all":20.0}
+                {"probe":"bandwidth","threads_all":2,"l1_gbs_1t":300.0,"l1_gbs_all":600.0,"l2_gbs_1t":110.0,\
+                "l2_gbs_all":215.0,"l3_gbs_1t":90.0,"l3_gbs_all":150.0,"dram_gbs_1t":12.5,"dram_gbs_all":20.0}
                 ]
                 """);
         MachineLimits m = MachineLimits.read(file);
         assertEquals(223.0, m.fmaPeak(1));
         assertEquals(443.0, m.fmaPeak(2));
         assertEquals(443.0, m.fmaPeak(8));
-        assertEquals(12.5, m.dramGbs1t());
-        assertEquals(20.0, m.dramGbsAll());
+        assertEquals(110.0, m.readGbs(ReadBandwidth.Level.L2, 1));
+        assertEquals(215.0, m.readGbs(ReadBandwidth.Level.L2, 2));
+        assertEquals(90.0, m.readGbs(ReadBandwidth.Level.L3, 1));
+        assertEquals(150.0, m.readGbs(ReadBandwidth.Level.L3, 2));
+        assertEquals(12.5, m.readGbs(ReadBandwidth.Level.DRAM, 1));
+        assertEquals(20.0, m.readGbs(ReadBandwidth.Level.DRAM, 4));
         assertTrue(m.source().contains("avx512"), m.source());
     }
 
@@ -42,7 +46,20 @@ class MachineLimitsTest {
         assertEquals(100.0, m.fmaPeak(1));
         assertEquals(200.0, m.fmaPeak(2)); // between 1 and all threads: linear, capped by the all-threads figure
         assertEquals(380.0, m.fmaPeak(4));
-        assertTrue(Double.isNaN(m.dramGbs1t()));
+        assertTrue(Double.isNaN(m.readGbs(ReadBandwidth.Level.DRAM, 1))); // no bandwidth object in the file
+    }
+
+    /** A bandwidth object from before the probe measured every level: what it lacks is unknown, not an error. */
+    @Test
+    void aLevelTheBandwidthProbeLacksReadsNaN(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("limits.json");
+        Files.writeString(file, "[{\"probe\":\"fma_peak\",\"threads_all\":4,\"avx512_gflops_1t\":100.0,"
+                + "\"avx512_gflops_all\":380.0,\"avx2_gflops_1t\":50.0,\"avx2_gflops_all\":190.0},"
+                + "{\"probe\":\"bandwidth\",\"threads_all\":4,\"l2_gbs_1t\":100.0,\"l2_gbs_all\":300.0}]");
+        MachineLimits m = MachineLimits.read(file);
+        assertEquals(200.0, m.readGbs(ReadBandwidth.Level.L2, 2)); // linear between 1 and all threads, capped
+        assertEquals(300.0, m.readGbs(ReadBandwidth.Level.L2, 4));
+        assertTrue(Double.isNaN(m.readGbs(ReadBandwidth.Level.L3, 1)));
     }
 
     @Test
@@ -85,7 +102,7 @@ class MachineLimitsTest {
         MachineLimits m = MachineLimits.measureInJava(2, 0.1);
         assertEquals(m.fmaPeak(2), m.hostFmaNow(2, 0.1)); // exactly: no second measurement
         assertEquals(m.fmaPeak(1), m.hostFmaNow(1, 0.1)); // one thread was measured too
-        MachineLimits fromFile = new MachineLimits(1e6, 2e6, 2, 10, 20, "a limits file");
+        MachineLimits fromFile = new MachineLimits(1e6, 2e6, 2, ReadBandwidth.UNKNOWN, "a limits file");
         double now = fromFile.hostFmaNow(1, 0.1);
         assertTrue(now > 1.0 && now < 1e6, "measured, not the file's figure: " + now);
     }
