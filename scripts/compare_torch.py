@@ -414,6 +414,11 @@ def combine_rounds(outs):
         res["frac_sgemm"] = res["gflops"] / res["sgemm_gflops"] if res["sgemm_gflops"] else float("nan")
         res["fma_now_gflops"] = median_of(outs, "fma_now_gflops")
         res["frac_peak_now"] = res["gflops"] / res["fma_now_gflops"] if res["fma_now_gflops"] else None
+        if "recurrent_weight_bytes_per_call" in res:
+            res["recurrent_read_gbs"] = res["recurrent_weight_bytes_per_call"] / (res["median_ms"] * 1e6)
+            for level in ("l2", "l3", "dram"):
+                gbs = res.get(level + "_read_gbs")
+                res["frac_" + level + "_read"] = res["recurrent_read_gbs"] / gbs if gbs else None
         for key in ("alloc_bytes_per_call", "alloc_bytes_mean_per_call"):
             if key in res:
                 res[key] = max(o[key] for o in outs)

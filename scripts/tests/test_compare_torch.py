@@ -26,7 +26,9 @@ def recur4j_result(median_ms, worst_ratio=0.001, passed=True, alloc=0, alloc_mea
             "flops_per_call": 2e9, "gflops": 2e9 / (median_ms * 1e6), "fma_peak_gflops": 200.0,
             "sgemm_gflops": sgemm, "frac_peak": 0.0, "frac_sgemm": 0.0, "alloc_bytes_per_call": alloc,
             "alloc_bytes_mean_per_call": alloc_mean, "fma_now_gflops": 2 * median_ms, "frac_peak_now": 0.0,
-            "check": {"passed": passed, "worst_ratio": worst_ratio}}
+            "recurrent_weight_bytes_per_call": 4e8, "recurrent_read_gbs": 4e8 / (median_ms * 1e6),
+            "l2_read_gbs": 100.0, "frac_l2_read": 0.0, "l3_read_gbs": None, "frac_l3_read": None,
+            "dram_read_gbs": 20.0, "frac_dram_read": 0.0, "check": {"passed": passed, "worst_ratio": worst_ratio}}
 
 
 def peer_result(median_ms, runs=10):
@@ -109,6 +111,10 @@ class RoundsTest(unittest.TestCase):
         self.assertAlmostEqual(row["recur4j"]["frac_sgemm"], 2e9 / 110e6 / 100)
         self.assertEqual(row["recur4j"]["fma_now_gflops"], 220)  # the median of 200, 400, 220
         self.assertAlmostEqual(row["recur4j"]["frac_peak_now"], 2e9 / 110e6 / 220)
+        self.assertAlmostEqual(row["recur4j"]["recurrent_read_gbs"], 4e8 / 110e6)
+        self.assertAlmostEqual(row["recur4j"]["frac_l2_read"], 4e8 / 110e6 / 100)
+        self.assertAlmostEqual(row["recur4j"]["frac_dram_read"], 4e8 / 110e6 / 20)
+        self.assertIsNone(row["recur4j"]["frac_l3_read"])  # a level the bandwidth probe did not measure
         for got, want in zip(row["round_speedups"]["onednn"], [0.9, 1.2, 1.1]):
             self.assertAlmostEqual(got, want)
         # the table's cell is the median of the paired ratios, not the ratio of the medians (121 / 110 = 1.1)

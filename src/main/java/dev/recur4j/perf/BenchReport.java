@@ -48,8 +48,8 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
     }
 
     /**
-     * The rate at which the call reads its recurrent weights, GB/s at the median time ({@link RecurrentWeights}):
-     * the memory side of the roofline, which bounds calls with few batch rows (W1).
+     * The rate at which the call must at least read recurrent weights, GB/s at the median time
+     * ({@link RecurrentWeights}): the memory side of the roofline, which bounds calls with few batch rows (W1).
      */
     public double recurrentReadGbs() {
         return RecurrentWeights.bytesPerCall(spec, seqLen, mode) / (result.medianMs() * 1e6);
@@ -87,22 +87,33 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
             line(s, "  %.1f%% of the FMA peak the host gave right after: %.1f GFLOP/s for threads %d (Java probe; a"
                     + " shared host's speed drifts)", 100 * fracPeakNow(), fmaNowGflops, threads);
         }
-        line(s, "  recurrent weights %.3f MiB a step, read%s at %.1f GB/s by the median time%s",
+        line(s, "  recurrent weights %.3f MiB a step%s, at least %.1f GB/s read by the median time%s",
                 RecurrentWeights.bytesPerStep(spec) / (double) (1 << 20),
-                mode == BenchMode.TRAINING ? " twice a step (forward, backward)" : "", recurrentReadGbs(),
-                Double.isNaN(limits.readGbs(ReadBandwidth.Level.L2, threads))
-                        ? " (read bandwidth unknown: run scripts/native-build --run)"
-                        : String.format(Locale.ROOT, ": %.1f%% of the L2 read bandwidth (%.1f GB/s for threads %d, "
-                                + "%s buffers), %.1f%% of L3's (%.1f GB/s, %s)", 100 * fracRead(ReadBandwidth.Level.L2),
-                        limits.readGbs(ReadBandwidth.Level.L2, threads), threads,
-                        ReadBandwidth.Level.L2.probeBuffer(), 100 * fracRead(ReadBandwidth.Level.L3),
-                        limits.readGbs(ReadBandwidth.Level.L3, threads), ReadBandwidth.Level.L3.probeBuffer()));
+                mode == BenchMode.TRAINING ? " read twice (forward, backward)" : "", recurrentReadGbs(),
+                readFractions());
         line(s, "  allocated per call: %d bytes (least of the measured calls; mean %d)%s", result.allocBytesPerCall(),
                 result.allocBytesMeanPerCall(), threads > 1 ? ", summed over all threads" : "");
         if (check != null) {
             check.toString().lines().forEach(l -> line(s, "  %s", l));
         }
         return s.toString();
+    }
+
+    /**
+     * The read rate's fractions of the L2 and L3 bandwidth for the text block, each level only where the limits
+     * file has it (threads' read bandwidth: see {@link ReadBandwidth#gbs}).
+     */
+    private String readFractions() {
+        StringBuilder s = new StringBuilder();
+        for (ReadBandwidth.Level level : new ReadBandwidth.Level[] {ReadBandwidth.Level.L2, ReadBandwidth.Level.L3}) {
+            double gbs = limits.readGbs(level, threads);
+            if (!Double.isNaN(gbs)) {
+                s.append(s.isEmpty() ? ": " : ", ").append(String.format(Locale.ROOT,
+                        "%.1f%% of the %s read bandwidth (%.1f GB/s for threads %d, %s buffers)",
+                        100 * fracRead(level), level.label(), gbs, threads, level.probeBuffer()));
+            }
+        }
+        return s.isEmpty() ? " (read bandwidth unknown: run scripts/native-build --run)" : s.toString();
     }
 
     /** One JSON object (no line breaks) with the keys scripts/compare_torch.py reads; unknowns are null. */
@@ -142,6 +153,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("fma_now_gflops", Double.isNaN(fmaNowGflops) ? null : fmaNowGflops);
         o.addProperty("frac_peak_now", Double.isNaN(fmaNowGflops) ? null : fracPeakNow());
         o.addProperty("recurrent_weight_bytes_per_step", RecurrentWeights.bytesPerStep(spec));
+        o.addProperty("recurrent_weight_bytes_per_call", RecurrentWeights.bytesPerCall(spec, seqLen, mode));
         o.addProperty("recurrent_read_gbs", recurrentReadGbs());
         for (ReadBandwidth.Level level : ReadBandwidth.Level.values()) {
             String key = level.label().toLowerCase(Locale.ROOT);

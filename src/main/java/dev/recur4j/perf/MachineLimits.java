@@ -47,7 +47,11 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
         return Math.min(fmaGflops1t * threads, fmaGflopsAll);
     }
 
-    /** The read bandwidth of {@code threads} threads from {@code level} (see {@link ReadBandwidth#gbs}), NaN if unknown. */
+    /**
+     * The read bandwidth of {@code threads} threads from {@code level} (see {@link ReadBandwidth#gbs}), NaN if unknown.
+     * Both probes of {@code scripts/native-build --run} use every processor, so the FMA probe's {@code threadsAll}
+     * is the bandwidth probe's too.
+     */
     public double readGbs(ReadBandwidth.Level level, int threads) {
         return bandwidth.gbs(level, threads, threadsAll);
     }

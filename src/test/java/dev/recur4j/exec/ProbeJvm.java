@@ -64,7 +64,9 @@ final class ProbeJvm {
         }
         assertTrue(p.waitFor(300, TimeUnit.SECONDS), "probe JVM did not finish");
         assertEquals(0, p.exitValue(), "probe JVM failed");
-        assertTrue(measured >= 2, "the java gemm cases must have run, measured " + measured);
-        assertEquals(List.of(), failures, "the least bytes a round of " + what + " calls allocated after warm-up");
+        assertTrue(measured >= 2, "at least two cases (the java gemm's, or both kernel sets') must have run, measured "
+                + measured);
+        assertEquals(List.of(), failures, "cases whose " + what + " calls allocated after warm-up (bytes as the probe"
+                + " counts them: see its javadoc)");
     }
 }

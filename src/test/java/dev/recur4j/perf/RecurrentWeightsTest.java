@@ -1,6 +1,7 @@
 package dev.recur4j.perf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -48,9 +49,17 @@ class RecurrentWeightsTest {
         assertEquals(1 << 20, o.get("recurrent_weight_bytes_per_step").getAsLong());
         assertEquals(150.0, o.get("l2_read_gbs").getAsDouble());
         assertEquals(104.8576 / 12, o.get("frac_dram_read").getAsDouble(), 1e-12);
-        assertTrue(two.toText().contains("recurrent weights 1.000 MiB a step, read at 104.9 GB/s by the median time: "
-                + "69.9% of the L2 read bandwidth (150.0 GB/s for threads 2, 512 KiB buffers), 131.1% of L3's"),
-                two.toText());
+        assertTrue(two.toText().contains("recurrent weights 1.000 MiB a step, at least 104.9 GB/s read by the median "
+                + "time: 69.9% of the L2 read bandwidth (150.0 GB/s for threads 2, 512 KiB buffers), 131.1% of the L3 "
+                + "read bandwidth (80.0 GB/s for threads 2, 8 MiB buffers)"), two.toText());
+
+        // a limits file whose bandwidth probe measured L2 alone: L3 is left out, not printed as NaN
+        MachineLimits l2Only = new MachineLimits(200, 400, 2,
+                new ReadBandwidth(100, 150, Double.NaN, Double.NaN, Double.NaN, Double.NaN), "test");
+        String text = report(w1, oneMs, l2Only, 1).toText();
+        assertTrue(text.contains("time: 104.9% of the L2 read bandwidth (100.0 GB/s for threads 1, 512 KiB buffers)\n"),
+                text);
+        assertFalse(text.contains("NaN"), text);
 
         BenchReport unknown = report(w1, oneMs, new MachineLimits(200, 400, 2, ReadBandwidth.UNKNOWN, "test"), 1);
         JsonObject u = JsonParser.parseString(unknown.toJson()).getAsJsonObject();
@@ -58,6 +67,19 @@ class RecurrentWeightsTest {
         assertTrue(u.get("l2_read_gbs").isJsonNull() && u.get("frac_l3_read").isJsonNull(), u.toString());
         assertTrue(unknown.toText().contains("(read bandwidth unknown: run scripts/native-build --run)"),
                 unknown.toText());
+    }
+
+    @Test
+    void aTrainingReportCountsTheBackwardRead() {
+        RnnSpec w6 = RnnSpec.builder(CellKind.LSTM, 256, 512).build();
+        BenchResult oneMs = BenchResult.of(new long[] {1_000_000}, 1, 2, 1e6, 0);
+        BenchReport r = new BenchReport(w6, 64, 100, BenchMode.TRAINING, "simd", "java", 1, oneMs, null,
+                new MachineLimits(200, 400, 2, ReadBandwidth.UNKNOWN, "test"), Double.NaN, "Haswell", 1, null);
+        assertEquals(2 * 100 * 4.0 * (1 << 20) / 1e6, r.recurrentReadGbs(), 1e-9);
+        assertTrue(r.toText().contains("recurrent weights 4.000 MiB a step read twice (forward, backward), at least"
+                + " 838.9 GB/s read by the median time (read bandwidth unknown"), r.toText());
+        JsonObject o = JsonParser.parseString(r.toJson()).getAsJsonObject();
+        assertEquals(2 * 100 * 4.0 * (1 << 20), o.get("recurrent_weight_bytes_per_call").getAsDouble());
     }
 
     private static BenchReport report(RnnSpec spec, BenchResult result, MachineLimits limits, int threads) {
