@@ -464,6 +464,25 @@ def host_summary(rows):
     return line
 
 
+def read_summary(rows):
+    """The line under the host's: per row, the rate at which recur4j's call must at least read its recurrent weights
+    (bench's recurrent_read_gbs at the combined median) and its fractions of the limits file's L2 and L3 read
+    bandwidth, the memory side of the roofline that bounds W1 as the FMA peak bounds the large batches; or None when
+    no row has it."""
+    cells = []
+    for r in rows:
+        j = r.get("recur4j")
+        if not j or j.get("recurrent_read_gbs") is None:
+            continue
+        fracs = " / ".join("-" if j.get(f"frac_{level}_read") is None else f"{100 * j[f'frac_{level}_read']:.0f}"
+                           for level in ("l2", "l3"))
+        cells.append(f"{r['workload']}/{r['threads']} {j['recurrent_read_gbs']:.1f} ({fracs})")
+    if not cells:
+        return None
+    return ("recurrent weights read by recur4j at its median, GB/s (% of the limits file's L2 / L3 read bandwidth): "
+            + ", ".join(cells))
+
+
 def limits_fma_gflops():
     """The fma_peak figures native/build/limits.json keeps (scripts/native-build --run), or None."""
     path = os.path.join(os.path.dirname(FMA_PROBE), "limits.json")
@@ -558,6 +577,9 @@ def main():
     print(table(rows, peers))
     print()
     print(host_summary(rows))
+    reads = read_summary(rows)
+    if reads:
+        print(reads)
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(rows, f, indent=1)

@@ -226,6 +226,17 @@ class HostProbeTest(unittest.TestCase):
         self.probe.missing()
         self.assertIn("is not built", ct.host_summary([row]))
 
+    def test_the_read_line_gives_each_rows_rate_and_fractions(self):
+        w1 = {"workload": "W1", "threads": 1, "recur4j": {"recurrent_read_gbs": 115.74, "frac_l2_read": 1.052,
+                                                           "frac_l3_read": 1.226}}
+        no_l3 = {"workload": "W2", "threads": 2, "recur4j": {"recurrent_read_gbs": 7.8, "frac_l2_read": 0.037,
+                                                              "frac_l3_read": None}}
+        failed = {"workload": "W3", "threads": 1}  # recur4j failed: no figures
+        self.assertEqual(ct.read_summary([w1, no_l3, failed]),
+                         "recurrent weights read by recur4j at its median, GB/s (% of the limits file's L2 / L3 read"
+                         " bandwidth): W1/1 115.7 (105 / 123), W2/2 7.8 (4 / -)")
+        self.assertIsNone(ct.read_summary([failed]))
+
 
 if __name__ == "__main__":
     unittest.main()
