@@ -110,7 +110,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
             if (!Double.isNaN(gbs)) {
                 s.append(s.isEmpty() ? ": " : ", ").append(String.format(Locale.ROOT,
                         "%.1f%% of the %s read bandwidth (%.1f GB/s for threads %d, %s buffers)",
-                        100 * fracRead(level), level.label(), gbs, threads, level.probeBuffer()));
+                        100 * fracRead(level), level, gbs, threads, level.probeBuffer()));
             }
         }
         return s.isEmpty() ? " (read bandwidth unknown: run scripts/native-build --run)" : s.toString();
@@ -156,7 +156,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("recurrent_weight_bytes_per_call", RecurrentWeights.bytesPerCall(spec, seqLen, mode));
         o.addProperty("recurrent_read_gbs", recurrentReadGbs());
         for (ReadBandwidth.Level level : ReadBandwidth.Level.values()) {
-            String key = level.label().toLowerCase(Locale.ROOT);
+            String key = level.name().toLowerCase(Locale.ROOT);
             double gbs = limits.readGbs(level, threads);
             o.addProperty(key + "_read_gbs", Double.isNaN(gbs) ? null : gbs);
             o.addProperty("frac_" + key + "_read", Double.isNaN(gbs) ? null : fracRead(level));

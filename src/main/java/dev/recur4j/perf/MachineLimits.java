@@ -38,13 +38,21 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
      * all-threads measurement (which includes frequency drop and shared ports).
      */
     public double fmaPeak(int threads) {
+        return forThreads(fmaGflops1t, fmaGflopsAll, threads, threadsAll);
+    }
+
+    /**
+     * A probe's figure for {@code threads} threads from its one-thread and all-threads ({@code threadsAll})
+     * measurements: the first times the threads, capped by the second, which shared resources hold down.
+     */
+    static double forThreads(double one, double all, int threads, int threadsAll) {
         if (threads <= 1) {
-            return fmaGflops1t;
+            return one;
         }
         if (threads >= threadsAll) {
-            return fmaGflopsAll;
+            return all;
         }
-        return Math.min(fmaGflops1t * threads, fmaGflopsAll);
+        return Math.min(one * threads, all);
     }
 
     /**

@@ -13,18 +13,12 @@ public record ReadBandwidth(double l2Gbs1t, double l2GbsAll, double l3Gbs1t, dou
 
     /** A level of the memory hierarchy, with the probe's buffer size for it. */
     public enum Level {
-        L2("L2", "512 KiB"), L3("L3", "8 MiB"), DRAM("DRAM", "256 MiB");
+        L2("512 KiB"), L3("8 MiB"), DRAM("256 MiB");
 
-        private final String label;
         private final String probeBuffer;
 
-        Level(String label, String probeBuffer) {
-            this.label = label;
+        Level(String probeBuffer) {
             this.probeBuffer = probeBuffer;
-        }
-
-        public String label() {
-            return label;
         }
 
         /** The buffer size per thread the probe read this level with. */
@@ -34,9 +28,8 @@ public record ReadBandwidth(double l2Gbs1t, double l2GbsAll, double l3Gbs1t, dou
     }
 
     /**
-     * The read bandwidth of {@code threads} threads from {@code level}, as {@link MachineLimits#fmaPeak} scales the
-     * peak: one thread's figure times the threads, capped by the all-threads figure (which shared caches and
-     * memory channels hold down).
+     * The read bandwidth of {@code threads} threads from {@code level}, scaled as {@link MachineLimits#fmaPeak} scales
+     * the peak ({@link MachineLimits#forThreads}: shared caches and memory channels hold the all-threads figure down).
      */
     public double gbs(Level level, int threads, int threadsAll) {
         double one = switch (level) {
@@ -49,12 +42,6 @@ public record ReadBandwidth(double l2Gbs1t, double l2GbsAll, double l3Gbs1t, dou
             case L3 -> l3GbsAll;
             case DRAM -> dramGbsAll;
         };
-        if (threads <= 1) {
-            return one;
-        }
-        if (threads >= threadsAll) {
-            return all;
-        }
-        return Math.min(one * threads, all);
+        return MachineLimits.forThreads(one, all, threads, threadsAll);
     }
 }
