@@ -4,8 +4,9 @@ import java.lang.management.ManagementFactory;
 import java.util.stream.Stream;
 
 /**
- * The measurement both allocation probes make: warm a call up in rounds and return the least bytes
- * {@link #ROUND_CALLS} calls allocated in any round, on the caller and the row team's workers. Only C2-compiled
+ * The measurement every allocation test makes (the two probes and {@link SmallBatchAllocationTest}): warm a call
+ * up in rounds and return the least bytes {@link #ROUND_CALLS} calls allocated in any round, on the caller and the
+ * workers of the row team and of the small-batch team. Only C2-compiled
  * code is allocation-free, so rounds go on until one allocates nothing (or for 20 rounds, then up to 30 s): on
  * a loaded machine C2 may take seconds to (re)compile the step loops, and until then interpreted/C1 code boxes
  * vectors. A round is long so that an engine allocating on only some calls shows: with rounds of 20 calls, a
@@ -35,11 +36,15 @@ final class AllocationRounds {
         return least;
     }
 
-    /** The caller and the row team's workers. */
+    /** The caller and the workers of both teams ({@link RowTeam}, {@link SpinTeam}). */
     private static long[] teamThreadIds() {
         return Stream.concat(Stream.of(Thread.currentThread()), Thread.getAllStackTraces().keySet().stream()
-                        .filter(t -> t.getName().startsWith("recur4j-rows") && t.isAlive()))
+                        .filter(t -> isTeamWorker(t.getName()) && t.isAlive()))
                 .mapToLong(Thread::threadId).toArray();
+    }
+
+    private static boolean isTeamWorker(String name) {
+        return name.startsWith("recur4j-rows-") || name.startsWith("recur4j-gemv-");
     }
 
     /** Bytes allocated so far by these threads; per-id calls, since the array overload allocates its result. */
