@@ -49,6 +49,27 @@ final class ForwardPass {
      */
     private static final long REC_MAX_BYTES = 256 << 10;
 
+    /** LSTM inference without peepholes, whose one kernel adds rec itself and leaves the gate row unwritten. */
+    private static boolean isLstmInference(RnnSpec spec, boolean training) {
+        return spec.cell() == CellKind.LSTM && !training && !spec.peepholes();
+    }
+
+    /**
+     * Whether {@link #layer} (a layer without {@link InputFusion}) multiplies h · W_hh^T into the rec block rather
+     * than adding it into the step's gate rows (beta = 1): always for GRU linear-before-reset and LSTM inference
+     * without peepholes, whose kernels read rec (for the LSTM without a separate add pass; W5 1 thread, rec 2 MB:
+     * 715-753 vs 739-838 ms; 2 threads 358-370 vs 388-397 ms); never for GRU reset-before-linear; for the rest
+     * (RNN, LSTM training, peepholes) while chunk 0's {@code recRows} rows of rec fit {@link #REC_MAX_BYTES}, then
+     * added to the gates.
+     */
+    static boolean recurrentProductViaRec(RnnSpec spec, boolean training, int recRows) {
+        if (spec.cell() == CellKind.GRU) {
+            return spec.linearBeforeReset();
+        }
+        return isLstmInference(spec, training)
+                || (long) recRows * spec.gates() * spec.hiddenSize() * Float.BYTES <= REC_MAX_BYTES;
+    }
+
     /** {@link #layer}'s firstStep for a loop over a chunk's own rows: set them up, then run every step. */
     private static final int OWN_ROWS = -1;
 
@@ -272,11 +293,8 @@ final class ForwardPass {
         final long seqStep = training ? h : 0;
         final long hRows = hState + (long) b0 * hout;
         // LSTM inference without peepholes: one kernel adds rec itself and leaves the gate row unwritten
-        final boolean lstmInference = cell == CellKind.LSTM && !training && !spec.peepholes();
-        // LSTM / RNN: recurrent GEMM into rec, then added to the gates, while this chunk's rec fits in L2;
-        // always for lstmInference, whose kernel reads rec without a separate add pass (W5 1 thread,
-        // rec 2 MB: 715-753 vs 739-838 ms; 2 threads 358-370 vs 388-397 ms)
-        final boolean viaRec = lbr || lstmInference || !rbl && (long) recRows * gh * Float.BYTES <= REC_MAX_BYTES;
+        final boolean lstmInference = isLstmInference(spec, training);
+        final boolean viaRec = recurrentProductViaRec(spec, training, recRows);
 
         // GRU with InputFusion: x_t · W_ih^T per step into gxstep [B, G*H], read by the kernel from L2
         // (W3 simd/java on a Zen 4, medians of 3 alternating runs each: 1 thread 150 vs 149 ms, 2 threads 75.9 vs 80.1;
