@@ -119,9 +119,11 @@ class FastVsReferenceTest {
                 fast.forwardBackward(cfg.batch(), cfg.gradOut(), got, gotG);
                 // again on a workspace of NaNs: a row that BPTT reads but no step wrote (padded rows, say) would
                 // show as NaN here, whereas a fresh workspace is zeros and hides it; likewise the result, which
-                // the last layer writes into directly
+                // the last layer writes into directly, and the gradients, which the call must overwrite whole
+                // (zeros at padded steps, every thread's dX block and weight-gradient sum)
                 fillWithNaN(fast.workspace());
                 fillWithNaN(got);
+                fillWithNaN(gotG, spec);
                 fast.forwardBackward(cfg.batch(), cfg.gradOut(), got, gotG);
             } else {
                 ref.forward(cfg.batch(), want);
@@ -163,6 +165,27 @@ class FastVsReferenceTest {
         Arrays.fill(result.hN(), Float.NaN);
         if (result.cN() != null) {
             Arrays.fill(result.cN(), Float.NaN);
+        }
+    }
+
+    /** Every element of the gradients: the call overwrites them, it does not add to them. */
+    private static void fillWithNaN(RnnGradients grads, RnnSpec spec) {
+        fillIfPresent(grads.gradInput());
+        fillIfPresent(grads.gradH0());
+        fillIfPresent(grads.gradC0());
+        for (int l = 0; l < spec.numLayers(); l++) {
+            for (int d = 0; d < spec.directions(); d++) {
+                LayerParams p = grads.params().layer(l, d);
+                for (float[] a : new float[][] {p.wIh(), p.wHh(), p.bIh(), p.bHh(), p.wHr(), p.wPeep()}) {
+                    fillIfPresent(a);
+                }
+            }
+        }
+    }
+
+    private static void fillIfPresent(float[] a) {
+        if (a != null) {
+            Arrays.fill(a, Float.NaN);
         }
     }
 
