@@ -13,12 +13,14 @@ import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
+import dev.recur4j.ref.ReferenceRnn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.Timeout.ThreadMode;
@@ -30,7 +32,8 @@ import org.junit.jupiter.api.Timeout.ThreadMode;
  * and the forward pass with one chunk slowed down so that the others take its rows, against the same
  * engine with one thread. The Java GEMM sums every element in the same order whatever rows share a call,
  * so the outputs must be equal to the bit: a row run twice, skipped at a step or continued from stale
- * state would not be. A deadlock fails by the timeouts instead of hanging the build.
+ * state would not be. On OpenBLAS, which promises no order, the same runs are checked against the float64
+ * reference instead. A deadlock fails by the timeouts instead of hanging the build.
  */
 @Timeout(value = 120, threadMode = ThreadMode.SEPARATE_THREAD) // a hang fails here, with every stack printed
 class RowShareTest {
@@ -207,7 +210,26 @@ class RowShareTest {
 
     @Test
     void aSlowChunksRowsTakenOverGiveTheOneThreadResult() {
-        Random rnd = new Random(5);
+        forEachSplit(new Random(5), RowShareTest::check);
+    }
+
+    /**
+     * The same hand-overs on the OpenBLAS back end, against the float64 reference within
+     * {@link FastVsReferenceTest}'s tolerance: OpenBLAS promises no summation order, so rows that change GEMM calls
+     * need not give the one-thread result to the bit.
+     */
+    @Test
+    void aSlowChunksRowsTakenOverOnOpenBlasMatchTheReference() {
+        Assumptions.assumeTrue(Gemms.available(GemmKind.OPENBLAS), "OpenBLAS does not load here");
+        forEachSplit(new Random(6), RowShareTest::checkAgainstReference);
+    }
+
+    private interface SplitCheck {
+        void run(RnnSpec spec, int threads, long fusedMax, int b, int t, Random rnd);
+    }
+
+    /** Every cell family, split over 2 and 3 threads by rows, with and without InputFusion. */
+    private static void forEachSplit(Random rnd, SplitCheck check) {
         List<RnnSpec> specs = new ArrayList<>();
         specs.add(RnnSpec.builder(CellKind.LSTM, 19, 33).build()); // fused input (InputFusion)
         specs.add(RnnSpec.builder(CellKind.LSTM, 19, 33).numLayers(2).projSize(7).peepholes(true).build());
@@ -224,8 +246,35 @@ class RowShareTest {
                 for (long fusedMax : new long[] {InputFusion.MAX_WEIGHT_BYTES, 0}) {
                     // chunks of 18 and 19 rows (17, 18 and 18 with 3 threads): none a multiple of GRAIN, each
                     // at least 2 GRAIN so that chunk 0 has rows to hand over
-                    check(spec, threads, fusedMax, threads == 2 ? 37 : 53, 9, rnd);
+                    check.run(spec, threads, fusedMax, threads == 2 ? 37 : 53, 9, rnd);
                 }
+            }
+        }
+    }
+
+    private static void checkAgainstReference(RnnSpec spec, int threads, long fusedMax, int b, int t, Random rnd) {
+        RnnBatch in = RandomConfig.batch(rnd, spec, b, t);
+        RnnWeights w = RnnWeights.random(spec, rnd.nextLong());
+        RnnResult want = RnnResult.allocate(spec, b, t);
+        try (ReferenceRnn ref = new ReferenceRnn(w)) {
+            ref.forward(in, want);
+        }
+        for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
+            SlowChunkZero share = new SlowChunkZero(threads, 300_000, 1);
+            try (FastRnn team = new FastRnn(w, impl, Gemms.get(GemmKind.OPENBLAS), threads, fusedMax, share)) {
+                RnnResult got = RnnResult.allocate(spec, b, t);
+                team.forward(in, got);
+                String what = spec + " " + impl + " openblas threads " + threads + " fusedMax " + fusedMax;
+                assertTrue(share.handedOver.get() > 0, what + ": no rows handed over");
+                List<String> diffs = new ArrayList<>();
+                for (String d : new String[] {Closeness.check("output", want.output(), got.output(), 1),
+                        Closeness.check("h_n", want.hN(), got.hN(), 1),
+                        Closeness.check("c_n", want.cN(), got.cN(), 1)}) {
+                    if (d != null) {
+                        diffs.add(d);
+                    }
+                }
+                assertEquals(List.of(), diffs, what);
             }
         }
     }
