@@ -115,6 +115,7 @@ class RoundsTest(unittest.TestCase):
         self.assertAlmostEqual(row["recur4j"]["frac_l2_read"], 4e8 / 110e6 / 100)
         self.assertAlmostEqual(row["recur4j"]["frac_dram_read"], 4e8 / 110e6 / 20)
         self.assertIsNone(row["recur4j"]["frac_l3_read"])  # a level the bandwidth probe did not measure
+        self.assertEqual(len(row["round_speedups"]["onednn"]), 3)
         for got, want in zip(row["round_speedups"]["onednn"], [0.9, 1.2, 1.1]):
             self.assertAlmostEqual(got, want)
         # the table's cell is the median of the paired ratios, not the ratio of the medians (121 / 110 = 1.1)

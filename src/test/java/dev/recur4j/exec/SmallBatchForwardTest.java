@@ -55,8 +55,12 @@ class SmallBatchForwardTest {
             try (ReferenceRnn ref = new ReferenceRnn(w)) {
                 ref.forward(batch, want);
             }
-            // Garbage in the outputs: the path must overwrite every element, padding included.
+            // Garbage in the results: the path must overwrite every element, padding included.
             java.util.Arrays.fill(got.output(), Float.NaN);
+            java.util.Arrays.fill(got.hN(), Float.NaN);
+            if (got.cN() != null) {
+                java.util.Arrays.fill(got.cN(), Float.NaN);
+            }
             run(w, impl, threads, viaFastRnn, batch, got);
             List<String> diffs = new ArrayList<>();
             add(diffs, Closeness.check("output", want.output(), got.output(), 1));
@@ -76,7 +80,7 @@ class SmallBatchForwardTest {
     }
 
     /**
-     * LSTM (with and without peepholes), GRU (both variants) and RNN tanh with H large enough for the
+     * LSTM (with and without peepholes), GRU (both variants) and RNN (tanh, relu) with H large enough for the
      * multi-block GEMV and cell groups (4 and 2 blocks side by side, then single blocks: H = 64, 100, 130,
      * 200 give 4, 7, 9, 13 blocks of 16, walked up and down on alternate steps) and for the private h copy
      * of 2+ members; threads 1–3 (capped at the machine's cores), B 1–MAX_BATCH (chunks of 4, 3, 2
@@ -92,11 +96,16 @@ class SmallBatchForwardTest {
         Random rnd = new Random(SEED + 10 + impl.ordinal());
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < 48 && failures.size() < 5; i++) {
-            CellKind ck = i % 4 == 0 ? CellKind.LSTM : i % 4 == 1 ? CellKind.GRU : i % 4 == 2 ? CellKind.RNN_TANH : CellKind.GRU;
-            // H by i / 4, the cell by i % 4: every cell meets every H (H by i % 4 would tie each cell to one H)
-            RnnSpec spec = RnnSpec.builder(ck, rnd.nextBoolean() ? 3 : 33, hidden[(i / 4) % hidden.length])
+            // the cell by i % 8 (LSTM, GRU linear-before-reset, RNN tanh, GRU reset-before-linear, then with RNN
+            // relu for tanh), H by i / 8: every cell and variant meets every H
+            CellKind ck = switch (i % 4) {
+                case 0 -> CellKind.LSTM;
+                case 2 -> i % 8 == 2 ? CellKind.RNN_TANH : CellKind.RNN_RELU;
+                default -> CellKind.GRU;
+            };
+            RnnSpec spec = RnnSpec.builder(ck, rnd.nextBoolean() ? 3 : 33, hidden[(i / 8) % hidden.length])
                     .bias(rnd.nextInt(4) != 0).peepholes(ck == CellKind.LSTM && rnd.nextBoolean())
-                    .linearBeforeReset(i % 8 != 3).bidirectional(i % 5 == 0).build();
+                    .linearBeforeReset(i % 4 != 3).bidirectional(i % 5 == 0).build();
             int b = 1 + rnd.nextInt(Math.max(1, SmallBatchForward.MAX_BATCH));
             int t = steps[rnd.nextInt(steps.length)];
             int[] lengths = new int[b];
@@ -160,17 +169,24 @@ class SmallBatchForwardTest {
 
     @org.junit.jupiter.api.Test
     void closeStopsItsThreads() throws InterruptedException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.getRuntime().availableProcessors() >= 2,
+                "one core: the team has one member and starts no thread");
+        org.junit.jupiter.api.Assumptions.assumeTrue(SmallBatchForward.MAX_BATCH >= 1,
+                "recur4j.smallBatchMax=0: every batch takes the GEMM path");
         RnnSpec spec = RnnSpec.builder(CellKind.GRU, 4, 64).build();
         RnnWeights w = RnnWeights.random(spec, 1);
         RnnBatch batch = RnnBatch.of(1, 3, uniform(new Random(1), 12));
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
         FastRnn fast = new FastRnn(w, Impl.SIMD, Gemms.get(GemmKind.JAVA), 2);
         fast.forward(batch, RnnResult.allocate(spec, 1, 3));
+        // this engine's workers: other tests' engines may still be open in this JVM
+        List<Thread> workers = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("recur4j-gemv-") && t.isAlive() && !before.contains(t)).toList();
+        assertFalse(workers.isEmpty(), "the 2-thread team started no worker");
         fast.close();
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().startsWith("recur4j-gemv-")) {
-                t.join(5000);
-                assertFalse(t.isAlive(), "thread " + t.getName() + " still running after close");
-            }
+        for (Thread t : workers) {
+            t.join(5000);
+            assertFalse(t.isAlive(), "thread " + t.getName() + " still running after close");
         }
     }
 

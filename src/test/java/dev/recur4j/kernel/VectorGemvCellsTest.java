@@ -136,7 +136,7 @@ class VectorGemvCellsTest {
             untouchedOutside("RNN gate row", a0, a, OFF, 1, jb0, jb1);
             double[] want = new double[HP];
             for (int j = 0; j < HP; j++) {
-                want[j] = relu ? Math.max(0, a[OFF + j]) : Math.tanh(a[OFF + j]);
+                want[j] = relu ? Math.max(0, a0[OFF + j]) : Math.tanh(a0[OFF + j]); // from the inputs, not what the call left
             }
             check(relu ? "RNN relu h" : "RNN tanh h", want, hOut, h0, jb0, jb1);
         }
