@@ -7,7 +7,8 @@ import java.util.Locale;
  * tolerance, and on failure describes the max diff and the first mismatches (like llm.c's
  * {@code check_tensor}).
  *
- * <p>Element i passes when |got[i] - want[i]| <= scale * (1e-4 * max(1, max|want|) + 1e-3 * |want[i]|).
+ * <p>Element i passes when |got[i] - want[i]| <= scale * (1e-4 * max(1, max|want|) + 1e-3 * |want[i]|), or
+ * within the {@link Tolerance} given.
  */
 final class TensorCheck {
     private static final int SHOWN = 5;
@@ -20,8 +21,18 @@ final class TensorCheck {
         return scale * (1e-4 * Math.max(1.0, maxAbs) + 1e-3 * Math.abs(w));
     }
 
+    /** An element's tolerance from its expected value and the tensor's largest magnitude. */
+    interface Tolerance {
+        double of(double want, double maxAbs);
+    }
+
     /** Null when {@code got} matches {@code want}, else a description naming {@code label}. */
     static String mismatch(String label, float[] got, double[] want, double scale) {
+        return mismatch(label, got, want, (w, maxAbs) -> tolerance(w, maxAbs, scale));
+    }
+
+    /** The same with another tolerance. */
+    static String mismatch(String label, float[] got, double[] want, Tolerance tolerance) {
         if (got == null) {
             return label + ": missing (null), expected " + want.length + " elements";
         }
@@ -37,7 +48,7 @@ final class TensorCheck {
         StringBuilder first = new StringBuilder();
         for (int i = 0; i < want.length; i++) {
             double diff = Math.abs(got[i] - want[i]);
-            double tol = tolerance(want[i], maxAbs, scale);
+            double tol = tolerance.of(want[i], maxAbs);
             // NaN never passes: written as !(diff <= tol).
             if (!(diff <= tol)) {
                 if (bad < SHOWN) {
