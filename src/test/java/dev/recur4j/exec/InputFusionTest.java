@@ -151,7 +151,7 @@ class InputFusionTest {
 
     /**
      * Inference of 8 rows of up to 3 steps (variable lengths, h0, c0) at 1 and 2 threads, every engine: more
-     * rows than {@link SmallBatchForward#MAX_BATCH}, so the GEMM path with input fusion runs.
+     * rows than {@link SmallBatchForward#MAX_BATCH}, so the GEMM path runs, with the input projection up front.
      */
     private static void checkAgainstReference(RnnSpec spec, List<String> failures) {
         assertFalse(InputFusion.applies(spec, LIMIT), spec.toString());
