@@ -295,6 +295,16 @@ def check_cell(check):
     return format(check["worst_ratio"], ".2g") if check["passed"] else "DIFFERS"
 
 
+def alloc_cell(j):
+    """Bytes a call allocated: the least of the measured calls, and their mean when that is above 0 (a call that
+    allocates now and then would otherwise hide behind a least of 0)."""
+    least = field(j, "alloc_bytes_per_call")
+    mean = field(j, "alloc_bytes_mean_per_call")
+    if least is None:
+        return "-"
+    return f"{least:d}" if not mean else f"{least:d} (mean {mean:.0f})"
+
+
 def table(rows, peers):
     head = "| workload | threads | recur4j ms | GFLOP/s | % of peak | % of SGEMM | alloc B/call | check |"
     for peer in peers:
@@ -306,7 +316,7 @@ def table(rows, peers):
         cells = [r["workload"], str(r["threads"]),
                  fmt(field(j, "median_ms"), ".3f"), fmt(field(j, "gflops"), ".1f"),
                  fmt(field(j, "frac_peak"), ".1f", 100), fmt(field(j, "frac_sgemm"), ".1f", 100),
-                 fmt(field(j, "alloc_bytes_per_call"), "d"), check_cell(field(j, "check"))]
+                 alloc_cell(j), check_cell(field(j, "check"))]
         for peer in peers:
             if not runs(peer, WORKLOADS[r["workload"]]):
                 cells += ["n/a"] * 3

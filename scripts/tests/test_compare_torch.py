@@ -152,6 +152,12 @@ class RoundsTest(unittest.TestCase):
         self.assertIsNone(res["sgemm_gflops"])
         self.assertTrue(math.isnan(res["frac_sgemm"]))
 
+    def test_the_allocation_cell_shows_a_mean_above_zero(self):
+        self.assertEqual(ct.alloc_cell(recur4j_result(100)), "0")
+        # the least call allocated nothing but another did: the cell must not read a bare 0
+        self.assertEqual(ct.alloc_cell(recur4j_result(100, alloc=0, alloc_mean=3.2)), "0 (mean 3)")
+        self.assertEqual(ct.alloc_cell(None), "-")
+
     def test_a_differing_check_fails_the_row(self):
         self.fake_sides([100, recur4j_result(101, worst_ratio=3.0, passed=False)], [100, 100])
         row, failed = run_row(2)

@@ -100,7 +100,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--probe-seconds", defaultValue = "0.5", paramLabel = "S",
             description = "time for each probe after the timing: SGEMM, the FMA peak the host gives now, and (without"
-                    + " native/build/limits.json) the FMA peak; 0 skips the FMA probe of now (default: 0.5)")
+                    + " native/build/limits.json) the FMA peak, that one for at least 0.5 s; 0 skips the FMA probe of now"
+                    + " (default: 0.5)")
     double probeSeconds;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "seed of the weights and inputs")
@@ -186,10 +187,12 @@ final class BenchCommand implements Callable<Integer> {
             call = new BenchCall(engine, in, result, gradOut, grads, benchMode);
             timing = new BenchRunner(settings, threads > 1).run(call);
         }
-        // Probes run after the timing, so they cannot disturb it; the reference point is OpenBLAS when it loads.
+        // Probes run after the timing, so they cannot disturb it; the reference point is OpenBLAS when it loads. The
+        // Java GEMM's one call runs on the calling thread, so its probe says threads 1 whatever --threads is.
         GemmKind probeKind = openBlas ? GemmKind.OPENBLAS : (Gemms.available(GemmKind.JAVA) ? GemmKind.JAVA : null);
         SgemmProbe.Measurement sgemm = probeKind == null ? null
-                : SgemmProbe.measure(probeKind, PROBE_SIZE, PROBE_SIZE, PROBE_SIZE, threads, probeSeconds);
+                : SgemmProbe.measure(probeKind, PROBE_SIZE, PROBE_SIZE, PROBE_SIZE,
+                        probeKind == GemmKind.OPENBLAS ? threads : 1, probeSeconds);
         MachineLimits limits = MachineLimits.load(threads, probeSeconds);
         // what the host gives now, beside the limits file's quiet-hour peak: on a shared host they can differ by tens
         // of per cent, and a run is read against both

@@ -30,6 +30,8 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
                             String source) {
     private static final Logger LOG = Logger.getLogger(MachineLimits.class.getName());
     private static final String RELATIVE = "native/build/limits.json";
+    /** The least time {@link #load} measures the peak in, without a limits file, whatever it is asked. */
+    static final double FALLBACK_MIN_SECONDS = 0.5;
     /** How {@link #source()} of {@link #measureInJava} begins. */
     private static final String MEASURED_IN_JAVA = "measured in Java";
 
@@ -64,7 +66,10 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
         return bandwidth.gbs(level, threads, threadsAll);
     }
 
-    /** The limits file, or the Java measurement (about {@code seconds}) for {@code threads} threads. */
+    /**
+     * The limits file, or the Java measurement (about {@code seconds}, at least {@link #FALLBACK_MIN_SECONDS}) for
+     * {@code threads} threads.
+     */
     public static MachineLimits load(int threads, double seconds) {
         Optional<Path> file = findFile();
         if (file.isPresent()) {
@@ -74,7 +79,9 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
                 LOG.warning("recur4j: could not read " + file.get() + " (" + e + "); measuring the FMA peak in Java");
             }
         }
-        return measureInJava(threads, seconds);
+        // the fractions of the peak divide by this: never measured in less than FALLBACK_MIN_SECONDS (a zero-length
+        // window would read 0 GFLOP/s and make every fraction infinite)
+        return measureInJava(threads, Math.max(seconds, FALLBACK_MIN_SECONDS));
     }
 
     /** Parses the file {@code scripts/native-build --run} writes. */

@@ -13,6 +13,25 @@ class MachineLimitsTest {
 
     /** The format scripts/native-build --run writes: the fma_peak and bandwidth probes' objects in an array. */
     @Test
+    void withoutALimitsFileAZeroProbeTimeStillMeasuresAPeak(@TempDir Path dir) {
+        // bench --probe-seconds 0 without native/build/limits.json: a zero-length probe once read 0 GFLOP/s, so
+        // every fraction of the peak came out infinite
+        String before = System.getProperty("recur4j.limits");
+        System.setProperty("recur4j.limits", dir.resolve("absent.json").toString());
+        try {
+            MachineLimits limits = MachineLimits.load(1, 0);
+            assertTrue(limits.source().startsWith("measured in Java"), limits.source());
+            assertTrue(limits.fmaPeak(1) > 1 && Double.isFinite(limits.fmaPeak(1)), "peak " + limits.fmaPeak(1));
+        } finally {
+            if (before == null) {
+                System.clearProperty("recur4j.limits");
+            } else {
+                System.setProperty("recur4j.limits", before);
+            }
+        }
+    }
+
+    @Test
     void readsTheNativeProbesFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("limits.json");
         Files.writeString(file, """
