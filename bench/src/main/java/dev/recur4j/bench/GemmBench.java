@@ -42,6 +42,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       projection W5 runs, its weights being over the fusion limit; C is 105 MB, so it goes to memory)</li>
  *   <li>{@code rec_w1}: W1's batch-1 product, h[1,256] · W_hh^T[256,1024] (the pipeline runs batches of up to
  *       6 rows as matrix-vector products instead, {@code SmallBatchForward})</li>
+ *   <li>{@code rec_w3}: W3's recurrent product, h[64,512] · W_hh^T[512,1536] (the GRU's input product per step,
+ *       x_t[64,256] · W_ih^T[256,1536], is {@code in_w2}'s depth at 64 rows)</li>
+ *   <li>{@code step_w4_l0} and {@code step_w4_l1}: W4's step products, layer 0 [x_t | h][32,384] ·
+ *       [W_ih | W_hh]^T[384,1024] and layer 1 (input 2 x 256 from both directions) [x_t | h][32,768] ·
+ *       [W_ih | W_hh]^T[768,1024]</li>
  * </ul>
  * {@code weights=prepared} (the default) passes W as the back end's {@link PreparedB}, made once per trial,
  * as the pipeline does: the Java GEMM packs it once, OpenBLAS takes it as it is. {@code weights=plain} passes
@@ -50,7 +55,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code dw_w7}: the largest of W7's weight-gradient products, dW[1024,768] = dG^T · [X | H_prev], dG
  * stored [6400,1536] with the workspace's padded row stride ({@link WorkspacePlan#gateLd}, 1552 floats; of
  * each row the r and z columns), [X | H_prev] [6400,768]; both operands change every call, so they are
- * always plain ({@code weights} does not apply).
+ * always plain ({@code weights} does not apply). {@code dx_w6}: W6's input gradient, dX[6400,256] = dG · W_ih,
+ * dG [6400,2048] with the padded row stride (2064 floats), W_ih [2048,256] as stored (B not transposed) and
+ * prepared once, as BPTT multiplies it after the time loop.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -60,7 +67,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBench {
 
-    @Param({"step_w2", "rec_w2", "in_w2", "rec_w5", "in_w5", "rec_w1", "dw_w7"})
+    @Param({"step_w2", "rec_w2", "in_w2", "rec_w5", "in_w5", "rec_w1", "rec_w3", "step_w4_l0", "step_w4_l1",
+            "dw_w7", "dx_w6"})
     public String shape;
 
     @Param({"openblas", "java"})
@@ -96,6 +104,14 @@ public class GemmBench {
             transB = Transpose.NO;
             lda = WorkspacePlan.gateLd(1536); // dG's row: the r, z, n columns (padded); the product reads r and z
             ldb = n;
+        } else if (shape.equals("dx_w6")) {
+            m = 6400;
+            n = 256;
+            k = 2048;
+            transA = Transpose.NO;
+            transB = Transpose.NO;
+            lda = WorkspacePlan.gateLd(2048); // dG's padded row
+            ldb = n;
         } else {
             int[] mnk = switch (shape) {
                 case "step_w2" -> new int[] {64, 2048, 768};
@@ -104,6 +120,9 @@ public class GemmBench {
                 case "rec_w5" -> new int[] {128, 4096, 1024};
                 case "in_w5" -> new int[] {6400, 4096, 1024};
                 case "rec_w1" -> new int[] {1, 1024, 256};
+                case "rec_w3" -> new int[] {64, 1536, 512};
+                case "step_w4_l0" -> new int[] {32, 1024, 384};
+                case "step_w4_l1" -> new int[] {32, 1024, 768};
                 default -> throw new IllegalArgumentException("unknown shape " + shape);
             };
             m = mnk[0];
