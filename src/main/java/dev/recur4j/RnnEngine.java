@@ -6,7 +6,9 @@ package dev.recur4j;
  *
  * <p>An engine holds prepared weights (shared, read-only) and a workspace that it reuses across
  * calls, so one engine serves one thread at a time; create one engine per thread over the same
- * weights. Closing releases native memory; a closed engine throws {@link IllegalStateException}.
+ * weights. A fast engine called while another thread's call runs throws {@link IllegalStateException}
+ * rather than share its workspace. Closing releases native memory; a closed engine throws
+ * {@link IllegalStateException}. A close while a call runs lets that call finish, then releases.
  *
  * <p>The arrays of {@code out} (and {@code grads}) must not be those of {@code in} (or {@code gradOut}):
  * an engine may write results while it still reads its inputs (the fast path writes the output step by

@@ -50,7 +50,7 @@ public final class FastRnn implements RnnEngine {
     private final boolean fusedInput;
     private Buffers buffers;
     private SmallBatchForward smallBatch;
-    private boolean closed;
+    private final CallGuard guard = new CallGuard("this FastRnn engine", this::release);
 
     public FastRnn(RnnWeights weights, Impl impl, Gemm gemm, int threads) {
         this(weights, impl, gemm, threads, InputFusion.MAX_WEIGHT_BYTES);
@@ -103,7 +103,15 @@ public final class FastRnn implements RnnEngine {
 
     @Override
     public void forward(RnnBatch in, RnnResult out) {
-        checkOpen();
+        guard.enter();
+        try {
+            forwardInCall(in, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void forwardInCall(RnnBatch in, RnnResult out) {
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
         if (in.batch() <= SmallBatchForward.MAX_BATCH && SmallBatchForward.supports(spec)) {
@@ -119,7 +127,15 @@ public final class FastRnn implements RnnEngine {
 
     @Override
     public void forwardBackward(RnnBatch in, RnnGradOutput gradOut, RnnResult out, RnnGradients grads) {
-        checkOpen();
+        guard.enter();
+        try {
+            forwardBackwardInCall(in, gradOut, out, grads);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void forwardBackwardInCall(RnnBatch in, RnnGradOutput gradOut, RnnResult out, RnnGradients grads) {
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
         gradOut.check(spec, in.batch(), in.seqLen());
@@ -162,22 +178,21 @@ public final class FastRnn implements RnnEngine {
         return workspace;
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("this FastRnn engine is closed");
-        }
-    }
-
+    /**
+     * Closes the engine: a later call throws. A call running on another thread meanwhile finishes (or fails) first;
+     * the threads and native memory are released when it leaves ({@link CallGuard}).
+     */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            team.close();
-            if (smallBatch != null) {
-                smallBatch.close();
-            }
-            workspace.close();
-            prepared.close();
+        guard.close();
+    }
+
+    private void release() {
+        team.close();
+        if (smallBatch != null) {
+            smallBatch.close();
         }
+        workspace.close();
+        prepared.close();
     }
 }

@@ -58,6 +58,60 @@ class FastRnnLifecycleTest {
         }
     }
 
+    /**
+     * One engine called from two threads at once, and closed while a call runs, on every GEMM back end: every call
+     * either gives the result of an engine used by one thread or throws IllegalStateException, and nothing frees native memory under a
+     * running call (OpenBLAS reading a freed or reallocated workspace crashed the JVM before {@link CallGuard}).
+     * The second thread's calls grow the workspace (longer sequences), the way the crash was found.
+     */
+    @Test
+    void concurrentCallsAndACloseDuringACallFailCleanly() throws Exception {
+        RnnSpec spec = RnnSpec.builder(CellKind.RNN_TANH, 64, 48).build();
+        RnnWeights w = RnnWeights.random(spec, 3);
+        int b = SmallBatchForward.MAX_BATCH + 10;
+        RnnBatch in = RnnBatch.of(b, 40, RandomConfig.uniform(new Random(4), b * 40 * 64));
+        for (dev.recur4j.gemm.GemmKind g : dev.recur4j.gemm.GemmKind.values()) {
+            if (!dev.recur4j.gemm.Gemms.available(g)) {
+                continue;
+            }
+            RnnResult want = RnnResult.allocate(spec, b, 40); // this back end's result, to the bit
+            try (FastRnn one = new FastRnn(w, Impl.SIMD, dev.recur4j.gemm.Gemms.get(g), 1)) {
+                one.forward(in, want);
+            }
+            FastRnn e = new FastRnn(w, Impl.SIMD, dev.recur4j.gemm.Gemms.get(g), 1);
+            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.List<String> wrong = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            Thread other = Thread.ofPlatform().start(() -> {
+                for (int t = 41; t < 100; t++) {
+                    RnnBatch longer = RnnBatch.of(b, t, new float[b * t * 64]);
+                    try {
+                        e.forward(longer, RnnResult.allocate(spec, b, t));
+                    } catch (IllegalStateException ex) {
+                        refused.incrementAndGet();
+                        if (!ex.getMessage().contains("another thread") && !ex.getMessage().contains("closed")) {
+                            wrong.add("unexpected message: " + ex.getMessage());
+                        }
+                    }
+                }
+            });
+            for (int call = 0; call < 200 && other.isAlive(); call++) {
+                RnnResult got = RnnResult.allocate(spec, b, 40);
+                try {
+                    e.forward(in, got);
+                    if (!java.util.Arrays.equals(want.output(), got.output())) {
+                        wrong.add(g + " call " + call + ": a completed call gave another result");
+                    }
+                } catch (IllegalStateException ex) {
+                    refused.incrementAndGet();
+                }
+            }
+            e.close(); // perhaps while the other thread's call runs: it finishes, then the memory goes
+            other.join();
+            assertTrue(wrong.isEmpty(), wrong.toString());
+            assertThrows(IllegalStateException.class, () -> e.forward(in, RnnResult.allocate(spec, b, 40)));
+        }
+    }
+
     @Test
     void callsAfterCloseThrow() {
         FastRnn e = new FastRnn(RnnWeights.random(SPEC, 7), Impl.SCALAR, new JavaGemm(), 1);

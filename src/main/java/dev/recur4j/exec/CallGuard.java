@@ -1,0 +1,77 @@
+package dev.recur4j.exec;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One engine, one call at a time, and no native memory freed under a running call. An engine's workspace is
+ * native memory that OpenBLAS reads through raw pointers: a second thread's call that grows (reallocates) it,
+ * or a {@code close()} that frees it, while a call runs would make OpenBLAS read freed memory and crash the JVM
+ * (seen: SIGSEGV in sgemm_oncopy). So a call {@link #enter}s and {@link #exit}s the guard: a call that finds
+ * another running throws, and a close during a call only marks the engine closed, the running call's exit
+ * then releasing the memory.
+ *
+ * <p>Two compare-and-sets a call, no allocation.
+ */
+final class CallGuard {
+    private static final int IDLE = 0;
+    private static final int BUSY = 1;
+    private static final int CLOSED = 2;
+    /** Closed while a call runs: that call's {@link #exit} releases. */
+    private static final int BUSY_CLOSING = 3;
+
+    private final AtomicInteger state = new AtomicInteger(IDLE);
+    private final String what;
+    private final Runnable release;
+
+    /**
+     * {@code what}: the engine, as messages name it ("this FastRnn engine"); {@code release} frees its memory, run
+     * once, by {@link #close} or by the exit of the call it interrupted. One Runnable for the engine's life, so a
+     * call allocates none.
+     */
+    CallGuard(String what, Runnable release) {
+        this.what = what;
+        this.release = release;
+    }
+
+    /** Before a call's first use of the engine's memory; throws if the engine is closed or in a call. */
+    void enter() {
+        if (!state.compareAndSet(IDLE, BUSY)) {
+            int s = state.get();
+            if (s == CLOSED || s == BUSY_CLOSING) {
+                throw new IllegalStateException(what + " is closed");
+            }
+            throw new IllegalStateException(what + " is in a call on another thread: an engine serves one thread"
+                    + " at a time (create one engine per thread over the same weights)");
+        }
+    }
+
+    /** After the call (also when it threw); releases if the engine was closed meanwhile. */
+    void exit() {
+        if (!state.compareAndSet(BUSY, IDLE)) {
+            state.set(CLOSED); // BUSY_CLOSING: only this call's exit can change it
+            release.run();
+        }
+    }
+
+    /** Marks the engine closed; releases now unless a call runs (its exit does then). Idempotent. */
+    void close() {
+        while (true) {
+            int s = state.get();
+            if (s == IDLE && state.compareAndSet(IDLE, CLOSED)) {
+                release.run();
+                return;
+            }
+            if (s == BUSY && state.compareAndSet(BUSY, BUSY_CLOSING)) {
+                return;
+            }
+            if (s == CLOSED || s == BUSY_CLOSING) {
+                return;
+            }
+        }
+    }
+
+    boolean isClosed() {
+        int s = state.get();
+        return s == CLOSED || s == BUSY_CLOSING;
+    }
+}
