@@ -11,7 +11,6 @@ import dev.recur4j.io.Safetensors;
 import dev.recur4j.io.SafetensorsFile;
 import dev.recur4j.io.Tensor;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,11 +58,15 @@ abstract class RnnCommand implements Callable<Integer> {
         return Safetensors.read(path);
     }
 
-    /** Fails before any work if the output could not be written (its folder is missing). */
+    /**
+     * Fails before any work if the output could not be written: its folder missing or read-only, or the path an
+     * existing folder, device, FIFO or read-only file ({@link Safetensors#replaceableTarget}).
+     */
     void checkOutputFolder() {
-        Path dir = options.out.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("out: folder " + dir + " does not exist");
+        try {
+            Safetensors.replaceableTarget(options.out);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("out: " + e.getMessage(), e);
         }
     }
 

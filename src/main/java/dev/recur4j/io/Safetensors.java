@@ -94,7 +94,7 @@ public final class Safetensors {
      */
     public static void write(Path path, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         ByteBuffer header = ByteBuffer.wrap(headerBytes(tensors, metadata));
-        Path target = path.toAbsolutePath();
+        Path target = replaceableTarget(path);
         Path tmp = createTemp(target);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
@@ -185,6 +185,42 @@ public final class Safetensors {
             b.put((byte) ' ');
         }
         return b.array();
+    }
+
+    /**
+     * Where {@link #write} may put its file for {@code path}: a new file, or an existing regular file this process
+     * may write, which the move replaces. A symbolic link is written through (the file it names is replaced, the
+     * link stays). Anything else is refused before a byte is written: moving over a device, FIFO or socket would
+     * replace it with a regular file ({@code /dev/null}, as root), and a read-only file is not ours to replace.
+     */
+    public static Path replaceableTarget(Path path) throws IOException {
+        Path target = path.toAbsolutePath();
+        for (int hops = 0; Files.isSymbolicLink(target); hops++) { // to the file a chain of links names, which may be new
+            if (hops == 40) {
+                throw new IOException(path + ": too many levels of symbolic links");
+            }
+            target = target.getParent().resolve(Files.readSymbolicLink(target)).normalize();
+        }
+        if (target.getParent() == null || target.getFileName() == null) {
+            throw new IOException(path + " is not a file path");
+        }
+        if (!Files.isDirectory(target.getParent())) {
+            throw new IOException("folder " + target.getParent() + " does not exist");
+        }
+        if (!Files.isWritable(target.getParent())) {
+            throw new IOException("folder " + target.getParent() + " is not writable (the file is written there"
+                    + " under a temporary name, then moved)");
+        }
+        if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isRegularFile(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new IOException(path + " exists and is not a regular file (a folder, device, FIFO or socket);"
+                        + " it is not replaced");
+            }
+            if (!Files.isWritable(target)) {
+                throw new IOException(path + " exists and is not writable; it is not replaced");
+            }
+        }
+        return target;
     }
 
     private static Path createTemp(Path target) throws IOException {

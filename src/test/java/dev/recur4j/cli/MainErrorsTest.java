@@ -146,6 +146,39 @@ class MainErrorsTest {
         cli.run(a.toArray(String[]::new)).assertOneLineError("out: folder", "missing", "does not exist");
     }
 
+    /**
+     * --out never replaces what is not a regular file it may write (a FIFO here: moving over it would leave a
+     * regular file in its place, as it once did to /dev/null), nor a read-only file; a symbolic link is written
+     * through, the link itself left in place.
+     */
+    @Test
+    void outputReplacesOnlyWritableRegularFiles() throws Exception {
+        List<String> a = forward(input);
+        int at = a.indexOf("--out") + 1;
+        Path fifo = dir.resolve("fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        if (mkfifo.waitFor() == 0) {
+            a.set(at, fifo.toString());
+            cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "not a regular file");
+            assertFalse(Files.isRegularFile(fifo), "the FIFO is still a FIFO");
+        }
+        a.set(at, dir.toString());
+        cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "not a regular file");
+        Path readOnly = Files.writeString(dir.resolve("ro.safetensors"), "keep");
+        if (readOnly.toFile().setWritable(false) && !Files.isWritable(readOnly)) { // root may write anyway
+            a.set(at, readOnly.toString());
+            cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "not writable");
+            assertEquals("keep", Files.readString(readOnly));
+        }
+        Path real = dir.resolve("real.safetensors");
+        Path link = Files.createSymbolicLink(dir.resolve("link.safetensors"), real.getFileName());
+        a.set(at, link.toString());
+        CliFixture.Run ok = cli.run(a.toArray(String[]::new));
+        assertEquals(0, ok.exit(), ok.err());
+        assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+        assertTrue(Files.isRegularFile(real) && Files.size(real) > 0, "the file it names was written");
+    }
+
     @Test
     void usageErrorsAreOneLineThroughMain() {
         CliFixture.Run r = cli.run(true, "forward", "--cell", "lstm");
