@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code recur4j compare GOT WANT}: checks every tensor of WANT against the tensor of the same name
  * in GOT, element by element, with the tolerance |got − want| ≤ atol·max(1, max|want|) + rtol·|want|
- * (max|want| over the tensor), and prints one line per tensor. Exit 0 when all agree, 1 when any
+ * (max|want| over the tensor's finite values; where want is ±∞ or NaN got must equal it), and prints one line
+ * per tensor. Exit 0 when all agree, 1 when any
  * differs, 2 for bad input (missing file or tensor, shape mismatch).
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
@@ -49,6 +50,8 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = command.commandLine().getOut();
         return CommandErrors.run(command.commandLine().getErr(), false, () -> {
+            requireTolerance("--atol", atol);
+            requireTolerance("--rtol", rtol);
             SafetensorsFile g = Safetensors.read(got);
             SafetensorsFile w = Safetensors.read(want);
             List<String> names = tensors != null ? tensors : w.names();
@@ -59,6 +62,13 @@ final class CompareCommand implements Callable<Integer> {
             out.flush();
             return allAgree ? 0 : 1;
         });
+    }
+
+    /** A negative, infinite or NaN tolerance would fail or pass everything. */
+    private static void requireTolerance(String option, double value) {
+        if (!(value >= 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(option + " must be finite and >= 0, found " + value);
+        }
     }
 
     /** Prints one line for the tensor and returns whether every element is within tolerance. */

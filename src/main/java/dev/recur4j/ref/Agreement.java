@@ -11,9 +11,13 @@ import java.util.function.IntToDoubleFunction;
  * {@link #GRADIENT_SCALE} times them for gradients, in the tests and by {@code recur4j bench --check};
  * {@code recur4j compare} takes them as its defaults.
  *
+ * <p>Where want is not finite (±∞ or NaN) got must be the same value (NaN matching NaN), and such elements
+ * stay out of max|want|: one ∞ would otherwise make every tolerance infinite, and one NaN make every
+ * element fail. A finite want against a non-finite got is outside, with an infinite or NaN diff.
+ *
  * @param name       the tensor
  * @param elements   how many elements were compared
- * @param maxDiff    the largest |got − want| (NaN if any element is NaN)
+ * @param maxDiff    the largest |got − want| (NaN if an element outside has a NaN; 0 for non-finite ones that match)
  * @param worstRatio the largest |got − want| / tolerance: below 1 passes, and how far below is the margin
  * @param outside    how many elements are outside the tolerance (a NaN counts)
  * @param firstOutside the index of the first element outside, or -1
@@ -40,7 +44,10 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
                                 double rtol) {
         double maxWant = 0;
         for (int i = 0; i < n; i++) {
-            maxWant = Math.max(maxWant, Math.abs(want.applyAsDouble(i)));
+            double w = want.applyAsDouble(i);
+            if (Double.isFinite(w)) {
+                maxWant = Math.max(maxWant, Math.abs(w));
+            }
         }
         double scaledAtol = atol * Math.max(1, maxWant);
         double maxDiff = 0;
@@ -49,7 +56,19 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
         int firstOutside = -1;
         for (int i = 0; i < n; i++) {
             double w = want.applyAsDouble(i);
-            double diff = Math.abs(got.applyAsDouble(i) - w);
+            double g = got.applyAsDouble(i);
+            if (!Double.isFinite(w)) {
+                if (Double.compare(g, w) == 0) { // the same ∞, or NaN and NaN
+                    continue;
+                }
+                outside++;
+                firstOutside = firstOutside < 0 ? i : firstOutside;
+                double diff = Double.isNaN(g) || Double.isNaN(w) ? Double.NaN : Double.POSITIVE_INFINITY;
+                maxDiff = Math.max(maxDiff, diff);
+                worstRatio = Math.max(worstRatio, diff);
+                continue;
+            }
+            double diff = Math.abs(g - w);
             double tol = scaledAtol + rtol * Math.abs(w);
             if (!(diff <= tol)) {
                 outside++; // a NaN too, which then also makes maxDiff and worstRatio NaN

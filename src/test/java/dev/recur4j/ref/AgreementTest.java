@@ -40,6 +40,31 @@ class AgreementTest {
     }
 
     @Test
+    void anInfiniteWantIsMatchedExactlyAndLeavesTheScaleAlone() {
+        float inf = Float.POSITIVE_INFINITY;
+        // once passed: an ∞ in want made every tolerance infinite, so 0 against ∞ and 1000 against 1 agreed
+        Agreement a = Agreement.of("t", new float[] {0, 1000}, new float[] {inf, 1}, 1e-4, 1e-3);
+        assertFalse(a.agrees());
+        assertEquals(2, a.outside());
+        assertEquals(0, a.firstOutside());
+        assertTrue(Agreement.of("t", new float[] {inf, 1}, new float[] {inf, 1}, 1e-4, 1e-3).agrees());
+        assertFalse(Agreement.of("t", new float[] {-inf, 1}, new float[] {inf, 1}, 1e-4, 1e-3).agrees());
+        assertFalse(Agreement.of("t", new float[] {inf, 1}, new float[] {1, 1}, 1e-4, 1e-3).agrees());
+    }
+
+    @Test
+    void aNanInWantIsMatchedByNanAndFailsNothingElse() {
+        float nan = Float.NaN;
+        // once failed: a NaN in want made every element fail, equal finite ones included
+        Agreement same = Agreement.of("t", new float[] {nan, 7.65e28f, 2}, new float[] {nan, 7.65e28f, 2}, 1e-4, 1e-3);
+        assertTrue(same.agrees(), same.line());
+        assertEquals(0, same.maxDiff());
+        Agreement a = Agreement.of("t", new float[] {1, 2}, new float[] {nan, 2}, 1e-4, 1e-3);
+        assertEquals(1, a.outside());
+        assertEquals(0, a.firstOutside());
+    }
+
+    @Test
     void lengthsMustMatch() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Agreement.of("output", new float[3], new float[4], 1e-4, 1e-3));

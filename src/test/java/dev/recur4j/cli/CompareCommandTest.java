@@ -1,0 +1,55 @@
+package dev.recur4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recur4j.io.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code recur4j compare GOT WANT}: exit 0 when every tensor agrees, 1 when one differs, 2 for bad input. */
+class CompareCommandTest {
+    @TempDir
+    Path dir;
+
+    private CliFixture.Run compare(float[] got, float[] want, String... extra) throws IOException {
+        CliFixture cli = new CliFixture(dir);
+        Path g = cli.write("got.safetensors", List.of(Tensor.ofFloats("t", got, got.length)));
+        Path w = cli.write("want.safetensors", List.of(Tensor.ofFloats("t", want, want.length)));
+        String[] args = new String[3 + extra.length];
+        args[0] = "compare";
+        args[1] = g.toString();
+        args[2] = w.toString();
+        System.arraycopy(extra, 0, args, 3, extra.length);
+        return cli.run(args);
+    }
+
+    @Test
+    void agreeingAndDifferingTensors() throws IOException {
+        CliFixture.Run r = compare(new float[] {1, 2.0001f}, new float[] {1, 2});
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("ok"), r.out());
+        r = compare(new float[] {1, 2.1f}, new float[] {1, 2});
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.out().startsWith("DIFFERS"), r.out());
+    }
+
+    @Test
+    void nonFiniteValuesMustMatchExactly() throws IOException {
+        float inf = Float.POSITIVE_INFINITY;
+        assertEquals(1, compare(new float[] {0, 1000}, new float[] {inf, 1}).exit(), "an ∞ in want passed everything");
+        assertEquals(0, compare(new float[] {inf, Float.NaN, 3}, new float[] {inf, Float.NaN, 3}).exit(),
+                "a file agrees with itself, ∞ and NaN included");
+    }
+
+    @Test
+    void tolerancesMustBeFiniteAndNonNegative() throws IOException {
+        for (String bad : new String[] {"-1", "NaN", "Infinity"}) {
+            compare(new float[] {1}, new float[] {1}, "--atol", bad).assertOneLineError("--atol", "finite and >= 0");
+            compare(new float[] {1}, new float[] {1}, "--rtol", bad).assertOneLineError("--rtol", "finite and >= 0");
+        }
+    }
+}
