@@ -31,6 +31,13 @@ final class CommandErrors {
                 e.printStackTrace(err);
             }
             return EXIT_INPUT;
+        } catch (OutOfMemoryError e) {
+            err.println("recur4j: out of memory: " + oneLine(String.valueOf(e.getMessage()))
+                    + " (a smaller batch or sequence, or for Java arrays a larger -Xmx in RECUR4J_JAVA_OPTS)");
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return EXIT_UNEXPECTED;
         } catch (RuntimeException | Error e) {
             err.println("recur4j: unexpected error: " + oneLine(e.toString())
                     + (verbose ? "" : " (--verbose shows the stack trace)"));

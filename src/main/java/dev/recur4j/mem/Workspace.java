@@ -16,19 +16,38 @@ public final class Workspace implements AutoCloseable {
 
     /** Makes room for {@code plan}; contents are not preserved when it grows. */
     public void ensure(WorkspacePlan plan) {
-        ensure(plan.totalElements());
+        try {
+            ensure(plan.totalElements());
+        } catch (OutOfMemoryError e) {
+            OutOfMemoryError named = new OutOfMemoryError("the workspace of " + plan.totalElements() * Float.BYTES
+                    + " bytes for batch " + plan.batch() + ", sequence length " + plan.seqLen() + ", "
+                    + (plan.training() ? "training" : "inference") + " could not be allocated: " + e.getMessage());
+            named.initCause(e);
+            throw named;
+        }
     }
 
+    /**
+     * Makes room for {@code elements} floats. The old memory goes first (a grown workspace replaces it); if the new
+     * allocation fails the workspace is left empty, not closed, so a later smaller call still works.
+     */
     public void ensure(long elements) {
         if (elements <= capacity && arena != null) {
             return;
         }
-        if (arena != null) {
-            arena.close();
-        }
-        arena = Arena.ofShared();
+        close();
         long n = Math.max(elements, 1);
-        segment = arena.allocate(n * Float.BYTES, 64);
+        if (n > Long.MAX_VALUE / Float.BYTES) {
+            throw new IllegalArgumentException("workspace: " + n + " floats overflow a byte count");
+        }
+        Arena fresh = Arena.ofShared();
+        try {
+            segment = fresh.allocate(n * Float.BYTES, 64);
+        } catch (RuntimeException | Error e) {
+            fresh.close();
+            throw e;
+        }
+        arena = fresh;
         capacity = n;
     }
 
