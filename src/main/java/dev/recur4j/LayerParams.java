@@ -18,32 +18,35 @@ public record LayerParams(float[] wIh, float[] wHh, float[] bIh, float[] bHh, fl
 
     /** Zero-filled parameters (or gradients) with the shapes {@code spec} gives for {@code layer}. */
     public static LayerParams zeros(RnnSpec spec, int layer) {
-        int gh = spec.gates() * spec.hiddenSize();
-        int in = spec.layerInputSize(layer);
+        long gh = (long) spec.gates() * spec.hiddenSize();
+        long in = spec.layerInputSize(layer);
         int hout = spec.outputSize();
+        String sfx = "_l" + layer;
         return new LayerParams(
-                new float[gh * in],
-                new float[gh * hout],
-                spec.bias() ? new float[gh] : null,
-                spec.bias() ? new float[gh] : null,
-                spec.projSize() > 0 ? new float[spec.projSize() * spec.hiddenSize()] : null,
-                spec.peepholes() ? new float[3 * spec.hiddenSize()] : null);
+                new float[Shapes.arrayLength("weight_ih" + sfx, gh, in)],
+                new float[Shapes.arrayLength("weight_hh" + sfx, gh, hout)],
+                spec.bias() ? new float[Shapes.arrayLength("bias_ih" + sfx, gh)] : null,
+                spec.bias() ? new float[Shapes.arrayLength("bias_hh" + sfx, gh)] : null,
+                spec.projSize() > 0 ? new float[Shapes.arrayLength("weight_hr" + sfx, spec.projSize(),
+                        spec.hiddenSize())] : null,
+                spec.peepholes() ? new float[Shapes.arrayLength("weight_peephole" + sfx, 3L * spec.hiddenSize())]
+                        : null);
     }
 
     /** Throws naming the tensor, expected and found element counts, if a shape does not match {@code spec}. */
     public void check(RnnSpec spec, int layer, String suffix) {
-        int gh = spec.gates() * spec.hiddenSize();
-        int in = spec.layerInputSize(layer);
-        int hout = spec.outputSize();
+        long gh = (long) spec.gates() * spec.hiddenSize();
+        long in = spec.layerInputSize(layer);
+        long hout = spec.outputSize();
         expect("weight_ih" + suffix, wIh, true, gh, in);
         expect("weight_hh" + suffix, wHh, true, gh, hout);
         expect("bias_ih" + suffix, bIh, spec.bias(), gh, 1);
         expect("bias_hh" + suffix, bHh, spec.bias(), gh, 1);
         expect("weight_hr" + suffix, wHr, spec.projSize() > 0, spec.projSize(), spec.hiddenSize());
-        expect("weight_peephole" + suffix, wPeep, spec.peepholes(), 3 * spec.hiddenSize(), 1);
+        expect("weight_peephole" + suffix, wPeep, spec.peepholes(), 3L * spec.hiddenSize(), 1);
     }
 
-    private static void expect(String name, float[] a, boolean present, int rows, int cols) {
+    private static void expect(String name, float[] a, boolean present, long rows, long cols) {
         if (!present) {
             if (a != null) {
                 throw new IllegalArgumentException(name + ": not expected by the spec but present");
@@ -53,7 +56,7 @@ public record LayerParams(float[] wIh, float[] wHh, float[] bIh, float[] bHh, fl
         if (a == null) {
             throw new IllegalArgumentException(name + ": missing, expected [" + rows + ", " + cols + "]");
         }
-        if (a.length != rows * cols) {
+        if (a.length != rows * cols) { // rows and cols are int-sized, so their long product is exact
             throw new IllegalArgumentException(name + ": expected " + rows + "x" + cols + " = " + rows * cols
                     + " elements, found " + a.length);
         }

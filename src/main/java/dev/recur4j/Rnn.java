@@ -33,12 +33,10 @@ public final class Rnn {
     /**
      * @param impl    null for automatic choice
      * @param gemm    null for automatic choice (ignored by {@link Impl#REFERENCE})
-     * @param threads threads for the fast pipeline (and its GEMM), >= 1
+     * @param threads threads for the fast pipeline (and its GEMM), 1..{@link FastRnn#MAX_THREADS}
      */
     public static RnnEngine create(RnnWeights weights, Impl impl, GemmKind gemm, int threads) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be >= 1, found " + threads);
-        }
+        FastRnn.checkThreads(threads);
         Impl chosenImpl = Backends.impl(impl);
         if (chosenImpl == Impl.REFERENCE) {
             return new ReferenceRnn(weights);

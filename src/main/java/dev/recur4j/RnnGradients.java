@@ -15,9 +15,10 @@ public record RnnGradients(float[] gradInput, float[] gradH0, float[] gradC0, Rn
 
     public static RnnGradients allocate(RnnSpec spec, int batch, int seqLen) {
         return new RnnGradients(
-                new float[batch * seqLen * spec.inputSize()],
-                new float[spec.slots() * batch * spec.outputSize()],
-                spec.hasCellState() ? new float[spec.slots() * batch * spec.hiddenSize()] : null,
+                new float[Shapes.arrayLength("grad_input", batch, seqLen, spec.inputSize())],
+                new float[Shapes.arrayLength("grad_h0", spec.slots(), batch, spec.outputSize())],
+                spec.hasCellState() ? new float[Shapes.arrayLength("grad_c0", spec.slots(), batch, spec.hiddenSize())]
+                        : null,
                 RnnWeights.zeros(spec));
     }
 }

@@ -14,9 +14,10 @@ public record RnnResult(int batch, int seqLen, float[] output, float[] hN, float
 
     public static RnnResult allocate(RnnSpec spec, int batch, int seqLen) {
         return new RnnResult(batch, seqLen,
-                new float[batch * seqLen * spec.directions() * spec.outputSize()],
-                new float[spec.slots() * batch * spec.outputSize()],
-                spec.hasCellState() ? new float[spec.slots() * batch * spec.hiddenSize()] : null);
+                new float[Shapes.arrayLength("output", batch, seqLen, spec.directions() * (long) spec.outputSize())],
+                new float[Shapes.arrayLength("h_n", spec.slots(), batch, spec.outputSize())],
+                spec.hasCellState() ? new float[Shapes.arrayLength("c_n", spec.slots(), batch, spec.hiddenSize())]
+                        : null);
     }
 
     public void check(RnnSpec spec, int batch, int seqLen) {

@@ -18,11 +18,51 @@ public final class Shapes {
         if (length == ABSENT) {
             throw new IllegalArgumentException(name + ": missing, expected [" + d0 + ", " + d1 + ", " + d2 + "]");
         }
-        long n = (long) d0 * d1 * d2;
+        long n = elements(d0, d1, d2);
         if (length != n) {
-            throw new IllegalArgumentException(name + ": expected [" + d0 + ", " + d1 + ", " + d2 + "] = " + n
-                    + " elements, found " + length);
+            throw new IllegalArgumentException(name + ": expected [" + d0 + ", " + d1 + ", " + d2 + "] = "
+                    + count(n) + " elements, found " + length);
         }
+    }
+
+    /** The most elements a Java array holds (what the JVMs in use allow: a few below Integer.MAX_VALUE). */
+    public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * The length of an array of shape {@code dims}, for allocating it: throws naming the tensor when a dimension is
+     * negative or the product does not fit a Java array, where int arithmetic would wrap to a wrong (even 0 or
+     * negative) length.
+     */
+    public static int arrayLength(String name, long... dims) {
+        for (long d : dims) {
+            if (d < 0) {
+                throw new IllegalArgumentException(name + ": dimension " + d + " of " + java.util.Arrays.toString(dims)
+                        + " is negative");
+            }
+        }
+        long n = elements(dims);
+        if (n > MAX_ARRAY) {
+            throw new IllegalArgumentException(name + ": " + java.util.Arrays.toString(dims) + " = " + count(n)
+                    + " elements, more than a Java array holds (" + MAX_ARRAY + ")");
+        }
+        return (int) n;
+    }
+
+    /** The product, Long.MAX_VALUE when it overflows a long. */
+    private static long elements(long... dims) {
+        long n = 1;
+        for (long d : dims) {
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
+            }
+        }
+        return n;
+    }
+
+    private static String count(long n) {
+        return n == Long.MAX_VALUE ? "more than 2^63" : Long.toString(n);
     }
 
     /**

@@ -10,6 +10,8 @@ import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.Shapes;
+import dev.recur4j.exec.FastRnn;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
 import dev.recur4j.gemm.OpenBlasGemm;
@@ -148,31 +150,31 @@ final class BenchCommand implements Callable<Integer> {
                 .bidirectional(bidirectional).projSize(proj).peepholes(peepholes).linearBeforeReset(linearBeforeReset)
                 .build();
         positive("--min-runs", minRuns);
-        if (!(warmupSeconds >= 0) || !(seconds >= 0)) {
-            throw new IllegalArgumentException("--warmup-seconds and --seconds must be >= 0, found " + warmupSeconds
-                    + " and " + seconds);
+        seconds("--warmup-seconds", warmupSeconds);
+        seconds("--seconds", seconds);
+        seconds("--probe-seconds", probeSeconds);
+        if (minRuns > MAX_MIN_RUNS) {
+            throw new IllegalArgumentException("--min-runs must be at most " + MAX_MIN_RUNS + ", found " + minRuns);
         }
         BenchSettings settings = BenchSettings.defaults().withWarmupSeconds(warmupSeconds).withSeconds(seconds)
                 .withMinRuns(minRuns);
         positive("--batch", batch);
         positive("--seq", seqLen);
         positive("--threads", threads);
-        if (!(probeSeconds >= 0)) {
-            throw new IllegalArgumentException("--probe-seconds must be >= 0, found " + probeSeconds);
-        }
+        FastRnn.checkThreads(threads);
         BackendChoice choice = backend.resolve();
         Impl chosenImpl = choice.impl();
         GemmKind chosenGemm = choice.gemm();
 
         RnnWeights weights = RnnWeights.random(spec, seed);
         Random rnd = new Random(seed + 1);
-        RnnBatch in = RnnBatch.of(batch, seqLen, randoms(rnd, (long) batch * seqLen * inputSize, "input"));
+        RnnBatch in = RnnBatch.of(batch, seqLen, randoms(rnd, Shapes.arrayLength("input", batch, seqLen, inputSize)));
         in.check(spec);
         RnnResult result = RnnResult.allocate(spec, batch, seqLen);
         RnnGradOutput gradOut = null;
         RnnGradients grads = null;
         if (benchMode == BenchMode.TRAINING) {
-            gradOut = new RnnGradOutput(randoms(rnd, result.output().length, "grad_output"), null, null);
+            gradOut = new RnnGradOutput(randoms(rnd, result.output().length), null, null);
             grads = RnnGradients.allocate(spec, batch, seqLen);
         }
 
@@ -205,15 +207,23 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Values in [-1, 1), seeded. */
-    private static float[] randoms(Random rnd, long count, String name) {
-        if (count > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException(name + ": " + count + " elements do not fit a Java array");
-        }
-        float[] a = new float[(int) count];
+    private static float[] randoms(Random rnd, int count) {
+        float[] a = new float[count];
         for (int i = 0; i < a.length; i++) {
             a[i] = rnd.nextFloat() * 2 - 1;
         }
         return a;
+    }
+
+    /** The most seconds any phase takes: a day, past which a value is a slip (Infinity ran until killed). */
+    private static final double MAX_SECONDS = 86_400;
+    /** Timed calls' times are kept in an array: at most this many. */
+    private static final int MAX_MIN_RUNS = 10_000_000;
+
+    private static void seconds(String option, double value) {
+        if (!(value >= 0 && value <= MAX_SECONDS)) {
+            throw new IllegalArgumentException(option + " must be 0.." + (long) MAX_SECONDS + " seconds, found " + value);
+        }
     }
 
     private static void positive(String option, int value) {

@@ -66,9 +66,7 @@ public final class FastRnn implements RnnEngine {
         if (impl != Impl.SCALAR && impl != Impl.SIMD) {
             throw new IllegalArgumentException("FastRnn runs impl scalar or simd, found " + impl);
         }
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be >= 1, found " + threads);
-        }
+        checkThreads(threads);
         this.weights = weights;
         this.spec = weights.spec();
         this.impl = impl;
@@ -79,6 +77,16 @@ public final class FastRnn implements RnnEngine {
         this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared, forwardPass);
         this.team = new RowTeam(threads, share);
         LOG.fine(() -> "recur4j: FastRnn " + spec + " kernels " + kernels.name() + " gemm " + gemm.name());
+    }
+
+    /** The most threads an engine starts (each a platform thread): far past any core count, short of exhausting memory. */
+    public static final int MAX_THREADS = 1024;
+
+    /** Throws unless 1 <= threads <= {@link #MAX_THREADS}. */
+    public static void checkThreads(int threads) {
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("threads must be 1.." + MAX_THREADS + ", found " + threads);
+        }
     }
 
     @Override

@@ -207,7 +207,7 @@ class BenchCommandTest {
                 new Bad(quickCell("lstmx"), "unknown cell 'lstmx'"),
                 new Bad(quick("--proj", "9"), "projSize must be < hiddenSize (5), found 9"),
                 new Bad(quickCell("gru", "--peepholes"), "peepholes are only supported for LSTM"),
-                new Bad(quickSet("--seconds", "-1"), "--seconds must be >= 0"),
+                new Bad(quickSet("--seconds", "-1"), "--seconds must be 0..86400 seconds"),
                 new Bad(quick("--batch", "2"), "option '--batch' (B) should be specified only once"),
                 new Bad(new String[] {"bench", "--cell", "lstm", "--batch", "2", "--seq", "3", "--input-size", "4"},
                         "Missing required option: '--hidden=H'"));
@@ -229,9 +229,18 @@ class BenchCommandTest {
             {"--seq", "0", "--seq must be > 0, found 0"},
             {"--threads", "0", "--threads must be > 0, found 0"},
             {"--min-runs", "0", "--min-runs must be > 0, found 0"},
-            {"--seconds", "-1", "--seconds must be >= 0, found 0.0 and -1.0"},
-            {"--warmup-seconds", "-2", "--warmup-seconds and --seconds must be >= 0, found -2.0 and 0.2"},
-            {"--probe-seconds", "-1", "--probe-seconds must be >= 0, found -1.0"},
+            {"--seconds", "-1", "--seconds must be 0..86400 seconds, found -1.0"},
+            {"--warmup-seconds", "-2", "--warmup-seconds must be 0..86400 seconds, found -2.0"},
+            {"--probe-seconds", "-1", "--probe-seconds must be 0..86400 seconds, found -1.0"},
+            // once accepted, and then ran until killed or ran out of memory
+            {"--seconds", "Infinity", "--seconds must be 0..86400 seconds, found Infinity"},
+            {"--warmup-seconds", "NaN", "--warmup-seconds must be 0..86400 seconds, found NaN"},
+            {"--probe-seconds", "1e300", "--probe-seconds must be 0..86400 seconds, found 1.0E300"},
+            {"--threads", "99999999", "threads must be 1..1024, found 99999999"},
+            {"--min-runs", "2147483647", "--min-runs must be at most 10000000, found 2147483647"},
+            // sizes whose element counts wrap in int arithmetic: named, not a NegativeArraySizeException
+            {"--hidden", "100000", "weight_hh_l0: [400000, 100000] = 40000000000 elements, more than a Java array"},
+            {"--batch", "2147483647", "input: [2147483647, 3, 4] = 25769803764 elements, more than a Java array"},
         };
         for (String[] c : cases) {
             Run r = run(quickSet(c[0], c[1]));
