@@ -74,10 +74,20 @@ final class SafetensorsHeader {
             }
         } catch (IOException | IllegalStateException | NumberFormatException e) {
             // MalformedJsonException is an IOException; its message gives line, column and path.
-            throw new SafetensorsException(where + ": header is not valid JSON: " + e.getMessage(), e);
+            throw new SafetensorsException(where + ": header is not valid JSON: " + jsonMessage(e), e);
         }
         h.checkLayout(dataLength);
         return h;
+    }
+
+    /** Gson's message without its advice to parse leniently and its troubleshooting link, which are not ours. */
+    static String jsonMessage(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        int see = m.indexOf("\nSee https://");
+        if (see >= 0) {
+            m = m.substring(0, see);
+        }
+        return m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON ", "").strip();
     }
 
     private void readMetadata(JsonReader r) throws IOException {

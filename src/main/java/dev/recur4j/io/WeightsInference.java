@@ -97,7 +97,11 @@ final class WeightsInference {
             spec = new RnnSpec(cell, toInt(ih0, 1), toInt(hh0, 0) / g, (int) proj, layers, bidirectional, bias,
                     peep0 != null, linearBeforeReset);
         } catch (IllegalArgumentException e) {
-            throw error(e.getMessage());
+            // name the tensors the sizes came from: input size from ih0's columns, hidden size from hh0's rows
+            // over the gate count, projection size from hr0's rows
+            throw error(e.getMessage() + " (sizes from " + ih0.name() + " " + java.util.Arrays.toString(ih0.shape())
+                    + ", " + hh0.name() + " " + java.util.Arrays.toString(hh0.shape())
+                    + (proj > 0 ? ", weight_hr rows " + proj : "") + ")");
         }
         LayerParams[] all = new LayerParams[spec.slots()];
         for (int l = 0; l < layers; l++) {

@@ -170,6 +170,9 @@ class PyTorchWeightsTest {
                 "bias_ih_l0: rank expected 1, found 2");
         assertMentions(error(replaced(ts, Tensor.ofLongs("bias_ih_l0", new long[16], 16)), CellKind.LSTM),
                 "bias_ih_l0: dtype expected a floating-point type", "found I64");
+        // a size the spec refuses names the tensors it was read from
+        List<Tensor> noInput = replaced(ts, Tensor.ofFloats("weight_ih_l0", new float[0], 16, 0));
+        assertMentions(error(noInput, CellKind.LSTM), "inputSize must be > 0", "weight_ih_l0 [16, 0]");
     }
 
     @Test
