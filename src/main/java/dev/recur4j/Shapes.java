@@ -18,7 +18,7 @@ public final class Shapes {
         if (length == ABSENT) {
             throw new IllegalArgumentException(name + ": missing, expected [" + d0 + ", " + d1 + ", " + d2 + "]");
         }
-        long n = elements(d0, d1, d2);
+        long n = elements3(d0, d1, d2); // not the varargs form: every call checks its arrays, and must not allocate
         if (length != n) {
             throw new IllegalArgumentException(name + ": expected [" + d0 + ", " + d1 + ", " + d2 + "] = "
                     + count(n) + " elements, found " + length);
@@ -46,6 +46,16 @@ public final class Shapes {
                     + " elements, more than a Java array holds (" + MAX_ARRAY + ")");
         }
         return (int) n;
+    }
+
+    /** d0 · d1 · d2, Long.MAX_VALUE when it overflows a long. */
+    private static long elements3(int d0, int d1, int d2) {
+        long d01 = (long) d0 * d1; // two ints: exact in a long
+        try {
+            return Math.multiplyExact(d01, d2);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The product, Long.MAX_VALUE when it overflows a long. */
