@@ -195,11 +195,22 @@ public final class Safetensors {
      */
     public static Path replaceableTarget(Path path) throws IOException {
         Path target = path.toAbsolutePath();
-        for (int hops = 0; Files.isSymbolicLink(target); hops++) { // to the file a chain of links names, which may be new
+        // to the file a chain of links names, which may not exist yet; ".." in a link is the OS's, against the real
+        // folder the link lies in (not a textual normalize, which would pick another file behind a linked folder)
+        for (int hops = 0; Files.isSymbolicLink(target); hops++) {
             if (hops == 40) {
                 throw new IOException(path + ": too many levels of symbolic links");
             }
-            target = target.getParent().resolve(Files.readSymbolicLink(target)).normalize();
+            if (Files.exists(target)) {
+                target = target.toRealPath();
+                break;
+            }
+            Path link = Files.readSymbolicLink(target);
+            Path folder = target.getParent();
+            if (!Files.isDirectory(folder)) {
+                throw new IOException("folder " + folder + " does not exist");
+            }
+            target = folder.toRealPath().resolve(link);
         }
         if (target.getParent() == null || target.getFileName() == null) {
             throw new IOException(path + " is not a file path");

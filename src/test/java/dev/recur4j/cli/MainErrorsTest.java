@@ -179,6 +179,39 @@ class MainErrorsTest {
         assertTrue(Files.isRegularFile(real) && Files.size(real) > 0, "the file it names was written");
     }
 
+    /**
+     * Links followed as the OS follows them: an absolute link to an existing file, a chain, a ".." inside a folder
+     * reached through a linked folder (resolved against the real folder, not the path's text), and a dangling link
+     * into a missing folder (refused, nothing written).
+     */
+    @Test
+    void outputFollowsSymbolicLinksAsTheSystemDoes() throws Exception {
+        List<String> a = forward(input);
+        int at = a.indexOf("--out") + 1;
+        Path data = Files.createDirectories(dir.resolve("data/r1"));
+        Files.createDirectories(dir.resolve("data/shared"));
+        Path run = Files.createSymbolicLink(dir.resolve("run"), data); // dir/run -> dir/data/r1
+        Files.createSymbolicLink(data.resolve("out.st"), Path.of("../shared/out.st"));
+        a.set(at, run.resolve("out.st").toString());
+        CliFixture.Run r = cli.run(a.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(Files.isRegularFile(dir.resolve("data/shared/out.st")), "the file the kernel's resolution names");
+        assertFalse(Files.exists(dir.resolve("shared/out.st")), "not the textual normalisation's");
+
+        Path existing = Files.writeString(dir.resolve("existing.st"), "old");
+        Path chain = Files.createSymbolicLink(dir.resolve("chain1"),
+                Files.createSymbolicLink(dir.resolve("chain2"), existing.toAbsolutePath()));
+        a.set(at, chain.toString());
+        r = cli.run(a.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(Files.isSymbolicLink(chain) && Files.isSymbolicLink(dir.resolve("chain2")), "links kept");
+        assertTrue(Files.size(existing) > 3, "the file at the end of the chain was replaced");
+
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("nowhere/out.st"));
+        a.set(at, dangling.toString());
+        cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "nowhere", "does not exist");
+    }
+
     @Test
     void usageErrorsAreOneLineThroughMain() {
         CliFixture.Run r = cli.run(true, "forward", "--cell", "lstm");
