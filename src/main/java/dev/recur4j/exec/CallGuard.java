@@ -1,6 +1,8 @@
 package dev.recur4j.exec;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * One engine, one call at a time, and no native memory freed under a running call. An engine's workspace is
@@ -13,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Two compare-and-sets a call, no allocation.
  */
 final class CallGuard {
+    private static final Logger LOG = Logger.getLogger(CallGuard.class.getName());
     private static final int IDLE = 0;
     private static final int BUSY = 1;
     private static final int CLOSED = 2;
@@ -45,15 +48,25 @@ final class CallGuard {
         }
     }
 
-    /** After the call (also when it threw); releases if the engine was closed meanwhile. */
+    /**
+     * After the call (also when it threw); releases if the engine was closed meanwhile. A release that fails is
+     * logged, not thrown: it runs in the call's finally, where it would replace the call's own result or exception.
+     */
     void exit() {
         if (!state.compareAndSet(BUSY, IDLE)) {
             state.set(CLOSED); // BUSY_CLOSING: only this call's exit can change it
-            release.run();
+            try {
+                release.run();
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.WARNING, what + ": releasing its memory after a close during a call failed", e);
+            }
         }
     }
 
-    /** Marks the engine closed; releases now unless a call runs (its exit does then). Idempotent. */
+    /**
+     * Marks the engine closed; releases now unless a call runs (its exit does then). Idempotent; a second close
+     * may return while the call that the first interrupted is still releasing on its own thread.
+     */
     void close() {
         while (true) {
             int s = state.get();

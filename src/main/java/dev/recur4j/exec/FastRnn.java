@@ -73,9 +73,14 @@ public final class FastRnn implements RnnEngine {
         Kernels kernels = Kernels.of(impl);
         this.fusedInput = InputFusion.applies(spec, fusedInputMaxBytes);
         this.prepared = new PreparedWeights(weights, gemm, InputFusion.fusesLstm(spec, fusedInputMaxBytes));
-        this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
-        this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared, forwardPass);
-        this.team = new RowTeam(threads, share);
+        try {
+            this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
+            this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared, forwardPass);
+            this.team = new RowTeam(threads, share);
+        } catch (RuntimeException | Error e) { // the weights' native copy is ours to free when no engine results
+            prepared.close();
+            throw e;
+        }
         LOG.fine(() -> "recur4j: FastRnn " + spec + " kernels " + kernels.name() + " gemm " + gemm.name());
     }
 

@@ -12,8 +12,14 @@ import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
 import dev.recur4j.gemm.JavaGemm;
 import dev.recur4j.mem.WorkspacePlan;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -58,11 +64,15 @@ class FastRnnLifecycleTest {
         }
     }
 
+    private static final String GUARD_BUSY = "this FastRnn engine is in a call on another thread";
+    private static final String GUARD_CLOSED = "this FastRnn engine is closed";
+
     /**
-     * One engine called from two threads at once, and closed while a call runs, on every GEMM back end: every call
-     * either gives the result of an engine used by one thread or throws IllegalStateException, and nothing frees native memory under a
-     * running call (OpenBLAS reading a freed or reallocated workspace crashed the JVM before {@link CallGuard}).
-     * The second thread's calls grow the workspace (longer sequences), the way the crash was found.
+     * One engine called from two threads at once, and closed while a call runs, on every GEMM back end with 1 and 2
+     * threads (2: the release a close defers also stops the team's worker): every call either gives the result of
+     * an engine used by one thread or is refused by the guard, and nothing frees native memory under a running call
+     * (OpenBLAS reading a freed or reallocated workspace crashed the JVM before {@link CallGuard}). The second
+     * thread's calls grow the workspace (longer sequences), the way the crash was found.
      */
     @Test
     void concurrentCallsAndACloseDuringACallFailCleanly() throws Exception {
@@ -70,46 +80,60 @@ class FastRnnLifecycleTest {
         RnnWeights w = RnnWeights.random(spec, 3);
         int b = SmallBatchForward.MAX_BATCH + 10;
         RnnBatch in = RnnBatch.of(b, 40, RandomConfig.uniform(new Random(4), b * 40 * 64));
-        for (dev.recur4j.gemm.GemmKind g : dev.recur4j.gemm.GemmKind.values()) {
-            if (!dev.recur4j.gemm.Gemms.available(g)) {
-                continue;
-            }
-            RnnResult want = RnnResult.allocate(spec, b, 40); // this back end's result, to the bit
-            try (FastRnn one = new FastRnn(w, Impl.SIMD, dev.recur4j.gemm.Gemms.get(g), 1)) {
-                one.forward(in, want);
-            }
-            FastRnn e = new FastRnn(w, Impl.SIMD, dev.recur4j.gemm.Gemms.get(g), 1);
-            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.List<String> wrong = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-            Thread other = Thread.ofPlatform().start(() -> {
-                for (int t = 41; t < 100; t++) {
-                    RnnBatch longer = RnnBatch.of(b, t, new float[b * t * 64]);
-                    try {
-                        e.forward(longer, RnnResult.allocate(spec, b, t));
-                    } catch (IllegalStateException ex) {
-                        refused.incrementAndGet();
-                        if (!ex.getMessage().contains("another thread") && !ex.getMessage().contains("closed")) {
-                            wrong.add("unexpected message: " + ex.getMessage());
-                        }
-                    }
+        for (GemmKind g : GemmKind.values()) {
+            for (int threads = 1; threads <= 2 && Gemms.available(g); threads++) {
+                RnnResult want = RnnResult.allocate(spec, b, 40); // this back end's result, to the bit
+                try (FastRnn one = new FastRnn(w, Impl.SIMD, Gemms.get(g), threads)) {
+                    one.forward(in, want);
                 }
-            });
-            for (int call = 0; call < 200 && other.isAlive(); call++) {
-                RnnResult got = RnnResult.allocate(spec, b, 40);
-                try {
-                    e.forward(in, got);
-                    if (!java.util.Arrays.equals(want.output(), got.output())) {
-                        wrong.add(g + " call " + call + ": a completed call gave another result");
-                    }
-                } catch (IllegalStateException ex) {
-                    refused.incrementAndGet();
-                }
+                List<String> wrong = useFromTwoThreadsThenClose(new FastRnn(w, Impl.SIMD, Gemms.get(g), threads),
+                        spec, in, want);
+                assertTrue(wrong.isEmpty(), g + " threads " + threads + ": " + wrong);
             }
-            e.close(); // perhaps while the other thread's call runs: it finishes, then the memory goes
-            other.join();
-            assertTrue(wrong.isEmpty(), wrong.toString());
-            assertThrows(IllegalStateException.class, () -> e.forward(in, RnnResult.allocate(spec, b, 40)));
         }
+    }
+
+    /** What went wrong while one thread repeats {@code in} and another grows the workspace, then close, then a call. */
+    private static List<String> useFromTwoThreadsThenClose(FastRnn e, RnnSpec spec, RnnBatch in, RnnResult want)
+            throws InterruptedException {
+        int b = in.batch();
+        List<String> wrong = Collections.synchronizedList(new ArrayList<>());
+        Thread other = Thread.ofPlatform().start(() -> {
+            for (int t = in.seqLen() + 1; t < 100; t++) {
+                try {
+                    e.forward(RnnBatch.of(b, t, new float[b * t * spec.inputSize()]), RnnResult.allocate(spec, b, t));
+                } catch (IllegalStateException ex) {
+                    // the guard's own refusals only: a use of freed memory that the foreign-memory API caught
+                    // ("Already closed") is an IllegalStateException too
+                    if (!ex.getMessage().startsWith(GUARD_BUSY) && !ex.getMessage().equals(GUARD_CLOSED)) {
+                        wrong.add("other thread: " + ex);
+                    }
+                } catch (Throwable ex) {
+                    wrong.add("other thread: " + ex);
+                }
+            }
+        });
+        for (int call = 0; call < 200 && other.isAlive(); call++) {
+            RnnResult got = RnnResult.allocate(spec, b, in.seqLen());
+            try {
+                e.forward(in, got);
+                if (!Arrays.equals(want.output(), got.output())) {
+                    wrong.add("call " + call + ": a completed call gave another result");
+                }
+            } catch (IllegalStateException ex) {
+                if (!ex.getMessage().startsWith(GUARD_BUSY)) {
+                    wrong.add("call " + call + ": " + ex);
+                }
+            }
+        }
+        e.close(); // perhaps while the other thread's call runs: it finishes, then the memory goes
+        other.join();
+        IllegalStateException after = assertThrows(IllegalStateException.class,
+                () -> e.forward(in, RnnResult.allocate(spec, b, in.seqLen())));
+        if (!after.getMessage().equals(GUARD_CLOSED)) {
+            wrong.add("after close: " + after);
+        }
+        return wrong;
     }
 
     @Test
