@@ -38,6 +38,18 @@ public record RnnSpec(CellKind cell, int inputSize, int hiddenSize, int projSize
         if (peepholes && cell != CellKind.LSTM) {
             throw new IllegalArgumentException("peepholes are only supported for LSTM, found cell " + cell);
         }
+        // the products this record hands out as ints (slots, a layer's input size, a weight's rows) must not wrap
+        int d = bidirectional ? 2 : 1;
+        fits("numLayers x directions", (long) numLayers * d);
+        fits("directions x output size", (long) d * (projSize > 0 ? projSize : hiddenSize));
+        fits("gates x hiddenSize", (long) cell.gates() * hiddenSize);
+    }
+
+    private static void fits(String what, long n) {
+        if (n > Shapes.MAX_ARRAY) {
+            throw new IllegalArgumentException(what + " = " + n + ", more than a Java array holds (" + Shapes.MAX_ARRAY
+                    + ")");
+        }
     }
 
     private static void positive(String name, int v) {

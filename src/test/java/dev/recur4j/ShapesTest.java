@@ -84,6 +84,16 @@ class ShapesTest {
     }
 
     @Test
+    void specsWhoseIntProductsWouldWrapAreRefused() {
+        // numLayers 2^30, bidirectional: slots() wrapped to -2^31 and an array of that many layers was asked for
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RnnSpec.builder(CellKind.GRU, 4, 5).numLayers(1 << 30).bidirectional(true).build());
+        assertEquals("numLayers x directions = 2147483648, more than a Java array holds (2147483639)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> RnnSpec.builder(CellKind.LSTM, 4, 1 << 29).build());
+        assertTrue(e.getMessage().startsWith("gates x hiddenSize = 2147483648"), e.getMessage());
+    }
+
+    @Test
     void expectLengthReportsAnOverflowingShape() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Shapes.expectLength("input", 8, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE));

@@ -21,8 +21,11 @@ import java.util.function.IntToDoubleFunction;
  * @param worstRatio the largest |got − want| / tolerance: below 1 passes, and how far below is the margin
  * @param outside    how many elements are outside the tolerance (a NaN counts)
  * @param firstOutside the index of the first element outside, or -1
+ * @param nonFinite  how many elements of want are ±∞ or NaN (matched exactly, not within a tolerance); the line
+ *                   says so, since a check whose both sides overflowed would otherwise read "ok" at diff 0
  */
-public record Agreement(String name, int elements, double maxDiff, double worstRatio, int outside, int firstOutside) {
+public record Agreement(String name, int elements, double maxDiff, double worstRatio, int outside, int firstOutside,
+                        int nonFinite) {
     /** The absolute tolerance of outputs and states, scaled by max(1, max|want|). */
     public static final double ATOL = 1e-4;
     /** The relative tolerance of outputs and states. */
@@ -54,10 +57,12 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
         double worstRatio = 0;
         int outside = 0;
         int firstOutside = -1;
+        int nonFinite = 0;
         for (int i = 0; i < n; i++) {
             double w = want.applyAsDouble(i);
             double g = got.applyAsDouble(i);
             if (!Double.isFinite(w)) {
+                nonFinite++;
                 if (Double.compare(g, w) == 0) { // the same ∞, or NaN and NaN
                     continue;
                 }
@@ -77,7 +82,7 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
             maxDiff = Math.max(maxDiff, diff);
             worstRatio = Math.max(worstRatio, diff / tol);
         }
-        return new Agreement(name, n, maxDiff, worstRatio, outside, firstOutside);
+        return new Agreement(name, n, maxDiff, worstRatio, outside, firstOutside, nonFinite);
     }
 
     private static void requireSameLength(String name, int got, int want) {
@@ -90,10 +95,11 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
         return outside == 0;
     }
 
-    /** One line: verdict, name, size, max |diff| and the worst diff / tolerance. */
+    /** One line: verdict, name, size, max |diff| and the worst diff / tolerance, and how many expected ±∞ or NaN. */
     public String line() {
-        return String.format(Locale.ROOT, "%-8s %-32s %8d elements  max|diff| %.3e  worst diff/tol %.3g%s",
+        return String.format(Locale.ROOT, "%-8s %-32s %8d elements  max|diff| %.3e  worst diff/tol %.3g%s%s",
                 agrees() ? "ok" : "DIFFERS", name, elements, maxDiff, worstRatio,
-                agrees() ? "" : "  (" + outside + " outside tolerance, the first at [" + firstOutside + "])");
+                agrees() ? "" : "  (" + outside + " outside tolerance, the first at [" + firstOutside + "])",
+                nonFinite == 0 ? "" : "  [" + nonFinite + " expected non-finite]");
     }
 }

@@ -123,6 +123,10 @@ class SmallBatchForwardTest {
                 ref.forward(batch, want);
             }
             java.util.Arrays.fill(got.output(), Float.NaN);
+            java.util.Arrays.fill(got.hN(), Float.NaN);
+            if (got.cN() != null) {
+                java.util.Arrays.fill(got.cN(), Float.NaN);
+            }
             run(w, impl, threads, false, batch, got);
             List<String> diffs = new ArrayList<>();
             add(diffs, Closeness.check("output", want.output(), got.output(), 1));

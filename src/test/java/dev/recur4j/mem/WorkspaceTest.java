@@ -30,6 +30,7 @@ class WorkspaceTest {
             // threw "Already closed"
             assertThrows(OutOfMemoryError.class, () -> w.ensure(1L << 60));
             assertEquals(0, w.capacity());
+            assertEquals(java.lang.foreign.MemorySegment.NULL, w.segment(), "no stale segment of the freed arena");
             w.ensure(100);
             w.segment().setAtIndex(ValueLayout.JAVA_FLOAT, 99, 1f);
             assertEquals(1f, w.segment().getAtIndex(ValueLayout.JAVA_FLOAT, 99));

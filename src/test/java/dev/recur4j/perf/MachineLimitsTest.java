@@ -11,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 class MachineLimitsTest {
 
-    /** The format scripts/native-build --run writes: the fma_peak and bandwidth probes' objects in an array. */
     @Test
     void withoutALimitsFileAZeroProbeTimeStillMeasuresAPeak(@TempDir Path dir) {
         // bench --probe-seconds 0 without native/build/limits.json: a zero-length probe once read 0 GFLOP/s, so
@@ -31,6 +30,7 @@ class MachineLimitsTest {
         }
     }
 
+    /** The format scripts/native-build --run writes: the fma_peak and bandwidth probes' objects in an array. */
     @Test
     void readsTheNativeProbesFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("limits.json");

@@ -59,6 +59,7 @@ class AgreementTest {
         Agreement same = Agreement.of("t", new float[] {nan, 7.65e28f, 2}, new float[] {nan, 7.65e28f, 2}, 1e-4, 1e-3);
         assertTrue(same.agrees(), same.line());
         assertEquals(0, same.maxDiff());
+        assertTrue(same.line().endsWith("[1 expected non-finite]"), "an ok that matched a NaN says so: " + same.line());
         Agreement a = Agreement.of("t", new float[] {1, 2}, new float[] {nan, 2}, 1e-4, 1e-3);
         assertEquals(1, a.outside());
         assertEquals(0, a.firstOutside());
