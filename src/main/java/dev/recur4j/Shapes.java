@@ -4,6 +4,8 @@ package dev.recur4j;
 public final class Shapes {
     /** The length passed for an absent (null) array. */
     public static final int ABSENT = -1;
+    /** The most elements a Java array holds (what the JVMs in use allow: a few below Integer.MAX_VALUE). */
+    public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     private Shapes() {
     }
@@ -24,9 +26,6 @@ public final class Shapes {
                     + count(n) + " elements, found " + length);
         }
     }
-
-    /** The most elements a Java array holds (what the JVMs in use allow: a few below Integer.MAX_VALUE). */
-    public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     /**
      * The length of an array of shape {@code dims}, for allocating it: throws naming the tensor when a dimension is

@@ -45,6 +45,11 @@ import picocli.CommandLine.Spec;
         description = "Time forward (or forward+backward) of one layer shape; report ms, GFLOP/s,"
                 + " fraction of SGEMM throughput and of FMA peak, bytes allocated per call.")
 final class BenchCommand implements Callable<Integer> {
+    /** The most seconds any phase takes: a day, past which a value is a slip (Infinity ran until killed). */
+    private static final double MAX_SECONDS = 86_400;
+    /** Timed calls' times are kept in an array: at most this many. */
+    private static final int MAX_MIN_RUNS = 10_000_000;
+
     /** The SGEMM probe's shape: square and large enough to reach a back end's steady throughput. */
     private static final int PROBE_SIZE = 1024;
 
@@ -214,11 +219,6 @@ final class BenchCommand implements Callable<Integer> {
         }
         return a;
     }
-
-    /** The most seconds any phase takes: a day, past which a value is a slip (Infinity ran until killed). */
-    private static final double MAX_SECONDS = 86_400;
-    /** Timed calls' times are kept in an array: at most this many. */
-    private static final int MAX_MIN_RUNS = 10_000_000;
 
     private static void seconds(String option, double value) {
         if (!(value >= 0 && value <= MAX_SECONDS)) {

@@ -37,6 +37,8 @@ import java.util.logging.Logger;
  */
 public final class FastRnn implements RnnEngine {
     private static final Logger LOG = Logger.getLogger(FastRnn.class.getName());
+    /** The most threads an engine starts (each a platform thread): far past any core count, short of exhausting memory. */
+    public static final int MAX_THREADS = 1024;
 
     private final RnnWeights weights;
     private final RnnSpec spec;
@@ -83,9 +85,6 @@ public final class FastRnn implements RnnEngine {
         }
         LOG.fine(() -> "recur4j: FastRnn " + spec + " kernels " + kernels.name() + " gemm " + gemm.name());
     }
-
-    /** The most threads an engine starts (each a platform thread): far past any core count, short of exhausting memory. */
-    public static final int MAX_THREADS = 1024;
 
     /** Throws unless 1 <= threads <= {@link #MAX_THREADS}. */
     public static void checkThreads(int threads) {
