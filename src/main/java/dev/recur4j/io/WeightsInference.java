@@ -86,6 +86,7 @@ final class WeightsInference {
             layers = Math.max(layers, n.layer() + 1);
             bidirectional |= n.direction() == 1;
         }
+        requireEveryLayer(layers, bidirectional);
         boolean bias = params.containsKey(PyTorchName.of(Kind.BIAS_IH, 0, 0))
                 || params.containsKey(PyTorchName.of(Kind.BIAS_HH, 0, 0));
         Tensor peep0 = params.get(PyTorchName.of(Kind.WEIGHT_PEEPHOLE, 0, 0));
@@ -110,6 +111,24 @@ final class WeightsInference {
             }
         }
         return new RnnWeights(spec, all);
+    }
+
+    /**
+     * Layers 0..layers-1 (both directions when bidirectional) each have their weight_ih, before anything is sized
+     * from the layer count: one stray name such as weight_ih_l999999999 would otherwise size an array of a billion
+     * layers (22 s and 4 GB, or a heap error, before the missing layer 1 was named). The walk stops at the first
+     * gap, so it is no longer than the file's tensor count.
+     */
+    private void requireEveryLayer(int layers, boolean bidirectional) {
+        for (int l = 0; l < layers; l++) {
+            for (int d = 0; d < (bidirectional ? 2 : 1); d++) {
+                PyTorchName ih = PyTorchName.of(Kind.WEIGHT_IH, l, d);
+                if (!params.containsKey(ih)) {
+                    throw error(prefix + ih + ": missing (the file has layers l0..l" + (layers - 1)
+                            + (bidirectional ? " with _reverse" : "") + ", each needs weight_ih and weight_hh)");
+                }
+            }
+        }
     }
 
     /** Checks and converts the tensors of one (layer, direction). */

@@ -154,6 +154,11 @@ class PyTorchWeightsTest {
         List<Tensor> ts = PyTorchWeights.toTensors(RnnWeights.random(spec, 1));
         assertMentions(error(without(ts, "weight_ih_l1_reverse"), CellKind.RNN_TANH),
                 "weight_ih_l1_reverse: missing", "l0..l1 with _reverse");
+        // one stray layer index must not size anything: it once allocated an array of two billion layers (8 GB of
+        // references, an OutOfMemoryError here) before the gap at layer 2 was named
+        List<Tensor> stray = new ArrayList<>(ts);
+        stray.add(Tensor.ofFloats("weight_ih_l999999999_reverse", new float[3], 3, 1));
+        assertMentions(error(stray, CellKind.RNN_TANH), "weight_ih_l2: missing", "l0..l999999999 with _reverse");
     }
 
     @Test
