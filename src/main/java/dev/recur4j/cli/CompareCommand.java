@@ -55,6 +55,9 @@ final class CompareCommand implements Callable<Integer> {
             SafetensorsFile g = Safetensors.read(got);
             SafetensorsFile w = Safetensors.read(want);
             List<String> names = tensors != null ? tensors : w.names();
+            if (names.isEmpty()) { // else an empty or truncated WANT would agree with anything
+                throw new IllegalArgumentException(want + ": holds no tensors to compare with");
+            }
             boolean allAgree = true;
             for (String name : names) {
                 allAgree &= compare(out, g.get(name), w.get(name));

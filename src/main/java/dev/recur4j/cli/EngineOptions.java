@@ -1,5 +1,6 @@
 package dev.recur4j.cli;
 
+import dev.recur4j.CellKind;
 import java.nio.file.Path;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,4 +43,12 @@ final class EngineOptions {
 
     @Option(names = "--verbose", description = "report the implementation used; stack traces on errors")
     boolean verbose;
+
+    /** --linear-before-reset false names a GRU variant: with another cell it is a slip, not a no-op. */
+    static void requireGruForResetVariant(CellKind cell, boolean linearBeforeReset) {
+        if (!linearBeforeReset && cell != CellKind.GRU) {
+            throw new IllegalArgumentException("--linear-before-reset false: only a GRU has that variant, cell is "
+                    + cell.cliName());
+        }
+    }
 }

@@ -51,6 +51,7 @@ abstract class RnnCommand implements Callable<Integer> {
     }
 
     RnnWeights weights() throws IOException {
+        EngineOptions.requireGruForResetVariant(cell(), options.linearBeforeReset);
         return PyTorchWeights.load(options.weights, cell(), options.prefix, options.linearBeforeReset);
     }
 

@@ -43,8 +43,9 @@ final class CallGuard {
             if (s == CLOSED || s == BUSY_CLOSING) {
                 throw new IllegalStateException(what + " is closed");
             }
-            throw new IllegalStateException(what + " is in a call on another thread: an engine serves one thread"
-                    + " at a time (create one engine per thread over the same weights)");
+            throw new IllegalStateException(what + " is already in a call (on another thread, or re-entered from"
+                    + " within one): an engine serves one call at a time; create one engine per thread over the same"
+                    + " weights");
         }
     }
 

@@ -103,7 +103,11 @@ public final class FastRnn implements RnnEngine {
         return impl;
     }
 
-    /** The weights this engine was built from (its native copy is what it computes with). */
+    /**
+     * The weights this engine was built from. It computes with native copies: the GEMM path's, made at construction,
+     * and the small-batch path's, made at its first call of at most {@link SmallBatchForward#MAX_BATCH} rows; so the
+     * arrays must not change once handed over ({@link dev.recur4j.LayerParams}), or the two paths would differ.
+     */
     public RnnWeights weights() {
         return weights;
     }

@@ -80,7 +80,7 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
                 firstOutside = firstOutside < 0 ? i : firstOutside;
             }
             maxDiff = Math.max(maxDiff, diff);
-            worstRatio = Math.max(worstRatio, diff / tol);
+            worstRatio = Math.max(worstRatio, diff == 0 ? 0 : diff / tol); // equal values are 0 even at tolerance 0
         }
         return new Agreement(name, n, maxDiff, worstRatio, outside, firstOutside, nonFinite);
     }

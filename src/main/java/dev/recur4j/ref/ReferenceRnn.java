@@ -79,6 +79,9 @@ public final class ReferenceRnn implements RnnEngine {
         if (spec.hasCellState()) {
             Shapes.expect("grad_c0", grads.gradC0(), spec.slots(), batch, spec.hiddenSize());
         }
+        if (grads.params() == null) {
+            throw new IllegalArgumentException("gradients: params must be allocated for spec " + spec);
+        }
         if (!grads.params().spec().equals(spec)) {
             throw new IllegalArgumentException("gradients: parameter gradients are for " + grads.params().spec()
                     + ", engine spec is " + spec);

@@ -207,6 +207,7 @@ class BenchCommandTest {
                 new Bad(quickCell("lstmx"), "unknown cell 'lstmx'"),
                 new Bad(quick("--proj", "9"), "projSize must be < hiddenSize (5), found 9"),
                 new Bad(quickCell("gru", "--peepholes"), "peepholes are only supported for LSTM"),
+                new Bad(quick("--linear-before-reset", "false"), "--linear-before-reset false: only a GRU"),
                 new Bad(quickSet("--seconds", "-1"), "--seconds must be 0..86400 seconds"),
                 new Bad(quick("--batch", "2"), "option '--batch' (B) should be specified only once"),
                 new Bad(new String[] {"bench", "--cell", "lstm", "--batch", "2", "--seq", "3", "--input-size", "4"},

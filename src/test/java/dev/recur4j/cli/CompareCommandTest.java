@@ -46,6 +46,21 @@ class CompareCommandTest {
     }
 
     @Test
+    void anEmptyWantIsAnErrorNotAnAgreement() throws IOException {
+        CliFixture cli = new CliFixture(dir);
+        Path g = cli.write("got.safetensors", List.of(Tensor.ofFloats("t", new float[] {1}, 1)));
+        Path w = cli.write("empty.safetensors", List.of());
+        cli.run("compare", g.toString(), w.toString()).assertOneLineError("empty.safetensors", "holds no tensors");
+    }
+
+    @Test
+    void equalValuesAtZeroToleranceReadZero() throws IOException {
+        CliFixture.Run r = compare(new float[] {1, 2}, new float[] {1, 2}, "--atol", "0", "--rtol", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("worst diff/tol 0"), "0 / 0 once printed NaN: " + r.out());
+    }
+
+    @Test
     void tolerancesMustBeFiniteAndNonNegative() throws IOException {
         for (String bad : new String[] {"-1", "NaN", "Infinity"}) {
             compare(new float[] {1}, new float[] {1}, "--atol", bad).assertOneLineError("--atol", "finite and >= 0");

@@ -64,7 +64,7 @@ class FastRnnLifecycleTest {
         }
     }
 
-    private static final String GUARD_BUSY = "this FastRnn engine is in a call on another thread";
+    private static final String GUARD_BUSY = "this FastRnn engine is already in a call";
     private static final String GUARD_CLOSED = "this FastRnn engine is closed";
 
     /**
