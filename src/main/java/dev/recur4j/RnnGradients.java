@@ -21,4 +21,22 @@ public record RnnGradients(float[] gradInput, float[] gradH0, float[] gradC0, Rn
                         : null,
                 RnnWeights.zeros(spec));
     }
+
+    /** Throws naming the array, expected and found, unless these are gradients of {@code spec} for this call's shape. */
+    public void check(RnnSpec spec, int batch, int seqLen) {
+        Shapes.expect("grad_input", gradInput, batch, seqLen, spec.inputSize());
+        Shapes.expect("grad_h0", gradH0, spec.slots(), batch, spec.outputSize());
+        if (spec.hasCellState()) {
+            Shapes.expect("grad_c0", gradC0, spec.slots(), batch, spec.hiddenSize());
+        }
+        if (params == null) {
+            throw new IllegalArgumentException("gradients: params must be allocated for spec " + spec);
+        }
+        // identity first: the usual case, and it skips the record's equals (an invokedynamic whose method handle the
+        // JVM re-spins, allocating, once it has run often enough); every call checks its gradients
+        if (params.spec() != spec && !params.spec().equals(spec)) {
+            throw new IllegalArgumentException("gradients: parameter gradients are for " + params.spec()
+                    + ", engine spec is " + spec);
+        }
+    }
 }

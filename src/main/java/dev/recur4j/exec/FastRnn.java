@@ -8,7 +8,6 @@ import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
-import dev.recur4j.Shapes;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
 import dev.recur4j.mem.Workspace;
@@ -155,22 +154,9 @@ public final class FastRnn implements RnnEngine {
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
         gradOut.check(spec, in.batch(), in.seqLen());
-        checkGradients(grads, in.batch(), in.seqLen());
+        grads.check(spec, in.batch(), in.seqLen());
         Buffers bf = prepare(in.batch(), in.seqLen(), true);
         backwardPass.run(workspace.segment(), bf, in, out, gradOut, grads, team); // forward pass included
-    }
-
-    private void checkGradients(RnnGradients g, int batch, int seqLen) {
-        Shapes.expect("grad_input", g.gradInput(), batch, seqLen, spec.inputSize());
-        Shapes.expect("grad_h0", g.gradH0(), spec.slots(), batch, spec.outputSize());
-        if (spec.hasCellState()) {
-            Shapes.expect("grad_c0", g.gradC0(), spec.slots(), batch, spec.hiddenSize());
-        }
-        // identity first: the usual case, and it skips the record's equals (an invokedynamic whose method
-        // handle the JVM re-spins, allocating, once it has run often enough)
-        if (g.params() == null || g.params().spec() != spec && !g.params().spec().equals(spec)) {
-            throw new IllegalArgumentException("gradients: params must be allocated for spec " + spec);
-        }
     }
 
     /** The buffers of this call's shape: the previous plan when the shape repeats, else a new plan. */

@@ -8,7 +8,6 @@ import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
-import dev.recur4j.Shapes;
 
 /**
  * The naive double-precision reference behind the float {@link RnnEngine} API
@@ -66,26 +65,10 @@ public final class ReferenceRnn implements RnnEngine {
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
         gradOut.check(spec, in.batch(), in.seqLen());
-        checkGradients(grads, in.batch(), in.seqLen());
+        grads.check(spec, in.batch(), in.seqLen());
         ReferenceModel.Backprop bp = model.forwardBackward(DoubleBatch.of(in), DoubleGradOutput.of(gradOut));
         bp.result().copyTo(out);
         bp.gradients().copyTo(grads);
-    }
-
-    /** RnnGradients has no check of its own; these are the shapes {@link RnnGradients#allocate} gives. */
-    private void checkGradients(RnnGradients grads, int batch, int seqLen) {
-        Shapes.expect("grad_input", grads.gradInput(), batch, seqLen, spec.inputSize());
-        Shapes.expect("grad_h0", grads.gradH0(), spec.slots(), batch, spec.outputSize());
-        if (spec.hasCellState()) {
-            Shapes.expect("grad_c0", grads.gradC0(), spec.slots(), batch, spec.hiddenSize());
-        }
-        if (grads.params() == null) {
-            throw new IllegalArgumentException("gradients: params must be allocated for spec " + spec);
-        }
-        if (!grads.params().spec().equals(spec)) {
-            throw new IllegalArgumentException("gradients: parameter gradients are for " + grads.params().spec()
-                    + ", engine spec is " + spec);
-        }
     }
 
     private void ensureOpen() {
