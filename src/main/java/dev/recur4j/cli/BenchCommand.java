@@ -151,8 +151,9 @@ final class BenchCommand implements Callable<Integer> {
 
     private BenchReport run() {
         BenchMode benchMode = BenchMode.fromCliName(mode);
-        EngineOptions.requireGruForResetVariant(CellKind.fromCliName(cell), linearBeforeReset);
-        RnnSpec spec = RnnSpec.builder(CellKind.fromCliName(cell), inputSize, hiddenSize).numLayers(layers)
+        CellKind cellKind = CellKind.fromCliName(cell);
+        EngineOptions.requireGruForResetVariant(cellKind, linearBeforeReset);
+        RnnSpec spec = RnnSpec.builder(cellKind, inputSize, hiddenSize).numLayers(layers)
                 .bidirectional(bidirectional).projSize(proj).peepholes(peepholes).linearBeforeReset(linearBeforeReset)
                 .build();
         positive("--min-runs", minRuns);

@@ -124,11 +124,15 @@ final class WeightsInference {
             for (int d = 0; d < (bidirectional ? 2 : 1); d++) {
                 PyTorchName ih = PyTorchName.of(Kind.WEIGHT_IH, l, d);
                 if (!params.containsKey(ih)) {
-                    throw error(prefix + ih + ": missing (the file has layers l0..l" + (layers - 1)
-                            + (bidirectional ? " with _reverse" : "") + ", each needs weight_ih and weight_hh)");
+                    throw error(prefix + ih + ": missing (" + everyLayerNeeds(layers, bidirectional) + ")");
                 }
             }
         }
+    }
+
+    private static String everyLayerNeeds(int layers, boolean bidirectional) {
+        return "the file has layers l0..l" + (layers - 1) + (bidirectional ? " with _reverse" : "")
+                + ", each needs weight_ih and weight_hh";
     }
 
     /** Checks and converts the tensors of one (layer, direction). */
@@ -153,8 +157,7 @@ final class WeightsInference {
     private Presence presence(RnnSpec spec, Kind k) {
         String p = prefix;
         return switch (k) {
-            case WEIGHT_IH, WEIGHT_HH -> new Presence(true, "the file has layers l0..l" + (spec.numLayers() - 1)
-                    + (spec.bidirectional() ? " with _reverse" : "") + ", each needs weight_ih and weight_hh");
+            case WEIGHT_IH, WEIGHT_HH -> new Presence(true, everyLayerNeeds(spec.numLayers(), spec.bidirectional()));
             case BIAS_IH, BIAS_HH -> new Presence(spec.bias(), spec.bias()
                     ? p + "bias_ih_l0 or " + p + "bias_hh_l0 is present, so every layer has both biases"
                     : p + "bias_ih_l0 and " + p + "bias_hh_l0 are absent, so no layer has biases");
