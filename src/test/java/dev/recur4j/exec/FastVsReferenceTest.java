@@ -160,7 +160,7 @@ class FastVsReferenceTest {
     }
 
     /** Every element of the result: the call must write each one (zeros at padded steps). */
-    private static void fillWithNaN(RnnResult result) {
+    static void fillWithNaN(RnnResult result) {
         Arrays.fill(result.output(), Float.NaN);
         Arrays.fill(result.hN(), Float.NaN);
         if (result.cN() != null) {

@@ -56,11 +56,7 @@ class SmallBatchForwardTest {
                 ref.forward(batch, want);
             }
             // Garbage in the results: the path must overwrite every element, padding included.
-            java.util.Arrays.fill(got.output(), Float.NaN);
-            java.util.Arrays.fill(got.hN(), Float.NaN);
-            if (got.cN() != null) {
-                java.util.Arrays.fill(got.cN(), Float.NaN);
-            }
+            FastVsReferenceTest.fillWithNaN(got);
             run(w, impl, threads, viaFastRnn, batch, got);
             List<String> diffs = new ArrayList<>();
             add(diffs, Closeness.check("output", want.output(), got.output(), 1));
@@ -122,11 +118,7 @@ class SmallBatchForwardTest {
             try (ReferenceRnn ref = new ReferenceRnn(w)) {
                 ref.forward(batch, want);
             }
-            java.util.Arrays.fill(got.output(), Float.NaN);
-            java.util.Arrays.fill(got.hN(), Float.NaN);
-            if (got.cN() != null) {
-                java.util.Arrays.fill(got.cN(), Float.NaN);
-            }
+            FastVsReferenceTest.fillWithNaN(got);
             run(w, impl, threads, false, batch, got);
             List<String> diffs = new ArrayList<>();
             add(diffs, Closeness.check("output", want.output(), got.output(), 1));
