@@ -20,7 +20,9 @@ def write(path, tensors, metadata=None):
     blobs = []
     offset = 0
     for name, array in tensors.items():
-        a = np.ascontiguousarray(array)
+        # asarray, not ascontiguousarray: that one returns at least 1-d, so a 0-d tensor was written with shape [1].
+        # tobytes() writes C order whatever the array's memory layout.
+        a = np.asarray(array)
         dtype = a.dtype.newbyteorder("<")
         if dtype not in _NAMES:
             raise ValueError(f"{name}: unsupported dtype {a.dtype}")

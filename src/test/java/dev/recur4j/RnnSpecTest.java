@@ -27,6 +27,17 @@ class RnnSpecTest {
     }
 
     @Test
+    void rejectsResetBeforeLinearOutsideGru() {
+        for (CellKind cell : new CellKind[] {CellKind.LSTM, CellKind.RNN_TANH, CellKind.RNN_RELU}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> RnnSpec.builder(cell, 5, 8).linearBeforeReset(false).build());
+            assertTrue(e.getMessage().contains("linearBeforeReset") && e.getMessage().contains(cell.toString()),
+                    e.getMessage());
+        }
+        assertEquals(false, RnnSpec.builder(CellKind.GRU, 5, 8).linearBeforeReset(false).build().linearBeforeReset());
+    }
+
+    @Test
     void weightsCheckNamesTheTensor() {
         RnnSpec s = RnnSpec.builder(CellKind.GRU, 5, 8).build();
         LayerParams p = LayerParams.zeros(s, 0);

@@ -172,6 +172,13 @@ final class BenchCommand implements Callable<Integer> {
         BackendChoice choice = backend.resolve();
         Impl chosenImpl = choice.impl();
         GemmKind chosenGemm = choice.gemm();
+        // The reference runs on the calling thread and no GEMM: a report headed "threads 2" or "gemm openblas"
+        // (and its fraction of the 2-thread FMA peak) would misstate what was timed.
+        if (chosenImpl == Impl.REFERENCE && (threads != 1 || backend.gemm != null)) {
+            throw new IllegalArgumentException("--impl reference runs on one thread and no GEMM; drop "
+                    + (threads != 1 ? "--threads " + threads : "--gemm " + backend.gemm)
+                    + ", or bench --impl scalar or simd");
+        }
 
         RnnWeights weights = RnnWeights.random(spec, seed);
         Random rnd = new Random(seed + 1);

@@ -94,6 +94,23 @@ class MainRunTest {
     }
 
     @Test
+    void referenceSaysItIgnoresThreadsAndGemm() throws IOException {
+        RnnSpec spec = RnnSpec.builder(CellKind.GRU, 3, 4).build();
+        RnnWeights w = RnnWeights.random(spec, 13);
+        Path weights = cli.weights("w.safetensors", w, "");
+        Path in = cli.write("in.safetensors", inputs(spec));
+        for (String[] extra : new String[][] {{"--threads", "2"}, {"--gemm", "java"}}) {
+            List<String> args = cli.args("forward", "gru", weights, in, "--impl", "reference");
+            args.addAll(List.of(extra));
+            CliFixture.Run run = cli.run(args.toArray(String[]::new));
+            assertEquals(0, run.exit(), run.err());
+            assertEquals("recur4j: note: --impl reference runs on one thread and no GEMM; --threads and --gemm apply"
+                    + " to scalar and simd", run.err().strip(), String.join(" ", extra));
+            assertEquals(expectedForward(w, batch(Safetensors.read(in))), Safetensors.read(cli.out).tensors());
+        }
+    }
+
+    @Test
     void backwardWritesForwardTensorsAndEveryGradient() throws IOException {
         RnnSpec spec = RnnSpec.builder(CellKind.GRU, 3, 5).bidirectional(true).build();
         RnnWeights w = RnnWeights.random(spec, 12);

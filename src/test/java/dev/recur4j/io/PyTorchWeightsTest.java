@@ -173,6 +173,8 @@ class PyTorchWeightsTest {
                 CellKind.LSTM), "weight_ih_l0_reverse: dimension 1 expected 5", "input size", "found 6");
         assertMentions(error(replaced(ts, Tensor.ofFloats("bias_ih_l0", new float[16], 4, 4)), CellKind.LSTM),
                 "bias_ih_l0: rank expected 1, found 2");
+        assertMentions(error(replaced(ts, Tensor.ofFloats("bias_ih_l0", new float[1])), CellKind.LSTM),
+                "bias_ih_l0: rank expected 1, found 0 (shape [])");
         assertMentions(error(replaced(ts, Tensor.ofLongs("bias_ih_l0", new long[16], 16)), CellKind.LSTM),
                 "bias_ih_l0: dtype expected a floating-point type", "found I64");
         // a size the spec refuses names the tensors it was read from
