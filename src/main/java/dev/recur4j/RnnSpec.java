@@ -14,7 +14,8 @@ package dev.recur4j;
  * @param bias              whether b_ih and b_hh exist
  * @param peepholes         LSTM only: i and f see c(t-1), o sees c(t)
  * @param linearBeforeReset GRU only: n = tanh(W_in x + b_in + r*(W_hn h + b_hn)) when true
- *                          (PyTorch, the default); n = tanh(W_in x + b_in + W_hn (r*h) + b_hn) when false
+ *                          (PyTorch, the default); n = tanh(W_in x + b_in + W_hn (r*h) + b_hn) when false;
+ *                          true (the default) for every other cell
  */
 public record RnnSpec(CellKind cell, int inputSize, int hiddenSize, int projSize, int numLayers,
                       boolean bidirectional, boolean bias, boolean peepholes, boolean linearBeforeReset) {

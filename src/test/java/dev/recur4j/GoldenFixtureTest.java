@@ -9,7 +9,6 @@ import dev.recur4j.gemm.Gemms;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -144,13 +143,7 @@ class GoldenFixtureTest {
         try (RnnEngine engine = engine(c, v)) {
             RnnResult out = nanFilledResult(c);
             RnnGradients grads = RnnGradients.allocate(c.spec(), c.batch().batch(), c.batch().seqLen());
-            fillNaN(grads.gradInput(), grads.gradH0(), grads.gradC0());
-            for (int l = 0; l < c.spec().numLayers(); l++) {
-                for (int d = 0; d < c.spec().directions(); d++) {
-                    LayerParams p = grads.params().layer(l, d);
-                    fillNaN(p.wIh(), p.wHh(), p.bIh(), p.bHh(), p.wHr(), p.wPeep());
-                }
-            }
+            NanFill.gradients(grads);
             engine.forwardBackward(c.batch(), c.gradOut(), out, grads);
             List<String> failures = new ArrayList<>();
             for (String name : c.expected().keySet()) {
@@ -202,15 +195,7 @@ class GoldenFixtureTest {
 
     private static RnnResult nanFilledResult(GoldenCase c) {
         RnnResult out = RnnResult.allocate(c.spec(), c.batch().batch(), c.batch().seqLen());
-        fillNaN(out.output(), out.hN(), out.cN());
+        NanFill.result(out);
         return out;
-    }
-
-    private static void fillNaN(float[]... arrays) {
-        for (float[] a : arrays) {
-            if (a != null) {
-                Arrays.fill(a, Float.NaN);
-            }
-        }
     }
 }

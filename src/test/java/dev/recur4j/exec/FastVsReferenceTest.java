@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.recur4j.Impl;
 import dev.recur4j.LayerParams;
+import dev.recur4j.NanFill;
 import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
@@ -15,7 +16,6 @@ import dev.recur4j.ref.ReferenceRnn;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -122,8 +122,8 @@ class FastVsReferenceTest {
                 // the last layer writes into directly, and the gradients, which the call must overwrite whole
                 // (zeros at padded steps, every thread's dX block and weight-gradient sum)
                 fillWithNaN(fast.workspace());
-                fillWithNaN(got);
-                fillWithNaN(gotG, spec);
+                NanFill.result(got);
+                NanFill.gradients(gotG);
                 fast.forwardBackward(cfg.batch(), cfg.gradOut(), got, gotG);
             } else {
                 ref.forward(cfg.batch(), want);
@@ -131,7 +131,7 @@ class FastVsReferenceTest {
                 // again with NaNs in the workspace and in the result: every element of the output (zeros at padded
                 // steps), h_n and c_n must be written by the call, which the last layer does straight into the result
                 fillWithNaN(fast.workspace());
-                fillWithNaN(got);
+                NanFill.result(got);
                 fast.forward(cfg.batch(), got);
             }
         }
@@ -157,36 +157,6 @@ class FastVsReferenceTest {
             }
         }
         return diffs;
-    }
-
-    /** Every element of the result: the call must write each one (zeros at padded steps). */
-    static void fillWithNaN(RnnResult result) {
-        Arrays.fill(result.output(), Float.NaN);
-        Arrays.fill(result.hN(), Float.NaN);
-        if (result.cN() != null) {
-            Arrays.fill(result.cN(), Float.NaN);
-        }
-    }
-
-    /** Every element of the gradients: the call overwrites them, it does not add to them. */
-    private static void fillWithNaN(RnnGradients grads, RnnSpec spec) {
-        fillIfPresent(grads.gradInput());
-        fillIfPresent(grads.gradH0());
-        fillIfPresent(grads.gradC0());
-        for (int l = 0; l < spec.numLayers(); l++) {
-            for (int d = 0; d < spec.directions(); d++) {
-                LayerParams p = grads.params().layer(l, d);
-                for (float[] a : new float[][] {p.wIh(), p.wHh(), p.bIh(), p.bHh(), p.wHr(), p.wPeep()}) {
-                    fillIfPresent(a);
-                }
-            }
-        }
-    }
-
-    private static void fillIfPresent(float[] a) {
-        if (a != null) {
-            Arrays.fill(a, Float.NaN);
-        }
     }
 
     private static void fillWithNaN(Workspace workspace) {
