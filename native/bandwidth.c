@@ -1,15 +1,41 @@
 /*
  * Read-bandwidth probe: how fast one core (and all cores) can stream floats from each level of
- * the memory hierarchy. A buffer of the given size is summed repeatedly with AVX-512 loads, or AVX2
+ * the memory hierarchy. A buffer per thread is summed repeatedly with AVX-512 loads, or AVX2
  * loads where the CPU has no AVX-512 (8 independent accumulators, so latency does not limit);
- * bytes/s = passes * size / time.
- * Sizes: 16 KiB (L1), 512 KiB (L2), 8 MiB (L3), 256 MiB (DRAM). Prints one JSON object.
+ * bytes/s = passes * size / time. Prints one JSON object.
+ *
+ * The buffer sizes (per thread) come from the cache sizes the machine reports: glibc's sysconf,
+ * else Linux's /sys/devices/system/cpu/cpu0/cache. A cache holds at most its own size of a buffer,
+ * so a buffer k times a cache's size gets at most 1/k of its reads from that cache, whatever the
+ * replacement policy; k = 8 leaves the level below at most an eighth of the reads.
+ *   L1    half the L1d.
+ *   L2    half the L2. The other half of either leaves room for the stack, page walks, an SMT
+ *         sibling and set conflicts (the L2 and L3 are indexed by physical address, so a buffer as
+ *         large as the cache would lose lines to conflicts).
+ *   L3    8x the L2, at most half the L3. Not half the L3: the L3 reported can be far more than one
+ *         core reaches. An AMD core reaches only its CCX's L3 (32 MiB on Zen 4 and 5), while a VM may
+ *         be told of far more (the 2-vCPU Zen 5 VM of the README reports 508 MiB to glibc), and
+ *         half of that is DRAM. 8x an L2 of 0.5 to 2 MiB is 4 to 16 MiB: inside a CCX's L3, and
+ *         inside an Intel L3, which one core reaches all of.
+ *   DRAM  8x the last-level cache, L3 or L4, and at least the old 256 MiB; at most 1 GiB a thread
+ *         (DRAM_MAX) and all threads' buffers together at most half the physical memory. "note" says
+ *         when a ceiling cut it short, as on the VM above (8x 508 MiB would be 4 GiB a thread).
+ * The all-threads figures use the same buffer per thread: where many cores share one L3 their
+ * buffers together can overflow it (8 cores x 8 MiB on a 32 MiB CCX), pulling the L3 all-threads
+ * figure toward DRAM's. Which cores share an L3 is not reliably reported (this VM reports nothing),
+ * so the probe does not try to shrink them.
+ * A level whose cache size cannot be read falls back to the fixed size the probe used before
+ * (16 KiB, 512 KiB, 8 MiB, 256 MiB) and "note" says so. The JSON gives the cache sizes read
+ * (l2_cache_bytes, ...; null where unknown) and the buffer size of each level (l2_buffer_bytes, ...),
+ * which the bench's report prints beside the figures.
  */
 #include <immintrin.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now(void) {
     struct timespec ts;
@@ -62,17 +88,27 @@ static float sum(const float *p, size_t n, int passes) {
     return __builtin_cpu_supports("avx512f") ? sum512(p, n, passes) : sum256(p, n, passes);
 }
 
-/* GB/s reading `bytes` per thread, `threads` threads, median of 5 runs of ~`target` bytes each. */
-static double measure(size_t bytes, int threads) {
+/* `threads` buffers of `bytes`, filled: one per thread, allocated once for the one-thread and the
+ * all-threads runs of a level, since filling (faulting in) the DRAM buffers takes longer than reading them. */
+static float **buffers(size_t bytes, int threads) {
+    float **bufs = calloc(threads, sizeof(float *));
+    for (int t = 0; t < threads; t++) {
+        bufs[t] = aligned_alloc(64, bytes);
+        if (!bufs[t]) { /* the DRAM buffer follows the cache sizes, so it can be large */
+            fprintf(stderr, "bandwidth: cannot allocate %d buffers of %zu bytes\n", threads, bytes);
+            exit(1);
+        }
+        for (size_t i = 0; i < bytes / sizeof(float); i++) bufs[t][i] = 1.0f;
+    }
+    return bufs;
+}
+
+/* GB/s reading `bytes` per thread from bufs[0..threads-1], median of 5 runs of ~4 GB per thread each. */
+static double measure(float **bufs, size_t bytes, int threads) {
     size_t n = bytes / sizeof(float);
     int passes = (int)(4e9 / bytes);
     if (passes < 2) passes = 2;
     double gbs[5];
-    float **bufs = calloc(threads, sizeof(float *));
-    for (int t = 0; t < threads; t++) {
-        bufs[t] = aligned_alloc(64, bytes);
-        for (size_t i = 0; i < n; i++) bufs[t][i] = 1.0f;
-    }
     for (int rep = 0; rep < 5; rep++) {
         volatile float sink = 0;
         double t0 = now();
@@ -84,22 +120,118 @@ static double measure(size_t bytes, int threads) {
         }
         gbs[rep] = (double)bytes * passes * threads / (now() - t0) / 1e9;
     }
-    for (int t = 0; t < threads; t++) free(bufs[t]);
-    free(bufs);
     for (int i = 0; i < 5; i++)
         for (int j = i + 1; j < 5; j++)
             if (gbs[j] < gbs[i]) { double t = gbs[i]; gbs[i] = gbs[j]; gbs[j] = t; }
     return gbs[2];
 }
 
+/* A cache size from /sys/devices/system/cpu/cpu0/cache ("48K"): the data or unified cache of
+ * `level`, 0 if none is listed (the VM below lists none). */
+static long sysfs_cache(int level) {
+    for (int i = 0; i < 16; i++) {
+        char path[80], type[32] = "";
+        int lvl = 0;
+        long size = 0;
+        char unit = 'K';
+        FILE *f;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        if (!(f = fopen(path, "r"))) break;
+        int ok = fscanf(f, "%d", &lvl) == 1;
+        fclose(f);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        if (!ok || lvl != level || !(f = fopen(path, "r"))) continue;
+        ok = fscanf(f, "%31s", type) == 1;
+        fclose(f);
+        if (!ok || strcmp(type, "Instruction") == 0) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (!(f = fopen(path, "r"))) continue;
+        ok = fscanf(f, "%ld%c", &size, &unit) >= 1;
+        fclose(f);
+        if (ok && size > 0) return unit == 'M' ? size << 20 : unit == 'K' ? size << 10 : size;
+    }
+    return 0;
+}
+
+/* The size in bytes of the level-`level` data (or unified) cache, 0 if unknown or absent; notes in
+ * `from` which source answered. */
+static long cache_size(int level, char *from, size_t from_len) {
+    long bytes = 0;
+    const char *source = "sysconf";
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    static const int names[] = {_SC_LEVEL1_DCACHE_SIZE, _SC_LEVEL2_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE,
+                                _SC_LEVEL4_CACHE_SIZE};
+    bytes = sysconf(names[level - 1]);
+#endif
+    if (bytes <= 0) {
+        bytes = sysfs_cache(level);
+        source = "sysfs";
+    }
+    if (bytes <= 0) return 0;
+    if (!strstr(from, source)) snprintf(from + strlen(from), from_len - strlen(from), "%s%s", *from ? "+" : "", source);
+    return bytes;
+}
+
+#define KIB ((size_t)1 << 10)
+#define MIB ((size_t)1 << 20)
+/* Rounded down to whole 4 KiB: the kernels read 512 bytes a step and aligned_alloc wants a multiple of 64. */
+static size_t round4k(size_t bytes) { return bytes / (4 * KIB) * (4 * KIB); }
+static size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
+/* The DRAM buffer's ceiling per thread: 4x the largest L3 one core reaches today (AMD's 3D V-Cache CCX, 96 MiB),
+ * so at most a quarter of its reads can hit there; 8x a VM's inflated L3 (508 MiB on the README's Zen 5) would take
+ * 4 GiB a thread and a minute of page faults for the same figure. */
+#define DRAM_MAX ((size_t)1 << 30)
+
+static void print_cache(const char *name, long bytes) {
+    if (bytes > 0) printf(",\"%s_cache_bytes\":%ld", name, bytes);
+    else printf(",\"%s_cache_bytes\":null", name);
+}
+
 int main(void) {
-    static const struct { const char *name; size_t bytes; } levels[] = {
-        {"l1", 16u << 10}, {"l2", 512u << 10}, {"l3", 8u << 20}, {"dram", 256u << 20}};
+    /* The fixed sizes of before, for a level whose cache size cannot be read. */
+    struct { const char *name; size_t bytes; } levels[] = {
+        {"l1", 16 * KIB}, {"l2", 512 * KIB}, {"l3", 8 * MIB}, {"dram", 256 * MIB}};
     int all = omp_get_num_procs();
-    printf("{\"probe\":\"bandwidth\",\"threads_all\":%d", all);
+    char from[32] = "", note[512] = "", fixed[64] = "";
+    long l1 = cache_size(1, from, sizeof from), l2 = cache_size(2, from, sizeof from);
+    long l3 = cache_size(3, from, sizeof from), l4 = cache_size(4, from, sizeof from);
+    long last = l4 > l3 ? l4 : l3;
+    if (l1 > 0) levels[0].bytes = round4k(l1 / 2);
+    if (l2 > 0) levels[1].bytes = round4k(l2 / 2);
+    if (l2 > 0 && l3 > 0) levels[2].bytes = round4k(smaller(8 * (size_t)l2, (size_t)l3 / 2));
+    if (last > 0) {
+        size_t want = 8 * (size_t)last;
+        if (want < levels[3].bytes) want = levels[3].bytes;
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        size_t memory = pages > 0 && page > 0 ? (size_t)pages * page / 2 / all : want;
+        size_t cap = smaller(DRAM_MAX, memory);
+        levels[3].bytes = round4k(smaller(want, cap));
+        if (cap < want)
+            snprintf(note, sizeof note, "dram buffer %.2fx the last-level cache, held to %s; ",
+                     (double)levels[3].bytes / last, memory < DRAM_MAX ? "half the physical memory" : "1 GiB a thread");
+    }
+    /* levels[i] fell back where the cache it derives from is unknown */
+    const int known[] = {l1 > 0, l2 > 0, l2 > 0 && l3 > 0, last > 0};
+    for (int i = 0; i < 4; i++)
+        if (!known[i]) snprintf(fixed + strlen(fixed), sizeof fixed - strlen(fixed), "%s%s", *fixed ? ", " : "", levels[i].name);
+    if (*fixed)
+        snprintf(note + strlen(note), sizeof note - strlen(note),
+                 "cache sizes not reported: fixed buffers (as before this probe read them) for %s; ", fixed);
+    if (*note) note[strlen(note) - 2] = '\0'; /* the last "; " */
+
+    printf("{\"probe\":\"bandwidth\",\"threads_all\":%d,\"cache_sizes_from\":\"%s\"", all, *from ? from : "none");
+    print_cache("l1d", l1);
+    print_cache("l2", l2);
+    print_cache("l3", l3);
+    print_cache("l4", l4);
+    for (int i = 0; i < 4; i++) printf(",\"%s_buffer_bytes\":%zu", levels[i].name, levels[i].bytes);
+    if (*note) printf(",\"note\":\"%s\"", note);
     for (int i = 0; i < 4; i++) {
-        printf(",\"%s_gbs_1t\":%.1f", levels[i].name, measure(levels[i].bytes, 1));
-        printf(",\"%s_gbs_all\":%.1f", levels[i].name, measure(levels[i].bytes, all));
+        float **bufs = buffers(levels[i].bytes, all);
+        printf(",\"%s_gbs_1t\":%.1f", levels[i].name, measure(bufs, levels[i].bytes, 1));
+        printf(",\"%s_gbs_all\":%.1f", levels[i].name, measure(bufs, levels[i].bytes, all));
+        for (int t = 0; t < all; t++) free(bufs[t]);
+        free(bufs);
     }
     printf("}\n");
     return 0;

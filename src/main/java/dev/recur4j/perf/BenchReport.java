@@ -110,7 +110,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
             if (!Double.isNaN(gbs)) {
                 s.append(s.isEmpty() ? ": " : ", ").append(String.format(Locale.ROOT,
                         "%.1f%% of the %s read bandwidth (%.1f GB/s for threads %d, %s buffers)",
-                        100 * fracRead(level), level, gbs, threads, level.probeBuffer()));
+                        100 * fracRead(level), level, gbs, threads, limits.bandwidth().probeBuffer(level)));
             }
         }
         return s.isEmpty() ? " (read bandwidth unknown: run scripts/native-build --run)" : s.toString();

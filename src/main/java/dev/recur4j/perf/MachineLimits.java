@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.logging.Logger;
 
@@ -109,10 +110,20 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
                 file + " (" + isa + ")");
     }
 
-    /** The bandwidth probe's figures; a level the object lacks reads NaN. */
+    /**
+     * The bandwidth probe's figures; a level the object lacks reads NaN. A file without a level's buffer size was
+     * written by the probe before it sized its buffers from the caches, so that level was read with the fixed size.
+     */
     private static ReadBandwidth readBandwidth(JsonObject o) {
         return new ReadBandwidth(optional(o, "l2_gbs_1t"), optional(o, "l2_gbs_all"), optional(o, "l3_gbs_1t"),
-                optional(o, "l3_gbs_all"), optional(o, "dram_gbs_1t"), optional(o, "dram_gbs_all"));
+                optional(o, "l3_gbs_all"), optional(o, "dram_gbs_1t"), optional(o, "dram_gbs_all"),
+                bufferBytes(o, ReadBandwidth.Level.L2), bufferBytes(o, ReadBandwidth.Level.L3),
+                bufferBytes(o, ReadBandwidth.Level.DRAM));
+    }
+
+    private static long bufferBytes(JsonObject o, ReadBandwidth.Level level) {
+        String key = level.name().toLowerCase(Locale.ROOT) + "_buffer_bytes";
+        return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsLong() : level.fixedBytes();
     }
 
     /** The fallback: the FMA peak of 1 and of {@code threads} threads, measured in Java, bandwidth unknown. */

@@ -30,7 +30,10 @@ class MachineLimitsTest {
         }
     }
 
-    /** The format scripts/native-build --run writes: the fma_peak and bandwidth probes' objects in an array. */
+    /**
+     * The format scripts/native-build --run writes: the fma_peak and bandwidth probes' objects in an array, the
+     * latter with the cache sizes it read and the buffer sizes it chose from them (here the 2-vCPU Zen 5's).
+     */
     @Test
     void readsTheNativeProbesFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("limits.json");
@@ -39,7 +42,10 @@ class MachineLimitsTest {
                 {"probe":"fma_peak","threads_all":2,"avx512_gflops_1t":223.0,"avx512_gflops_all":443.0,\
                 "avx2_gflops_1t":111.0,"avx2_gflops_all":220.0}
                 ,
-                {"probe":"bandwidth","threads_all":2,"l1_gbs_1t":300.0,"l1_gbs_all":600.0,"l2_gbs_1t":110.0,\
+                {"probe":"bandwidth","threads_all":2,"cache_sizes_from":"sysconf","l1d_cache_bytes":49152,\
+                "l2_cache_bytes":1048576,"l3_cache_bytes":532676608,"l4_cache_bytes":null,"l1_buffer_bytes":24576,\
+                "l2_buffer_bytes":524288,"l3_buffer_bytes":8388608,"dram_buffer_bytes":4261412864,\
+                "l1_gbs_1t":300.0,"l1_gbs_all":600.0,"l2_gbs_1t":110.0,\
                 "l2_gbs_all":215.0,"l3_gbs_1t":90.0,"l3_gbs_all":150.0,"dram_gbs_1t":12.5,"dram_gbs_all":20.0}
                 ]
                 """);
@@ -53,6 +59,10 @@ class MachineLimitsTest {
         assertEquals(150.0, m.readGbs(ReadBandwidth.Level.L3, 2));
         assertEquals(12.5, m.readGbs(ReadBandwidth.Level.DRAM, 1));
         assertEquals(20.0, m.readGbs(ReadBandwidth.Level.DRAM, 4));
+        assertEquals(8 << 20, m.bandwidth().probeBytes(ReadBandwidth.Level.L3));
+        assertEquals("512 KiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.L2));
+        assertEquals("8 MiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.L3));
+        assertEquals("3.97 GiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.DRAM)); // 8x the 508 MiB L3 reported
         assertTrue(m.source().contains("avx512"), m.source());
     }
 
@@ -68,7 +78,10 @@ class MachineLimitsTest {
         assertTrue(Double.isNaN(m.readGbs(ReadBandwidth.Level.DRAM, 1))); // no bandwidth object in the file
     }
 
-    /** A bandwidth object from before the probe measured every level: what it lacks is unknown, not an error. */
+    /**
+     * A bandwidth object from before the probe measured every level and recorded its buffer sizes: what it lacks is
+     * unknown, not an error.
+     */
     @Test
     void aLevelTheBandwidthProbeLacksReadsNaN(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("limits.json");
@@ -79,6 +92,9 @@ class MachineLimitsTest {
         assertEquals(200.0, m.readGbs(ReadBandwidth.Level.L2, 2)); // linear between 1 and all threads, capped
         assertEquals(300.0, m.readGbs(ReadBandwidth.Level.L2, 4));
         assertTrue(Double.isNaN(m.readGbs(ReadBandwidth.Level.L3, 1)));
+        // nor are its buffer sizes: that probe read every machine with the same fixed ones
+        assertEquals("512 KiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.L2));
+        assertEquals("256 MiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.DRAM));
     }
 
     @Test

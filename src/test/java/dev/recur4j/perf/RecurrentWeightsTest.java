@@ -32,14 +32,17 @@ class RecurrentWeightsTest {
         assertEquals(2 * 300.0 * 10, RecurrentWeights.bytesPerCall(spec, 10, BenchMode.TRAINING));
     }
 
-    /** The report's rate and its fractions of the probed bandwidth, in both forms, and without the probe. */
+    /**
+     * The report's rate and its fractions of the probed bandwidth, in both forms, and without the probe; the text
+     * names the buffer sizes the probe read each level with.
+     */
     @Test
     void theReportStatesTheRateAgainstTheProbedBandwidth() {
         RnnSpec w1 = RnnSpec.builder(CellKind.LSTM, 64, 256).build();
         // 100 steps of 1 MiB in a median of 1 ms: 104.8576 GB/s
         BenchResult oneMs = BenchResult.of(new long[] {1_000_000}, 1, 2, 1e6, 0);
         MachineLimits probed = new MachineLimits(200, 400, 2,
-                new ReadBandwidth(100, 150, 50, 80, 10, 12), "test");
+                new ReadBandwidth(100, 150, 50, 80, 10, 12, 640 << 10, 10 << 20, 4064L << 20), "test");
         BenchReport two = report(w1, oneMs, probed, 2);
         assertEquals(104.8576, two.recurrentReadGbs(), 1e-9);
         assertEquals(104.8576 / 150, two.fracRead(ReadBandwidth.Level.L2), 1e-12); // all threads: the _all figure
@@ -50,14 +53,14 @@ class RecurrentWeightsTest {
         assertEquals(150.0, o.get("l2_read_gbs").getAsDouble());
         assertEquals(104.8576 / 12, o.get("frac_dram_read").getAsDouble(), 1e-12);
         assertTrue(two.toText().contains("recurrent weights 1.000 MiB a step, at least 104.9 GB/s read by the median "
-                + "time: 69.9% of the L2 read bandwidth (150.0 GB/s for threads 2, 512 KiB buffers), 131.1% of the L3 "
-                + "read bandwidth (80.0 GB/s for threads 2, 8 MiB buffers)"), two.toText());
+                + "time: 69.9% of the L2 read bandwidth (150.0 GB/s for threads 2, 640 KiB buffers), 131.1% of the L3 "
+                + "read bandwidth (80.0 GB/s for threads 2, 10 MiB buffers)"), two.toText());
 
         // a limits file whose bandwidth probe measured L2 alone: L3 is left out, not printed as NaN
         MachineLimits l2Only = new MachineLimits(200, 400, 2,
-                new ReadBandwidth(100, 150, Double.NaN, Double.NaN, Double.NaN, Double.NaN), "test");
+                new ReadBandwidth(100, 150, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1280 << 10, 0, 0), "test");
         String text = report(w1, oneMs, l2Only, 1).toText();
-        assertTrue(text.contains("time: 104.9% of the L2 read bandwidth (100.0 GB/s for threads 1, 512 KiB buffers)\n"),
+        assertTrue(text.contains("time: 104.9% of the L2 read bandwidth (100.0 GB/s for threads 1, 1.25 MiB buffers)\n"),
                 text);
         assertFalse(text.contains("NaN"), text);
 
