@@ -15,6 +15,7 @@ import dev.recur4j.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -73,6 +74,11 @@ final class BackwardPass {
     private AtomicIntegerArray nextDxBlock;
     /** Counts the (l, d) row tasks, so {@link #timeLoopDone} needs no reset. */
     private int task;
+    /**
+     * dX blocks a thread took from another chunk, over the engine's life: whether that happens depends on timing,
+     * so tests read it to know the take-over ran. One add per task and thread that took any.
+     */
+    private final AtomicLong dxBlocksTakenOver = new AtomicLong();
     private final RowTeam.Task sumTask = this::sumParameterGradients;
     // the running call and (layer, direction), read by the tasks above
     private MemorySegment ws;
@@ -168,6 +174,7 @@ final class BackwardPass {
         }
         weightGradients(chunk, r0, r1);
         final int threads = team.threads();
+        int taken = 0;
         for (int i = 0; i < threads; i++) {
             int c = (chunk + i) % threads;
             if (!team.runsChunk(in.batch(), c)) {
@@ -187,8 +194,19 @@ final class BackwardPass {
             for (int q; (q = nextDxBlock.getAndIncrement(c)) < blocks; ) {
                 int q0 = c0 + q * DX_BLOCK_ROWS;
                 inputGradients(q0, Math.min(q0 + DX_BLOCK_ROWS, c1));
+                if (c != chunk) {
+                    taken++;
+                }
             }
         }
+        if (taken > 0) {
+            dxBlocksTakenOver.addAndGet(taken);
+        }
+    }
+
+    /** dX blocks taken from another chunk's thread so far ({@link #rows}); for tests. */
+    long dxBlocksTakenOver() {
+        return dxBlocksTakenOver.get();
     }
 
     /**

@@ -175,6 +175,11 @@ public final class FastRnn implements RnnEngine {
         return bf;
     }
 
+    /** dX blocks of BPTT that a thread took from another's row chunk, over this engine's life; for tests. */
+    long dxBlocksTakenOver() {
+        return backwardPass.dxBlocksTakenOver();
+    }
+
     /** The call buffers, for tests that fill them with garbage between calls. */
     Workspace workspace() {
         return workspace;

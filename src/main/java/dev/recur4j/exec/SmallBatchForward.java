@@ -109,12 +109,6 @@ final class SmallBatchForward implements AutoCloseable {
         int h = spec.hiddenSize();
         this.nb = (h + v - 1) / v;
         this.hp = nb * v;
-        this.slots = new SmallBatchWeights[spec.slots()];
-        for (int l = 0; l < spec.numLayers(); l++) {
-            for (int d = 0; d < spec.directions(); d++) {
-                slots[spec.slot(l, d)] = new SmallBatchWeights(spec, l, weights.layer(l, d), v);
-            }
-        }
         // A spinning member must own a core: never more members than cores or blocks.
         int members = Math.max(1, Math.min(threads, Math.min(nb, Runtime.getRuntime().availableProcessors())));
         this.blockFrom = new int[members + 1];
@@ -127,8 +121,23 @@ final class SmallBatchForward implements AutoCloseable {
         this.rhOwn = new float[members][0][];
         this.accRows = new float[members][0][];
         this.accOff = new int[members][0];
-        this.team = new SpinTeam(members, this::runMember);
-        this.exchange = members > 1 ? new HiddenExchange(unitFrom, team.barrier()) : null;
+        this.slots = new SmallBatchWeights[spec.slots()];
+        SpinTeam started = null;
+        try {
+            for (int l = 0; l < spec.numLayers(); l++) {
+                for (int d = 0; d < spec.directions(); d++) {
+                    slots[spec.slot(l, d)] = new SmallBatchWeights(spec, l, weights.layer(l, d), v);
+                }
+            }
+            started = new SpinTeam(members, this::runMember);
+            this.exchange = members > 1 ? new HiddenExchange(unitFrom, started.barrier()) : null;
+        } catch (RuntimeException | Error e) {
+            // As FastRnn: no instance results, so the native weight copies made so far and the team's threads are ours
+            // to free (a later copy, a thread or the exchange can fail: out of memory, a pid limit)
+            releaseAfterFailure(started, slots, e);
+            throw e;
+        }
+        this.team = started;
         LOG.fine(() -> "recur4j: small-batch path " + spec + " kernels " + kernels.name() + ", " + members
                 + " thread(s), " + nb + " blocks of " + v);
     }
@@ -407,6 +416,27 @@ final class SmallBatchForward implements AutoCloseable {
 
     private int layerOf(int slot) {
         return slot / spec.directions();
+    }
+
+    /** Stops {@code team} (null: not started) and frees every weight copy made; their failures are added to {@code e}. */
+    private static void releaseAfterFailure(SpinTeam team, SmallBatchWeights[] slots, Throwable e) {
+        if (team != null) {
+            try {
+                team.close();
+            } catch (RuntimeException | Error s) {
+                e.addSuppressed(s);
+            }
+        }
+        for (SmallBatchWeights w : slots) {
+            if (w == null) {
+                continue; // not made: the failure came before it
+            }
+            try {
+                w.close();
+            } catch (RuntimeException | Error s) {
+                e.addSuppressed(s);
+            }
+        }
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Named;
@@ -79,7 +80,7 @@ class FastVsReferenceTest {
 
     /** The differences (beyond tolerance) between FastRnn and the reference on {@code cfg}; empty when none. */
     static List<String> compare(RandomConfig cfg, Impl impl, GemmKind gemm) {
-        return compare(cfg, impl, gemm, InputFusion.MAX_WEIGHT_BYTES);
+        return compare(cfg, impl, gemm, InputFusion.MAX_WEIGHT_BYTES, engine -> { });
     }
 
     /**
@@ -87,11 +88,16 @@ class FastVsReferenceTest {
      * {@link InputFusion} limit: one line per engine that differs, naming it.
      */
     static List<String> compareEveryEngine(RandomConfig cfg, long fusedInputMaxBytes) {
+        return compareEveryEngine(cfg, fusedInputMaxBytes, engine -> { });
+    }
+
+    /** As above, handing each engine to {@code afterCalls} after its calls, before it closes (to read what it counted). */
+    static List<String> compareEveryEngine(RandomConfig cfg, long fusedInputMaxBytes, Consumer<FastRnn> afterCalls) {
         List<String> failures = new ArrayList<>();
         for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
             for (GemmKind g : GemmKind.values()) {
                 if (Gemms.available(g)) {
-                    List<String> d = compare(cfg, impl, g, fusedInputMaxBytes);
+                    List<String> d = compare(cfg, impl, g, fusedInputMaxBytes, afterCalls);
                     if (!d.isEmpty()) {
                         failures.add(impl + "+" + g + " " + cfg + "\n    " + String.join("\n    ", d));
                     }
@@ -101,8 +107,12 @@ class FastVsReferenceTest {
         return failures;
     }
 
-    /** As {@link #compare(RandomConfig, Impl, GemmKind)} with the engine's {@link InputFusion} limit (0: off). */
-    static List<String> compare(RandomConfig cfg, Impl impl, GemmKind gemm, long fusedInputMaxBytes) {
+    /**
+     * As {@link #compare(RandomConfig, Impl, GemmKind)} with the engine's {@link InputFusion} limit (0: off), handing
+     * the engine to {@code afterCalls} before it closes.
+     */
+    static List<String> compare(RandomConfig cfg, Impl impl, GemmKind gemm, long fusedInputMaxBytes,
+                                Consumer<FastRnn> afterCalls) {
         RnnSpec spec = cfg.spec();
         RnnWeights w = cfg.weights();
         int b = cfg.batch().batch();
@@ -134,6 +144,7 @@ class FastVsReferenceTest {
                 NanFill.result(got);
                 fast.forward(cfg.batch(), got);
             }
+            afterCalls.accept(fast);
         }
         add(diffs, Closeness.check("output", want.output(), got.output(), 1));
         add(diffs, Closeness.check("h_n", want.hN(), got.hN(), 1));
