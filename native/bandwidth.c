@@ -24,7 +24,8 @@
  * buffers together can overflow it (8 cores x 8 MiB on a 32 MiB CCX), pulling the L3 all-threads
  * figure toward DRAM's. Which cores share an L3 is not reliably reported (this VM reports nothing),
  * so the probe does not try to shrink them.
- * A level whose cache size cannot be read falls back to the fixed size the probe used before
+ * A level whose cache size cannot be read (or is implausible: an L1d under 8 KiB, a level no larger
+ * than the one before) falls back to the fixed size the probe used before
  * (16 KiB, 512 KiB, 8 MiB, 256 MiB) and "note" says so. The JSON gives the cache sizes read
  * (l2_cache_bytes, ...; null where unknown) and the buffer size of each level (l2_buffer_bytes, ...),
  * which the bench's report prints beside the figures.
@@ -92,6 +93,10 @@ static float sum(const float *p, size_t n, int passes) {
  * all-threads runs of a level, since filling (faulting in) the DRAM buffers takes longer than reading them. */
 static float **buffers(size_t bytes, int threads) {
     float **bufs = calloc(threads, sizeof(float *));
+    if (!bufs) {
+        fprintf(stderr, "bandwidth: out of memory\n");
+        exit(1);
+    }
     for (int t = 0; t < threads; t++) {
         bufs[t] = aligned_alloc(64, bytes);
         if (!bufs[t]) { /* the DRAM buffer follows the cache sizes, so it can be large */
@@ -177,9 +182,9 @@ static long cache_size(int level, char *from, size_t from_len) {
 /* Rounded down to whole 4 KiB: the kernels read 512 bytes a step and aligned_alloc wants a multiple of 64. */
 static size_t round4k(size_t bytes) { return bytes / (4 * KIB) * (4 * KIB); }
 static size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
-/* The DRAM buffer's ceiling per thread: 4x the largest L3 one core reaches today (AMD's 3D V-Cache CCX, 96 MiB),
- * so at most a quarter of its reads can hit there; 8x a VM's inflated L3 (508 MiB on the README's Zen 5) would take
- * 4 GiB a thread and a minute of page faults for the same figure. */
+/* The DRAM buffer's ceiling per thread: about 10x the largest L3 one core reaches today (AMD's 3D V-Cache CCX,
+ * 96 MiB), so at most a tenth of its reads can hit there; 8x a VM's inflated L3 (508 MiB on the README's Zen 5)
+ * would take 4 GiB a thread and a minute of page faults for the same figure. */
 #define DRAM_MAX ((size_t)1 << 30)
 
 static void print_cache(const char *name, long bytes) {
@@ -195,6 +200,12 @@ int main(void) {
     char from[32] = "", note[512] = "", fixed[64] = "";
     long l1 = cache_size(1, from, sizeof from), l2 = cache_size(2, from, sizeof from);
     long l3 = cache_size(3, from, sizeof from), l4 = cache_size(4, from, sizeof from);
+    /* A size no level could have (an L1d under 8 KiB, a level no larger than the one before) is a wrong report:
+     * treat it as unknown, so its buffers fall back to the fixed sizes instead of measuring the wrong level. */
+    if (l1 > 0 && l1 < (long)(8 * KIB)) l1 = 0;
+    if (l2 > 0 && l2 <= l1) l2 = 0;
+    if (l3 > 0 && l3 <= l2) l3 = 0;
+    if (l4 > 0 && l4 <= l3) l4 = 0;
     long last = l4 > l3 ? l4 : l3;
     if (l1 > 0) levels[0].bytes = round4k(l1 / 2);
     if (l2 > 0) levels[1].bytes = round4k(l2 / 2);
@@ -216,7 +227,8 @@ int main(void) {
         if (!known[i]) snprintf(fixed + strlen(fixed), sizeof fixed - strlen(fixed), "%s%s", *fixed ? ", " : "", levels[i].name);
     if (*fixed)
         snprintf(note + strlen(note), sizeof note - strlen(note),
-                 "cache sizes not reported: fixed buffers (as before this probe read them) for %s; ", fixed);
+                 "cache sizes not reported or not plausible: fixed buffers (as before this probe read them) for %s; ",
+                 fixed);
     if (*note) note[strlen(note) - 2] = '\0'; /* the last "; " */
 
     printf("{\"probe\":\"bandwidth\",\"threads_all\":%d,\"cache_sizes_from\":\"%s\"", all, *from ? from : "none");

@@ -39,17 +39,24 @@ public record RnnSpec(CellKind cell, int inputSize, int hiddenSize, int projSize
         if (peepholes && cell != CellKind.LSTM) {
             throw new IllegalArgumentException("peepholes are only supported for LSTM, found cell " + cell);
         }
-        // The flag names a GRU variant; other cells must keep the default, so that two specs of the same
-        // LSTM or RNN are never unequal by a flag that changes nothing.
-        if (!linearBeforeReset && cell != CellKind.GRU) {
-            throw new IllegalArgumentException("linearBeforeReset = false (reset-before-linear) is only supported for GRU,"
-                    + " found cell " + cell);
-        }
+        requireGruForResetBeforeLinear(cell, linearBeforeReset);
         // the products this record hands out as ints (slots, a layer's input size, a weight's rows) must not wrap
         int d = bidirectional ? 2 : 1;
         fits("numLayers x directions", (long) numLayers * d);
         fits("directions x output size", (long) d * (projSize > 0 ? projSize : hiddenSize));
         fits("gates x hiddenSize", (long) cell.gates() * hiddenSize);
+    }
+
+    /**
+     * linearBeforeReset = false names a GRU variant; other cells must keep the default, so that two specs of the same
+     * LSTM or RNN are never unequal by a flag that changes nothing, and a caller asking for the variant of a cell
+     * that has none hears of it.
+     */
+    public static void requireGruForResetBeforeLinear(CellKind cell, boolean linearBeforeReset) {
+        if (!linearBeforeReset && cell != CellKind.GRU) {
+            throw new IllegalArgumentException("linearBeforeReset = false (reset-before-linear) is only supported for GRU,"
+                    + " found cell " + cell);
+        }
     }
 
     private static void fits(String what, long n) {

@@ -82,8 +82,8 @@ abstract class RnnCommand implements Callable<Integer> {
         LOG.fine(used);
         if (impl == Impl.REFERENCE && (options.threads != 1 || options.backend.gemm != null)) {
             // Not an error: scripts pass one --gemm to every --impl they compare. But say it, not ignore it silently.
-            command.commandLine().getErr().println("recur4j: note: --impl reference runs on one thread and no GEMM;"
-                    + " --threads and --gemm apply to scalar and simd");
+            command.commandLine().getErr().println("recur4j: note: the reference implementation runs on one thread"
+                    + " and no GEMM; --threads and --gemm apply to scalar and simd");
         }
         if (options.verbose) {
             command.commandLine().getErr().println("recur4j: " + used);

@@ -38,7 +38,7 @@ final class SmallBatchWeights implements AutoCloseable {
     final float[] bhn;
     final float[] peep;
 
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
 
     SmallBatchWeights(RnnSpec spec, int layer, LayerParams p, int v) {
         int h = spec.hiddenSize();
@@ -46,8 +46,18 @@ final class SmallBatchWeights implements AutoCloseable {
         boolean splitN = spec.cell() == CellKind.GRU && !spec.linearBeforeReset();
         boolean lbr = spec.cell() == CellKind.GRU && spec.linearBeforeReset();
         this.wIh = packMatrix(p.wIh(), h, spec.layerInputSize(layer), 0, g, v);
-        this.wHh = aligned(packMatrix(p.wHh(), h, h, 0, splitN ? 2 : g, v));
-        this.wHhN = splitN ? aligned(packMatrix(p.wHh(), h, h, 2, 1, v)) : null;
+        float[] hh = packMatrix(p.wHh(), h, h, 0, splitN ? 2 : g, v);
+        float[] hhN = splitN ? packMatrix(p.wHh(), h, h, 2, 1, v) : null;
+        // Native memory last, and freed if its second allocation fails: no instance results to close it.
+        Arena a = Arena.ofShared();
+        try {
+            this.wHh = aligned(a, hh);
+            this.wHhN = hhN == null ? null : aligned(a, hhN);
+        } catch (RuntimeException | Error e) {
+            a.close();
+            throw e;
+        }
+        this.arena = a;
         if (spec.bias()) {
             float[] sum = p.bIh().clone();
             int summed = lbr ? 2 * h : g * h; // b_hn stays inside r⊙(W_hn h + b_hn)
@@ -63,7 +73,7 @@ final class SmallBatchWeights implements AutoCloseable {
         this.peep = spec.peepholes() ? packVector(p.wPeep(), h, 0, 3, v) : null;
     }
 
-    private MemorySegment aligned(float[] a) {
+    private static MemorySegment aligned(Arena arena, float[] a) {
         MemorySegment m = arena.allocate((long) a.length * Float.BYTES, 64);
         MemorySegment.copy(a, 0, m, ValueLayout.JAVA_FLOAT, 0, a.length);
         return m;

@@ -42,7 +42,7 @@ public final class PyTorchWeights {
      * Reads an RNN module's weights from a safetensors file.
      *
      * @param prefix            selects one module of a larger state dict, e.g. {@code "encoder.rnn."}; "" for none
-     * @param linearBeforeReset GRU only (PyTorch's GRU is linear-before-reset); ignored for other cells
+     * @param linearBeforeReset GRU only (PyTorch's GRU is linear-before-reset); must be true for other cells
      */
     public static RnnWeights load(Path file, CellKind cell, String prefix, boolean linearBeforeReset)
             throws IOException {
@@ -51,8 +51,8 @@ public final class PyTorchWeights {
 
     /** As {@link #load}, from tensors already read. */
     public static RnnWeights fromFile(SafetensorsFile file, CellKind cell, String prefix, boolean linearBeforeReset) {
-        return new WeightsInference(file, cell, prefix == null ? "" : prefix,
-                cell == CellKind.GRU ? linearBeforeReset : true).infer();
+        RnnSpec.requireGruForResetBeforeLinear(cell, linearBeforeReset);
+        return new WeightsInference(file, cell, prefix == null ? "" : prefix, linearBeforeReset).infer();
     }
 
     /** The weights as F32 tensors with PyTorch's names and shapes, in state-dict order. */

@@ -160,6 +160,8 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
             double gbs = limits.readGbs(level, threads);
             o.addProperty(key + "_read_gbs", Double.isNaN(gbs) ? null : gbs);
             o.addProperty("frac_" + key + "_read", Double.isNaN(gbs) ? null : fracRead(level));
+            long buffer = limits.bandwidth().probeBytes(level); // what the figure was measured on: it moves with it
+            o.addProperty(key + "_read_buffer_bytes", Double.isNaN(gbs) || buffer <= 0 ? null : buffer);
         }
         o.addProperty("openblas_core", openBlasCore);
         o.addProperty("openblas_threads", openBlasThreads < 0 ? null : openBlasThreads);

@@ -55,10 +55,15 @@ public record ReadBandwidth(double l2Gbs1t, double l2GbsAll, double l3Gbs1t, dou
             unit++;
         }
         // whole units print whole (8 MiB); others with up to two decimals, trailing zeros dropped (1.25 MiB)
-        String number = BigDecimal.valueOf(bytes)
-                .divide(BigDecimal.valueOf(1L << (10 * unit)), 2, RoundingMode.HALF_EVEN)
-                .stripTrailingZeros().toPlainString();
-        return number + " " + units[unit];
+        BigDecimal number = inUnit(bytes, unit);
+        if (number.compareTo(BigDecimal.valueOf(1024)) >= 0 && unit < units.length - 1) {
+            number = inUnit(bytes, ++unit); // 1 GiB less 4 KiB rounds to 1024 MiB: say 1 GiB
+        }
+        return number.stripTrailingZeros().toPlainString() + " " + units[unit];
+    }
+
+    private static BigDecimal inUnit(long bytes, int unit) {
+        return BigDecimal.valueOf(bytes).divide(BigDecimal.valueOf(1L << (10 * unit)), 2, RoundingMode.HALF_EVEN);
     }
 
     /**

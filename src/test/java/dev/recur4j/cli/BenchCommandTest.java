@@ -209,8 +209,10 @@ class BenchCommandTest {
                 new Bad(quickCell("gru", "--peepholes"), "peepholes are only supported for LSTM"),
                 new Bad(quick("--linear-before-reset", "false"), "--linear-before-reset false: only a GRU"),
                 new Bad(quickSet("--seconds", "-1"), "--seconds must be 0..86400 seconds"),
-                new Bad(quick("--threads", "2"), "--impl reference runs on one thread and no GEMM; drop --threads 2"),
-                new Bad(quick("--gemm", "java"), "--impl reference runs on one thread and no GEMM; drop --gemm java"),
+                new Bad(quick("--threads", "2"), "the reference implementation runs on one thread and no GEMM; drop"
+                        + " --threads 2, or"),
+                new Bad(quick("--gemm", "java"), "runs on one thread and no GEMM; drop --gemm java, or"),
+                new Bad(quick("--threads", "2", "--gemm", "java"), "drop --threads 2 and --gemm java, or"),
                 new Bad(quick("--batch", "2"), "option '--batch' (B) should be specified only once"),
                 new Bad(new String[] {"bench", "--cell", "lstm", "--batch", "2", "--seq", "3", "--input-size", "4"},
                         "Missing required option: '--hidden=H'"));

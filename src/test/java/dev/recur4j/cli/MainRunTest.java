@@ -104,8 +104,8 @@ class MainRunTest {
             args.addAll(List.of(extra));
             CliFixture.Run run = cli.run(args.toArray(String[]::new));
             assertEquals(0, run.exit(), run.err());
-            assertEquals("recur4j: note: --impl reference runs on one thread and no GEMM; --threads and --gemm apply"
-                    + " to scalar and simd", run.err().strip(), String.join(" ", extra));
+            assertEquals("recur4j: note: the reference implementation runs on one thread and no GEMM; --threads and"
+                    + " --gemm apply to scalar and simd", run.err().strip(), String.join(" ", extra));
             assertEquals(expectedForward(w, batch(Safetensors.read(in))), Safetensors.read(cli.out).tensors());
         }
     }

@@ -18,7 +18,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Named;
@@ -80,7 +80,7 @@ class FastVsReferenceTest {
 
     /** The differences (beyond tolerance) between FastRnn and the reference on {@code cfg}; empty when none. */
     static List<String> compare(RandomConfig cfg, Impl impl, GemmKind gemm) {
-        return compare(cfg, impl, gemm, InputFusion.MAX_WEIGHT_BYTES, engine -> { });
+        return compare(cfg, impl, gemm, InputFusion.MAX_WEIGHT_BYTES, taken -> { });
     }
 
     /**
@@ -88,16 +88,16 @@ class FastVsReferenceTest {
      * {@link InputFusion} limit: one line per engine that differs, naming it.
      */
     static List<String> compareEveryEngine(RandomConfig cfg, long fusedInputMaxBytes) {
-        return compareEveryEngine(cfg, fusedInputMaxBytes, engine -> { });
+        return compareEveryEngine(cfg, fusedInputMaxBytes, taken -> { });
     }
 
-    /** As above, handing each engine to {@code afterCalls} after its calls, before it closes (to read what it counted). */
-    static List<String> compareEveryEngine(RandomConfig cfg, long fusedInputMaxBytes, Consumer<FastRnn> afterCalls) {
+    /** As above, handing {@code dxBlocksTaken} each engine's count of dX blocks taken over in its checked call. */
+    static List<String> compareEveryEngine(RandomConfig cfg, long fusedInputMaxBytes, LongConsumer dxBlocksTaken) {
         List<String> failures = new ArrayList<>();
         for (Impl impl : new Impl[] {Impl.SCALAR, Impl.SIMD}) {
             for (GemmKind g : GemmKind.values()) {
                 if (Gemms.available(g)) {
-                    List<String> d = compare(cfg, impl, g, fusedInputMaxBytes, afterCalls);
+                    List<String> d = compare(cfg, impl, g, fusedInputMaxBytes, dxBlocksTaken);
                     if (!d.isEmpty()) {
                         failures.add(impl + "+" + g + " " + cfg + "\n    " + String.join("\n    ", d));
                     }
@@ -109,10 +109,11 @@ class FastVsReferenceTest {
 
     /**
      * As {@link #compare(RandomConfig, Impl, GemmKind)} with the engine's {@link InputFusion} limit (0: off), handing
-     * the engine to {@code afterCalls} before it closes.
+     * {@code dxBlocksTaken} the dX blocks a thread took from another chunk in the call whose results are checked
+     * (the second; training only).
      */
     static List<String> compare(RandomConfig cfg, Impl impl, GemmKind gemm, long fusedInputMaxBytes,
-                                Consumer<FastRnn> afterCalls) {
+                                LongConsumer dxBlocksTaken) {
         RnnSpec spec = cfg.spec();
         RnnWeights w = cfg.weights();
         int b = cfg.batch().batch();
@@ -134,7 +135,9 @@ class FastVsReferenceTest {
                 fillWithNaN(fast.workspace());
                 NanFill.result(got);
                 NanFill.gradients(gotG);
+                long takenBefore = fast.dxBlocksTakenOver();
                 fast.forwardBackward(cfg.batch(), cfg.gradOut(), got, gotG);
+                dxBlocksTaken.accept(fast.dxBlocksTakenOver() - takenBefore);
             } else {
                 ref.forward(cfg.batch(), want);
                 fast.forward(cfg.batch(), got);
@@ -144,7 +147,6 @@ class FastVsReferenceTest {
                 NanFill.result(got);
                 fast.forward(cfg.batch(), got);
             }
-            afterCalls.accept(fast);
         }
         add(diffs, Closeness.check("output", want.output(), got.output(), 1));
         add(diffs, Closeness.check("h_n", want.hN(), got.hN(), 1));

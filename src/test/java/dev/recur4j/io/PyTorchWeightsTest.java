@@ -162,6 +162,16 @@ class PyTorchWeightsTest {
     }
 
     @Test
+    void resetBeforeLinearIsRefusedForCellsOtherThanGru() {
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 3, 4).build();
+        SafetensorsFile lstm = file(PyTorchWeights.toTensors(RnnWeights.random(spec, 2)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PyTorchWeights.fromFile(lstm, CellKind.LSTM, "", false));
+        assertMentions(e.getMessage(), "linearBeforeReset = false", "only supported for GRU", "LSTM");
+        assertEquals(spec, PyTorchWeights.fromFile(lstm, CellKind.LSTM, "", true).spec());
+    }
+
+    @Test
     void shapeErrorsNameTensorDimensionExpectedAndFound() {
         RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 5, 4).numLayers(2).bidirectional(true).build();
         List<Tensor> ts = PyTorchWeights.toTensors(RnnWeights.random(spec, 1));

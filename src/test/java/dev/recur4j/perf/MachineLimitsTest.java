@@ -44,8 +44,8 @@ class MachineLimitsTest {
                 ,
                 {"probe":"bandwidth","threads_all":2,"cache_sizes_from":"sysconf","l1d_cache_bytes":49152,\
                 "l2_cache_bytes":1048576,"l3_cache_bytes":532676608,"l4_cache_bytes":null,"l1_buffer_bytes":24576,\
-                "l2_buffer_bytes":524288,"l3_buffer_bytes":8388608,"dram_buffer_bytes":4261412864,\
-                "l1_gbs_1t":300.0,"l1_gbs_all":600.0,"l2_gbs_1t":110.0,\
+                "l2_buffer_bytes":524288,"l3_buffer_bytes":8388608,"dram_buffer_bytes":1073741824,\
+                "note":"dram buffer 2.02x the last-level cache, held to 1 GiB a thread","l1_gbs_1t":300.0,"l1_gbs_all":600.0,"l2_gbs_1t":110.0,\
                 "l2_gbs_all":215.0,"l3_gbs_1t":90.0,"l3_gbs_all":150.0,"dram_gbs_1t":12.5,"dram_gbs_all":20.0}
                 ]
                 """);
@@ -62,8 +62,18 @@ class MachineLimitsTest {
         assertEquals(8 << 20, m.bandwidth().probeBytes(ReadBandwidth.Level.L3));
         assertEquals("512 KiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.L2));
         assertEquals("8 MiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.L3));
-        assertEquals("3.97 GiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.DRAM)); // 8x the 508 MiB L3 reported
+        assertEquals("1 GiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.DRAM)); // 8x the 508 MiB L3, capped
         assertTrue(m.source().contains("avx512"), m.source());
+    }
+
+    @Test
+    void buffersPrintInTheLargestUnitAfterRounding() {
+        double nan = Double.NaN;
+        ReadBandwidth b = new ReadBandwidth(nan, nan, nan, nan, nan, nan, 1280 << 10, (1L << 30) - (4 << 10), 4000);
+        assertEquals("1.25 MiB", b.probeBuffer(ReadBandwidth.Level.L2));
+        assertEquals("1 GiB", b.probeBuffer(ReadBandwidth.Level.L3)); // 1023.996 MiB rounds to 1024.00
+        assertEquals("3.91 KiB", b.probeBuffer(ReadBandwidth.Level.DRAM));
+        assertEquals("unknown size", ReadBandwidth.UNKNOWN.probeBuffer(ReadBandwidth.Level.L2));
     }
 
     @Test

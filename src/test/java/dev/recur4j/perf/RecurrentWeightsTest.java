@@ -52,6 +52,8 @@ class RecurrentWeightsTest {
         assertEquals(1 << 20, o.get("recurrent_weight_bytes_per_step").getAsLong());
         assertEquals(150.0, o.get("l2_read_gbs").getAsDouble());
         assertEquals(104.8576 / 12, o.get("frac_dram_read").getAsDouble(), 1e-12);
+        assertEquals(640 << 10, o.get("l2_read_buffer_bytes").getAsLong());
+        assertEquals(4064L << 20, o.get("dram_read_buffer_bytes").getAsLong());
         assertTrue(two.toText().contains("recurrent weights 1.000 MiB a step, at least 104.9 GB/s read by the median "
                 + "time: 69.9% of the L2 read bandwidth (150.0 GB/s for threads 2, 640 KiB buffers), 131.1% of the L3 "
                 + "read bandwidth (80.0 GB/s for threads 2, 10 MiB buffers)"), two.toText());
@@ -67,7 +69,8 @@ class RecurrentWeightsTest {
         BenchReport unknown = report(w1, oneMs, new MachineLimits(200, 400, 2, ReadBandwidth.UNKNOWN, "test"), 1);
         JsonObject u = JsonParser.parseString(unknown.toJson()).getAsJsonObject();
         assertEquals(104.8576, u.get("recurrent_read_gbs").getAsDouble(), 1e-9);
-        assertTrue(u.get("l2_read_gbs").isJsonNull() && u.get("frac_l3_read").isJsonNull(), u.toString());
+        assertTrue(u.get("l2_read_gbs").isJsonNull() && u.get("frac_l3_read").isJsonNull()
+                && u.get("l2_read_buffer_bytes").isJsonNull(), u.toString());
         assertTrue(unknown.toText().contains("(read bandwidth unknown: run scripts/native-build --run)"),
                 unknown.toText());
     }
