@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
  * parameter, in PyTorch's shapes.
  */
 @Command(name = "backward", mixinStandardHelpOptions = true,
-        description = "Run forward and backward; OUT gets forward's tensors, grad.input, grad.h0, grad.c0 and"
-                + " grad.<parameter> for every weight.")
+        description = "Run forward and backward; OUT gets forward's tensors, grad.input, grad.h0 and grad.c0 (when IN"
+                + " has h0 and c0) and grad.<parameter> for every weight.")
 final class BackwardCommand extends RnnCommand {
 
     @Option(names = "--grad-output", required = true, paramLabel = "G.safetensors",

@@ -24,7 +24,7 @@ final class EngineOptions {
     Path input;
 
     @Option(names = "--out", required = true, paramLabel = "OUT.safetensors",
-            description = "where to write output, h_n (and c_n)")
+            description = "where to write output, h_n (and c_n); backward adds the gradients")
     Path out;
 
     @Mixin
