@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -104,6 +105,7 @@ public final class Safetensors {
                 }
                 ch.force(true);
             }
+            keepPermissions(target, tmp); // after writing: the target's may not let us write
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -232,6 +234,16 @@ public final class Safetensors {
             }
         }
         return target;
+    }
+
+    /**
+     * A replaced file keeps its permission bits, as an editor's save or {@code sed -i} keeps them, instead of the
+     * umask's defaults of a new file (a read-only output replaced by root stayed read-only only this way).
+     */
+    private static void keepPermissions(Path target, Path tmp) throws IOException {
+        if (Files.exists(target) && Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+        }
     }
 
     private static Path createTemp(Path target) throws IOException {

@@ -12,9 +12,12 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -98,6 +101,20 @@ class SafetensorsTest {
         assertArrayEquals(new int[] {1, 2}, Safetensors.read(p).get("i").toInts());
         try (Stream<Path> files = Files.list(dir)) {
             assertEquals(List.of(p), files.toList());
+        }
+    }
+
+    @Test
+    void aReplacedFileKeepsItsPermissions() throws IOException {
+        Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class),
+                "no POSIX permissions on this file system");
+        Path p = dir.resolve("out.safetensors");
+        Files.writeString(p, "old");
+        for (String mode : new String[] {"rw-r-----", "rwxrwxr-x"}) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+            Safetensors.write(p, List.of(Tensor.ofInts("i", new int[] {3}, 1)), Map.of());
+            assertEquals(mode, PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
+            assertArrayEquals(new int[] {3}, Safetensors.read(p).get("i").toInts());
         }
     }
 
