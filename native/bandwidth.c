@@ -18,14 +18,15 @@
  *         half of that is DRAM. 8x an L2 of 0.5 to 2 MiB is 4 to 16 MiB: inside a CCX's L3, and
  *         inside an Intel L3, which one core reaches all of.
  *   DRAM  8x the last-level cache, L3 or L4, and at least the old 256 MiB; at most 1 GiB a thread
- *         (DRAM_MAX) and all threads' buffers together at most half the physical memory. "note" says
- *         when a ceiling cut it short, as on the VM above (8x 508 MiB would be 4 GiB a thread).
+ *         (DRAM_MAX) and all threads' buffers together at most half the memory available (physical,
+ *         free now, and a cgroup's limit). "note" says when a ceiling cut it short, as on the VM above
+ *         (8x 508 MiB would be 4 GiB a thread), and when a buffer is under twice the cache below it.
  * The all-threads figures use the same buffer per thread: where many cores share one L3 their
  * buffers together can overflow it (8 cores x 8 MiB on a 32 MiB CCX), pulling the L3 all-threads
  * figure toward DRAM's. Which cores share an L3 is not reliably reported (this VM reports nothing),
  * so the probe does not try to shrink them.
- * A level whose cache size cannot be read (or is implausible: an L1d under 8 KiB, a level no larger
- * than the one before) falls back to the fixed size the probe used before
+ * A level whose cache size cannot be read (or is implausible: outside L1d 8 KiB..1 MiB, L2 64 KiB..
+ * 64 MiB, L3/L4 up to 16 GiB, or no larger than the level before) falls back to the fixed size the probe used before
  * (16 KiB, 512 KiB, 8 MiB, 256 MiB) and "note" says so. The JSON gives the cache sizes read
  * (l2_cache_bytes, ...; null where unknown) and the buffer size of each level (l2_buffer_bytes, ...),
  * which the bench's report prints beside the figures.
@@ -153,7 +154,7 @@ static long sysfs_cache(int level) {
         if (!(f = fopen(path, "r"))) continue;
         ok = fscanf(f, "%ld%c", &size, &unit) >= 1;
         fclose(f);
-        if (ok && size > 0) return unit == 'M' ? size << 20 : unit == 'K' ? size << 10 : size;
+        if (ok && size > 0 && size < (1L << 40)) return unit == 'M' ? size << 20 : unit == 'K' ? size << 10 : size;
     }
     return 0;
 }
@@ -187,6 +188,28 @@ static size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
  * would take 4 GiB a thread and a minute of page faults for the same figure. */
 #define DRAM_MAX ((size_t)1 << 30)
 
+/* Bytes the buffers may take together: half of the least of the physical memory, the memory available now
+ * (/proc/meminfo) and a cgroup v2 limit (/sys/fs/cgroup/memory.max), so a container's limit is not overrun by
+ * buffers the kernel would let us allocate and then kill us for filling. */
+static size_t memory_for_buffers(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    size_t least = pages > 0 && page > 0 ? (size_t)pages * page : (size_t)-1;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[128];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1 && kb * 1024 < least) least = kb * 1024;
+        fclose(f);
+    }
+    if ((f = fopen("/sys/fs/cgroup/memory.max", "r"))) {
+        unsigned long long limit;
+        if (fscanf(f, "%llu", &limit) == 1 && limit < least) least = limit; /* "max" (no limit) does not scan */
+        fclose(f);
+    }
+    return least / 2;
+}
+
 static void print_cache(const char *name, long bytes) {
     if (bytes > 0) printf(",\"%s_cache_bytes\":%ld", name, bytes);
     else printf(",\"%s_cache_bytes\":null", name);
@@ -200,12 +223,13 @@ int main(void) {
     char from[32] = "", note[512] = "", fixed[64] = "";
     long l1 = cache_size(1, from, sizeof from), l2 = cache_size(2, from, sizeof from);
     long l3 = cache_size(3, from, sizeof from), l4 = cache_size(4, from, sizeof from);
-    /* A size no level could have (an L1d under 8 KiB, a level no larger than the one before) is a wrong report:
-     * treat it as unknown, so its buffers fall back to the fixed sizes instead of measuring the wrong level. */
-    if (l1 > 0 && l1 < (long)(8 * KIB)) l1 = 0;
-    if (l2 > 0 && l2 <= l1) l2 = 0;
-    if (l3 > 0 && l3 <= l2) l3 = 0;
-    if (l4 > 0 && l4 <= l3) l4 = 0;
+    /* A size no level could have is a wrong report: treat it as unknown, so its buffers fall back to the fixed
+     * sizes instead of measuring the wrong level. Plausible: L1d 8 KiB to 1 MiB, L2 64 KiB to 64 MiB, L3 and L4
+     * up to 16 GiB (no overflow below), each larger than the level before. */
+    if (l1 > 0 && (l1 < (long)(8 * KIB) || l1 > (long)MIB)) l1 = 0;
+    if (l2 > 0 && (l2 < (long)(64 * KIB) || l2 > (long)(64 * MIB) || l2 <= l1)) l2 = 0;
+    if (l3 > 0 && (l3 > (16L << 30) || l3 <= l2 || l3 <= l1)) l3 = 0;
+    if (l4 > 0 && (l4 > (16L << 30) || l4 <= l3 || l4 <= l2)) l4 = 0;
     long last = l4 > l3 ? l4 : l3;
     if (l1 > 0) levels[0].bytes = round4k(l1 / 2);
     if (l2 > 0) levels[1].bytes = round4k(l2 / 2);
@@ -213,14 +237,23 @@ int main(void) {
     if (last > 0) {
         size_t want = 8 * (size_t)last;
         if (want < levels[3].bytes) want = levels[3].bytes;
-        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        size_t memory = pages > 0 && page > 0 ? (size_t)pages * page / 2 / all : want;
+        size_t memory = memory_for_buffers() / all;
         size_t cap = smaller(DRAM_MAX, memory);
         levels[3].bytes = round4k(smaller(want, cap));
         if (cap < want)
             snprintf(note, sizeof note, "dram buffer %.2fx the last-level cache, held to %s; ",
-                     (double)levels[3].bytes / last, memory < DRAM_MAX ? "half the physical memory" : "1 GiB a thread");
+                     (double)levels[3].bytes / last, memory < DRAM_MAX ? "half the memory available" : "1 GiB a thread");
     }
+    for (int i = 0; i < 4; i++)
+        if (levels[i].bytes < 4 * KIB) levels[i].bytes = 4 * KIB; /* never an empty buffer, whatever the sizes */
+    /* A buffer under twice the cache below it gets many of its reads from there: say so rather than hide it
+     * (a 6 MiB L3 over a 2 MiB L2 leaves room for a 3 MiB buffer only). */
+    const long below[] = {0, l1, l2, last};
+    for (int i = 1; i < 4; i++)
+        if (below[i] > 0 && levels[i].bytes < 2 * (size_t)below[i])
+            snprintf(note + strlen(note), sizeof note - strlen(note),
+                     "%s buffer only %.2fx the cache below it, so part of its reads hit there; ", levels[i].name,
+                     (double)levels[i].bytes / below[i]);
     /* levels[i] fell back where the cache it derives from is unknown */
     const int known[] = {l1 > 0, l2 > 0, l2 > 0 && l3 > 0, last > 0};
     for (int i = 0; i < 4; i++)

@@ -105,8 +105,14 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
         // The widest ISA the CPU has gives the peak; avx512 reads 0 where it is missing.
         boolean avx512 = number(fma, "avx512_gflops_1t") > 0;
         String isa = avx512 ? "avx512" : "avx2";
+        for (String key : new String[] {isa + "_gflops_1t", isa + "_gflops_all"}) {
+            double gflops = number(fma, key);
+            if (!(gflops > 0 && Double.isFinite(gflops))) { // a peak every fraction divides by
+                throw new IllegalArgumentException("limits: \"" + key + "\" is " + fma.get(key) + ", not a peak above 0");
+            }
+        }
         return new MachineLimits(number(fma, isa + "_gflops_1t"), number(fma, isa + "_gflops_all"),
-                (int) number(fma, "threads_all"), bandwidth == null ? ReadBandwidth.UNKNOWN : readBandwidth(bandwidth),
+                (int) number(fma, "threads_all"), bandwidth == null ? ReadBandwidth.UNKNOWN : readBandwidth(bandwidth, file),
                 file + " (" + isa + ")");
     }
 
@@ -114,16 +120,58 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
      * The bandwidth probe's figures; a level the object lacks reads NaN. A file without a level's buffer size was
      * written by the probe before it sized its buffers from the caches, so that level was read with the fixed size.
      */
-    private static ReadBandwidth readBandwidth(JsonObject o) {
-        return new ReadBandwidth(optional(o, "l2_gbs_1t"), optional(o, "l2_gbs_all"), optional(o, "l3_gbs_1t"),
-                optional(o, "l3_gbs_all"), optional(o, "dram_gbs_1t"), optional(o, "dram_gbs_all"),
-                bufferBytes(o, ReadBandwidth.Level.L2), bufferBytes(o, ReadBandwidth.Level.L3),
-                bufferBytes(o, ReadBandwidth.Level.DRAM));
+    private static ReadBandwidth readBandwidth(JsonObject o, Path file) {
+        return new ReadBandwidth(gbs(o, "l2_gbs_1t", file), gbs(o, "l2_gbs_all", file), gbs(o, "l3_gbs_1t", file),
+                gbs(o, "l3_gbs_all", file), gbs(o, "dram_gbs_1t", file), gbs(o, "dram_gbs_all", file),
+                bufferBytes(o, ReadBandwidth.Level.L2, file), bufferBytes(o, ReadBandwidth.Level.L3, file),
+                bufferBytes(o, ReadBandwidth.Level.DRAM, file));
     }
 
-    private static long bufferBytes(JsonObject o, ReadBandwidth.Level level) {
+    /**
+     * A read bandwidth figure, NaN (unknown) when absent; one that is not a finite number above 0 is unknown too,
+     * with a warning, so that a bad figure neither discards the file's good ones nor prints an infinite fraction.
+     */
+    private static double gbs(JsonObject o, String key, Path file) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return Double.NaN;
+        }
+        double v = e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber() ? e.getAsDouble() : Double.NaN;
+        if (!(v > 0 && Double.isFinite(v))) {
+            LOG.warning("recur4j: " + file + ": \"" + key + "\" is " + e + ", not a bandwidth in GB/s above 0; taken"
+                    + " as unknown");
+            return Double.NaN;
+        }
+        return v;
+    }
+
+    /** Smallest and largest buffer a probe could have read a level with: a page, and far beyond any cache. */
+    private static final long MIN_BUFFER = 4 << 10;
+    private static final long MAX_BUFFER = 1L << 40;
+
+    /**
+     * A level's probe buffer in bytes: the old fixed size when absent (a file of the probe before it read the
+     * caches), 0 (unknown) with a warning when it is not a whole number of bytes in [4 KiB, 1 TiB].
+     */
+    private static long bufferBytes(JsonObject o, ReadBandwidth.Level level, Path file) {
         String key = level.name().toLowerCase(Locale.ROOT) + "_buffer_bytes";
-        return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsLong() : level.fixedBytes();
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return level.fixedBytes();
+        }
+        if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+            try {
+                long bytes = e.getAsBigDecimal().longValueExact();
+                if (bytes >= MIN_BUFFER && bytes <= MAX_BUFFER) {
+                    return bytes;
+                }
+            } catch (ArithmeticException | NumberFormatException notWhole) {
+                // not a whole number, or beyond a long: refused below
+            }
+        }
+        LOG.warning("recur4j: " + file + ": \"" + key + "\" is " + e + ", not a whole number of bytes in [" + MIN_BUFFER
+                + ", " + MAX_BUFFER + "]; the buffer size is taken as unknown");
+        return 0;
     }
 
     /** The fallback: the FMA peak of 1 and of {@code threads} threads, measured in Java, bandwidth unknown. */
@@ -150,10 +198,6 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
             return fmaPeak(threads);
         }
         return JavaFmaProbe.gflops(Math.max(1, threads), seconds);
-    }
-
-    private static double optional(JsonObject o, String key) {
-        return o.has(key) ? o.get(key).getAsDouble() : Double.NaN;
     }
 
     private static double number(JsonObject o, String key) {

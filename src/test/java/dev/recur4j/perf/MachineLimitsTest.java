@@ -107,6 +107,37 @@ class MachineLimitsTest {
         assertEquals("256 MiB", m.bandwidth().probeBuffer(ReadBandwidth.Level.DRAM));
     }
 
+    /** A bad figure or buffer size makes that one unknown; the file's other figures still count. */
+    @Test
+    void badBandwidthValuesAreUnknownAndTheRestIsKept(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("limits.json");
+        Files.writeString(file, """
+                [{"probe":"fma_peak","threads_all":2,"avx512_gflops_1t":200.0,"avx512_gflops_all":400.0},
+                {"probe":"bandwidth","l2_buffer_bytes":true,"l3_buffer_bytes":1.5,"dram_buffer_bytes":99999999999999999999,                "l2_gbs_1t":0,"l2_gbs_all":"fast","l3_gbs_1t":-1,"l3_gbs_all":1e400,"dram_gbs_1t":20.0,"dram_gbs_all":null}]
+                """);
+        MachineLimits m = MachineLimits.read(file);
+        assertEquals(200.0, m.fmaPeak(1));
+        assertEquals(20.0, m.readGbs(ReadBandwidth.Level.DRAM, 1));
+        for (ReadBandwidth.Level level : ReadBandwidth.Level.values()) {
+            assertEquals(0, m.bandwidth().probeBytes(level), level.name());
+            assertEquals("unknown size", m.bandwidth().probeBuffer(level));
+        }
+        for (int threads : new int[] {1, 2}) {
+            assertTrue(Double.isNaN(m.readGbs(ReadBandwidth.Level.L2, threads)));
+            assertTrue(Double.isNaN(m.readGbs(ReadBandwidth.Level.L3, threads)));
+        }
+        assertTrue(Double.isNaN(m.readGbs(ReadBandwidth.Level.DRAM, 2)));
+    }
+
+    @Test
+    void aPeakNotAboveZeroIsAnError(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("limits.json");
+        Files.writeString(file, "[{\"probe\":\"fma_peak\",\"threads_all\":2,\"avx512_gflops_1t\":200.0,"
+                + "\"avx512_gflops_all\":0}]");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MachineLimits.read(file));
+        assertTrue(e.getMessage().contains("\"avx512_gflops_all\" is 0"), e.getMessage());
+    }
+
     @Test
     void fileWithoutTheFmaProbeIsAnError(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("limits.json");
