@@ -76,11 +76,13 @@ abstract class RnnCommand implements Callable<Integer> {
         BackendChoice choice = options.backend.resolve();
         Impl impl = choice.impl();
         GemmKind gemm = choice.gemm();
+        RnnEngine engine = Rnn.create(weights, impl, gemm, options.threads); // checks --threads first
+        boolean reference = impl == Impl.REFERENCE;
         String used = verb + ": cell " + weights.spec().cell().cliName() + ", impl " + impl.cliName()
-                + (gemm == null ? "" : ", gemm " + gemm.cliName()) + ", threads " + options.threads
+                + (gemm == null ? "" : ", gemm " + gemm.cliName()) + ", threads " + (reference ? 1 : options.threads)
                 + ", " + weights.spec();
         LOG.fine(used);
-        if (impl == Impl.REFERENCE && (options.threads != 1 || options.backend.gemm != null)) {
+        if (reference && (options.threads != 1 || options.backend.gemm != null)) {
             // Not an error: scripts pass one --gemm to every --impl they compare. But say it, not ignore it silently.
             command.commandLine().getErr().println("recur4j: note: the reference implementation runs on one thread"
                     + " and no GEMM; --threads and --gemm apply to scalar and simd");
@@ -88,7 +90,7 @@ abstract class RnnCommand implements Callable<Integer> {
         if (options.verbose) {
             command.commandLine().getErr().println("recur4j: " + used);
         }
-        return Rnn.create(weights, impl, gemm, options.threads);
+        return engine;
     }
 
     /** Writes the output file atomically, with a note of what produced it. */

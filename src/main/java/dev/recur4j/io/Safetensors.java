@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -96,7 +98,9 @@ public final class Safetensors {
     public static void write(Path path, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         ByteBuffer header = ByteBuffer.wrap(headerBytes(tensors, metadata));
         Path target = replaceableTarget(path);
-        Path tmp = createTemp(target);
+        boolean keep = Files.exists(target)
+                && Files.getFileStore(target.getParent()).supportsFileAttributeView(PosixFileAttributeView.class);
+        Path tmp = createTemp(target, keep);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 writeFully(ch, header);
@@ -105,7 +109,9 @@ public final class Safetensors {
                 }
                 ch.force(true);
             }
-            keepPermissions(target, tmp); // after writing: the target's may not let us write
+            if (keep) {
+                keepOwnerAndPermissions(target, tmp); // after writing: the target's permissions may not let us write
+            }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -238,22 +244,39 @@ public final class Safetensors {
 
     /**
      * A replaced file keeps its permission bits, as an editor's save or {@code sed -i} keeps them, instead of the
-     * umask's defaults of a new file (a read-only output replaced by root stayed read-only only this way).
+     * umask's defaults of a new file, and its owner and group where the system lets us set them (root; a group of
+     * ours): a file of another user replaced by root stays that user's.
      */
-    private static void keepPermissions(Path target, Path tmp) throws IOException {
-        if (Files.exists(target) && Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
-            Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+    private static void keepOwnerAndPermissions(Path target, Path tmp) throws IOException {
+        PosixFileAttributes was = Files.readAttributes(target, PosixFileAttributes.class);
+        PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
+        try {
+            view.setOwner(was.owner());
+        } catch (IOException notAllowed) {
+            // only root may give a file away: it stays ours
         }
+        try {
+            view.setGroup(was.group());
+        } catch (IOException notAllowed) {
+            // a group we are not in: it stays our group
+        }
+        view.setPermissions(was.permissions());
     }
 
-    private static Path createTemp(Path target) throws IOException {
+    /**
+     * A new file next to {@code target}. When it will replace a file whose permissions it then takes
+     * ({@code restricted}), it is created readable by its owner only, so that the data of an output that others
+     * may not read is never readable while it is written; otherwise {@link Files#createFile} gives it the usual
+     * (umask) permissions, unlike {@code Files.createTempFile}'s 0600.
+     */
+    private static Path createTemp(Path target, boolean restricted) throws IOException {
         Path dir = target.getParent();
-        // Files.createFile keeps the usual (umask) permissions, unlike Files.createTempFile's 0600.
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(
                     ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
-                return Files.createFile(tmp);
+                return restricted ? Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------"))) : Files.createFile(tmp);
             } catch (FileAlreadyExistsException e) {
                 if (attempt == 10) {
                     throw e;

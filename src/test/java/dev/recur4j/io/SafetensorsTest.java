@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -115,6 +116,13 @@ class SafetensorsTest {
             Safetensors.write(p, List.of(Tensor.ofInts("i", new int[] {3}, 1)), Map.of());
             assertEquals(mode, PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
             assertArrayEquals(new int[] {3}, Safetensors.read(p).get("i").toInts());
+        }
+        // root replacing another user's file leaves it that user's (only root can give a file away)
+        if ("root".equals(System.getProperty("user.name"))) {
+            UserPrincipal nobody = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+            Files.setOwner(p, nobody);
+            Safetensors.write(p, List.of(Tensor.ofInts("i", new int[] {4}, 1)), Map.of());
+            assertEquals(nobody, Files.getOwner(p));
         }
     }
 
