@@ -18,8 +18,8 @@
  *         half of that is DRAM. 8x an L2 of 0.5 to 2 MiB is 4 to 16 MiB: inside a CCX's L3, and
  *         inside an Intel L3, which one core reaches all of.
  *   DRAM  8x the last-level cache, L3 or L4, and at least the old 256 MiB; at most 1 GiB a thread
- *         (DRAM_MAX) and all threads' buffers together at most half the memory available (physical,
- *         free now, and a cgroup's limit). "note" says when a ceiling cut it short, as on the VM above
+ *         (DRAM_MAX). Every level's buffers of all threads together, fixed sizes included, stay within
+ *         half the memory available (physical, free now, and a cgroup's limit). "note" says when a ceiling cut it short, as on the VM above
  *         (8x 508 MiB would be 4 GiB a thread), and when a buffer is under twice the cache below it.
  * The all-threads figures use the same buffer per thread: where many cores share one L3 their
  * buffers together can overflow it (8 cores x 8 MiB on a 32 MiB CCX), pulling the L3 all-threads
@@ -190,7 +190,8 @@ static size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
 
 /* Bytes the buffers may take together: half of the least of the physical memory, the memory available now
  * (/proc/meminfo) and a cgroup v2 limit (/sys/fs/cgroup/memory.max), so a container's limit is not overrun by
- * buffers the kernel would let us allocate and then kill us for filling. */
+ * buffers the kernel would let us allocate and then kill us for filling. Only the limit of the cgroup namespace's
+ * root is read: a limit on a parent (a systemd slice seen from the host) or of cgroup v1 is missed. */
 static size_t memory_for_buffers(void) {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     size_t least = pages > 0 && page > 0 ? (size_t)pages * page : (size_t)-1;
@@ -237,13 +238,19 @@ int main(void) {
     if (last > 0) {
         size_t want = 8 * (size_t)last;
         if (want < levels[3].bytes) want = levels[3].bytes;
-        size_t memory = memory_for_buffers() / all;
-        size_t cap = smaller(DRAM_MAX, memory);
-        levels[3].bytes = round4k(smaller(want, cap));
-        if (cap < want)
-            snprintf(note, sizeof note, "dram buffer %.2fx the last-level cache, held to %s; ",
-                     (double)levels[3].bytes / last, memory < DRAM_MAX ? "half the memory available" : "1 GiB a thread");
+        levels[3].bytes = round4k(smaller(want, DRAM_MAX));
+        if (DRAM_MAX < want)
+            snprintf(note, sizeof note, "dram buffer %.2fx the last-level cache, held to 1 GiB a thread; ",
+                     (double)levels[3].bytes / last);
     }
+    /* Every level, the fixed sizes included: all threads' buffers within half the memory available. */
+    size_t memory = memory_for_buffers() / all;
+    for (int i = 0; i < 4; i++)
+        if (levels[i].bytes > memory) {
+            levels[i].bytes = round4k(memory);
+            snprintf(note + strlen(note), sizeof note - strlen(note),
+                     "%s buffer held to half the memory available; ", levels[i].name);
+        }
     for (int i = 0; i < 4; i++)
         if (levels[i].bytes < 4 * KIB) levels[i].bytes = 4 * KIB; /* never an empty buffer, whatever the sizes */
     /* A buffer under twice the cache below it gets many of its reads from there: say so rather than hide it

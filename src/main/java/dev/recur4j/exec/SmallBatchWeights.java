@@ -48,16 +48,6 @@ final class SmallBatchWeights implements AutoCloseable {
         this.wIh = packMatrix(p.wIh(), h, spec.layerInputSize(layer), 0, g, v);
         float[] hh = packMatrix(p.wHh(), h, h, 0, splitN ? 2 : g, v);
         float[] hhN = splitN ? packMatrix(p.wHh(), h, h, 2, 1, v) : null;
-        // Native memory last, and freed if its second allocation fails: no instance results to close it.
-        Arena a = Arena.ofShared();
-        try {
-            this.wHh = aligned(a, hh);
-            this.wHhN = hhN == null ? null : aligned(a, hhN);
-        } catch (RuntimeException | Error e) {
-            a.close();
-            throw e;
-        }
-        this.arena = a;
         if (spec.bias()) {
             float[] sum = p.bIh().clone();
             int summed = lbr ? 2 * h : g * h; // b_hn stays inside r⊙(W_hn h + b_hn)
@@ -71,6 +61,17 @@ final class SmallBatchWeights implements AutoCloseable {
             this.bhn = lbr ? new float[(h + v - 1) / v * v] : null;
         }
         this.peep = spec.peepholes() ? packVector(p.wPeep(), h, 0, 3, v) : null;
+        // Native memory last, after every heap array, and freed if its second allocation fails: no instance results
+        // to close it.
+        Arena a = Arena.ofShared();
+        try {
+            this.wHh = aligned(a, hh);
+            this.wHhN = hhN == null ? null : aligned(a, hhN);
+        } catch (RuntimeException | Error e) {
+            a.close();
+            throw e;
+        }
+        this.arena = a;
     }
 
     private static MemorySegment aligned(Arena arena, float[] a) {

@@ -16,13 +16,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -98,11 +103,17 @@ public final class Safetensors {
     public static void write(Path path, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         ByteBuffer header = ByteBuffer.wrap(headerBytes(tensors, metadata));
         Path target = replaceableTarget(path);
-        boolean keep = Files.exists(target)
-                && Files.getFileStore(target.getParent()).supportsFileAttributeView(PosixFileAttributeView.class);
-        Path tmp = createTemp(target, keep);
+        boolean keep = Files.exists(target) && target.getFileSystem().supportedFileAttributeViews().contains("posix");
+        Path tmp = null;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            // Created and opened in one call (O_EXCL: never through a link someone put at the name), written
+            // through that channel, then its attributes set without following links and its identity checked
+            // before the move: a name swapped meanwhile fails the write instead of redirecting it.
+            NewTemp created = createTemp(target, keep);
+            tmp = created.path();
+            Object createdKey;
+            try (FileChannel ch = created.channel()) {
+                createdKey = fileKey(tmp);
                 writeFully(ch, header);
                 for (Tensor t : tensors) {
                     writeFully(ch, t.data());
@@ -112,6 +123,9 @@ public final class Safetensors {
             if (keep) {
                 keepOwnerAndPermissions(target, tmp); // after writing: the target's permissions may not let us write
             }
+            if (!Objects.equals(createdKey, fileKey(tmp))) {
+                throw new IOException(tmp + " was replaced while it was written; " + path + " is left as it was");
+            }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -119,12 +133,19 @@ public final class Safetensors {
             }
         } catch (IOException | RuntimeException | Error e) {
             try {
-                Files.deleteIfExists(tmp);
+                if (tmp != null) {
+                    Files.deleteIfExists(tmp);
+                }
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
             throw e;
         }
+    }
+
+    /** The file's identity (device and inode), not following a link. */
+    private static Object fileKey(Path p) throws IOException {
+        return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     }
 
     /** The whole file as bytes (for small files and tests). */
@@ -249,7 +270,8 @@ public final class Safetensors {
      */
     private static void keepOwnerAndPermissions(Path target, Path tmp) throws IOException {
         PosixFileAttributes was = Files.readAttributes(target, PosixFileAttributes.class);
-        PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
+        PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS); // lchown, and chmod through O_NOFOLLOW: a link swapped in fails
         try {
             view.setOwner(was.owner());
         } catch (IOException notAllowed) {
@@ -263,20 +285,25 @@ public final class Safetensors {
         view.setPermissions(was.permissions());
     }
 
+    /** A temporary file just created, and the channel to write it. */
+    private record NewTemp(Path path, FileChannel channel) {
+    }
+
     /**
-     * A new file next to {@code target}. When it will replace a file whose permissions it then takes
-     * ({@code restricted}), it is created readable by its owner only, so that the data of an output that others
-     * may not read is never readable while it is written; otherwise {@link Files#createFile} gives it the usual
-     * (umask) permissions, unlike {@code Files.createTempFile}'s 0600.
+     * A new file next to {@code target}, created and opened for writing in one call. When it will replace a file whose permissions it then takes ({@code restricted}), it is
+     * created readable by its owner only, so that the data of an output that others may not read is never readable
+     * while it is written; otherwise it gets the usual (umask) permissions, unlike {@code Files.createTempFile}'s 0600.
      */
-    private static Path createTemp(Path target, boolean restricted) throws IOException {
-        Path dir = target.getParent();
+    private static NewTemp createTemp(Path target, boolean restricted) throws IOException {
+        Set<StandardOpenOption> options = EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        FileAttribute<?>[] attributes = restricted
+                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+                : new FileAttribute<?>[0];
         for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(
-                    ThreadLocalRandom.current().nextLong()) + ".tmp");
+            Path tmp = target.resolveSibling("." + target.getFileName() + "."
+                    + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
-                return restricted ? Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rw-------"))) : Files.createFile(tmp);
+                return new NewTemp(tmp, FileChannel.open(tmp, options, attributes));
             } catch (FileAlreadyExistsException e) {
                 if (attempt == 10) {
                     throw e;

@@ -151,13 +151,16 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
 
     /**
      * A level's probe buffer in bytes: the old fixed size when absent (a file of the probe before it read the
-     * caches), 0 (unknown) with a warning when it is not a whole number of bytes in [4 KiB, 1 TiB].
+     * caches), 0 (unknown) when null, and with a warning when it is not a whole number of bytes in [4 KiB, 1 TiB].
      */
     private static long bufferBytes(JsonObject o, ReadBandwidth.Level level, Path file) {
         String key = level.name().toLowerCase(Locale.ROOT) + "_buffer_bytes";
         JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
+        if (e == null) {
             return level.fixedBytes();
+        }
+        if (e.isJsonNull()) {
+            return 0; // the probe writes a size for each level: whatever wrote null did not say what it read
         }
         if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
             try {
