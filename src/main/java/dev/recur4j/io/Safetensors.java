@@ -21,6 +21,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -103,29 +104,33 @@ public final class Safetensors {
     public static void write(Path path, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         ByteBuffer header = ByteBuffer.wrap(headerBytes(tensors, metadata));
         Path target = replaceableTarget(path);
-        boolean keep = Files.exists(target) && target.getFileSystem().supportedFileAttributeViews().contains("posix");
+        // A replaced file keeps its mode, and its owner and group where the system allows (root), as an editor's
+        // save or sed -i keeps them: null when there is nothing to keep.
+        PosixFileAttributes kept = Files.exists(target) && target.getFileSystem().supportedFileAttributeViews()
+                .contains("posix") ? Files.readAttributes(target, PosixFileAttributes.class) : null;
         Path tmp = null;
         try {
-            // Created and opened in one call (O_EXCL: never through a link someone put at the name), written
-            // through that channel, then its attributes set without following links and its identity checked
-            // before the move: a name swapped meanwhile fails the write instead of redirecting it.
-            NewTemp created = createTemp(target, keep);
+            // Created and opened in one call (O_EXCL: never through a link someone put at the name) with the mode
+            // it keeps, written through that channel, given its owner without following links, and checked to be
+            // the same file before the move: a name swapped for a link meanwhile fails the write instead of
+            // redirecting it.
+            NewTemp created = createTemp(target, kept == null ? null : kept.permissions());
             tmp = created.path();
             Object createdKey;
+            long size;
             try (FileChannel ch = created.channel()) {
-                createdKey = fileKey(tmp);
+                createdKey = sameFile(tmp, null, 0, path); // an empty regular file, as created
                 writeFully(ch, header);
                 for (Tensor t : tensors) {
                     writeFully(ch, t.data());
                 }
                 ch.force(true);
+                size = ch.size(); // of the file the channel writes, whatever the name now holds
             }
-            if (keep) {
-                keepOwnerAndPermissions(target, tmp); // after writing: the target's permissions may not let us write
+            if (kept != null) {
+                keepOwner(kept, tmp);
             }
-            if (!Objects.equals(createdKey, fileKey(tmp))) {
-                throw new IOException(tmp + " was replaced while it was written; " + path + " is left as it was");
-            }
+            sameFile(tmp, createdKey, size, path);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -143,9 +148,17 @@ public final class Safetensors {
         }
     }
 
-    /** The file's identity (device and inode), not following a link. */
-    private static Object fileKey(Path p) throws IOException {
-        return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+    /**
+     * The identity (device and inode) of the regular file at {@code tmp}, not following a link, after checking that
+     * it is {@code key} (unless null) and {@code size} bytes long: a link or another file swapped in for the name
+     * fails the write.
+     */
+    private static Object sameFile(Path tmp, Object key, long size, Path path) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!a.isRegularFile() || a.size() != size || (key != null && !Objects.equals(key, a.fileKey()))) {
+            throw new IOException(tmp + " was replaced while it was written; " + path + " is left as it was");
+        }
+        return a.fileKey();
     }
 
     /** The whole file as bytes (for small files and tests). */
@@ -264,14 +277,13 @@ public final class Safetensors {
     }
 
     /**
-     * A replaced file keeps its permission bits, as an editor's save or {@code sed -i} keeps them, instead of the
-     * umask's defaults of a new file, and its owner and group where the system lets us set them (root; a group of
-     * ours): a file of another user replaced by root stays that user's.
+     * {@code tmp} takes the owner and group of the file it replaces where the system lets us set them (root; a group
+     * of ours): a file of another user replaced by root stays that user's. lchown: a link swapped in for
+     * {@code tmp} changes owner itself, and the identity check after this fails the write.
      */
-    private static void keepOwnerAndPermissions(Path target, Path tmp) throws IOException {
-        PosixFileAttributes was = Files.readAttributes(target, PosixFileAttributes.class);
+    private static void keepOwner(PosixFileAttributes was, Path tmp) throws IOException {
         PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class,
-                LinkOption.NOFOLLOW_LINKS); // lchown, and chmod through O_NOFOLLOW: a link swapped in fails
+                LinkOption.NOFOLLOW_LINKS);
         try {
             view.setOwner(was.owner());
         } catch (IOException notAllowed) {
@@ -282,7 +294,6 @@ public final class Safetensors {
         } catch (IOException notAllowed) {
             // a group we are not in: it stays our group
         }
-        view.setPermissions(was.permissions());
     }
 
     /** A temporary file just created, and the channel to write it. */
@@ -290,20 +301,32 @@ public final class Safetensors {
     }
 
     /**
-     * A new file next to {@code target}, created and opened for writing in one call. When it will replace a file whose permissions it then takes ({@code restricted}), it is
-     * created readable by its owner only, so that the data of an output that others may not read is never readable
-     * while it is written; otherwise it gets the usual (umask) permissions, unlike {@code Files.createTempFile}'s 0600.
+     * A new file next to {@code target}, created and opened for writing in one call, with {@code mode} when it
+     * replaces a file (so the data of an output that others may not read is never readable by them while it is
+     * written; the fd writes whatever the mode), else the usual (umask) permissions, unlike
+     * {@code Files.createTempFile}'s 0600. Bits of {@code mode} that the umask strips at creation are set at once,
+     * before any data is written: the JDK's chmod follows links, so it must not come after a window to swap one in.
      */
-    private static NewTemp createTemp(Path target, boolean restricted) throws IOException {
+    private static NewTemp createTemp(Path target, Set<PosixFilePermission> mode) throws IOException {
         Set<StandardOpenOption> options = EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        FileAttribute<?>[] attributes = restricted
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+        FileAttribute<?>[] attributes = mode != null
+                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)}
                 : new FileAttribute<?>[0];
         for (int attempt = 0; ; attempt++) {
             Path tmp = target.resolveSibling("." + target.getFileName() + "."
                     + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
-                return new NewTemp(tmp, FileChannel.open(tmp, options, attributes));
+                FileChannel ch = FileChannel.open(tmp, options, attributes);
+                try {
+                    if (mode != null && !Files.getPosixFilePermissions(tmp, LinkOption.NOFOLLOW_LINKS).equals(mode)) {
+                        Files.setPosixFilePermissions(tmp, mode);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    ch.close();
+                    Files.deleteIfExists(tmp);
+                    throw e;
+                }
+                return new NewTemp(tmp, ch);
             } catch (FileAlreadyExistsException e) {
                 if (attempt == 10) {
                     throw e;
