@@ -221,7 +221,7 @@ int main(void) {
     struct { const char *name; size_t bytes; } levels[] = {
         {"l1", 16 * KIB}, {"l2", 512 * KIB}, {"l3", 8 * MIB}, {"dram", 256 * MIB}};
     int all = omp_get_num_procs();
-    char from[32] = "", note[512] = "", fixed[64] = "";
+    char from[32] = "", note[1024] = "", fixed[64] = ""; /* note: every clause at once is about 600 bytes */
     long l1 = cache_size(1, from, sizeof from), l2 = cache_size(2, from, sizeof from);
     long l3 = cache_size(3, from, sizeof from), l4 = cache_size(4, from, sizeof from);
     /* A size no level could have is a wrong report: treat it as unknown, so its buffers fall back to the fixed
