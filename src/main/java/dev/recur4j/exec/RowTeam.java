@@ -49,16 +49,7 @@ final class RowTeam implements AutoCloseable {
         this.threads = threads;
         this.share = share;
         this.workers = new Thread[threads - 1];
-        try {
-            for (int i = 0; i < workers.length; i++) {
-                int chunk = i + 1;
-                workers[i] = Thread.ofPlatform().daemon().name("recur4j-rows-" + chunk).unstarted(() -> work(chunk));
-                workers[i].start();
-            }
-        } catch (RuntimeException | Error e) { // no thread left behind when the system refuses one (a pid limit)
-            close();
-            throw e;
-        }
+        TeamThreads.start(workers, "recur4j-rows-", this::work, this::close);
     }
 
     int threads() {
@@ -194,19 +185,6 @@ final class RowTeam implements AutoCloseable {
         }
         stopping = true;
         generation = generation + 1; // workers wake, see stopping, return
-        for (Thread w : workers) {
-            LockSupport.unpark(w); // null (never created) is a no-op
-        }
-        for (Thread w : workers) {
-            if (w == null) {
-                continue;
-            }
-            try {
-                w.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        TeamThreads.wakeAndJoin(workers);
     }
 }

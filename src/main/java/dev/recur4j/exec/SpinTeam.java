@@ -28,16 +28,7 @@ final class SpinTeam implements AutoCloseable {
         this.task = task;
         this.barrier = new SpinBarrier(size);
         this.workers = new Thread[size - 1];
-        try {
-            for (int i = 0; i < workers.length; i++) {
-                int member = i + 1;
-                workers[i] = Thread.ofPlatform().daemon().name("recur4j-gemv-" + member).unstarted(() -> work(member));
-                workers[i].start();
-            }
-        } catch (RuntimeException | Error e) { // as RowTeam: no thread left behind when the system refuses one
-            close();
-            throw e;
-        }
+        TeamThreads.start(workers, "recur4j-gemv-", this::work, this::close);
     }
 
     int size() {
@@ -103,19 +94,6 @@ final class SpinTeam implements AutoCloseable {
         }
         stopping = true;
         generation = generation + 1;
-        for (Thread w : workers) {
-            LockSupport.unpark(w); // null (never created) is a no-op
-        }
-        for (Thread w : workers) {
-            if (w == null) {
-                continue;
-            }
-            try {
-                w.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        TeamThreads.wakeAndJoin(workers);
     }
 }
