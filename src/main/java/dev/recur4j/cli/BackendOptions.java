@@ -1,5 +1,8 @@
 package dev.recur4j.cli;
 
+import dev.recur4j.Impl;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
@@ -17,5 +20,22 @@ final class BackendOptions {
     /** What the two options ask for, resolved; a forced back end that cannot load is a usage error. */
     BackendChoice resolve() {
         return BackendChoice.resolve(impl, gemm);
+    }
+
+    /**
+     * The options given that {@code chosen} ignores ("--threads 2", "--gemm java"): the reference runs on the calling
+     * thread and no GEMM. Empty for the fast implementations.
+     */
+    List<String> ignoredBy(Impl chosen, int threads) {
+        List<String> ignored = new ArrayList<>();
+        if (chosen == Impl.REFERENCE) {
+            if (threads != 1) {
+                ignored.add("--threads " + threads);
+            }
+            if (gemm != null) {
+                ignored.add("--gemm " + gemm);
+            }
+        }
+        return ignored;
     }
 }

@@ -25,7 +25,6 @@ import dev.recur4j.perf.MachineLimits;
 import dev.recur4j.perf.ReferenceCheck;
 import dev.recur4j.perf.SgemmProbe;
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -176,16 +175,10 @@ final class BenchCommand implements Callable<Integer> {
         GemmKind chosenGemm = choice.gemm();
         // The reference runs on the calling thread and no GEMM: a report headed "threads 2" or "gemm openblas"
         // (and its fraction of the 2-thread FMA peak) would misstate what was timed.
-        if (chosenImpl == Impl.REFERENCE && (threads != 1 || backend.gemm != null)) {
-            List<String> given = new ArrayList<>();
-            if (threads != 1) {
-                given.add("--threads " + threads);
-            }
-            if (backend.gemm != null) {
-                given.add("--gemm " + backend.gemm);
-            }
+        List<String> ignored = backend.ignoredBy(chosenImpl, threads);
+        if (!ignored.isEmpty()) {
             throw new IllegalArgumentException("the reference implementation runs on one thread and no GEMM; drop "
-                    + String.join(" and ", given) + ", or bench --impl scalar or simd");
+                    + String.join(" and ", ignored) + ", or bench --impl scalar or simd");
         }
 
         RnnWeights weights = RnnWeights.random(spec, seed);

@@ -77,12 +77,11 @@ abstract class RnnCommand implements Callable<Integer> {
         Impl impl = choice.impl();
         GemmKind gemm = choice.gemm();
         RnnEngine engine = Rnn.create(weights, impl, gemm, options.threads); // checks --threads first
-        boolean reference = impl == Impl.REFERENCE;
         String used = verb + ": cell " + weights.spec().cell().cliName() + ", impl " + impl.cliName()
-                + (gemm == null ? "" : ", gemm " + gemm.cliName()) + ", threads " + (reference ? 1 : options.threads)
-                + ", " + weights.spec();
+                + (gemm == null ? "" : ", gemm " + gemm.cliName()) + ", threads "
+                + (impl == Impl.REFERENCE ? 1 : options.threads) + ", " + weights.spec();
         LOG.fine(used);
-        if (reference && (options.threads != 1 || options.backend.gemm != null)) {
+        if (!options.backend.ignoredBy(impl, options.threads).isEmpty()) {
             // Not an error: scripts pass one --gemm to every --impl they compare. But say it, not ignore it silently.
             command.commandLine().getErr().println("recur4j: note: the reference implementation runs on one thread"
                     + " and no GEMM; --threads and --gemm apply to scalar and simd");
