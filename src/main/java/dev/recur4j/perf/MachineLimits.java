@@ -105,13 +105,7 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
         // The widest ISA the CPU has gives the peak; avx512 reads 0 where it is missing.
         boolean avx512 = number(fma, "avx512_gflops_1t") > 0;
         String isa = avx512 ? "avx512" : "avx2";
-        for (String key : new String[] {isa + "_gflops_1t", isa + "_gflops_all"}) {
-            double gflops = number(fma, key);
-            if (!(gflops > 0 && Double.isFinite(gflops))) { // a peak every fraction divides by
-                throw new IllegalArgumentException("limits: \"" + key + "\" is " + fma.get(key) + ", not a peak above 0");
-            }
-        }
-        return new MachineLimits(number(fma, isa + "_gflops_1t"), number(fma, isa + "_gflops_all"),
+        return new MachineLimits(peak(fma, isa + "_gflops_1t"), peak(fma, isa + "_gflops_all"),
                 (int) number(fma, "threads_all"), bandwidth == null ? ReadBandwidth.UNKNOWN : readBandwidth(bandwidth, file),
                 file + " (" + isa + ")");
     }
@@ -201,6 +195,15 @@ public record MachineLimits(double fmaGflops1t, double fmaGflopsAll, int threads
             return fmaPeak(threads);
         }
         return JavaFmaProbe.gflops(Math.max(1, threads), seconds);
+    }
+
+    /** A peak of the file: every fraction divides by it, so it must be finite and above 0. */
+    private static double peak(JsonObject o, String key) {
+        double gflops = number(o, key);
+        if (!(gflops > 0 && Double.isFinite(gflops))) {
+            throw new IllegalArgumentException("limits: \"" + key + "\" is " + o.get(key) + ", not a peak above 0");
+        }
+        return gflops;
     }
 
     private static double number(JsonObject o, String key) {
