@@ -2,7 +2,8 @@
  * Read-bandwidth probe: how fast one core (and all cores) can stream floats from each level of
  * the memory hierarchy. A buffer per thread is summed repeatedly with AVX-512 loads, or AVX2
  * loads where the CPU has no AVX-512 (8 independent accumulators, so latency does not limit);
- * bytes/s = passes * size / time. Prints one JSON object.
+ * bytes/s = passes * size / time. Prints one JSON object; `bandwidth --sizes` prints the same object without the
+ * figures (no *_gbs_* keys) and returns at once, to check the buffer sizes below without measuring.
  *
  * The buffer sizes (per thread) come from the cache sizes the machine reports: glibc's sysconf,
  * else Linux's /sys/devices/system/cpu/cpu0/cache. A cache holds at most its own size of a buffer,
@@ -19,8 +20,10 @@
  *         inside an Intel L3, which one core reaches all of.
  *   DRAM  8x the last-level cache, L3 or L4, and at least the old 256 MiB; at most 1 GiB a thread
  *         (DRAM_MAX). Every level's buffers of all threads together, fixed sizes included, stay within
- *         half the memory available (physical, free now, and a cgroup's limit). "note" says when a ceiling cut it short, as on the VM above
- *         (8x 508 MiB would be 4 GiB a thread), and when a buffer is under twice the cache below it.
+ *         half the memory available: the least of the physical memory, MemAvailable, and the room left under
+ *         the memory limit of our cgroup and of each of its parents, cgroup v2 and v1 (memory_for_buffers).
+ *         "note" says when a ceiling cut it short, as on the VM above (8x 508 MiB would be 4 GiB a thread),
+ *         which cgroup's limit did where one did, and when a buffer is under twice the cache below it.
  * The all-threads figures use the same buffer per thread: where many cores share one L3 their
  * buffers together can overflow it (8 cores x 8 MiB on a 32 MiB CCX), pulling the L3 all-threads
  * figure toward DRAM's. Which cores share an L3 is not reliably reported (this VM reports nothing),
@@ -30,6 +33,11 @@
  * (16 KiB, 512 KiB, 8 MiB, 256 MiB) and "note" says so. The JSON gives the cache sizes read
  * (l2_cache_bytes, ...; null where unknown) and the buffer size of each level (l2_buffer_bytes, ...),
  * which the bench's report prints beside the figures.
+ *
+ * Test hook: the environment variable RECUR4J_PROBE_FS_ROOT, if set, is prefixed to every file read for the memory
+ * ceiling (/proc/meminfo, /proc/self/cgroup, /proc/self/mountinfo and the cgroup files, mount points included), so
+ * scripts/tests/test_bandwidth_sizes.py can hand `--sizes` a fake tree. The cache sizes and the physical memory
+ * (sysconf, /sys/devices) are the machine's whatever it says. Not for a real run: leave it unset.
  */
 #include <immintrin.h>
 #include <omp.h>
@@ -188,27 +196,224 @@ static size_t smaller(size_t a, size_t b) { return a < b ? a : b; }
  * would take 4 GiB a thread and a minute of page faults for the same figure. */
 #define DRAM_MAX ((size_t)1 << 30)
 
+/* Room for a path: a cgroup's directory under its mount, as Linux's PATH_MAX. */
+#define PATH_BYTES 4096
+
+/* `path` under RECUR4J_PROBE_FS_ROOT, the test hook of the header comment; the real file where it is unset. */
+static FILE *open_in_root(const char *path) {
+    const char *root = getenv("RECUR4J_PROBE_FS_ROOT");
+    char full[2 * PATH_BYTES];
+    if ((size_t)snprintf(full, sizeof full, "%s%s", root ? root : "", path) >= sizeof full) return NULL;
+    return fopen(full, "r");
+}
+
+/* One line into `line` without its newline; 0 at the end of the file. A line too long for `line` is skipped
+ * whole: its pieces read as lines of their own would be parsed as nonsense. */
+static int read_line(FILE *f, char *line, size_t size) {
+    while (fgets(line, (int)size, f)) {
+        size_t n = strlen(line);
+        if (n > 0 && line[n - 1] == '\n') {
+            line[n - 1] = '\0';
+            return 1;
+        }
+        if (feof(f)) return 1; /* the last line, without a newline */
+        int c;
+        while ((c = fgetc(f)) != EOF && c != '\n') {}
+    }
+    return 0;
+}
+
+/* The first number in the file at `path` (under the test root); 0 if none, as for v2's "max". */
+static int read_number(const char *path, unsigned long long *value) {
+    FILE *f = open_in_root(path);
+    if (!f) return 0;
+    int ok = fscanf(f, "%llu", value) == 1;
+    fclose(f);
+    return ok;
+}
+
+/* The next space-separated field of *s, cut off in place; NULL when none is left. */
+static char *next_field(char **s) {
+    char *p = *s + strspn(*s, " ");
+    if (!*p) return NULL;
+    char *end = p + strcspn(p, " ");
+    *s = *end ? end + 1 : end;
+    *end = '\0';
+    return p;
+}
+
+/* Whether the comma-separated `list` ("rw,memory", "cpu,cpuacct") holds `item`. */
+static int has_item(const char *list, const char *item) {
+    size_t n = strlen(item);
+    for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, item, n) == 0 && (p[n] == ',' || p[n] == '\0')) return 1;
+    return 0;
+}
+
+/* mountinfo writes a space, tab, newline or backslash in a path as \ and three octal digits. */
+static void unescape_octal(char *s) {
+    char *out = s;
+    for (char *p = s; *p; p++) {
+        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+            *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+            p += 3;
+        } else {
+            *out++ = *p;
+        }
+    }
+    *out = '\0';
+}
+
+/* A cgroup hierarchy as mounted here: its mount point, and the cgroup the mount shows as its top ("/" unless a
+ * container was given its own cgroup's directory of its host's tree, where /proc/self/cgroup still names the host's
+ * path). */
+struct cgroup_mount {
+    char point[PATH_BYTES], root[PATH_BYTES];
+};
+
+/* Where the v2 hierarchy (cgroup2) and v1's memory controller (cgroup with the "memory" option) are mounted, from
+ * /proc/self/mountinfo; not listed there, the usual places: /sys/fs/cgroup and /sys/fs/cgroup/memory. */
+static void cgroup_mounts(struct cgroup_mount *v2, struct cgroup_mount *v1) {
+    int found2 = 0, found1 = 0;
+    FILE *f = open_in_root("/proc/self/mountinfo");
+    if (f) {
+        static char line[3 * PATH_BYTES]; /* static: off the stack, the probe runs this once */
+        while (!(found2 && found1) && read_line(f, line, sizeof line)) {
+            /* "36 25 0:31 ROOT POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS" */
+            char *dash = strstr(line, " - ");
+            if (!dash) continue;
+            *dash = '\0';
+            char *rest = line, *after = dash + 3;
+            char *root = NULL, *point = NULL, *type, *super;
+            for (int i = 0; i < 5; i++) {
+                root = point;
+                point = next_field(&rest);
+                if (!point) break;
+            }
+            type = next_field(&after);
+            next_field(&after); /* the source */
+            super = next_field(&after);
+            if (!point || !root || !type) continue;
+            struct cgroup_mount *m;
+            if (strcmp(type, "cgroup2") == 0 && !found2) {
+                m = v2;
+                found2 = 1;
+            } else if (strcmp(type, "cgroup") == 0 && super && has_item(super, "memory") && !found1) {
+                m = v1;
+                found1 = 1;
+            } else {
+                continue;
+            }
+            unescape_octal(root);
+            unescape_octal(point);
+            snprintf(m->point, sizeof m->point, "%s", point);
+            snprintf(m->root, sizeof m->root, "%s", root);
+        }
+        fclose(f);
+    }
+    if (!found2) {
+        snprintf(v2->point, sizeof v2->point, "/sys/fs/cgroup");
+        snprintf(v2->root, sizeof v2->root, "/");
+    }
+    if (!found1) {
+        snprintf(v1->point, sizeof v1->point, "/sys/fs/cgroup/memory");
+        snprintf(v1->root, sizeof v1->root, "/");
+    }
+    /* "/sys/fs/cgroup/" and "/sys/fs/cgroup" are one directory; the walk below stops at the mount point by length */
+    for (size_t n = strlen(v2->point); n > 0 && v2->point[n - 1] == '/';) v2->point[--n] = '\0';
+    for (size_t n = strlen(v1->point); n > 0 && v1->point[n - 1] == '/';) v1->point[--n] = '\0';
+}
+
+/* The least memory found so far, and what set it when a cgroup did ("" for physical memory and MemAvailable). */
+struct ceiling {
+    size_t bytes;
+    char what[256];
+};
+
+/* v1 writes "no limit" as the largest page count times the page size (9223372036854771712 with 4 KiB pages, less
+ * with larger pages); no machine has 2^62 bytes, so any limit that large is none. v2 writes "max". */
+#define NO_LIMIT (1ULL << 62)
+
+/* Lowers `c` to the least room left under the limits of cgroup `path` (from /proc/self/cgroup) and each of its
+ * parents, up to the top of mount `m`: at each level the limit less the usage (every process of that cgroup's
+ * subtree counts, ours too), or the limit alone where the usage cannot be read. A limit on a parent (a systemd
+ * slice, a container's own cgroup seen from inside a nested one) binds us as much as our own. */
+static void cgroup_walk(const struct cgroup_mount *m, const char *path, int version, const char *limit_file,
+                        const char *usage_file, struct ceiling *c) {
+    /* The path is the hierarchy's; the mount shows it from m->root down. A path outside that subtree (or one
+     * climbing out of a cgroup namespace with "/..") has no directory under this mount that is ours to read. */
+    size_t root_len = strcmp(m->root, "/") == 0 ? 0 : strlen(m->root);
+    if (strncmp(path, m->root, root_len) != 0 || (path[root_len] != '/' && path[root_len] != '\0')) return;
+    path += root_len;
+    if (strstr(path, "/../") || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)) return;
+    char dir[2 * PATH_BYTES], file[2 * PATH_BYTES + 32];
+    size_t top = strlen(m->point);
+    if ((size_t)snprintf(dir, sizeof dir, "%s%s", m->point, path) >= sizeof dir) return;
+    size_t len = strlen(dir);
+    for (;;) {
+        while (len > top && dir[len - 1] == '/') dir[--len] = '\0';
+        unsigned long long limit, usage;
+        snprintf(file, sizeof file, "%s/%s", dir, limit_file);
+        if (read_number(file, &limit) && limit < NO_LIMIT) {
+            snprintf(file, sizeof file, "%s/%s", dir, usage_file);
+            size_t room = !read_number(file, &usage) ? limit : usage < limit ? limit - usage : 0;
+            if (room < c->bytes) {
+                c->bytes = room;
+                /* the note is JSON: a path's quote, backslash or control character becomes '?' */
+                char name[128];
+                const char *cgroup = len > top ? dir + top : "/";
+                size_t i = 0;
+                for (; cgroup[i] && i < sizeof name - 1; i++)
+                    name[i] = cgroup[i] == '"' || cgroup[i] == '\\' || (unsigned char)cgroup[i] < 0x20 ? '?' : cgroup[i];
+                name[i] = '\0';
+                snprintf(c->what, sizeof c->what, "the cgroup v%d limit of %s%s less its usage", version, name,
+                         cgroup[i] ? "..." : "");
+            }
+        }
+        if (len <= top) break;
+        char *slash = strrchr(dir + top, '/');
+        if (!slash) break;
+        *slash = '\0';
+        len = (size_t)(slash - dir);
+    }
+}
+
 /* Bytes the buffers may take together: half of the least of the physical memory, the memory available now
- * (/proc/meminfo) and a cgroup v2 limit (/sys/fs/cgroup/memory.max), so a container's limit is not overrun by
- * buffers the kernel would let us allocate and then kill us for filling. Only the limit of the cgroup namespace's
- * root is read: a limit on a parent (a systemd slice seen from the host) or of cgroup v1 is missed. */
-static size_t memory_for_buffers(void) {
+ * (/proc/meminfo) and the room left under every cgroup memory limit over us (see cgroup_walk), v2's memory.max and
+ * v1's memory.limit_in_bytes alike, so a container's limit is not overrun by buffers the kernel would let us
+ * allocate and then kill us for filling. `why` gets what set it when a cgroup did, else "". */
+static size_t memory_for_buffers(char *why, size_t why_len) {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    size_t least = pages > 0 && page > 0 ? (size_t)pages * page : (size_t)-1;
-    FILE *f = fopen("/proc/meminfo", "r");
+    struct ceiling c = {pages > 0 && page > 0 ? (size_t)pages * page : (size_t)-1, ""};
+    FILE *f = open_in_root("/proc/meminfo");
     if (f) {
         char line[128];
         unsigned long long kb;
         while (fgets(line, sizeof line, f))
-            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1 && kb * 1024 < least) least = kb * 1024;
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1 && kb * 1024 < c.bytes) c.bytes = kb * 1024;
         fclose(f);
     }
-    if ((f = fopen("/sys/fs/cgroup/memory.max", "r"))) {
-        unsigned long long limit;
-        if (fscanf(f, "%llu", &limit) == 1 && limit < least) least = limit; /* "max" (no limit) does not scan */
+    /* "0::/user.slice/x" names our v2 cgroup, "4:memory:/docker/x" (or "4:cpu,memory:...") our v1 memory cgroup.
+     * Both may be there (a hybrid system: v1 holds the memory controller, and v2's directories have no memory.max);
+     * each limit found binds. */
+    if ((f = open_in_root("/proc/self/cgroup"))) {
+        static struct cgroup_mount v2, v1; /* static: 16 KiB off the stack */
+        static char line[PATH_BYTES + 64];
+        cgroup_mounts(&v2, &v1);
+        while (read_line(f, line, sizeof line)) {
+            char *controllers = strchr(line, ':'), *path;
+            if (!controllers || !(path = strchr(controllers + 1, ':'))) continue;
+            *controllers++ = '\0';
+            *path++ = '\0';
+            if (strcmp(line, "0") == 0 && !*controllers)
+                cgroup_walk(&v2, path, 2, "memory.max", "memory.current", &c);
+            else if (has_item(controllers, "memory"))
+                cgroup_walk(&v1, path, 1, "memory.limit_in_bytes", "memory.usage_in_bytes", &c);
+        }
         fclose(f);
     }
-    return least / 2;
+    snprintf(why, why_len, "%s", c.what);
+    return c.bytes / 2;
 }
 
 static void print_cache(const char *name, long bytes) {
@@ -216,12 +421,19 @@ static void print_cache(const char *name, long bytes) {
     else printf(",\"%s_cache_bytes\":null", name);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    /* --sizes: the JSON up to the buffer sizes and note, without measuring, so the sizing can be checked in
+     * milliseconds and without loading the machine (scripts/tests/test_bandwidth_sizes.py). */
+    int sizes_only = argc == 2 && strcmp(argv[1], "--sizes") == 0;
+    if (argc > 1 && !sizes_only) {
+        fprintf(stderr, "usage: bandwidth [--sizes]\n");
+        return 2;
+    }
     /* The fixed sizes of before, for a level whose cache size cannot be read. */
     struct { const char *name; size_t bytes; } levels[] = {
         {"l1", 16 * KIB}, {"l2", 512 * KIB}, {"l3", 8 * MIB}, {"dram", 256 * MIB}};
     int all = omp_get_num_procs();
-    char from[32] = "", note[1024] = "", fixed[64] = ""; /* note: every clause at once is about 600 bytes */
+    char from[32] = "", note[1024] = "", fixed[64] = ""; /* note: every clause at once is about 850 bytes */
     long l1 = cache_size(1, from, sizeof from), l2 = cache_size(2, from, sizeof from);
     long l3 = cache_size(3, from, sizeof from), l4 = cache_size(4, from, sizeof from);
     /* A size no level could have is a wrong report: treat it as unknown, so its buffers fall back to the fixed
@@ -244,13 +456,18 @@ int main(void) {
                      (double)levels[3].bytes / last);
     }
     /* Every level, the fixed sizes included: all threads' buffers within half the memory available. */
-    size_t memory = memory_for_buffers() / all;
+    char why[256];
+    size_t memory = memory_for_buffers(why, sizeof why) / all;
+    int held = 0;
     for (int i = 0; i < 4; i++)
         if (levels[i].bytes > memory) {
             levels[i].bytes = round4k(memory);
+            held = 1;
             snprintf(note + strlen(note), sizeof note - strlen(note),
                      "%s buffer held to half the memory available; ", levels[i].name);
         }
+    if (held && *why) /* which limit, since a cgroup's is not what free or /proc/meminfo show */
+        snprintf(note + strlen(note), sizeof note - strlen(note), "memory available set by %s; ", why);
     for (int i = 0; i < 4; i++)
         if (levels[i].bytes < 4 * KIB) levels[i].bytes = 4 * KIB; /* never an empty buffer, whatever the sizes */
     /* A buffer under twice the cache below it gets many of its reads from there: say so rather than hide it
@@ -278,6 +495,10 @@ int main(void) {
     print_cache("l4", l4);
     for (int i = 0; i < 4; i++) printf(",\"%s_buffer_bytes\":%zu", levels[i].name, levels[i].bytes);
     if (*note) printf(",\"note\":\"%s\"", note);
+    if (sizes_only) {
+        printf("}\n");
+        return 0;
+    }
     for (int i = 0; i < 4; i++) {
         float **bufs = buffers(levels[i].bytes, all);
         printf(",\"%s_gbs_1t\":%.1f", levels[i].name, measure(bufs, levels[i].bytes, 1));
