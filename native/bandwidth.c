@@ -232,6 +232,20 @@ static int read_number(const char *path, unsigned long long *value) {
     return ok;
 }
 
+/* The value of `key` in the "key value" lines of the file at `path` (a cgroup's memory.stat); 0 if none. */
+static int read_keyed(const char *path, const char *key, unsigned long long *value) {
+    FILE *f = open_in_root(path);
+    if (!f) return 0;
+    char line[256], name[64];
+    unsigned long long v;
+    int ok = 0;
+    while (!ok && read_line(f, line, sizeof line))
+        ok = sscanf(line, "%63s %llu", name, &v) == 2 && strcmp(name, key) == 0;
+    fclose(f);
+    if (ok) *value = v;
+    return ok;
+}
+
 /* The next space-separated field of *s, cut off in place; NULL when none is left. */
 static char *next_field(char **s) {
     char *p = *s + strspn(*s, " ");
@@ -336,10 +350,11 @@ struct ceiling {
 
 /* Lowers `c` to the least room left under the limits of cgroup `path` (from /proc/self/cgroup) and each of its
  * parents, up to the top of mount `m`: at each level the limit less the usage (every process of that cgroup's
- * subtree counts, ours too), or the limit alone where the usage cannot be read. A limit on a parent (a systemd
+ * subtree counts, ours too) without its inactive file cache (memory.stat's `inactive_key`), or the limit alone where
+ * the usage cannot be read. A limit on a parent (a systemd
  * slice, a container's own cgroup seen from inside a nested one) binds us as much as our own. */
 static void cgroup_walk(const struct cgroup_mount *m, const char *path, int version, const char *limit_file,
-                        const char *usage_file, struct ceiling *c) {
+                        const char *usage_file, const char *inactive_key, struct ceiling *c) {
     /* The path is the hierarchy's; the mount shows it from m->root down. A path outside that subtree (or one
      * climbing out of a cgroup namespace with "/..") has no directory under this mount that is ours to read. */
     size_t root_len = strcmp(m->root, "/") == 0 ? 0 : strlen(m->root);
@@ -356,7 +371,14 @@ static void cgroup_walk(const struct cgroup_mount *m, const char *path, int vers
         snprintf(file, sizeof file, "%s/%s", dir, limit_file);
         if (read_number(file, &limit) && limit < NO_LIMIT) {
             snprintf(file, sizeof file, "%s/%s", dir, usage_file);
-            size_t room = !read_number(file, &usage) ? limit : usage < limit ? limit - usage : 0;
+            int usage_known = read_number(file, &usage);
+            /* The usage counts the file cache, which the kernel reclaims before it runs out (a job that has read many
+             * files would look full); the inactive part of it is what `docker stats` and MemAvailable count as free. */
+            unsigned long long inactive;
+            snprintf(file, sizeof file, "%s/memory.stat", dir);
+            if (usage_known && read_keyed(file, inactive_key, &inactive))
+                usage = inactive < usage ? usage - inactive : 0;
+            size_t room = !usage_known ? limit : usage < limit ? limit - usage : 0;
             if (room < c->bytes) {
                 c->bytes = room;
                 /* the note is JSON: a path's quote, backslash or control character becomes '?' */
@@ -406,9 +428,10 @@ static size_t memory_for_buffers(char *why, size_t why_len) {
             *controllers++ = '\0';
             *path++ = '\0';
             if (strcmp(line, "0") == 0 && !*controllers)
-                cgroup_walk(&v2, path, 2, "memory.max", "memory.current", &c);
+                cgroup_walk(&v2, path, 2, "memory.max", "memory.current", "inactive_file", &c);
             else if (has_item(controllers, "memory"))
-                cgroup_walk(&v1, path, 1, "memory.limit_in_bytes", "memory.usage_in_bytes", &c);
+                cgroup_walk(&v1, path, 1, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file",
+                            &c);
         }
         fclose(f);
     }

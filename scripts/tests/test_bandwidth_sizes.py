@@ -166,6 +166,21 @@ class BandwidthSizesTest(unittest.TestCase):
         self.assert_dram_held_to(room, result)
         self.assertIn("the cgroup v1 limit of /process_api/abc less its usage", result["note"])
 
+    def test_inactive_file_cache_counts_as_room(self):
+        # v2's memory.current and v1's usage count the file cache; its inactive part is reclaimable, so not used up
+        room, cache, other = self.room(0.5), 5000 * 4096, 300 * 4096
+        for version, cgroup, mounts, limit, usage, stat in (
+                (2, "0::/a", V2_MOUNTS, "/sys/fs/cgroup/a/memory.max", "/sys/fs/cgroup/a/memory.current",
+                 ("/sys/fs/cgroup/a/memory.stat", "anon 4096\nfile %d\ninactive_file %d\nactive_file 0\n")),
+                (1, "4:memory:/a", HYBRID_MOUNTS, "/sys/fs/cgroup/memory/a/memory.limit_in_bytes",
+                 "/sys/fs/cgroup/memory/a/memory.usage_in_bytes",
+                 ("/sys/fs/cgroup/memory/a/memory.stat",
+                  "cache %d\ninactive_file 0\ntotal_inactive_file %d\n"))):
+            with self.subTest(version=version):
+                result = self.sizes(cgroup=[cgroup], mountinfo=mounts, files={
+                    limit: room + other, usage: other + cache, stat[0]: stat[1] % (cache, cache)})
+                self.assert_dram_held_to(room, result)
+
     def test_a_parents_smaller_limit_wins_over_the_childs(self):
         child_room, parent_room = self.room(0.75), self.room(0.25)
         result = self.sizes(cgroup=["0::/a/b"], mountinfo=V2_MOUNTS, files={
