@@ -13,7 +13,7 @@ interval; n/a with a single measurement iteration) in the benchmark's unit, and:
 - speed-up vs scalar, in a class whose rows include impl=scalar and another impl (CellStepBench, LayerBench): the
   scalar row's time / this row's time, every other parameter equal.
 - B/op (gc.alloc.rate.norm), when the run had `-prof gc`.
-SHAPES, WORKLOADS and GATES copy bench/.../GemmBench.java, bench/.../Workload.java and CellKind.java;
+SHAPES, WORKLOADS (compare_torch's) and GATES copy bench/.../GemmBench.java, bench/.../Workload.java and CellKind.java;
 scripts/tests/test_jmh_table.py checks them against those sources, so they cannot drift apart unnoticed.
 Python's standard library only.
 """
@@ -21,6 +21,8 @@ import argparse
 import json
 import math
 import sys
+
+import compare_torch
 
 # GemmBench's shapes: C[m,n] = op(A)[m,k] · op(B)[k,n]; (m, n, k, A transposed, B transposed).
 SHAPES = {
@@ -37,25 +39,10 @@ SHAPES = {
     "dx_w6": (6400, 256, 2048, False, False),
 }
 
-# LayerBench's workloads (bench/.../Workload.java), keyed as in compare_torch.WORKLOADS.
-WORKLOADS = {
-    "W1": dict(cell="lstm", layers=1, bidirectional=False, batch=1, seq=100, input_size=64, hidden=256,
-               mode="inference"),
-    "W2": dict(cell="lstm", layers=1, bidirectional=False, batch=64, seq=100, input_size=256, hidden=512,
-               mode="inference"),
-    "W3": dict(cell="gru", layers=1, bidirectional=False, batch=64, seq=100, input_size=256, hidden=512,
-               mode="inference"),
-    "W4": dict(cell="lstm", layers=2, bidirectional=True, batch=32, seq=50, input_size=128, hidden=256,
-               mode="inference"),
-    "W5": dict(cell="lstm", layers=1, bidirectional=False, batch=128, seq=50, input_size=1024, hidden=1024,
-               mode="inference"),
-    "W6": dict(cell="lstm", layers=1, bidirectional=False, batch=64, seq=100, input_size=256, hidden=512,
-               mode="training"),
-    "W7": dict(cell="gru", layers=1, bidirectional=False, batch=64, seq=100, input_size=256, hidden=512,
-               mode="training"),
-    "W1B4": dict(cell="lstm", layers=1, bidirectional=False, batch=4, seq=100, input_size=64, hidden=256,
-                 mode="inference"),
-}
+# LayerBench's workloads (bench/.../Workload.java): compare_torch's W1-W7, which that script runs side by side with
+# the peers, and the bench's own W1B4 (W1 with 4 rows, the small-batch path with more than one row).
+WORKLOADS = dict(compare_torch.WORKLOADS,
+                 W1B4=dict(compare_torch.WORKLOADS["W1"], batch=4))
 
 # Gate blocks G per cell (CellKind.gates()).
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
