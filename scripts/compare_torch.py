@@ -53,7 +53,8 @@ DEFAULT_ORT = os.path.join(HERE, "ort-rnn")
 FMA_PROBE = os.path.join(os.path.dirname(HERE), "native", "build", "fma_peak")  # built by scripts/native-build
 ORT_JAR = os.path.join(os.path.dirname(HERE), "peers", "onnxruntime", "target", "recur4j-ort-peer-0.1.0-SNAPSHOT.jar")
 
-# The workloads of the performance issue (fp32); the same as bench/.../Workload.java.
+# The workloads of the performance issue (fp32); the same as bench/.../Workload.java, which
+# scripts/tests/test_jmh_table.py checks (jmh_table.py uses this table).
 WORKLOADS = {
     "W1": dict(cell="lstm", layers=1, bidirectional=False, batch=1, seq=100, input_size=64, hidden=256,
                mode="inference"),
