@@ -5,6 +5,7 @@ import dev.recur4j.kernel.Kernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -38,7 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * to call as in a time loop. A per-invocation setup costs JMH two clock reads per call, small next to a step
  * of ~50 µs.
  *
- * <p>Before timing, setup checks that the two implementations agree on one step.
+ * <p>Before timing, setup runs one step and checks a few rows of its results (h, y, c and, in training, the
+ * activations kept for BPTT and the GRU's hn) against the cell equations evaluated in double precision here
+ * ({@link #validateAgainstEquations}), so both implementations are held to the same independent standard.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -64,6 +67,16 @@ public class CellStepBench {
     @Param({"64"})
     public int rows;
 
+    /**
+     * The largest |got − want| / max(1, |want|) the validation accepts. The operands are O(1): the workspace is
+     * drawn from [-2, 2), the biases from [-0.5, 0.5). A pre-activation is a float sum of two or three of them,
+     * rounded to within about 3e-7; σ' ≤ 1/4 and tanh' ≤ 1 pass that on, the SIMD tanh adds at most 2.5e-7
+     * relative and its σ(x) = (1 + tanh(x/2)) / 2 about 6e-8 absolute, so each activation is within ~6e-7;
+     * c' = f·c + i·g with |c| < 2 within ~2e-6, h = o·tanh(c') likewise. 1e-5 leaves a margin of about 5 over
+     * that, while a wrong gate block, bias or row offset moves results by O(0.1).
+     */
+    private static final double TOLERANCE = 1e-5;
+
     private Kernels kernels;
     private Arena arena;
     private MemorySegment ws;
@@ -81,6 +94,8 @@ public class CellStepBench {
     /** Whether a step may overwrite the gate rows, and the rec rows (see the class comment). */
     private boolean restoreGates;
     private boolean restoreRec;
+    /** The validation's largest |got − want| / max(1, |want|), which it prints: the margin left under TOLERANCE. */
+    private double worstError;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -121,37 +136,80 @@ public class CellStepBench {
         pristine = arena.allocate(2L * rows * gh * Float.BYTES, 64);
         MemorySegment.copy(ws, gates * Float.BYTES, pristine, 0, pristine.byteSize());
         kernels = Kernels.of(Impl.fromCliName(impl));
-        validateAgainstScalar();
+        validateAgainstEquations();
         System.out.println("# running " + kernels.name() + " " + cell + " " + mode + " H=" + hidden + " rows="
                 + rows);
     }
 
-    /** One step with these kernels and with the scalar kernels, on copies; they must agree closely. */
-    private void validateAgainstScalar() {
+    /**
+     * One step with these kernels, its results in rows 0, rows/2 and rows−1 checked against the cell equations in
+     * double precision on the same operands (the gate pre-activations without bias, the bias [G·H] and for the
+     * GRU the rec rows W_hh·h [3H] and b_hn [H], laid out as {@link Kernels} says), then the workspace put back.
+     */
+    private void validateAgainstEquations() {
         MemorySegment saved = Arena.ofAuto().allocate(ws.byteSize(), 64).copyFrom(ws);
         step(kernels);
-        MemorySegment mine = Arena.ofAuto().allocate(ws.byteSize(), 64).copyFrom(ws);
-        ws.copyFrom(saved);
-        step(Kernels.of(Impl.SCALAR));
-        long n = ws.byteSize() / Float.BYTES;
-        // the inference kernels work in the gate rows (LSTM) or the rec rows (GRU), whose content is then
-        // unspecified (Kernels#lstmInferenceStep, #gruInferenceStep): those are not compared
-        boolean inference = mode.equals("inference");
-        long scratchFrom = g == 4 ? gates : rec;
-        long scratchTo = scratchFrom + (long) rows * g * hidden;
-        for (long i = 0; i < n; i++) {
-            if (inference && i >= scratchFrom && i < scratchTo) {
-                continue;
-            }
-            float a = mine.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            float b = ws.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            // exact activations on both sides: a few ulps apart at most
-            if (Math.abs(a - b) > 1e-5f * Math.max(1f, Math.abs(b))) {
-                throw new IllegalStateException(kernels.name() + " disagrees with scalar at float " + i + ": " + a
-                        + " vs " + b);
+        int gh = g * hidden;
+        for (int b : new int[] {0, rows / 2, rows - 1}) {
+            long gRow = gates + (long) b * gh;
+            long recRow = rec + (long) b * gh;
+            for (int j = 0; j < hidden; j++) {
+                double hPrev = at(saved, h + (long) b * hidden + j);
+                double hWant;
+                if (g == 4) {
+                    double i = sigmoid(at(saved, gRow + j) + at(w, j));
+                    double f = sigmoid(at(saved, gRow + hidden + j) + at(w, hidden + j));
+                    double gg = Math.tanh(at(saved, gRow + 2L * hidden + j) + at(w, 2L * hidden + j));
+                    double o = sigmoid(at(saved, gRow + 3L * hidden + j) + at(w, 3L * hidden + j));
+                    double cWant = f * at(saved, c + (long) b * hidden + j) + i * gg;
+                    hWant = o * Math.tanh(cWant);
+                    expect("c", b, j, at(ws, c + (long) b * hidden + j), cWant);
+                    if (training) {
+                        expect("i", b, j, at(ws, gRow + j), i);
+                        expect("f", b, j, at(ws, gRow + hidden + j), f);
+                        expect("g", b, j, at(ws, gRow + 2L * hidden + j), gg);
+                        expect("o", b, j, at(ws, gRow + 3L * hidden + j), o);
+                    }
+                } else {
+                    // linear-before-reset; the r and z biases hold b_i + b_h, b_hn sits after the G·H biases
+                    double r = sigmoid(at(saved, gRow + j) + at(w, j) + at(saved, recRow + j));
+                    double z = sigmoid(at(saved, gRow + hidden + j) + at(w, hidden + j)
+                            + at(saved, recRow + hidden + j));
+                    double hnWant = at(saved, recRow + 2L * hidden + j) + at(w, gh + j);
+                    double n = Math.tanh(at(saved, gRow + 2L * hidden + j) + at(w, 2L * hidden + j) + r * hnWant);
+                    hWant = (1 - z) * n + z * hPrev;
+                    if (training) {
+                        expect("r", b, j, at(ws, gRow + j), r);
+                        expect("z", b, j, at(ws, gRow + hidden + j), z);
+                        expect("n", b, j, at(ws, gRow + 2L * hidden + j), n);
+                        expect("hn", b, j, at(ws, hn + (long) b * hidden + j), hnWant);
+                    }
+                }
+                expect("h", b, j, at(ws, h + (long) b * hidden + j), hWant);
+                expect("y", b, j, at(ws, y + (long) b * hidden + j), hWant);
             }
         }
         ws.copyFrom(saved);
+        System.out.printf(Locale.ROOT, "# checked against the cell equations in double: worst |diff| / max(1, |want|)"
+                + " %.2e (tolerance %.0e)%n", worstError, TOLERANCE);
+    }
+
+    private void expect(String what, int row, int j, double got, double want) {
+        double error = Math.abs(got - want) / Math.max(1, Math.abs(want));
+        worstError = Math.max(worstError, error);
+        if (!(error <= TOLERANCE)) { // NaN fails too
+            throw new IllegalStateException(kernels.name() + " " + cell + " " + mode + ": " + what + " of row " + row
+                    + " at " + j + " is " + got + ", the cell equations in double give " + want + " (tolerance "
+                    + TOLERANCE + " · max(1, |want|))");
+        }
+    }
+
+    private static double at(MemorySegment s, long i) {
+        return s.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+    }
+
+    private static double sigmoid(double x) {
+        return 1 / (1 + Math.exp(-x));
     }
 
     /** Puts back what the last step overwrote (see the class comment); not part of the measured time. */
