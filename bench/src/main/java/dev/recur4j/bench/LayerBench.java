@@ -10,6 +10,12 @@ import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
 import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.io.PyTorchWeights;
+import dev.recur4j.io.Tensor;
+import dev.recur4j.ref.Agreement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -32,6 +38,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * Inference workloads time {@code forward}; training workloads time {@code forwardBackward}.
  * Inputs are seeded; buffers are allocated in setup, so the timed region allocates only what
  * the engine itself allocates (see {@code -prof gc}).
+ *
+ * <p>Before timing, setup runs the workload's layer on a cut-down call through the engine under test and through
+ * the float64 reference ({@link #validateAgainstReference}) and throws unless they agree. The cut-down call takes
+ * the same path as the timed one: T = 5, and the workload's own batch where that is small enough for the
+ * small-batch path (W1, W1B4), else 8 rows, which are above {@code SmallBatchForward.MAX_BATCH} so that the GEMM
+ * path runs (the reference, naive double arithmetic at about 0.4 GFLOP/s, would take minutes on W5's full call;
+ * on 8 rows × 5 steps it takes about 2 s).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,6 +66,12 @@ public class LayerBench {
     @Param({"1"})
     public int threads;
 
+    /** {@code SmallBatchForward.MAX_BATCH}: the same property and default, read in the same JVM. */
+    private static final int SMALL_BATCH_MAX = Integer.getInteger("recur4j.smallBatchMax", 6);
+    /** The validation's batch on the GEMM path (above {@link #SMALL_BATCH_MAX} by default) and its length. */
+    private static final int CHECK_BATCH = 8;
+    private static final int CHECK_STEPS = 5;
+
     private RnnEngine engine;
     private RnnBatch batch;
     private RnnResult out;
@@ -71,7 +90,93 @@ public class LayerBench {
         out = RnnResult.allocate(spec, b, t);
         gradOut = new RnnGradOutput(randoms(rnd, out.output().length), null, null);
         grads = RnnGradients.allocate(spec, b, t);
+        try {
+            validateAgainstReference(weights);
+        } catch (RuntimeException e) {
+            engine.close(); // its threads and native memory, whether or not a teardown follows (close is idempotent)
+            throw e;
+        }
         System.out.println("# running " + engine.impl() + " / " + gemm + " / threads " + threads + " on " + workload);
+    }
+
+    /**
+     * Whether the engine's forward takes {@code SmallBatchForward}, the matrix-vector path that uses no GEMM:
+     * {@code FastRnn.forwardInCall}'s condition, inference with at most {@code SmallBatchForward.MAX_BATCH} rows
+     * and no LSTM projection (the workloads have none), for the fast implementations.
+     */
+    private boolean smallBatchPath() {
+        return engine.impl() != Impl.REFERENCE && !workload.training && workload.batch <= SMALL_BATCH_MAX
+                && workload.spec().projSize() == 0;
+    }
+
+    /**
+     * The workload's layer on a cut-down call (see the class comment) through the engine under test and through the
+     * float64 reference, on the same weights and seeded inputs: output, h_n, c_n and, for the training workloads,
+     * every gradient (input, h0, c0 and the parameters'). Tolerance: {@link Agreement}'s contract, that of the tests
+     * (FastVsReferenceTest) and of {@code recur4j bench --check}: |got − want| ≤ 1e-4·max(1, max|want|) +
+     * 1e-3·|want| per tensor, three times that for gradients, which pass through one more chain of fp32 products
+     * and sums. The weights are PyTorch's initialisation (|w| ≤ 1/sqrt(H)) and the inputs lie in [-1, 1), so fp32
+     * rounding over a dot product of length K (here up to 2048) grows like sqrt(K)·6e-8, and the σ and tanh cells
+     * contract what 5 steps carry: far inside 1e-4 (bench --check saw a worst diff / tolerance of 0.0003–0.0031 on
+     * the full workloads), while a wrong index, gate or mask is off by 1e-2 or more.
+     */
+    private void validateAgainstReference(RnnWeights weights) {
+        RnnSpec spec = weights.spec();
+        // the timed call's path: its own batch on the small-batch path, else enough rows to stay off it
+        int b = smallBatchPath() ? workload.batch
+                : Math.min(workload.batch, Math.max(CHECK_BATCH, SMALL_BATCH_MAX + 1));
+        int t = Math.min(CHECK_STEPS, workload.seqLen);
+        Random rnd = new Random(2);
+        RnnBatch in = RnnBatch.of(b, t, randoms(rnd, b * t * spec.inputSize()));
+        RnnResult got = RnnResult.allocate(spec, b, t);
+        RnnResult want = RnnResult.allocate(spec, b, t);
+        RnnGradients gotGrads = null;
+        RnnGradients wantGrads = null;
+        try (RnnEngine reference = Rnn.create(weights, Impl.REFERENCE, null, 1)) {
+            if (workload.training) {
+                RnnGradOutput go = new RnnGradOutput(randoms(rnd, got.output().length), null, null);
+                gotGrads = RnnGradients.allocate(spec, b, t);
+                wantGrads = RnnGradients.allocate(spec, b, t);
+                engine.forwardBackward(in, go, got, gotGrads);
+                reference.forwardBackward(in, go, want, wantGrads);
+            } else {
+                engine.forward(in, got);
+                reference.forward(in, want);
+            }
+        }
+        double atol = Agreement.ATOL;
+        double rtol = Agreement.RTOL;
+        List<Agreement> tensors = new ArrayList<>();
+        tensors.add(Agreement.of("output", got.output(), want.output(), atol, rtol));
+        tensors.add(Agreement.of("h_n", got.hN(), want.hN(), atol, rtol));
+        if (want.cN() != null) {
+            tensors.add(Agreement.of("c_n", got.cN(), want.cN(), atol, rtol));
+        }
+        if (wantGrads != null) {
+            double gAtol = Agreement.GRADIENT_SCALE * atol;
+            double gRtol = Agreement.GRADIENT_SCALE * rtol;
+            tensors.add(Agreement.of("grad.input", gotGrads.gradInput(), wantGrads.gradInput(), gAtol, gRtol));
+            tensors.add(Agreement.of("grad.h0", gotGrads.gradH0(), wantGrads.gradH0(), gAtol, gRtol));
+            if (wantGrads.gradC0() != null) {
+                tensors.add(Agreement.of("grad.c0", gotGrads.gradC0(), wantGrads.gradC0(), gAtol, gRtol));
+            }
+            List<Tensor> gotParams = PyTorchWeights.toTensors(gotGrads.params(), "grad.");
+            List<Tensor> wantParams = PyTorchWeights.toTensors(wantGrads.params(), "grad.");
+            for (int i = 0; i < wantParams.size(); i++) {
+                tensors.add(Agreement.of(wantParams.get(i).name(), gotParams.get(i).toFloats(),
+                        wantParams.get(i).toFloats(), gAtol, gRtol));
+            }
+        }
+        String call = workload + " cut to B=" + b + ", T=" + t + " on " + engine.impl().cliName() + " / " + gemm
+                + " / threads " + threads;
+        double worst = tensors.stream().mapToDouble(Agreement::worstRatio).max().orElse(0);
+        if (!tensors.stream().allMatch(Agreement::agrees)) {
+            StringBuilder m = new StringBuilder(call + " differs from the float64 reference:");
+            tensors.stream().filter(a -> !a.agrees()).forEach(a -> m.append("\n  ").append(a.line()));
+            throw new IllegalStateException(m.toString());
+        }
+        System.out.printf(Locale.ROOT, "# checked %s against the float64 reference: %d tensors agree, worst diff /"
+                + " tolerance %.3g%n", call, tensors.size(), worst);
     }
 
     @TearDown(Level.Trial)
