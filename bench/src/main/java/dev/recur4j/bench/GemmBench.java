@@ -9,6 +9,7 @@ import dev.recur4j.mem.WorkspacePlan;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -58,6 +59,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * always plain ({@code weights} does not apply). {@code dx_w6}: W6's input gradient, dX[6400,256] = dG · W_ih,
  * dG [6400,2048] with the padded row stride (2064 floats), W_ih [2048,256] as stored (B not transposed) and
  * prepared once, as BPTT multiplies it after the time loop.
+ *
+ * <p>Before timing, setup runs the product once and checks {@value #SAMPLES} elements of C, the corners among them,
+ * against double-precision dot products of the same operands ({@link #validate}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -76,6 +80,9 @@ public class GemmBench {
 
     @Param({"prepared"})
     public String weights;
+
+    /** Elements of C checked by {@link #validate}. */
+    private static final int SAMPLES = 64;
 
     private Gemm g;
     private Arena arena;
@@ -143,8 +150,44 @@ public class GemmBench {
             case "plain" -> prepared = null;
             default -> throw new IllegalArgumentException("weights=" + weights + ": expected prepared or plain");
         }
+        validate();
         System.out.println("# running " + g.name() + " on " + shape + " m=" + m + " n=" + n + " k=" + k
                 + (prepared != null ? " (weights prepared once)" : " (B passed plain per call)"));
+    }
+
+    /**
+     * One product, as timed, into a C filled with NaN (beta = 0: C is not read, so every element must be written),
+     * then {@link #SAMPLES} elements, the four corners and the rest seeded at random, against the dot product of
+     * op(A)'s row and op(B)'s column in double. Tolerance 1e-6·k + 1e-5, as in GemmTest: a float sum of k products
+     * of values in [-1, 1] is off by about 2^-24·sqrt(k) (rounding steps) · sqrt(k) (the partial sums' size),
+     * ~6e-8·k, so 1e-6·k leaves a margin of 16; a wrong index, stride or packed panel is off by O(1).
+     */
+    private void validate() {
+        c.fill((byte) 0xFF); // every float a NaN
+        sgemm();
+        Random rnd = new Random(3);
+        double worst = 0;
+        double tolerance = 1e-6 * k + 1e-5;
+        for (int s = 0; s < SAMPLES; s++) {
+            int i = s < 4 ? (s % 2 == 0 ? 0 : m - 1) : rnd.nextInt(m);
+            int j = s < 4 ? (s < 2 ? 0 : n - 1) : rnd.nextInt(n);
+            double want = 0;
+            for (int p = 0; p < k; p++) {
+                long ai = transA == Transpose.NO ? (long) i * lda + p : (long) p * lda + i;
+                long bi = transB == Transpose.NO ? (long) p * ldb + j : (long) j * ldb + p;
+                want += (double) a.getAtIndex(ValueLayout.JAVA_FLOAT, ai) * b.getAtIndex(ValueLayout.JAVA_FLOAT, bi);
+            }
+            float got = c.getAtIndex(ValueLayout.JAVA_FLOAT, (long) i * n + j);
+            double diff = Math.abs(got - want);
+            if (!(diff <= tolerance)) { // NaN fails too
+                throw new IllegalStateException(g.name() + " on " + shape + " (weights=" + weights + "): C[" + i + ","
+                        + j + "] is " + got + ", the dot product in double gives " + want
+                        + " (tolerance 1e-6·k + 1e-5 = " + tolerance + ")");
+            }
+            worst = Math.max(worst, diff);
+        }
+        System.out.printf(Locale.ROOT, "# checked %d elements of C against dot products in double: worst |diff| %.2e"
+                + " (tolerance %.2e)%n", SAMPLES, worst, tolerance);
     }
 
     @TearDown(Level.Trial)
