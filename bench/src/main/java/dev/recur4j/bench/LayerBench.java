@@ -9,6 +9,7 @@ import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.exec.FastRnn;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.io.PyTorchWeights;
 import dev.recur4j.io.Tensor;
@@ -35,7 +36,10 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Whole layers on the standard workloads W1–W7 (and W1B4, W1 with 4 rows), each implementation named by its
  * parameters.
- * Inference workloads time {@code forward}; training workloads time {@code forwardBackward}.
+ * Inference workloads time {@code forward}; training workloads time {@code forwardBackward}. In inference, the fast
+ * engines run batches of at most {@code SmallBatchForward.MAX_BATCH} (6) rows, W1's and W1B4's, as matrix-vector
+ * products that use no GEMM back end: their results name a {@code gemm} that did not run, and the startup line
+ * says "small-batch GEMV, the gemm parameter unused" instead of the back end.
  * Inputs are seeded; buffers are allocated in setup, so the timed region allocates only what
  * the engine itself allocates (see {@code -prof gc}).
  *
@@ -92,11 +96,12 @@ public class LayerBench {
         grads = RnnGradients.allocate(spec, b, t);
         try {
             validateAgainstReference(weights);
+            checkPathCondition();
         } catch (RuntimeException e) {
             engine.close(); // its threads and native memory, whether or not a teardown follows (close is idempotent)
             throw e;
         }
-        System.out.println("# running " + engine.impl() + " / " + gemm + " / threads " + threads + " on " + workload);
+        System.out.println("# running " + engine.impl() + " / " + path() + " / threads " + threads + " on " + workload);
     }
 
     /**
@@ -107,6 +112,26 @@ public class LayerBench {
     private boolean smallBatchPath() {
         return engine.impl() != Impl.REFERENCE && !workload.training && workload.batch <= SMALL_BATCH_MAX
                 && workload.spec().projSize() == 0;
+    }
+
+    /** The path the timed call takes, for the startup line: results name the gemm parameter even where it is unused. */
+    private String path() {
+        if (engine.impl() == Impl.REFERENCE) {
+            return "the float64 reference, the gemm parameter unused";
+        }
+        return smallBatchPath() ? "small-batch GEMV, the gemm parameter unused" : "gemm " + gemm;
+    }
+
+    /**
+     * Throws if {@link #smallBatchPath} no longer matches FastRnn: after the validation's call on a fresh engine,
+     * which takes the timed call's path, a FastRnn has a workspace plan only if that call took the GEMM path.
+     */
+    private void checkPathCondition() {
+        if (engine instanceof FastRnn fast && (fast.lastPlan() == null) != smallBatchPath()) {
+            throw new IllegalStateException("LayerBench.smallBatchPath() says " + workload + " takes the "
+                    + (smallBatchPath() ? "small-batch" : "GEMM") + " path, FastRnn took the other: update the bench's"
+                    + " copy of FastRnn's condition");
+        }
     }
 
     /**
@@ -167,7 +192,7 @@ public class LayerBench {
                         wantParams.get(i).toFloats(), gAtol, gRtol));
             }
         }
-        String call = workload + " cut to B=" + b + ", T=" + t + " on " + engine.impl().cliName() + " / " + gemm
+        String call = workload + " cut to B=" + b + ", T=" + t + " on " + engine.impl().cliName() + " / " + path()
                 + " / threads " + threads;
         double worst = tensors.stream().mapToDouble(Agreement::worstRatio).max().orElse(0);
         if (!tensors.stream().allMatch(Agreement::agrees)) {
