@@ -85,10 +85,22 @@ public final class ReferenceCheck {
 
     /** Checks the results of {@code call}'s last run, made with {@code weights}, against the reference. */
     public static Result check(RnnWeights weights, BenchCall call) {
+        return check(weights, call, rows(call.batch().batch()));
+    }
+
+    /**
+     * The same on every batch row, so a training call's parameter gradients are compared too: for a call cut
+     * down to a few rows and steps (the JMH suite's validation before timing), where the reference is cheap.
+     */
+    public static Result checkEveryRow(RnnWeights weights, BenchCall call) {
+        return check(weights, call, IntStream.range(0, call.batch().batch()).toArray());
+    }
+
+    /** {@link #check} on the given rows (ascending, distinct). */
+    private static Result check(RnnWeights weights, BenchCall call, int[] rows) {
         RnnSpec spec = weights.spec();
         RnnBatch in = call.batch();
         int slots = spec.slots();
-        int[] rows = rows(in.batch());
         RowPicker pick = new RowPicker(in.batch(), rows);
         RnnBatch subIn = new RnnBatch(rows.length, in.seqLen(), pick.perRow(in.input()),
                 in.lengths() == null ? null : Arrays.stream(rows).map(in::length).toArray(),

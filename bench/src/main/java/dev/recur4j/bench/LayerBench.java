@@ -11,11 +11,9 @@ import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
 import dev.recur4j.exec.FastRnn;
 import dev.recur4j.gemm.GemmKind;
-import dev.recur4j.io.PyTorchWeights;
-import dev.recur4j.io.Tensor;
-import dev.recur4j.ref.Agreement;
-import java.util.ArrayList;
-import java.util.List;
+import dev.recur4j.perf.BenchCall;
+import dev.recur4j.perf.BenchMode;
+import dev.recur4j.perf.ReferenceCheck;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -135,15 +133,11 @@ public class LayerBench {
     }
 
     /**
-     * The workload's layer on a cut-down call (see the class comment) through the engine under test and through the
-     * float64 reference, on the same weights and seeded inputs: output, h_n, c_n and, for the training workloads,
-     * every gradient (input, h0, c0 and the parameters'). Tolerance: {@link Agreement}'s contract, that of the tests
-     * (FastVsReferenceTest) and of {@code recur4j bench --check}: |got − want| ≤ 1e-4·max(1, max|want|) +
-     * 1e-3·|want| per tensor, three times that for gradients, which pass through one more chain of fp32 products
-     * and sums. The weights are PyTorch's initialisation (|w| ≤ 1/sqrt(H)) and the inputs lie in [-1, 1), so fp32
-     * rounding over a dot product of length K (here up to 2048) grows like sqrt(K)·6e-8, and the σ and tanh cells
-     * contract what 5 steps carry: far inside 1e-4 (bench --check saw a worst diff / tolerance of 0.0003–0.0031 on
-     * the full workloads), while a wrong index, gate or mask is off by 1e-2 or more.
+     * The workload's layer on a cut-down call (see the class comment) through the engine under test, then every row
+     * of its results against the float64 reference on the same weights and inputs by {@code bench --check}'s
+     * {@link ReferenceCheck#checkEveryRow}: output, h_n, c_n and, for the training workloads, every gradient (input,
+     * h0, c0 and the parameters'), within the tests' tolerance (ReferenceCheck's comment says why it holds on these
+     * shapes), where a wrong index, gate or mask is off by 1e-2 or more.
      */
     private void validateAgainstReference(RnnWeights weights) {
         RnnSpec spec = weights.spec();
@@ -153,55 +147,20 @@ public class LayerBench {
         int t = Math.min(CHECK_STEPS, workload.seqLen);
         Random rnd = new Random(2);
         RnnBatch in = RnnBatch.of(b, t, randoms(rnd, b * t * spec.inputSize()));
-        RnnResult got = RnnResult.allocate(spec, b, t);
-        RnnResult want = RnnResult.allocate(spec, b, t);
-        RnnGradients gotGrads = null;
-        RnnGradients wantGrads = null;
-        try (RnnEngine reference = Rnn.create(weights, Impl.REFERENCE, null, 1)) {
-            if (workload.training) {
-                RnnGradOutput go = new RnnGradOutput(randoms(rnd, got.output().length), null, null);
-                gotGrads = RnnGradients.allocate(spec, b, t);
-                wantGrads = RnnGradients.allocate(spec, b, t);
-                engine.forwardBackward(in, go, got, gotGrads);
-                reference.forwardBackward(in, go, want, wantGrads);
-            } else {
-                engine.forward(in, got);
-                reference.forward(in, want);
-            }
-        }
-        double atol = Agreement.ATOL;
-        double rtol = Agreement.RTOL;
-        List<Agreement> tensors = new ArrayList<>();
-        tensors.add(Agreement.of("output", got.output(), want.output(), atol, rtol));
-        tensors.add(Agreement.of("h_n", got.hN(), want.hN(), atol, rtol));
-        if (want.cN() != null) {
-            tensors.add(Agreement.of("c_n", got.cN(), want.cN(), atol, rtol));
-        }
-        if (wantGrads != null) {
-            double gAtol = Agreement.GRADIENT_SCALE * atol;
-            double gRtol = Agreement.GRADIENT_SCALE * rtol;
-            tensors.add(Agreement.of("grad.input", gotGrads.gradInput(), wantGrads.gradInput(), gAtol, gRtol));
-            tensors.add(Agreement.of("grad.h0", gotGrads.gradH0(), wantGrads.gradH0(), gAtol, gRtol));
-            if (wantGrads.gradC0() != null) {
-                tensors.add(Agreement.of("grad.c0", gotGrads.gradC0(), wantGrads.gradC0(), gAtol, gRtol));
-            }
-            List<Tensor> gotParams = PyTorchWeights.toTensors(gotGrads.params(), "grad.");
-            List<Tensor> wantParams = PyTorchWeights.toTensors(wantGrads.params(), "grad.");
-            for (int i = 0; i < wantParams.size(); i++) {
-                tensors.add(Agreement.of(wantParams.get(i).name(), gotParams.get(i).toFloats(),
-                        wantParams.get(i).toFloats(), gAtol, gRtol));
-            }
-        }
-        String call = workload + " cut to B=" + b + ", T=" + t + " on " + engine.impl().cliName() + " / " + path()
+        RnnResult result = RnnResult.allocate(spec, b, t);
+        BenchCall call = workload.training
+                ? new BenchCall(engine, in, result, new RnnGradOutput(randoms(rnd, result.output().length), null,
+                        null), RnnGradients.allocate(spec, b, t), BenchMode.TRAINING)
+                : new BenchCall(engine, in, result, null, null, BenchMode.INFERENCE);
+        call.run();
+        ReferenceCheck.Result check = ReferenceCheck.checkEveryRow(weights, call);
+        String what = workload + " cut to B=" + b + ", T=" + t + " on " + engine.impl().cliName() + " / " + path()
                 + " / threads " + threads;
-        double worst = tensors.stream().mapToDouble(Agreement::worstRatio).max().orElse(0);
-        if (!tensors.stream().allMatch(Agreement::agrees)) {
-            StringBuilder m = new StringBuilder(call + " differs from the float64 reference:");
-            tensors.stream().filter(a -> !a.agrees()).forEach(a -> m.append("\n  ").append(a.line()));
-            throw new IllegalStateException(m.toString());
+        if (!check.passed()) {
+            throw new IllegalStateException(what + " differs from the float64 reference: " + check);
         }
         System.out.printf(Locale.ROOT, "# checked %s against the float64 reference: %d tensors agree, worst diff /"
-                + " tolerance %.3g%n", call, tensors.size(), worst);
+                + " tolerance %.3g%n", what, check.tensors().size(), check.worstRatio());
     }
 
     @TearDown(Level.Trial)
