@@ -126,10 +126,20 @@ public final class FastRnn implements RnnEngine {
         }
     }
 
+    /**
+     * Whether {@link #forward} on a batch of {@code batch} rows runs {@link SmallBatchForward}, matrix-vector
+     * products that use no GEMM back end: at most {@code SmallBatchForward.MAX_BATCH} rows (property
+     * {@code recur4j.smallBatchMax}) of a spec it supports. Training always takes the GEMM path. Public so that a
+     * benchmark can name the path it times.
+     */
+    public static boolean forwardTakesSmallBatchPath(RnnSpec spec, int batch) {
+        return batch <= SmallBatchForward.MAX_BATCH && SmallBatchForward.supports(spec);
+    }
+
     private void forwardInCall(RnnBatch in, RnnResult out) {
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
-        if (in.batch() <= SmallBatchForward.MAX_BATCH && SmallBatchForward.supports(spec)) {
+        if (forwardTakesSmallBatchPath(spec, in.batch())) {
             if (smallBatch == null) {
                 smallBatch = new SmallBatchForward(weights, impl, team.threads());
             }

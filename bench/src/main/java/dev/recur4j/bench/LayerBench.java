@@ -68,9 +68,7 @@ public class LayerBench {
     @Param({"1"})
     public int threads;
 
-    /** {@code SmallBatchForward.MAX_BATCH}: the same property and default, read in the same JVM. */
-    private static final int SMALL_BATCH_MAX = Integer.getInteger("recur4j.smallBatchMax", 6);
-    /** The validation's batch on the GEMM path (above {@link #SMALL_BATCH_MAX} by default) and its length. */
+    /** The validation's batch on the GEMM path (more rows if the small-batch path takes 8) and its length. */
     private static final int CHECK_BATCH = 8;
     private static final int CHECK_STEPS = 5;
 
@@ -94,7 +92,6 @@ public class LayerBench {
         grads = RnnGradients.allocate(spec, b, t);
         try {
             validateAgainstReference(weights);
-            checkPathCondition();
         } catch (RuntimeException e) {
             engine.close(); // its threads and native memory, whether or not a teardown follows (close is idempotent)
             throw e;
@@ -103,13 +100,12 @@ public class LayerBench {
     }
 
     /**
-     * Whether the engine's forward takes {@code SmallBatchForward}, the matrix-vector path that uses no GEMM:
-     * {@code FastRnn.forwardInCall}'s condition, inference with at most {@code SmallBatchForward.MAX_BATCH} rows
-     * and no LSTM projection (the workloads have none), for the fast implementations.
+     * Whether the timed call takes {@code SmallBatchForward}, the matrix-vector path that uses no GEMM: a fast
+     * engine's inference on a batch {@link FastRnn#forwardTakesSmallBatchPath} sends there (W1, W1B4).
      */
     private boolean smallBatchPath() {
-        return engine.impl() != Impl.REFERENCE && !workload.training && workload.batch <= SMALL_BATCH_MAX
-                && workload.spec().projSize() == 0;
+        return engine.impl() != Impl.REFERENCE && !workload.training
+                && FastRnn.forwardTakesSmallBatchPath(workload.spec(), workload.batch);
     }
 
     /** The path the timed call takes, for the startup line: results name the gemm parameter even where it is unused. */
@@ -118,18 +114,6 @@ public class LayerBench {
             return "the float64 reference, the gemm parameter unused";
         }
         return smallBatchPath() ? "small-batch GEMV, the gemm parameter unused" : "gemm " + gemm;
-    }
-
-    /**
-     * Throws if {@link #smallBatchPath} no longer matches FastRnn: after the validation's call on a fresh engine,
-     * which takes the timed call's path, a FastRnn has a workspace plan only if that call took the GEMM path.
-     */
-    private void checkPathCondition() {
-        if (engine instanceof FastRnn fast && (fast.lastPlan() == null) != smallBatchPath()) {
-            throw new IllegalStateException("LayerBench.smallBatchPath() says " + workload + " takes the "
-                    + (smallBatchPath() ? "small-batch" : "GEMM") + " path, FastRnn took the other: update the bench's"
-                    + " copy of FastRnn's condition");
-        }
     }
 
     /**
@@ -142,8 +126,11 @@ public class LayerBench {
     private void validateAgainstReference(RnnWeights weights) {
         RnnSpec spec = weights.spec();
         // the timed call's path: its own batch on the small-batch path, else enough rows to stay off it
-        int b = smallBatchPath() ? workload.batch
-                : Math.min(workload.batch, Math.max(CHECK_BATCH, SMALL_BATCH_MAX + 1));
+        int b = smallBatchPath() ? workload.batch : Math.min(workload.batch, CHECK_BATCH);
+        while (!workload.training && !smallBatchPath() && b < workload.batch
+                && FastRnn.forwardTakesSmallBatchPath(spec, b)) {
+            b++;
+        }
         int t = Math.min(CHECK_STEPS, workload.seqLen);
         Random rnd = new Random(2);
         RnnBatch in = RnnBatch.of(b, t, randoms(rnd, b * t * spec.inputSize()));
