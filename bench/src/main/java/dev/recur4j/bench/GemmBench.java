@@ -156,8 +156,8 @@ public class GemmBench {
     }
 
     /**
-     * One product, as timed, into a C filled with NaN (beta = 0: C is not read, so every element must be written),
-     * then {@link #SAMPLES} elements, the four corners and the rest seeded at random, against the dot product of
+     * One product, as timed, into a C filled with NaN (beta = 0: C is not read, so every element must be written,
+     * which a scan of all of C checks), then {@link #SAMPLES} elements, the four corners and the rest seeded at random, against the dot product of
      * op(A)'s row and op(B)'s column in double. Tolerance 1e-6·k + 1e-5, as in GemmTest: a float sum of k products
      * of values in [-1, 1] is off by about 2^-24·sqrt(k) (rounding steps) · sqrt(k) (the partial sums' size),
      * ~6e-8·k, so 1e-6·k leaves a margin of 16; a wrong index, stride or packed panel is off by O(1).
@@ -165,6 +165,12 @@ public class GemmBench {
     private void validate() {
         c.fill((byte) 0xFF); // every float a NaN
         sgemm();
+        for (long e = 0; e < (long) m * n; e++) { // an element left unwritten (a tile the sampling misses) stays NaN
+            if (Float.isNaN(c.getAtIndex(ValueLayout.JAVA_FLOAT, e))) {
+                throw new IllegalStateException(g.name() + " on " + shape + " (weights=" + weights + "): C["
+                        + e / n + "," + e % n + "] was not written (NaN)");
+            }
+        }
         Random rnd = new Random(3);
         double worst = 0;
         double tolerance = 1e-6 * k + 1e-5;
