@@ -381,12 +381,14 @@ static void cgroup_walk(const struct cgroup_mount *m, const char *path, int vers
             size_t room = !usage_known ? limit : usage < limit ? limit - usage : 0;
             if (room < c->bytes) {
                 c->bytes = room;
-                /* the note is JSON: a path's quote, backslash or control character becomes '?' */
+                /* the note is JSON: a path's quote, backslash or control character becomes '?', and so does every
+                 * non-ASCII byte, since the cut below could split a UTF-8 character */
                 char name[128];
                 const char *cgroup = len > top ? dir + top : "/";
                 size_t i = 0;
                 for (; cgroup[i] && i < sizeof name - 1; i++)
-                    name[i] = cgroup[i] == '"' || cgroup[i] == '\\' || (unsigned char)cgroup[i] < 0x20 ? '?' : cgroup[i];
+                    name[i] = cgroup[i] == '"' || cgroup[i] == '\\' || (unsigned char)cgroup[i] < 0x20
+                              || (unsigned char)cgroup[i] >= 0x80 ? '?' : cgroup[i];
                 name[i] = '\0';
                 snprintf(c->what, sizeof c->what, "the cgroup v%d limit of %s%s less its usage", version, name,
                          cgroup[i] ? "..." : "");
