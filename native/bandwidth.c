@@ -285,14 +285,25 @@ struct cgroup_mount {
     char point[PATH_BYTES], root[PATH_BYTES];
 };
 
+/* How well a mount whose top is cgroup `root` shows cgroup `path`: 0 if path is not at or under root, else 1 plus
+ * the length of root ("/" counts as empty), so the mount nearest to the path scores highest. */
+static size_t root_match(const char *root, const char *path) {
+    size_t n = strcmp(root, "/") == 0 ? 0 : strlen(root);
+    if (strncmp(path, root, n) != 0 || (path[n] != '/' && path[n] != '\0')) return 0;
+    return n + 1;
+}
+
 /* Where the v2 hierarchy (cgroup2) and v1's memory controller (cgroup with the "memory" option) are mounted, from
- * /proc/self/mountinfo; not listed there, the usual places: /sys/fs/cgroup and /sys/fs/cgroup/memory. */
-static void cgroup_mounts(struct cgroup_mount *v2, struct cgroup_mount *v1) {
+ * /proc/self/mountinfo; not listed there, the usual places: /sys/fs/cgroup and /sys/fs/cgroup/memory. Where a
+ * hierarchy is mounted more than once (a sub-cgroup bind-mounted elsewhere, nested containers), the mount whose top
+ * holds our cgroup (`path2`, `path1`, from /proc/self/cgroup; "" if none) nearest wins, not the first listed. */
+static void cgroup_mounts(const char *path2, const char *path1, struct cgroup_mount *v2, struct cgroup_mount *v1) {
     int found2 = 0, found1 = 0;
+    size_t score2 = 0, score1 = 0;
     FILE *f = open_in_root("/proc/self/mountinfo");
     if (f) {
         static char line[3 * PATH_BYTES]; /* static: off the stack, the probe runs this once */
-        while (!(found2 && found1) && read_line(f, line, sizeof line)) {
+        while (read_line(f, line, sizeof line)) {
             /* "36 25 0:31 ROOT POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS" */
             char *dash = strstr(line, " - ");
             if (!dash) continue;
@@ -308,17 +319,19 @@ static void cgroup_mounts(struct cgroup_mount *v2, struct cgroup_mount *v1) {
             next_field(&after); /* the source */
             super = next_field(&after);
             if (!point || !root || !type) continue;
+            unescape_octal(root);
             struct cgroup_mount *m;
-            if (strcmp(type, "cgroup2") == 0 && !found2) {
-                m = v2;
-                found2 = 1;
-            } else if (strcmp(type, "cgroup") == 0 && super && has_item(super, "memory") && !found1) {
-                m = v1;
-                found1 = 1;
+            if (strcmp(type, "cgroup2") == 0) {
+                size_t score = root_match(root, path2);
+                if (found2 && score <= score2) continue;
+                m = v2, found2 = 1, score2 = score;
+            } else if (strcmp(type, "cgroup") == 0 && super && has_item(super, "memory")) {
+                size_t score = root_match(root, path1);
+                if (found1 && score <= score1) continue;
+                m = v1, found1 = 1, score1 = score;
             } else {
                 continue;
             }
-            unescape_octal(root);
             unescape_octal(point);
             snprintf(m->point, sizeof m->point, "%s", point);
             snprintf(m->root, sizeof m->root, "%s", root);
@@ -421,21 +434,24 @@ static size_t memory_for_buffers(char *why, size_t why_len) {
      * Both may be there (a hybrid system: v1 holds the memory controller, and v2's directories have no memory.max);
      * each limit found binds. */
     if ((f = open_in_root("/proc/self/cgroup"))) {
-        static struct cgroup_mount v2, v1; /* static: 16 KiB off the stack */
-        static char line[PATH_BYTES + 64];
-        cgroup_mounts(&v2, &v1);
+        static struct cgroup_mount v2, v1;                      /* static: 16 KiB off the stack */
+        static char line[PATH_BYTES + 64], path2[PATH_BYTES + 64], path1[PATH_BYTES + 64];
+        int have2 = 0, have1 = 0;
         while (read_line(f, line, sizeof line)) {
             char *controllers = strchr(line, ':'), *path;
             if (!controllers || !(path = strchr(controllers + 1, ':'))) continue;
             *controllers++ = '\0';
             *path++ = '\0';
-            if (strcmp(line, "0") == 0 && !*controllers)
-                cgroup_walk(&v2, path, 2, "memory.max", "memory.current", "inactive_file", &c);
-            else if (has_item(controllers, "memory"))
-                cgroup_walk(&v1, path, 1, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file",
-                            &c);
+            if (strcmp(line, "0") == 0 && !*controllers && !have2)
+                have2 = snprintf(path2, sizeof path2, "%s", path) >= 0;
+            else if (has_item(controllers, "memory") && !have1)
+                have1 = snprintf(path1, sizeof path1, "%s", path) >= 0;
         }
         fclose(f);
+        cgroup_mounts(path2, path1, &v2, &v1);
+        if (have2) cgroup_walk(&v2, path2, 2, "memory.max", "memory.current", "inactive_file", &c);
+        if (have1)
+            cgroup_walk(&v1, path1, 1, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file", &c);
     }
     snprintf(why, why_len, "%s", c.what);
     return c.bytes / 2;

@@ -220,6 +220,18 @@ class BandwidthSizesTest(unittest.TestCase):
         self.assert_dram_held_to(room, result)
         self.assertIn("the cgroup v1 limit of / less its usage", result["note"])
 
+    def test_of_two_mounts_the_one_that_holds_our_cgroup_wins(self):
+        # a sub-cgroup of the v1 memory hierarchy bind-mounted elsewhere is listed first; our cgroup is only under the
+        # hierarchy's own mount, further down the list
+        room = self.room(0.5)
+        result = self.sizes(cgroup=["4:memory:/docker/abc"], mountinfo=[
+            "50 40 0:31 /other /mnt/other rw,relatime - cgroup cgroup rw,memory",
+            "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory"],
+            files={"/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes": room,
+                   "/mnt/other/memory.limit_in_bytes": 4096})
+        self.assert_dram_held_to(room, result)
+        self.assertIn("the cgroup v1 limit of /docker/abc less its usage", result["note"])
+
     def test_without_mountinfo_v2_is_looked_for_at_sys_fs_cgroup(self):
         room = self.room(0.5)
         result = self.sizes(cgroup=["0::/a"], files={"/sys/fs/cgroup/a/memory.max": room})
