@@ -364,15 +364,15 @@ struct ceiling {
 /* Lowers `c` to the least room left under the limits of cgroup `path` (from /proc/self/cgroup) and each of its
  * parents, up to the top of mount `m`: at each level the limit less the usage (every process of that cgroup's
  * subtree counts, ours too) without its inactive file cache (memory.stat's `inactive_key`), or the limit alone where
- * the usage cannot be read. A limit on a parent (a systemd
- * slice, a container's own cgroup seen from inside a nested one) binds us as much as our own. */
+ * the usage cannot be read. A limit on a parent (a systemd slice, a container's own cgroup seen from inside a nested
+ * one) binds us as much as our own. */
 static void cgroup_walk(const struct cgroup_mount *m, const char *path, int version, const char *limit_file,
                         const char *usage_file, const char *inactive_key, struct ceiling *c) {
     /* The path is the hierarchy's; the mount shows it from m->root down. A path outside that subtree (or one
      * climbing out of a cgroup namespace with "/..") has no directory under this mount that is ours to read. */
-    size_t root_len = strcmp(m->root, "/") == 0 ? 0 : strlen(m->root);
-    if (strncmp(path, m->root, root_len) != 0 || (path[root_len] != '/' && path[root_len] != '\0')) return;
-    path += root_len;
+    size_t match = root_match(m->root, path);
+    if (!match) return;
+    path += match - 1; /* past the mount's top */
     if (strstr(path, "/../") || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)) return;
     char dir[2 * PATH_BYTES], file[2 * PATH_BYTES + 32];
     size_t top = strlen(m->point);
