@@ -30,15 +30,23 @@ Install one (e.g. Eclipse Temurin 25) and set JAVA_HOME to it."
 export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
 
+# Something the scripts need is missing: as root with apt-get, install Debian's packages for it, else stop.
+# apt_install_or_die WHAT HOW PACKAGE...: WHAT says what is missing (and what for), HOW what to install by hand.
+apt_install_or_die() {
+  local what="$1" how="$2"
+  shift 2
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "recur4j: $what; installing $* with apt-get" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null \
+      || die "could not install $* with apt-get; $how"
+  else
+    die "$what; $how"
+  fi
+}
+
 ensure_maven() {
   if ! command -v mvn >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "recur4j: installing Maven with apt-get" >&2
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null \
-        || die "could not install Maven with apt-get; install Apache Maven >= 3.8"
-    else
-      die "Maven (mvn) not found; install Apache Maven >= 3.8"
-    fi
+    apt_install_or_die "Maven (mvn) not found" "install Apache Maven >= 3.8" maven
   fi
   MVN="mvn -B -q -f $ROOT/pom.xml"
 }
