@@ -3,7 +3,7 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-die() { echo "recur4j: $*" >&2; exit 1; }
+source "$ROOT/scripts/lib/install.sh" # die, apt_install_or_die
 
 # Major version of the JDK at $1 (e.g. 25), or empty.
 jdk_major() {
@@ -29,20 +29,6 @@ JAVA_HOME="$(find_jdk)" || die "no JDK >= 25 found (looked at \$JAVA_HOME='${JAV
 Install one (e.g. Eclipse Temurin 25) and set JAVA_HOME to it."
 export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
-
-# Something the scripts need is missing: as root with apt-get, install Debian's packages for it, else stop.
-# apt_install_or_die WHAT HOW PACKAGE...: WHAT says what is missing (and what for), HOW what to install by hand.
-apt_install_or_die() {
-  local what="$1" how="$2"
-  shift 2
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "recur4j: $what; installing $* with apt-get" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null \
-      || die "could not install $* with apt-get; $how"
-  else
-    die "$what; $how"
-  fi
-}
 
 ensure_maven() {
   if ! command -v mvn >/dev/null 2>&1; then
