@@ -1,5 +1,7 @@
 package dev.recur4j.exec;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -7,6 +9,11 @@ import java.util.concurrent.locks.LockSupport;
  * synchronise inside it through {@link #barrier()}; the caller is member 0, the others are threads
  * created here once and stopped by {@link #close()}. Between calls a worker spins for a short while
  * (so back-to-back calls pay no wake-up) and then parks. A call allocates nothing.
+ *
+ * <p>If a member's task throws, the barrier is broken, so the others' waits throw too; the call fails with the
+ * first failure (the caller's own exception carries a worker's as suppressed) only once every member has left the
+ * task, so no worker goes on with the call's arguments after it has returned, and every later call is refused with
+ * that first failure as the cause.
  */
 final class SpinTeam implements AutoCloseable {
     /** How long an idle worker spins before parking: a few calls' worth of a small-batch forward. */
@@ -17,17 +24,24 @@ final class SpinTeam implements AutoCloseable {
         void run(int member);
     }
 
+    /** Ints between two workers' entries of {@link #left}: 64 bytes, so they share no cache line. */
+    private static final int STRIDE = 16;
+
     private final Member task;
     private final SpinBarrier barrier;
     private final Thread[] workers;
     private volatile int generation;
     private volatile boolean stopping;
-    private volatile Throwable failure;
+    /** The first failure of a member's task: the others' are mostly the broken barrier it caused. */
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** Per worker (at i * STRIDE): the generation of the last call whose task it has left. */
+    private final AtomicIntegerArray left;
 
     SpinTeam(int size, Member task) {
         this.task = task;
         this.barrier = new SpinBarrier(size);
         this.workers = new Thread[size - 1];
+        this.left = new AtomicIntegerArray(Math.max(1, workers.length * STRIDE));
         TeamThreads.start(workers, "recur4j-gemv-", this::work, this::close);
     }
 
@@ -39,10 +53,13 @@ final class SpinTeam implements AutoCloseable {
         return barrier;
     }
 
-    /** Runs the task on every member; returns when member 0's task returns (after its final barrier). */
+    /**
+     * Runs the task on every member; returns when member 0's task returns (after its final barrier). If a task
+     * throws, throws once every worker has left the task.
+     */
     void run() {
         if (barrier.isBroken()) {
-            throw new IllegalStateException("the small-batch team failed in an earlier call", failure);
+            throw new IllegalStateException("the small-batch team failed in an earlier call", failure.get());
         }
         if (workers.length > 0) {
             generation = generation + 1; // single writer: the calling thread
@@ -53,12 +70,24 @@ final class SpinTeam implements AutoCloseable {
         try {
             task.run(0);
         } catch (RuntimeException | Error e) {
+            failure.compareAndSet(null, e); // before the break: a worker's exception caused by it comes after
             barrier.breakBarrier();
-            Throwable f = failure;
-            if (f != null && f != e) {
+            awaitWorkersLeft();
+            Throwable f = failure.get();
+            if (f != e) {
                 e.addSuppressed(f);
             }
             throw e;
+        }
+    }
+
+    /** Waits until every worker has left this call's task (after a failure: they leave at their next wait). */
+    private void awaitWorkersLeft() {
+        int gen = generation;
+        for (int i = 0; i < workers.length; i++) {
+            while (left.get(i * STRIDE) != gen) {
+                LockSupport.parkNanos(this, 50_000);
+            }
         }
     }
 
@@ -81,9 +110,10 @@ final class SpinTeam implements AutoCloseable {
             try {
                 task.run(member);
             } catch (Throwable e) {
-                failure = e;
+                failure.compareAndSet(null, e);
                 barrier.breakBarrier();
             }
+            left.set((member - 1) * STRIDE, gen);
         }
     }
 

@@ -1,0 +1,157 @@
+package dev.recur4j.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link SpinTeam} when a member's task throws: the call fails with the cause, no member is still inside the task
+ * when it does, and later calls are refused naming that cause.
+ */
+class SpinTeamTest {
+    private static final Duration LIMIT = Duration.ofSeconds(30);
+
+    /** A team whose task, given to the constructor, can reach the team (for its barrier). */
+    private static final class Holder {
+        SpinTeam team;
+    }
+
+    private static boolean inChain(Throwable t, Throwable wanted) {
+        if (t == null) {
+            return false;
+        }
+        if (t == wanted) {
+            return true;
+        }
+        return inChain(t.getCause(), wanted)
+                || Arrays.stream(t.getSuppressed()).anyMatch(s -> inChain(s, wanted));
+    }
+
+    /**
+     * Member 1 fails; member 2, waiting at the barrier, then throws the barrier's "a thread failed"; member 0 (the
+     * caller) arrives late and throws that too. The root cause must reach the caller and name the refusal of the
+     * next call: member 2's consequence must not replace it.
+     */
+    @Test
+    void theFirstFailureReachesTheCallerAndTheNextCall() {
+        RuntimeException root = new RuntimeException("member 1's root cause");
+        Holder h = new Holder();
+        h.team = new SpinTeam(3, m -> {
+            if (m == 1) {
+                throw root;
+            }
+            if (m == 0) {
+                LockSupport.parkNanos(100_000_000); // member 2 meets the broken barrier first
+            }
+            h.team.barrier().await();
+        });
+        try (SpinTeam team = h.team) {
+            assertTimeoutPreemptively(LIMIT, () -> {
+                IllegalStateException e = assertThrows(IllegalStateException.class, team::run);
+                assertTrue(inChain(e, root), "the call's exception does not carry the root cause: " + e
+                        + " suppressed " + Arrays.toString(e.getSuppressed()));
+                IllegalStateException next = assertThrows(IllegalStateException.class, team::run);
+                assertSame(root, next.getCause(), "the refusal of the next call names " + next.getCause());
+            });
+        }
+    }
+
+    /** The caller's own task fails: the next call's refusal names that failure, not a member's consequence of it. */
+    @Test
+    void theCallersFailureIsTheCauseOfTheRefusals() {
+        RuntimeException root = new RuntimeException("member 0's root cause");
+        Holder h = new Holder();
+        AtomicInteger member1Left = new AtomicInteger();
+        h.team = new SpinTeam(2, m -> {
+            if (m == 0) {
+                throw root;
+            }
+            try {
+                h.team.barrier().await();
+            } finally {
+                member1Left.incrementAndGet();
+            }
+        });
+        try (SpinTeam team = h.team) {
+            assertTimeoutPreemptively(LIMIT, () -> {
+                assertSame(root, assertThrows(RuntimeException.class, team::run));
+                while (member1Left.get() == 0) {
+                    Thread.onSpinWait(); // member 1 has met the broken barrier and recorded its own exception
+                }
+                IllegalStateException next = assertThrows(IllegalStateException.class, team::run);
+                assertSame(root, next.getCause(), "the refusal of the next call names " + next.getCause());
+            });
+        }
+    }
+
+    /**
+     * The caller fails while member 1 is still busy in its part (as a member of {@link SmallBatchForward} in an input
+     * projection): run() must not return before member 1 has left the task, or member 1 goes on writing into the
+     * call's arrays (its output, its workspace) after the caller has been told the call is over.
+     */
+    @Test
+    void aFailedCallReturnsOnlyWhenNoMemberIsInTheTask() {
+        RuntimeException root = new RuntimeException("member 0 fails");
+        Holder h = new Holder();
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger output = new AtomicInteger();
+        h.team = new SpinTeam(2, m -> {
+            inside.incrementAndGet();
+            try {
+                if (m == 0) {
+                    while (inside.get() < 2) {
+                        Thread.onSpinWait(); // member 1 is in its part
+                    }
+                    throw root;
+                }
+                LockSupport.parkNanos(300_000_000); // a long part of member 1's work
+                output.set(1); // ... which writes the call's output
+                h.team.barrier().await();
+            } finally {
+                inside.decrementAndGet();
+            }
+        });
+        try (SpinTeam team = h.team) {
+            assertTimeoutPreemptively(LIMIT, () -> {
+                assertSame(root, assertThrows(RuntimeException.class, team::run));
+                int membersInside = inside.get();
+                int outputThen = output.get();
+                LockSupport.parkNanos(500_000_000);
+                assertEquals(0, membersInside, "members still in the task when the failed call returned");
+                assertEquals(output.get(), outputThen, "a member wrote the call's output after the call had failed");
+            });
+        }
+    }
+
+    /** A team that failed is closed normally, twice, and its workers end. */
+    @Test
+    void aFailedTeamClosesAndItsWorkersEnd() {
+        long before = gemvThreads();
+        Holder h = new Holder();
+        h.team = new SpinTeam(2, m -> {
+            if (m == 1) {
+                throw new IllegalArgumentException("member 1 fails");
+            }
+            h.team.barrier().await();
+        });
+        assertTimeoutPreemptively(LIMIT, () -> {
+            assertThrows(IllegalStateException.class, h.team::run);
+            h.team.close();
+            h.team.close();
+            assertEquals(before, gemvThreads());
+        });
+    }
+
+    private static long gemvThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("recur4j-gemv-") && t.isAlive()).count();
+    }
+}
