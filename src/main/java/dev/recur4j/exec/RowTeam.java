@@ -61,8 +61,12 @@ final class RowTeam implements AutoCloseable {
         return share;
     }
 
-    /** Runs {@code t} over [0, n) split across the team; returns when every chunk is done. */
+    /** Runs {@code t} over [0, n) split across the team; returns when every chunk is done. Refused once closed. */
     void run(int n, Task t) {
+        if (stopping) {
+            // its workers have ended: the join would wait for them forever (FastRnn's guard refuses such calls first)
+            throw new IllegalStateException("the row team is closed");
+        }
         if (threads == 1 || n == 1) {
             t.rows(0, 0, n);
             return;
@@ -180,10 +184,10 @@ final class RowTeam implements AutoCloseable {
 
     @Override
     public void close() {
-        if (threads == 1 || stopping) {
+        if (stopping) {
             return;
         }
-        stopping = true;
+        stopping = true; // also with one thread, so that a closed team refuses calls whatever its size
         generation = generation + 1; // workers wake, see stopping, return
         TeamThreads.wakeAndJoin(workers);
     }

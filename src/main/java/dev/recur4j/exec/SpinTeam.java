@@ -55,9 +55,13 @@ final class SpinTeam implements AutoCloseable {
 
     /**
      * Runs the task on every member; returns when member 0's task returns (after its final barrier). If a task
-     * throws, throws once every worker has left the task.
+     * throws, throws once every worker has left the task. Refused once closed.
      */
     void run() {
+        if (stopping) {
+            // its workers have ended: the task's barriers would wait for them forever
+            throw new IllegalStateException("the small-batch team is closed");
+        }
         if (barrier.isBroken()) {
             throw new IllegalStateException("the small-batch team failed in an earlier call", failure.get());
         }

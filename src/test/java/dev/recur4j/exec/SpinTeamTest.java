@@ -150,6 +150,27 @@ class SpinTeamTest {
         });
     }
 
+    /** A call after close is refused at once: the workers have ended, so the task's barriers would wait forever. */
+    @Test
+    void aClosedTeamRefusesCalls() {
+        for (int size : new int[] {1, 2}) {
+            Holder h = new Holder();
+            AtomicInteger calls = new AtomicInteger();
+            h.team = new SpinTeam(size, m -> {
+                calls.incrementAndGet();
+                h.team.barrier().await();
+            });
+            assertTimeoutPreemptively(LIMIT, () -> {
+                h.team.run();
+                assertEquals(size, calls.get());
+                h.team.close();
+                IllegalStateException e = assertThrows(IllegalStateException.class, h.team::run);
+                assertTrue(e.getMessage().contains("closed"), e.getMessage());
+                assertEquals(size, calls.get(), "a member ran the task after close");
+            });
+        }
+    }
+
     private static long gemvThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("recur4j-gemv-") && t.isAlive()).count();

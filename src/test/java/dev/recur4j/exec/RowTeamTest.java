@@ -1,0 +1,31 @@
+package dev.recur4j.exec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** {@link RowTeam} once closed: a call is refused at once instead of waiting for workers that have ended. */
+class RowTeamTest {
+    @Test
+    void aClosedTeamRefusesCalls() {
+        for (int threads : new int[] {1, 2}) {
+            AtomicInteger rows = new AtomicInteger();
+            RowTeam team = new RowTeam(threads);
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                team.run(8, (chunk, from, to) -> rows.addAndGet(to - from));
+                assertEquals(8, rows.get());
+                team.close();
+                team.close();
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> team.run(8, (chunk, from, to) -> rows.addAndGet(to - from)));
+                assertTrue(e.getMessage().contains("closed"), e.getMessage());
+                assertEquals(8, rows.get(), "a chunk ran after close");
+            });
+        }
+    }
+}
