@@ -16,7 +16,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A training call: the forward pass ({@link ForwardPass#trainingRows}), then BPTT over what it kept.
@@ -215,17 +214,22 @@ final class BackwardPass {
      */
     private boolean awaitTimeLoop(int c) {
         long spinUntil = System.nanoTime() + SpinBarrier.SPIN_NANOS;
-        for (int spin = 1; timeLoopDone.get(c) != task; spin++) {
-            if (team.failed()) {
-                return false;
+        boolean interrupted = false;
+        try {
+            for (int spin = 1; timeLoopDone.get(c) != task; spin++) {
+                if (team.failed()) {
+                    return false;
+                }
+                if ((spin & 255) != 0 || System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    interrupted |= Parking.parkNanos(this, 100_000);
+                }
             }
-            if ((spin & 255) != 0 || System.nanoTime() < spinUntil) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, 100_000);
-            }
+            return true;
+        } finally {
+            Parking.restore(interrupted);
         }
-        return true;
     }
 
     /** The reverse time loop of (l, d) for batch rows [b0, b1): fills dG rows, dh/dc state rows, dH rows. */

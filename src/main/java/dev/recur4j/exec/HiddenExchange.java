@@ -1,7 +1,6 @@
 package dev.recur4j.exec;
 
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * How the members of a small-batch team hand each other the hidden units they computed, without a
@@ -93,21 +92,26 @@ final class HiddenExchange {
         int spins = 0;
         long spinUntil = 0;
         boolean sleeping = false;
-        while (stamps.getAcquire(slot) < s) {
-            if (sleeping) {
-                // The partner has lost its core for longer than a few steps: stop taking the one it needs.
-                LockSupport.parkNanos(this, SLEEP_NANOS);
-                barrier.checkNotBroken();
-            } else if ((++spins & 255) != 0) {
-                Thread.onSpinWait();
-            } else {
-                barrier.checkNotBroken();
-                if (spinUntil == 0) {
-                    spinUntil = System.nanoTime() + SpinBarrier.SPIN_NANOS; // then short sleeps
+        boolean interrupted = false;
+        try {
+            while (stamps.getAcquire(slot) < s) {
+                if (sleeping) {
+                    // The partner has lost its core for longer than a few steps: stop taking the one it needs.
+                    interrupted |= Parking.parkNanos(this, SLEEP_NANOS);
+                    barrier.checkNotBroken();
+                } else if ((++spins & 255) != 0) {
+                    Thread.onSpinWait();
                 } else {
-                    sleeping = System.nanoTime() > spinUntil;
+                    barrier.checkNotBroken();
+                    if (spinUntil == 0) {
+                        spinUntil = System.nanoTime() + SpinBarrier.SPIN_NANOS; // then short sleeps
+                    } else {
+                        sleeping = System.nanoTime() > spinUntil;
+                    }
                 }
             }
+        } finally {
+            Parking.restore(interrupted);
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.recur4j.exec;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Lets a thread of a {@link RowTeam} that has finished its rows take over part of another thread's
@@ -138,13 +137,15 @@ class RowShare {
                 continue;
             }
             long sleepAfter = System.nanoTime() + SpinBarrier.SPIN_NANOS;
+            boolean interrupted = false;
             while (v.state == ASKED) {
                 if (System.nanoTime() < sleepAfter) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.parkNanos(this, SLEEP_NANOS);
+                    interrupted |= Parking.parkNanos(this, SLEEP_NANOS);
                 }
             }
+            Parking.restore(interrupted);
             int from = v.from;
             int to = v.to;
             int step = v.step;

@@ -99,13 +99,15 @@ final class RowTeam implements AutoCloseable {
     }
 
     private void awaitWorkers() {
+        boolean interrupted = false;
         for (int spin = 0; pending.get() != 0; spin++) {
             if (spin < SPINS) {
                 Thread.onSpinWait();
             } else {
-                LockSupport.park(this);
+                interrupted |= Parking.park(this);
             }
         }
+        Parking.restore(interrupted);
     }
 
     /**
@@ -164,7 +166,7 @@ final class RowTeam implements AutoCloseable {
                 if (spin < SPINS) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.park(this);
+                    Parking.park(this); // a worker drops an interrupt (see Parking)
                 }
             }
             seen = generation;

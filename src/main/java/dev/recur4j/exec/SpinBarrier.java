@@ -90,10 +90,12 @@ final class SpinBarrier {
     private void sleep(int slot, int p) {
         Thread me = Thread.currentThread();
         sleepers.set(slot, me);
+        boolean interrupted = false;
         while (phase == p && !broken) {
-            LockSupport.parkNanos(this, parkNanos);
+            interrupted |= Parking.parkNanos(this, parkNanos);
         }
         sleepers.compareAndSet(slot, me, null);
+        Parking.restore(interrupted);
     }
 
     void breakBarrier() {

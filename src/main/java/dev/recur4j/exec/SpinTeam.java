@@ -88,11 +88,13 @@ final class SpinTeam implements AutoCloseable {
     /** Waits until every worker has left this call's task (after a failure: they leave at their next wait). */
     private void awaitWorkersLeft() {
         int gen = generation;
+        boolean interrupted = false;
         for (int i = 0; i < workers.length; i++) {
             while (left.get(i * STRIDE) != gen) {
-                LockSupport.parkNanos(this, 50_000);
+                interrupted |= Parking.parkNanos(this, 50_000);
             }
         }
+        Parking.restore(interrupted);
     }
 
     private void work(int member) {
@@ -104,7 +106,7 @@ final class SpinTeam implements AutoCloseable {
                 if (System.nanoTime() < spinUntil) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.park(this);
+                    Parking.park(this); // a worker drops an interrupt (see Parking)
                 }
             }
             seen = gen;
