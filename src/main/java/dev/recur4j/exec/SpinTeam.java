@@ -85,12 +85,16 @@ final class SpinTeam implements AutoCloseable {
         }
     }
 
-    /** Waits until every worker has left this call's task (after a failure: they leave at their next wait). */
+    /**
+     * Waits until every worker has left this call's task (after a failure: they leave at their next wait). A worker
+     * that has ended is not in it either: a close() on another thread during the call (outside the contract, FastRnn's
+     * guard defers it) bumps the generation, and a worker that sees that bump first ends without leaving this call's.
+     */
     private void awaitWorkersLeft() {
         int gen = generation;
         boolean interrupted = false;
         for (int i = 0; i < workers.length; i++) {
-            while (left.get(i * STRIDE) != gen) {
+            while (left.get(i * STRIDE) != gen && workers[i].isAlive()) {
                 interrupted |= Parking.parkNanos(this, 50_000);
             }
         }

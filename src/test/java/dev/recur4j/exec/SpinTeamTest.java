@@ -112,7 +112,10 @@ class SpinTeamTest {
                     }
                     throw root;
                 }
-                LockSupport.parkNanos(300_000_000); // a long part of member 1's work
+                long end = System.nanoTime() + 300_000_000; // a long part of member 1's work (looped: a permit
+                for (long left; (left = end - System.nanoTime()) > 0; ) { // from run()'s unpark can end one park)
+                    LockSupport.parkNanos(left);
+                }
                 output.set(1); // ... which writes the call's output
                 h.team.barrier().await();
             } finally {
@@ -129,6 +132,31 @@ class SpinTeamTest {
                 assertEquals(output.get(), outputThen, "a member wrote the call's output after the call had failed");
             });
         }
+    }
+
+    /**
+     * A close() on another thread while a failing call is on its way out (outside the contract: FastRnn's guard
+     * defers a close until the call's end) bumps the generation the failed call waits for its workers to leave; the
+     * call must still return once they have ended.
+     */
+    @Test
+    void aFailedCallDoesNotWaitForWorkersThatAConcurrentCloseEnded() {
+        RuntimeException root = new RuntimeException("member 0 fails");
+        Holder h = new Holder();
+        h.team = new SpinTeam(2, m -> {
+            if (m == 0) {
+                Thread closer = new Thread(h.team::close);
+                closer.start();
+                while (closer.getState() != Thread.State.WAITING) {
+                    Thread.onSpinWait(); // close has bumped the generation and joins member 1, at the barrier
+                }
+                throw root;
+            }
+            h.team.barrier().await();
+        });
+        assertTimeoutPreemptively(LIMIT, () -> {
+            assertSame(root, assertThrows(RuntimeException.class, h.team::run));
+        });
     }
 
     /** A team that failed is closed normally, twice, and its workers end. */
