@@ -43,6 +43,17 @@ class InterruptedCallTest {
         return spent;
     }
 
+    /**
+     * Sleeps the whole of {@link #PARTNER_NANOS}: a bare parkNanos returns at once on a permit left by the run()'s
+     * unpark of a worker that was still spinning idle, and the caller would then have no partner to wait for.
+     */
+    private static void partnerSleeps() {
+        long end = System.nanoTime() + PARTNER_NANOS;
+        for (long left; (left = end - System.nanoTime()) > 0; ) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
     private static void assertParked(long cpuNanos, String what) {
         assertTrue(cpuNanos < PARTNER_NANOS / 2, what + ": the interrupted caller used " + cpuNanos / 1_000_000
                 + " ms of CPU while its partner slept " + PARTNER_NANOS / 1_000_000 + " ms (it spun)");
@@ -53,7 +64,7 @@ class InterruptedCallTest {
         SpinTeam[] holder = new SpinTeam[1];
         try (SpinTeam team = new SpinTeam(2, m -> {
             if (m == 1) {
-                LockSupport.parkNanos(PARTNER_NANOS);
+                partnerSleeps();
             }
             holder[0].barrier().await();
         })) {
@@ -68,7 +79,7 @@ class InterruptedCallTest {
         try (RowTeam team = new RowTeam(2)) {
             RowTeam.Task slowWorker = (chunk, from, to) -> {
                 if (chunk == 1) {
-                    LockSupport.parkNanos(PARTNER_NANOS);
+                    partnerSleeps();
                 }
             };
             team.run(2, (chunk, from, to) -> { });
