@@ -232,7 +232,8 @@ static int read_number(const char *path, unsigned long long *value) {
     return ok;
 }
 
-/* The value of `key` in the "key value" lines of the file at `path` (a cgroup's memory.stat); 0 if none. */
+/* The value of `key` in the "key value" lines of the file at `path` (a cgroup's memory.stat; /proc/meminfo, whose keys
+ * end in ':' and whose values in " kB"); 0 if none. */
 static int read_keyed(const char *path, const char *key, unsigned long long *value) {
     FILE *f = open_in_root(path);
     if (!f) return 0;
@@ -422,18 +423,13 @@ static void cgroup_walk(const struct cgroup_mount *m, const char *path, int vers
 static size_t memory_for_buffers(char *why, size_t why_len) {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     struct ceiling c = {pages > 0 && page > 0 ? (size_t)pages * page : (size_t)-1, ""};
-    FILE *f = open_in_root("/proc/meminfo");
-    if (f) {
-        char line[128];
-        unsigned long long kb;
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1 && kb * 1024 < c.bytes) c.bytes = kb * 1024;
-        fclose(f);
-    }
+    unsigned long long kb;
+    if (read_keyed("/proc/meminfo", "MemAvailable:", &kb) && kb * 1024 < c.bytes) c.bytes = kb * 1024;
     /* "0::/user.slice/x" names our v2 cgroup, "4:memory:/docker/x" (or "4:cpu,memory:...") our v1 memory cgroup.
      * Both may be there (a hybrid system: v1 holds the memory controller, and v2's directories have no memory.max);
      * each limit found binds. */
-    if ((f = open_in_root("/proc/self/cgroup"))) {
+    FILE *f = open_in_root("/proc/self/cgroup");
+    if (f) {
         static struct cgroup_mount v2, v1;                      /* static: 16 KiB off the stack */
         static char line[PATH_BYTES + 64], path2[PATH_BYTES + 64], path1[PATH_BYTES + 64];
         int have2 = 0, have1 = 0;
