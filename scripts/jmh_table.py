@@ -195,7 +195,8 @@ def build_tables(results, warn=lambda message: print(message, file=sys.stderr)):
                        "methods": sorted({row["method"] for row in rows}),
                        "jmh_modes": sorted({row["jmh_mode"] for row in rows}),
                        "units": sorted({row["unit"] for row in rows}),
-                       "size": any("size" in row for row in rows), "flops_note": flops[3] if flops else None, "speedup": has_speedup,
+                       "size": any("size" in row for row in rows), "flops_note": flops[3] if flops else None,
+                       "speedup": has_speedup,
                        "alloc": any(row["bytes_per_op"] is not None for row in rows),
                        "runs": list(dict.fromkeys(row["run"] for row in rows))})
     return tables

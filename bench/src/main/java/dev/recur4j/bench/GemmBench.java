@@ -158,9 +158,10 @@ public class GemmBench {
     /**
      * One product, as timed, into a C filled with NaN (beta = 0: C is not read, so every element must be written,
      * which a scan of all of C checks), then {@link #SAMPLES} elements, the four corners and the rest seeded at
-     * random, against the dot product of op(A)'s row and op(B)'s column in double. Tolerance 1e-6·k + 1e-5, as in GemmTest: a float sum of k products
-     * of values in [-1, 1] is off by about 2^-24·sqrt(k) (rounding steps) · sqrt(k) (the partial sums' size),
-     * ~6e-8·k, so 1e-6·k leaves a margin of 16; a wrong index, stride or packed panel is off by O(1).
+     * random, against the dot product of op(A)'s row and op(B)'s column in double. Tolerance 1e-6·k + 1e-5, as in
+     * GemmTest: a float sum of k products of values in [-1, 1] is off by about 2^-24·sqrt(k) (rounding steps) ·
+     * sqrt(k) (the partial sums' size), ~6e-8·k, so 1e-6·k leaves a margin of 16; a wrong index, stride or packed
+     * panel is off by O(1).
      */
     private void validate() {
         c.fill((byte) 0xFF); // every float a NaN
