@@ -15,7 +15,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.Random;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,17 +42,6 @@ class InterruptedCallTest {
         return spent;
     }
 
-    /**
-     * Sleeps the whole of {@link #PARTNER_NANOS}: a bare parkNanos returns at once on a permit left by the run()'s
-     * unpark of a worker that was still spinning idle, and the caller would then have no partner to wait for.
-     */
-    private static void partnerSleeps() {
-        long end = System.nanoTime() + PARTNER_NANOS;
-        for (long left; (left = end - System.nanoTime()) > 0; ) {
-            LockSupport.parkNanos(left);
-        }
-    }
-
     private static void assertParked(long cpuNanos, String what) {
         assertTrue(cpuNanos < PARTNER_NANOS / 2, what + ": the interrupted caller used " + cpuNanos / 1_000_000
                 + " ms of CPU while its partner slept " + PARTNER_NANOS / 1_000_000 + " ms (it spun)");
@@ -61,14 +49,14 @@ class InterruptedCallTest {
 
     @Test
     void anInterruptedCallerParksAtTheSmallBatchBarrier() {
-        SpinTeam[] holder = new SpinTeam[1];
-        try (SpinTeam team = new SpinTeam(2, m -> {
+        SpinTeamTest.Holder h = new SpinTeamTest.Holder();
+        h.team = new SpinTeam(2, m -> {
             if (m == 1) {
-                partnerSleeps();
+                FullSleep.nanos(PARTNER_NANOS); // the whole of it, or the caller has no partner to wait for
             }
-            holder[0].barrier().await();
-        })) {
-            holder[0] = team;
+            h.team.barrier().await();
+        });
+        try (SpinTeam team = h.team) {
             team.run(); // warm: threads started, code loaded
             assertTimeoutPreemptively(LIMIT, () -> assertParked(cpuNanosInterrupted(team::run), "SpinTeam"));
         }
@@ -79,7 +67,7 @@ class InterruptedCallTest {
         try (RowTeam team = new RowTeam(2)) {
             RowTeam.Task slowWorker = (chunk, from, to) -> {
                 if (chunk == 1) {
-                    partnerSleeps();
+                    FullSleep.nanos(PARTNER_NANOS); // the whole of it, or the caller has no partner to wait for
                 }
             };
             team.run(2, (chunk, from, to) -> { });

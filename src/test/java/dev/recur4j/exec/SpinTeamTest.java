@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,7 +19,7 @@ class SpinTeamTest {
     private static final Duration LIMIT = Duration.ofSeconds(30);
 
     /** A team whose task, given to the constructor, can reach the team (for its barrier). */
-    private static final class Holder {
+    static final class Holder {
         SpinTeam team;
     }
 
@@ -49,7 +48,7 @@ class SpinTeamTest {
                 throw root;
             }
             if (m == 0) {
-                LockSupport.parkNanos(100_000_000); // member 2 meets the broken barrier first
+                FullSleep.nanos(100_000_000); // member 2 meets the broken barrier first
             }
             h.team.barrier().await();
         });
@@ -112,10 +111,7 @@ class SpinTeamTest {
                     }
                     throw root;
                 }
-                long end = System.nanoTime() + 300_000_000; // a long part of member 1's work (looped: a permit
-                for (long left; (left = end - System.nanoTime()) > 0; ) { // from run()'s unpark can end one park)
-                    LockSupport.parkNanos(left);
-                }
+                FullSleep.nanos(300_000_000); // a long part of member 1's work
                 output.set(1); // ... which writes the call's output
                 h.team.barrier().await();
             } finally {
@@ -127,7 +123,7 @@ class SpinTeamTest {
                 assertSame(root, assertThrows(RuntimeException.class, team::run));
                 int membersInside = inside.get();
                 int outputThen = output.get();
-                LockSupport.parkNanos(500_000_000);
+                FullSleep.nanos(500_000_000);
                 assertEquals(0, membersInside, "members still in the task when the failed call returned");
                 assertEquals(output.get(), outputThen, "a member wrote the call's output after the call had failed");
             });
