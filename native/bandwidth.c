@@ -294,6 +294,10 @@ static size_t root_match(const char *root, const char *path) {
     return n + 1;
 }
 
+static void trim_trailing_slashes(char *path) {
+    for (size_t n = strlen(path); n > 0 && path[n - 1] == '/';) path[--n] = '\0';
+}
+
 /* Where the v2 hierarchy (cgroup2) and v1's memory controller (cgroup with the "memory" option) are mounted, from
  * /proc/self/mountinfo; not listed there, the usual places: /sys/fs/cgroup and /sys/fs/cgroup/memory. Where a
  * hierarchy is mounted more than once (a sub-cgroup bind-mounted elsewhere, nested containers), the mount whose top
@@ -348,8 +352,8 @@ static void cgroup_mounts(const char *path2, const char *path1, struct cgroup_mo
         snprintf(v1->root, sizeof v1->root, "/");
     }
     /* "/sys/fs/cgroup/" and "/sys/fs/cgroup" are one directory; the walk below stops at the mount point by length */
-    for (size_t n = strlen(v2->point); n > 0 && v2->point[n - 1] == '/';) v2->point[--n] = '\0';
-    for (size_t n = strlen(v1->point); n > 0 && v1->point[n - 1] == '/';) v1->point[--n] = '\0';
+    trim_trailing_slashes(v2->point);
+    trim_trailing_slashes(v1->point);
 }
 
 /* The least memory found so far, and what set it when a cgroup did ("" for physical memory and MemAvailable). */

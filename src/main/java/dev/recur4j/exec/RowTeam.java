@@ -1,6 +1,7 @@
 package dev.recur4j.exec;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -38,7 +39,11 @@ final class RowTeam implements AutoCloseable {
     private volatile Task task;
     private volatile int rows;
     private volatile boolean stopping;
-    private volatile Throwable failure;
+    /**
+     * The call's first failure: a chunk that waits on a failed one (see {@link #failed()}) throws a consequence
+     * of it, which must not replace the cause.
+     */
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     RowTeam(int threads) {
         this(threads, new RowShare(threads));
@@ -73,23 +78,21 @@ final class RowTeam implements AutoCloseable {
         }
         task = t;
         rows = n;
-        failure = null;
+        failure.set(null);
         caller = Thread.currentThread();
         pending.set(workers.length);
         generation = generation + 1; // start: the volatile write publishes task, rows and pending
         for (Thread w : workers) {
             LockSupport.unpark(w);
         }
-        Throwable mine = null;
         try {
             runChunk(0, t, n);
         } catch (Throwable e) {
-            mine = e;
-            failure = e; // for chunks that wait on this one inside the task (see failed())
+            failure.compareAndSet(null, e); // also tells chunks that wait on this one inside the task (see failed())
         }
         awaitWorkers();
         task = null;
-        Throwable f = mine != null ? mine : failure;
+        Throwable f = failure.get();
         if (f instanceof RuntimeException re) {
             throw re;
         }
@@ -115,7 +118,7 @@ final class RowTeam implements AutoCloseable {
      * waiting then, or the join would never come.
      */
     boolean failed() {
-        return failure != null;
+        return failure.get() != null;
     }
 
     /**
@@ -176,7 +179,7 @@ final class RowTeam implements AutoCloseable {
             try {
                 runChunk(chunk, task, rows);
             } catch (Throwable e) {
-                failure = e;
+                failure.compareAndSet(null, e);
             }
             if (pending.decrementAndGet() == 0) {
                 LockSupport.unpark(caller);

@@ -1,6 +1,7 @@
 package dev.recur4j.exec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,10 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** {@link RowTeam} once closed: a call is refused at once instead of waiting for workers that have ended. */
+/**
+ * {@link RowTeam}: once closed, a call is refused at once instead of waiting for workers that have ended; a failed call
+ * throws its first failure, not a consequence of it thrown later by a chunk that waited on the failed one.
+ */
 class RowTeamTest {
     @Test
     void aClosedTeamRefusesCalls() {
@@ -26,6 +30,27 @@ class RowTeamTest {
                 assertTrue(e.getMessage().contains("closed"), e.getMessage());
                 assertEquals(8, rows.get(), "a chunk ran after close");
             });
+        }
+    }
+
+    @Test
+    void aFailedCallThrowsTheFirstFailureNotAChunkThatWaitedOnIt() {
+        for (int failing : new int[] {0, 1, 2}) {
+            RuntimeException cause = new IllegalArgumentException("chunk " + failing + " failed");
+            try (RowTeam team = new RowTeam(3)) {
+                assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                    RuntimeException thrown = assertThrows(RuntimeException.class, () -> team.run(3, (chunk, from, to) -> {
+                        if (chunk == failing) {
+                            throw cause;
+                        }
+                        while (!team.failed()) { // as BackwardPass waits on another chunk's time loop
+                            Thread.onSpinWait();
+                        }
+                        throw new IllegalStateException("chunk " + chunk + " gave up: another chunk failed");
+                    }));
+                    assertSame(cause, thrown, "failing chunk " + failing);
+                });
+            }
         }
     }
 }

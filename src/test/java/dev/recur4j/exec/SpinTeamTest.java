@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -139,8 +140,14 @@ class SpinTeamTest {
     void aFailedCallDoesNotWaitForWorkersThatAConcurrentCloseEnded() {
         RuntimeException root = new RuntimeException("member 0 fails");
         Holder h = new Holder();
+        AtomicBoolean member1Inside = new AtomicBoolean();
         h.team = new SpinTeam(2, m -> {
             if (m == 0) {
+                // Member 1 must be in the task before the close: a worker that saw the close's bump of the generation
+                // first would end without running it, the closer's join would return, and the wait below never end.
+                while (!member1Inside.get()) {
+                    Thread.onSpinWait();
+                }
                 Thread closer = new Thread(h.team::close);
                 closer.start();
                 while (closer.getState() != Thread.State.WAITING) {
@@ -148,6 +155,7 @@ class SpinTeamTest {
                 }
                 throw root;
             }
+            member1Inside.set(true);
             h.team.barrier().await();
         });
         assertTimeoutPreemptively(LIMIT, () -> {
