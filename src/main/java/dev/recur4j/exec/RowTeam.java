@@ -85,14 +85,19 @@ final class RowTeam implements AutoCloseable {
         for (Thread w : workers) {
             LockSupport.unpark(w);
         }
+        Throwable mine = null;
         try {
             runChunk(0, t, n);
         } catch (Throwable e) {
+            mine = e;
             failure.compareAndSet(null, e); // also tells chunks that wait on this one inside the task (see failed())
         }
         awaitWorkers();
         task = null;
         Throwable f = failure.get();
+        if (mine != null && mine != f) {
+            f.addSuppressed(mine); // not lost when a worker failed first (an Error, say)
+        }
         if (f instanceof RuntimeException re) {
             throw re;
         }

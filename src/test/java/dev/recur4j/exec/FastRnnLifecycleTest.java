@@ -2,7 +2,9 @@ package dev.recur4j.exec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +23,9 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** Workspace reuse across calls and shapes, threads, and use after close. */
@@ -105,7 +110,8 @@ class FastRnnLifecycleTest {
                 } catch (IllegalStateException ex) {
                     // the guard's own refusals only: a use of freed memory that the foreign-memory API caught
                     // ("Already closed") is an IllegalStateException too
-                    if (!ex.getMessage().startsWith(GUARD_BUSY) && !ex.getMessage().equals(GUARD_CLOSED)) {
+                    String m = String.valueOf(ex.getMessage()); // a null message must be reported, not an NPE here
+                    if (!m.startsWith(GUARD_BUSY) && !m.equals(GUARD_CLOSED)) {
                         wrong.add("other thread: " + ex);
                     }
                 } catch (Throwable ex) {
@@ -134,6 +140,59 @@ class FastRnnLifecycleTest {
             wrong.add("after close: " + after);
         }
         return wrong;
+    }
+
+    /**
+     * A close() made while a call is held inside its time loop returns, the call then finishes with the right result,
+     * and only later calls are refused: the release waits for the call (a close that freed the workspace at once would
+     * make the held call fail on its freed memory, "Already closed"). Deterministic where the test above depends on
+     * timing: the call is held at its first step boundary, through the row share (1 thread: on the calling thread).
+     */
+    @Test
+    void aCloseDuringACallFreesNothingUnderIt() throws Exception {
+        RnnSpec spec = RnnSpec.builder(CellKind.RNN_TANH, 8, 16).build();
+        RnnWeights w = RnnWeights.random(spec, 3);
+        int b = SmallBatchForward.MAX_BATCH + 2; // the GEMM path: its workspace is what a close frees
+        RnnBatch in = RnnBatch.of(b, 5, RandomConfig.uniform(new Random(4), b * 5 * 8));
+        RnnResult want = RnnResult.allocate(spec, b, 5);
+        try (FastRnn one = new FastRnn(w, Impl.SIMD, new JavaGemm(), 1)) {
+            one.forward(in, want);
+        }
+        CountDownLatch inCall = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        RowShare hold = new RowShare(1) {
+            @Override
+            int keep(int chunk, int step, int from, int to) {
+                if (inCall.getCount() > 0) {
+                    inCall.countDown();
+                    try {
+                        closed.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return super.keep(chunk, step, from, to);
+            }
+        };
+        FastRnn e = new FastRnn(w, Impl.SIMD, new JavaGemm(), 1, InputFusion.MAX_WEIGHT_BYTES, hold);
+        RnnResult got = RnnResult.allocate(spec, b, 5);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread call = Thread.ofPlatform().start(() -> {
+            try {
+                e.forward(in, got);
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        assertTrue(inCall.await(30, TimeUnit.SECONDS), "the call never reached its time loop");
+        e.close(); // while the call is held inside it
+        closed.countDown();
+        call.join(30_000);
+        assertFalse(call.isAlive(), "the call did not end after the close");
+        assertNull(failed.get(), "the call failed after a close during it (memory freed under it?)");
+        assertArrayEquals(want.output(), got.output());
+        assertEquals(GUARD_CLOSED, assertThrows(IllegalStateException.class,
+                () -> e.forward(in, RnnResult.allocate(spec, b, 5))).getMessage());
     }
 
     @Test

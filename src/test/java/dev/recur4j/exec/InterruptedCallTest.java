@@ -34,6 +34,9 @@ class InterruptedCallTest {
 
     /** The calling thread's CPU time while {@code call} runs, with its interrupt flag set; the flag must stay set. */
     private static long cpuNanosInterrupted(Runnable call) {
+        // without it the CPU time reads -1 before and after, and a spinning wait would pass as parked
+        assertTrue(THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled(),
+                "this JVM measures no thread CPU time");
         Thread.currentThread().interrupt();
         long before = THREADS.getCurrentThreadCpuTime();
         call.run();

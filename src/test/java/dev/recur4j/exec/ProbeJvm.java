@@ -3,10 +3,9 @@ package dev.recur4j.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +27,9 @@ final class ProbeJvm {
     static final List<String> KERNELS_INLINED = List.of("-XX:CompileCommand=quiet",
             "-XX:CompileCommand=inline,dev.recur4j.kernel.VectorKernels::*");
 
+    /** How long a probe JVM may run: under JUnit's timeout, so a slow probe fails with this message. */
+    private static final long PROBE_SECONDS = 270;
+
     private ProbeJvm() {
     }
 
@@ -47,23 +49,36 @@ final class ProbeJvm {
                 .toList());
         cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), probe.getName(), cells, impls));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        // Its output to a file, read once it has ended: reading a pipe would block until it ends, so the wait could
+        // not be bounded, and a probe hung or slowed by allocating calls would outlive the test on a core of its own.
+        Path output = Files.createTempFile("recur4j-probe", ".txt");
+        List<String> lines;
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .redirectOutput(output.toFile()).start();
+            try {
+                assertTrue(p.waitFor(PROBE_SECONDS, TimeUnit.SECONDS), "probe JVM did not finish in " + PROBE_SECONDS
+                        + " s");
+            } finally {
+                p.destroyForcibly(); // nothing once it has ended
+            }
+            assertEquals(0, p.exitValue(), "probe JVM failed");
+            lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(output);
+        }
         List<String> failures = new ArrayList<>();
         int measured = 0;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                String[] f = line.trim().split(" ");
-                if (f.length != 2 || f[1].equals("skipped")) {
-                    continue;
-                }
-                measured++;
-                if (Long.parseLong(f[1]) != 0) {
-                    failures.add(line);
-                }
+        for (String line : lines) {
+            String[] f = line.trim().split(" ");
+            if (f.length != 2 || f[1].equals("skipped")) {
+                continue;
+            }
+            measured++;
+            if (Long.parseLong(f[1]) != 0) {
+                failures.add(line);
             }
         }
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "probe JVM did not finish");
-        assertEquals(0, p.exitValue(), "probe JVM failed");
         assertTrue(measured >= 2, "at least two cases (the java gemm's, or both kernel sets') must have run, measured "
                 + measured);
         assertEquals(List.of(), failures, "cases whose " + what + " calls allocated after warm-up (bytes as the probe"

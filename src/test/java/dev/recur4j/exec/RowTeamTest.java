@@ -43,9 +43,7 @@ class RowTeamTest {
                         if (chunk == failing) {
                             throw cause;
                         }
-                        while (!team.failed()) { // as BackwardPass waits on another chunk's time loop
-                            Thread.onSpinWait();
-                        }
+                        SpinUntil.holds(team::failed, "a chunk has failed"); // as BackwardPass waits on another's loop
                         throw new IllegalStateException("chunk " + chunk + " gave up: another chunk failed");
                     }));
                     assertSame(cause, thrown, "failing chunk " + failing);

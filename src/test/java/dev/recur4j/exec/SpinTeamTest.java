@@ -83,9 +83,8 @@ class SpinTeamTest {
         try (SpinTeam team = h.team) {
             assertTimeoutPreemptively(LIMIT, () -> {
                 assertSame(root, assertThrows(RuntimeException.class, team::run));
-                while (member1Left.get() == 0) {
-                    Thread.onSpinWait(); // member 1 has met the broken barrier and recorded its own exception
-                }
+                // member 1 has met the broken barrier and recorded its own exception
+                SpinUntil.holds(() -> member1Left.get() != 0, "member 1 has left");
                 IllegalStateException next = assertThrows(IllegalStateException.class, team::run);
                 assertSame(root, next.getCause(), "the refusal of the next call names " + next.getCause());
             });
@@ -107,9 +106,7 @@ class SpinTeamTest {
             inside.incrementAndGet();
             try {
                 if (m == 0) {
-                    while (inside.get() < 2) {
-                        Thread.onSpinWait(); // member 1 is in its part
-                    }
+                    SpinUntil.holds(() -> inside.get() >= 2, "member 1 is in its part");
                     throw root;
                 }
                 FullSleep.nanos(300_000_000); // a long part of member 1's work
@@ -145,14 +142,11 @@ class SpinTeamTest {
             if (m == 0) {
                 // Member 1 must be in the task before the close: a worker that saw the close's bump of the generation
                 // first would end without running it, the closer's join would return, and the wait below never end.
-                while (!member1Inside.get()) {
-                    Thread.onSpinWait();
-                }
+                SpinUntil.holds(member1Inside::get, "member 1 is in the task");
                 Thread closer = new Thread(h.team::close);
                 closer.start();
-                while (closer.getState() != Thread.State.WAITING) {
-                    Thread.onSpinWait(); // close has bumped the generation and joins member 1, at the barrier
-                }
+                // close has bumped the generation and joins member 1, at the barrier
+                SpinUntil.holds(() -> closer.getState() == Thread.State.WAITING, "the closer joins member 1");
                 throw root;
             }
             member1Inside.set(true);
