@@ -31,22 +31,25 @@ final class TeamThreads {
 
     /**
      * Wakes every worker (which, having seen its team's stop flag, returns) and waits for each; slots never created
-     * ({@link #start} failed before them) are skipped. An interrupt stops the wait and stays set.
+     * ({@link #start} failed before them) are skipped. An interrupt does not cut the wait short: the caller frees what
+     * the workers used once this returns, so they must have ended (they are idle, so the wait is short); the flag is
+     * set again at the end.
      */
     static void wakeAndJoin(Thread[] workers) {
         for (Thread w : workers) {
             LockSupport.unpark(w); // null is a no-op
         }
+        boolean interrupted = false;
         for (Thread w : workers) {
-            if (w == null) {
-                continue;
-            }
-            try {
-                w.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+            while (w != null) {
+                try {
+                    w.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // join cleared the flag: the next join waits
+                }
             }
         }
+        Parking.restore(interrupted);
     }
 }

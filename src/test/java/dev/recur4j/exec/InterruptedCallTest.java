@@ -1,6 +1,8 @@
 package dev.recur4j.exec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,7 +16,9 @@ import dev.recur4j.gemm.JavaGemm;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -96,5 +100,45 @@ class InterruptedCallTest {
                 assertArrayEquals(plain.hN(), interrupted.hN(), "batch " + b);
             }
         }
+    }
+
+    /**
+     * close() made by an interrupted thread returns only once every worker has ended (what they used is freed next:
+     * FastRnn's workspace, the small-batch weight copies) and keeps the flag. Before, the interrupt cut the join short
+     * and close returned with its workers still alive. Twenty rounds: the old code would have to lose the race to
+     * every worker's exit twenty times to pass.
+     */
+    @Test
+    void anInterruptedCloseWaitsForItsWorkersAndKeepsTheFlag() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            for (int round = 0; round < 20; round++) {
+                Set<Thread> before = teamThreads();
+                SpinTeamTest.Holder h = new SpinTeamTest.Holder();
+                h.team = new SpinTeam(2, m -> h.team.barrier().await());
+                RowTeam rows = new RowTeam(2);
+                h.team.run();
+                rows.run(2, (chunk, from, to) -> { });
+                Set<Thread> workers = teamThreads();
+                workers.removeAll(before);
+                assertEquals(2, workers.size(), "one worker per team: " + workers);
+                Thread.currentThread().interrupt();
+                h.team.close();
+                rows.close();
+                assertTrue(Thread.interrupted(), "close cleared the caller's interrupt flag"); // and clears it
+                for (Thread w : workers) {
+                    assertFalse(w.isAlive(), "round " + round + ": close returned while " + w.getName() + " ran");
+                }
+            }
+        });
+    }
+
+    private static Set<Thread> teamThreads() {
+        Set<Thread> team = new HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("recur4j-gemv-") || t.getName().startsWith("recur4j-rows-")) {
+                team.add(t);
+            }
+        }
+        return team;
     }
 }
