@@ -1,6 +1,10 @@
 package dev.recur4j.perf;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Counts the Java heap bytes a batch of calls allocates, through HotSpot's per-thread allocation
@@ -63,24 +67,32 @@ public final class AllocationCounter {
         }
         long overhead = Long.MAX_VALUE;
         for (int i = 0; i < EMPTY_INTERVALS; i++) {
-            overhead = Math.min(overhead, bytesDuring(NOTHING));
+            overhead = Math.min(overhead, bytesDuring(NOTHING, 0, null));
         }
         long least = Long.MAX_VALUE;
         long total = 0;
+        Map<Long, Long> byId = new HashMap<>(); // filled between intervals, never inside one
         for (int i = 0; i < calls; i++) {
-            long bytes = Math.max(0, bytesDuring(call) - overhead);
+            long bytes = Math.max(0, bytesDuring(call, overhead, byId) - overhead);
             least = Math.min(least, bytes);
             total += bytes;
         }
-        return new AllocationCount(least, total / calls);
+        return new AllocationCount(least, total / calls, names(byId));
     }
 
-    /** The bytes allocated while {@code call} runs: this thread's, or the sum over the threads alive at its start. */
-    private long bytesDuring(Runnable call) {
+    /**
+     * The bytes allocated while {@code call} runs: this thread's, or the sum over the threads alive at its start;
+     * each thread's share, the calling thread's less {@code overhead} (the counter's own), added to {@code byId}
+     * (null: not wanted) after the interval.
+     */
+    private long bytesDuring(Runnable call, long overhead, Map<Long, Long> byId) {
+        long self = Thread.currentThread().threadId();
         if (!allThreads) {
             long before = threads.getCurrentThreadAllocatedBytes();
             call.run();
-            return threads.getCurrentThreadAllocatedBytes() - before;
+            long bytes = threads.getCurrentThreadAllocatedBytes() - before;
+            add(byId, self, bytes - overhead);
+            return bytes;
         }
         long[] ids = threads.getAllThreadIds();
         long[] before = threads.getThreadAllocatedBytes(ids);
@@ -92,6 +104,28 @@ public final class AllocationCounter {
                 sum += after[i] - before[i];
             }
         }
+        for (int i = 0; i < ids.length; i++) {
+            if (before[i] >= 0 && after[i] >= 0) {
+                add(byId, ids[i], after[i] - before[i] - (ids[i] == self ? overhead : 0));
+            }
+        }
         return sum;
+    }
+
+    private static void add(Map<Long, Long> byId, long id, long bytes) {
+        if (byId != null && bytes > 0) {
+            byId.merge(id, bytes, Long::sum);
+        }
+    }
+
+    /** {@code byId} by thread name ("thread N" for one that has ended since; names shared by several are summed). */
+    private Map<String, Long> names(Map<Long, Long> byId) {
+        Map<String, Long> byName = new TreeMap<>();
+        for (Map.Entry<Long, Long> e : byId.entrySet()) {
+            ThreadInfo info = threads.getThreadInfo(e.getKey());
+            String name = info != null ? info.getThreadName() : "thread " + e.getKey();
+            byName.merge(name, e.getValue(), Long::sum);
+        }
+        return byName;
     }
 }

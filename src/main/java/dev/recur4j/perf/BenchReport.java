@@ -93,6 +93,9 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
                 readFractions());
         line(s, "  allocated per call: %d bytes (least of the measured calls; mean %d)%s", result.allocBytesPerCall(),
                 result.allocBytesMeanPerCall(), threads > 1 ? ", summed over all threads" : "");
+        if (!result.allocBytesByThread().isEmpty()) {
+            line(s, "  allocated by thread over the measured calls, bytes: %s", result.allocBytesByThread());
+        }
         if (check != null) {
             check.toString().lines().forEach(l -> line(s, "  %s", l));
         }
@@ -143,6 +146,9 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("gflops", result.gflops());
         o.addProperty("alloc_bytes_per_call", result.allocBytesPerCall());
         o.addProperty("alloc_bytes_mean_per_call", result.allocBytesMeanPerCall());
+        JsonObject byThread = new JsonObject(); // where a mean above 0 came from: the engine's threads or another's
+        result.allocBytesByThread().forEach(byThread::addProperty);
+        o.add("alloc_bytes_by_thread", byThread);
         o.addProperty("sgemm_gflops", sgemm == null ? null : sgemm.gflops());
         o.addProperty("sgemm_backend", sgemm == null ? null : sgemm.backend());
         o.addProperty("sgemm_shape", sgemm == null ? null : sgemm.shape());

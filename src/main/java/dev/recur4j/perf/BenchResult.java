@@ -1,6 +1,7 @@
 package dev.recur4j.perf;
 
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * The statistics of a benchmark: wall time per call over the timed runs, throughput at the
@@ -18,14 +19,17 @@ import java.util.Arrays;
  * @param allocBytesPerCall Java heap bytes allocated per call after warm-up: the least over the calls measured
  *                          ({@link AllocationCounter#bytesPerCall}); 0 when the engine allocates nothing
  * @param allocBytesMeanPerCall the mean over the same calls (includes one-off allocations by the JIT)
+ * @param allocBytesByThread    the threads that allocated during those calls, by name, with their bytes over all of
+ *                              them ({@link AllocationCount#byThread}); empty when nothing was allocated
  */
 public record BenchResult(int runs, int warmupCalls, double medianMs, double p90Ms, double p99Ms, double minMs,
                           double maxMs, double flopsPerCall, double gflops, long allocBytesPerCall,
-                          long allocBytesMeanPerCall) {
+                          long allocBytesMeanPerCall, Map<String, Long> allocBytesByThread) {
 
     /** The statistics of the first {@code runs} entries of {@code nanos} (each one call's wall time). */
     public static BenchResult of(long[] nanos, int runs, int warmupCalls, double flopsPerCall, long allocBytesPerCall) {
-        return of(nanos, runs, warmupCalls, flopsPerCall, new AllocationCount(allocBytesPerCall, allocBytesPerCall));
+        return of(nanos, runs, warmupCalls, flopsPerCall,
+                new AllocationCount(allocBytesPerCall, allocBytesPerCall, Map.of()));
     }
 
     /** As {@link #of(long[], int, int, double, long)}, with the least and the mean bytes per call. */
@@ -41,7 +45,7 @@ public record BenchResult(int runs, int warmupCalls, double medianMs, double p90
         double medianMs = medianNanos / 1e6;
         return new BenchResult(runs, warmupCalls, medianMs, nearestRank(sorted, 90) / 1e6,
                 nearestRank(sorted, 99) / 1e6, sorted[0] / 1e6, sorted[runs - 1] / 1e6, flopsPerCall,
-                flopsPerCall / medianNanos, alloc.least(), alloc.mean());
+                flopsPerCall / medianNanos, alloc.least(), alloc.mean(), alloc.byThread());
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.RnnFlops;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -144,6 +145,10 @@ class BenchRunnerTest {
         });
         assertEquals(0, new BenchRunner(QUICK, false).run(FakeEngine.call(engine, BenchMode.INFERENCE))
                 .allocBytesPerCall());
+        // Summed over all threads, the counter's own arrays (about 80 bytes an interval) must come off too; the least
+        // of the calls, so another thread's allocation in some of them cannot make this fail
+        assertEquals(0, new BenchRunner(QUICK, true).run(FakeEngine.call(engine, BenchMode.INFERENCE))
+                .allocBytesPerCall());
     }
 
     @Test
@@ -186,6 +191,25 @@ class BenchRunnerTest {
 
             long current = new BenchRunner(QUICK, false).run(call).allocBytesPerCall();
             assertTrue(current < 4096, "calling thread only, bytes per call " + current);
+        } finally {
+            worker.shutdownNow();
+        }
+    }
+
+    @Test
+    void theBytesAreTracedToTheThreadThatAllocatedThem() throws Exception {
+        ExecutorService worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-test-worker"));
+        try {
+            worker.submit(() -> { }).get(); // start the worker thread before measuring
+            FakeEngine engine = new FakeEngine(() -> await(worker.submit(() -> sink = new float[FLOATS])));
+            BenchResult r = new BenchRunner(QUICK, true).run(FakeEngine.call(engine, BenchMode.INFERENCE));
+            Map<String, Long> byThread = r.allocBytesByThread();
+            long calls = QUICK.allocCalls();
+            long onWorker = byThread.getOrDefault("bench-test-worker", 0L);
+            // Slack as in the test above: the hand-offs' small objects and other JVM threads' allocations.
+            assertTrue(onWorker >= 4L * FLOATS * calls && onWorker <= (4L * FLOATS + 4096) * calls, "worker " + byThread);
+            long onCaller = byThread.getOrDefault(Thread.currentThread().getName(), 0L);
+            assertTrue(onCaller < 4096 * calls, "calling thread " + byThread);
         } finally {
             worker.shutdownNow();
         }
