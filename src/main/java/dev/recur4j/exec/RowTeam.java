@@ -40,8 +40,8 @@ final class RowTeam implements AutoCloseable {
     private volatile int rows;
     private volatile boolean stopping;
     /**
-     * The call's first failure: a chunk that waits on a failed one (see {@link #failed()}) throws a consequence
-     * of it, which must not replace the cause.
+     * The call's first failure: a chunk that waits on a failed one (see {@link #failed()}) stops, and may throw a
+     * consequence of it, which must not replace the cause.
      */
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -103,6 +103,9 @@ final class RowTeam implements AutoCloseable {
         }
         if (f instanceof Error er) {
             throw er;
+        }
+        if (f != null) { // a checked exception thrown past the compiler's checks: still a failed call
+            throw new IllegalStateException("a chunk of the row team failed", f);
         }
     }
 

@@ -41,7 +41,7 @@ final class TeamThreads {
         }
         boolean interrupted = false;
         for (Thread w : workers) {
-            while (w != null) {
+            while (w != null && w != Thread.currentThread()) { // a worker closing its own team: it ends after this
                 try {
                     w.join();
                     break;

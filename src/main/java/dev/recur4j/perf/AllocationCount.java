@@ -1,6 +1,8 @@
 package dev.recur4j.perf;
 
+import java.util.Collections;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Heap bytes allocated per call over a run of separately measured calls.
@@ -18,6 +20,6 @@ public record AllocationCount(long least, long mean, Map<String, Long> byThread)
     public static final AllocationCount NONE = new AllocationCount(0, 0, Map.of());
 
     public AllocationCount {
-        byThread = Map.copyOf(byThread);
+        byThread = Collections.unmodifiableMap(new TreeMap<>(byThread)); // by name, the same order in every report
     }
 }

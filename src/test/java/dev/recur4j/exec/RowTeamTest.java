@@ -39,13 +39,14 @@ class RowTeamTest {
             RuntimeException cause = new IllegalArgumentException("chunk " + failing + " failed");
             try (RowTeam team = new RowTeam(3)) {
                 assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
-                    RuntimeException thrown = assertThrows(RuntimeException.class, () -> team.run(3, (chunk, from, to) -> {
+                    RowTeam.Task task = (chunk, from, to) -> {
                         if (chunk == failing) {
                             throw cause;
                         }
                         SpinUntil.holds(team::failed, "a chunk has failed"); // as BackwardPass waits on another's loop
                         throw new IllegalStateException("chunk " + chunk + " gave up: another chunk failed");
-                    }));
+                    };
+                    RuntimeException thrown = assertThrows(RuntimeException.class, () -> team.run(3, task));
                     assertSame(cause, thrown, "failing chunk " + failing);
                 });
             }

@@ -12,7 +12,7 @@ final class SpinUntil {
     private SpinUntil() {
     }
 
-    /** Spins until {@code done} holds; throws an {@link AssertionError} naming {@code what} after 30 s or on an interrupt. */
+    /** Spins until {@code done} holds; an {@link AssertionError} naming {@code what} after 30 s or if interrupted. */
     static void holds(BooleanSupplier done, String what) {
         long giveUp = System.nanoTime() + GIVE_UP_NANOS;
         while (!done.getAsBoolean()) {

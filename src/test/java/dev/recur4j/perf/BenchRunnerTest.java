@@ -207,7 +207,8 @@ class BenchRunnerTest {
             long calls = QUICK.allocCalls();
             long onWorker = byThread.getOrDefault("bench-test-worker", 0L);
             // Slack as in the test above: the hand-offs' small objects and other JVM threads' allocations.
-            assertTrue(onWorker >= 4L * FLOATS * calls && onWorker <= (4L * FLOATS + 4096) * calls, "worker " + byThread);
+            assertTrue(onWorker >= 4L * FLOATS * calls && onWorker <= (4L * FLOATS + 4096) * calls,
+                    "worker " + byThread);
             long onCaller = byThread.getOrDefault(Thread.currentThread().getName(), 0L);
             assertTrue(onCaller < 4096 * calls, "calling thread " + byThread);
         } finally {
