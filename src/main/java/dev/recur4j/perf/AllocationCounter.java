@@ -4,7 +4,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Counts the Java heap bytes a batch of calls allocates, through HotSpot's per-thread allocation
@@ -73,7 +72,7 @@ public final class AllocationCounter {
         long total = 0;
         Map<Long, Long> byId = new HashMap<>(); // filled between intervals, never inside one
         for (int i = 0; i < calls; i++) {
-            long bytes = Math.max(0, bytesDuring(call, overhead, byId) - overhead);
+            long bytes = Math.max(0, bytesDuring(call, overhead, byId));
             least = Math.min(least, bytes);
             total += bytes;
         }
@@ -81,8 +80,8 @@ public final class AllocationCounter {
     }
 
     /**
-     * The bytes allocated while {@code call} runs: this thread's, or the sum over the threads alive at its start;
-     * each thread's share, the calling thread's less {@code overhead} (the counter's own), added to {@code byId}
+     * The bytes allocated while {@code call} runs, less {@code overhead} (the counter's own, on the calling thread):
+     * this thread's, or the sum over the threads alive at its start; each thread's share is added to {@code byId}
      * (null: not wanted) after the interval.
      */
     private long bytesDuring(Runnable call, long overhead, Map<Long, Long> byId) {
@@ -90,8 +89,8 @@ public final class AllocationCounter {
         if (!allThreads) {
             long before = threads.getCurrentThreadAllocatedBytes();
             call.run();
-            long bytes = threads.getCurrentThreadAllocatedBytes() - before;
-            add(byId, self, bytes - overhead);
+            long bytes = threads.getCurrentThreadAllocatedBytes() - before - overhead;
+            add(byId, self, bytes);
             return bytes;
         }
         long[] ids = threads.getAllThreadIds();
@@ -101,12 +100,9 @@ public final class AllocationCounter {
         long sum = 0;
         for (int i = 0; i < ids.length; i++) {
             if (before[i] >= 0 && after[i] >= 0) { // -1: not alive (or not counted) at one of the readings
-                sum += after[i] - before[i];
-            }
-        }
-        for (int i = 0; i < ids.length; i++) {
-            if (before[i] >= 0 && after[i] >= 0) {
-                add(byId, ids[i], after[i] - before[i] - (ids[i] == self ? overhead : 0));
+                long bytes = after[i] - before[i] - (ids[i] == self ? overhead : 0);
+                sum += bytes;
+                add(byId, ids[i], bytes);
             }
         }
         return sum;
@@ -118,9 +114,12 @@ public final class AllocationCounter {
         }
     }
 
-    /** {@code byId} by thread name ("thread N" for one that has ended since; names shared by several are summed). */
+    /**
+     * {@code byId} by thread name ("thread N" for one that has ended since; names shared by several are summed);
+     * {@link AllocationCount} sorts them.
+     */
     private Map<String, Long> names(Map<Long, Long> byId) {
-        Map<String, Long> byName = new TreeMap<>();
+        Map<String, Long> byName = new HashMap<>();
         for (Map.Entry<Long, Long> e : byId.entrySet()) {
             ThreadInfo info = threads.getThreadInfo(e.getKey());
             String name = info != null ? info.getThreadName() : "thread " + e.getKey();
