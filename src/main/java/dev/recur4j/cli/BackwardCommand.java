@@ -31,7 +31,7 @@ final class BackwardCommand extends RnnCommand {
 
     @Override
     void run() throws IOException {
-        checkOutputFolder();
+        checkOutputFolder(options.weights, options.input, gradOutputFile);
         RnnWeights weights = weights();
         InputTensors inputs = new InputTensors(weights.spec(), options.prefix);
         RnnBatch batch = inputs.batch(read(options.input));

@@ -13,6 +13,8 @@ import java.nio.file.NoSuchFileException;
 final class CommandErrors {
     static final int EXIT_INPUT = 2;
     static final int EXIT_UNEXPECTED = 1;
+    /** Longest message printed: a hostile header can put megabytes of shape, names or dtype into one. */
+    static final int MAX_LINE = 2000;
 
     /** The body of a command; returns its exit code on success. */
     interface Body {
@@ -64,6 +66,8 @@ final class CommandErrors {
     }
 
     private static String oneLine(String s) {
-        return s.replace('\n', ' ').replace('\r', ' ');
+        String line = s.replace('\n', ' ').replace('\r', ' ');
+        return line.length() <= MAX_LINE ? line
+                : line.substring(0, MAX_LINE) + "... (" + (line.length() - MAX_LINE) + " more characters)";
     }
 }

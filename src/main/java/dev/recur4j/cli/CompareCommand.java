@@ -80,8 +80,17 @@ final class CompareCommand implements Callable<Integer> {
             throw new IllegalArgumentException(want.name() + ": shape expected " + Arrays.toString(want.shape())
                     + ", found " + Arrays.toString(got.shape()));
         }
-        Agreement a = Agreement.of(want.name(), got.toDoubles(), want.toDoubles(), atol, rtol);
+        Agreement a = Agreement.of(want.name(), values(this.got, got), values(this.want, want), atol, rtol);
         out.println(a.line());
         return a.agrees();
+    }
+
+    /** The tensor's values; a dtype that has none (an integer tensor) is named with its file, GOT or WANT. */
+    private static double[] values(Path file, Tensor t) {
+        try {
+            return t.toDoubles();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -18,7 +18,7 @@ final class ForwardCommand extends RnnCommand {
 
     @Override
     void run() throws IOException {
-        checkOutputFolder();
+        checkOutputFolder(options.weights, options.input);
         RnnWeights weights = weights();
         RnnBatch batch = new InputTensors(weights.spec(), options.prefix).batch(read(options.input));
         try (RnnEngine engine = engine(weights, "forward")) {

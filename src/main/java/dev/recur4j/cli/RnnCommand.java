@@ -11,6 +11,7 @@ import dev.recur4j.io.Safetensors;
 import dev.recur4j.io.SafetensorsFile;
 import dev.recur4j.io.Tensor;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,13 +62,25 @@ abstract class RnnCommand implements Callable<Integer> {
 
     /**
      * Fails before any work if the output could not be written: its folder missing or read-only, or the path an
-     * existing folder, device, FIFO or read-only file ({@link Safetensors#replaceableTarget}).
+     * existing folder, device, FIFO or read-only file ({@link Safetensors#replaceableTarget}), or the same file as
+     * one of {@code inputs} (the move would replace it: the weights, silently, with the outputs).
      */
-    void checkOutputFolder() {
+    void checkOutputFolder(Path... inputs) {
+        Path target;
         try {
-            Safetensors.replaceableTarget(options.out);
+            target = Safetensors.replaceableTarget(options.out);
         } catch (IOException e) {
             throw new IllegalArgumentException("out: " + e.getMessage(), e);
+        }
+        for (Path in : inputs) {
+            try {
+                if (Files.exists(target) && Files.exists(in) && Files.isSameFile(target, in)) {
+                    throw new IllegalArgumentException("out: " + options.out + " is the same file as the input "
+                            + in + "; it is not replaced");
+                }
+            } catch (IOException e) {
+                throw new IllegalArgumentException("out: " + e.getMessage(), e);
+            }
         }
     }
 

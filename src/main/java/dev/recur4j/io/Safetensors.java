@@ -2,6 +2,7 @@ package dev.recur4j.io;
 
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -24,6 +25,7 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
@@ -50,13 +52,69 @@ public final class Safetensors {
     private Safetensors() {
     }
 
-    /** Reads and validates a whole file. Files of 2 GiB or more are not supported. */
+    /** Largest file read: the bytes go into one array. */
+    private static final int MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+    /** {@code st_mode}'s file-type bits, and the type of a FIFO (a named pipe, or a shell's {@code <(command)}). */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFIFO = 0010000;
+
+    /**
+     * Reads and validates a whole file. Files of 2 GiB or more are not supported. A pipe is read as a stream under
+     * the same limits; a folder or device is refused by name ({@code Files.size} says 0 for them, so {@code
+     * /dev/zero} was read until the heap gave out).
+     */
     public static SafetensorsFile read(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new SafetensorsException(path + ": is a folder, not a safetensors file");
+        }
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            if (!isPipe(path)) {
+                throw new SafetensorsException(path + ": not a regular file or a pipe (a device or socket?)");
+            }
+            return readStream(path);
+        }
         long size = Files.size(path);
-        if (size > Integer.MAX_VALUE - 8) {
+        if (size > MAX_FILE_BYTES) {
             throw new SafetensorsException(path + ": " + size + " bytes; files of 2 GiB or more are not supported");
         }
         return parse(path, Files.readAllBytes(path));
+    }
+
+    private static boolean isPipe(Path path) throws IOException {
+        try {
+            return (((Integer) Files.getAttribute(path, "unix:mode")) & S_IFMT) == S_IFIFO;
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return false; // no "unix" attribute view here: treat it as a device
+        }
+    }
+
+    /**
+     * A pipe's bytes, read up to the file limit: the header length is checked as soon as its 8 bytes arrive (garbage
+     * fails at once), and a stream that goes on past the limit fails instead of filling the heap.
+     */
+    private static SafetensorsFile readStream(Path path) throws IOException {
+        try (InputStream in = Files.newInputStream(path)) {
+            byte[] length = in.readNBytes(8);
+            if (length.length == 8) {
+                checkHeaderLength(SafetensorsFile.describe(path),
+                        ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).getLong());
+            }
+            byte[] rest = in.readNBytes(MAX_FILE_BYTES - length.length + 1);
+            if ((long) length.length + rest.length > MAX_FILE_BYTES) {
+                throw new SafetensorsException(path + ": more than " + MAX_FILE_BYTES
+                        + " bytes; files of 2 GiB or more are not supported");
+            }
+            byte[] all = Arrays.copyOf(length, length.length + rest.length);
+            System.arraycopy(rest, 0, all, length.length, rest.length);
+            return parse(path, all);
+        }
+    }
+
+    private static void checkHeaderLength(String where, long n) {
+        if (n < 0 || n > MAX_HEADER_BYTES) {
+            throw new SafetensorsException(where + ": header length " + Long.toUnsignedString(n)
+                    + " is not plausible (limit " + MAX_HEADER_BYTES + " bytes): not a safetensors file?");
+        }
     }
 
     /** Parses the bytes of a file; {@code path} only names it in messages (may be null). */
@@ -69,10 +127,7 @@ public final class Safetensors {
         ByteBuffer all = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         long n = all.getLong(0);
         long available = bytes.length - 8L;
-        if (n < 0 || n > MAX_HEADER_BYTES) {
-            throw new SafetensorsException(where + ": header length " + Long.toUnsignedString(n)
-                    + " is not plausible (limit " + MAX_HEADER_BYTES + " bytes): not a safetensors file?");
-        }
+        checkHeaderLength(where, n);
         if (n > available) {
             throw new SafetensorsException(where + ": header length " + n + " goes beyond the file, which has "
                     + available + " bytes after the length");

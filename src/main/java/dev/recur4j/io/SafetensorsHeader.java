@@ -8,9 +8,11 @@ import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -34,6 +36,8 @@ final class SafetensorsHeader {
 
     final List<Entry> entries = new ArrayList<>();
     final Map<String, String> metadata = new LinkedHashMap<>();
+    /** The names of {@link #entries}, for the duplicate check: a scan of the list made it quadratic in the count. */
+    private final Set<String> names = new HashSet<>();
     private final String where;
     private boolean sawMetadata;
 
@@ -62,7 +66,10 @@ final class SafetensorsHeader {
                     h.sawMetadata = true;
                     h.readMetadata(r);
                 } else {
-                    if (h.entries.stream().anyMatch(e -> e.name.equals(name))) {
+                    if (name.isEmpty()) {
+                        throw h.error("header: a tensor has an empty name");
+                    }
+                    if (!h.names.add(name)) {
                         throw h.error("tensor '" + name + "': name appears twice in the header");
                     }
                     h.entries.add(h.readEntry(r, name, dataLength));

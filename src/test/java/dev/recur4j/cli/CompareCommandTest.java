@@ -53,6 +53,16 @@ class CompareCommandTest {
         cli.run("compare", g.toString(), w.toString()).assertOneLineError("empty.safetensors", "holds no tensors");
     }
 
+    /** An integer tensor has no values to compare; the error named the tensor but not which of the two files. */
+    @Test
+    void anIntegerTensorIsNamedWithItsFile() throws IOException {
+        CliFixture cli = new CliFixture(dir);
+        Path g = cli.write("got.safetensors", List.of(Tensor.ofLongs("t", new long[] {1}, 1)));
+        Path w = cli.write("want.safetensors", List.of(Tensor.ofFloats("t", new float[] {1}, 1)));
+        cli.run("compare", g.toString(), w.toString()).assertOneLineError("got.safetensors: ", "t: dtype", "I64");
+        cli.run("compare", w.toString(), g.toString()).assertOneLineError(g + ": ", "t: dtype", "I64");
+    }
+
     @Test
     void equalValuesAtZeroToleranceReadZero() throws IOException {
         CliFixture.Run r = compare(new float[] {1, 2}, new float[] {1, 2}, "--atol", "0", "--rtol", "0");

@@ -1,0 +1,62 @@
+package dev.recur4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recur4j.CellKind;
+import dev.recur4j.RnnSpec;
+import dev.recur4j.RnnWeights;
+import dev.recur4j.io.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line on hostile arguments and files: a clear one-line error, and no input replaced. */
+class HostileCliTest {
+    private static final RnnSpec LSTM = RnnSpec.builder(CellKind.LSTM, 4, 3).build();
+
+    @TempDir
+    Path dir;
+
+    /** --out naming the weights (or the input) replaced them with the outputs, exit 0. */
+    @Test
+    void outputMayNotReplaceAnInput() throws Exception {
+        CliFixture cli = new CliFixture(dir);
+        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
+        Path input = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", CliFixture.random(40, 2), 2, 5, 4)));
+        byte[] before = Files.readAllBytes(weights);
+        List<String> a = cli.args("forward", "lstm", weights, input);
+        int at = a.indexOf("--out") + 1;
+        a.set(at, weights.toString());
+        cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "same file", "w.safetensors");
+        assertArrayEquals(before, Files.readAllBytes(weights), "the weights are left as they were");
+        Path link = Files.createSymbolicLink(dir.resolve("link.st"), input);
+        a.set(at, link.toString());
+        cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "same file");
+    }
+
+    /** A folder as --input printed "java.io.IOException: Is a directory", naming no file. */
+    @Test
+    void folderAsInputIsNamed() throws Exception {
+        CliFixture cli = new CliFixture(dir);
+        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
+        Path sub = Files.createDirectories(dir.resolve("sub"));
+        cli.assertFails(cli.args("forward", "lstm", weights, sub), sub.toString(), "is a folder");
+    }
+
+    /** A rank-100000 input shape made a 600 kB stderr "line" (90 MB for a 30M-dimension shape). */
+    @Test
+    void errorLineIsBounded() throws Exception {
+        CliFixture cli = new CliFixture(dir);
+        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
+        long[] shape = new long[100_000];
+        Arrays.fill(shape, 1);
+        Path in = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", new float[1], shape)));
+        CliFixture.Run r = cli.run(cli.args("forward", "lstm", weights, in).toArray(String[]::new));
+        r.assertOneLineError("input: rank expected 3");
+        assertTrue(r.err().length() < 3000, "stderr has " + r.err().length() + " characters");
+    }
+}

@@ -1,0 +1,105 @@
+package dev.recur4j.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Hostile files: bounded time, and a message that names the file. */
+class SafetensorsHostileTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] file(String json) {
+        byte[] h = json.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).array();
+    }
+
+    /** 200k zero-size tensors (a 10 MB header, a tenth of the limit) took minutes: the duplicate check was O(n²). */
+    @Test
+    void manyTensorsParseInLinearTime() {
+        StringBuilder sb = new StringBuilder("{");
+        int n = 200_000;
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"F32\",\"shape\":[0],")
+                    .append("\"data_offsets\":[0,0]}");
+        }
+        byte[] bytes = file(sb.append('}').toString());
+        SafetensorsFile f = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Safetensors.parse(null, bytes));
+        assertEquals(n, f.names().size());
+    }
+
+    @Test
+    void emptyTensorNameNamesTheFile() {
+        byte[] bytes = file("{\"\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}");
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> Safetensors.parse(Path.of("x.st"), bytes));
+        assertTrue(e.getMessage().startsWith("x.st: "), e.getMessage());
+    }
+
+    /** A folder failed with an IOException naming no file, and /dev/zero (size 0) was read until out of memory. */
+    @Test
+    void aFolderOrDeviceIsRefusedByName() {
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> Safetensors.read(dir));
+        assertTrue(e.getMessage().startsWith(dir + ": is a folder"), e.getMessage());
+        Path zero = Path.of("/dev/zero");
+        if (Files.exists(zero)) {
+            e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                    () -> assertThrows(SafetensorsException.class, () -> Safetensors.read(zero)));
+            assertTrue(e.getMessage().startsWith("/dev/zero: not a regular file or a pipe"), e.getMessage());
+        }
+    }
+
+    /** A pipe (a FIFO here; a shell's {@code <(command)} alike) is read as a stream, and garbage in it fails at once. */
+    @Test
+    void aPipeIsReadAsAStream() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        if (new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() != 0) {
+            return;
+        }
+        byte[] good = Safetensors.toBytes(List.of(Tensor.ofFloats("x", new float[] {1f, 2f}, 2)),
+                Map.of());
+        SafetensorsFile read = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            Thread writer = writeInto(fifo, good);
+            SafetensorsFile f = Safetensors.read(fifo);
+            writer.join();
+            return f;
+        });
+        assertArrayEquals(new float[] {1f, 2f}, read.get("x").toFloats());
+        // a length of 2^62 followed by an endless stream: refused after its first 8 bytes, not read to the end
+        byte[] garbage = new byte[1 << 20];
+        garbage[7] = 0x40;
+        SafetensorsException e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            writeInto(fifo, garbage);
+            return assertThrows(SafetensorsException.class, () -> Safetensors.read(fifo));
+        });
+        assertTrue(e.getMessage().contains("header length 4611686018427387904 is not plausible"), e.getMessage());
+    }
+
+    /** Writes {@code bytes} into the FIFO from a daemon thread (a reader that stops early breaks its pipe). */
+    private static Thread writeInto(Path fifo, byte[] bytes) {
+        Thread t = new Thread(() -> {
+            try (FileOutputStream w = new FileOutputStream(fifo.toFile())) {
+                w.write(bytes);
+            } catch (IOException ignored) {
+                // the reader closed the pipe early: what the garbage case expects
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+}
