@@ -20,9 +20,17 @@ public final class GemmScratch {
     final MemorySegment packASegment = MemorySegment.ofArray(packA);
     /** One stored row of a B block being packed (up to NC floats), see {@link GemmPacking}. */
     final float[] stage = new float[JavaGemm.NC];
+    /** How this scratch's products walk their tiles: the machine's order unless a test asks for the other. */
+    final GemmTileOrder tileOrder;
     private float[] packB;
 
     public GemmScratch() {
+        this(JavaGemm.TILE_ORDER);
+    }
+
+    /** With the tile order given (tests compare the two). */
+    GemmScratch(GemmTileOrder tileOrder) {
+        this.tileOrder = tileOrder;
     }
 
     /** The packed B block, allocated on first use. */

@@ -21,6 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  *         for ir in MC by h:              ... while the A micro-panels [h x kb] stream from L2
  *           C[h x NR] (+)= A panel * B panel       micro-kernel, h x 2 vector accumulators
  * </pre>
+ * (with 512-bit vectors on a Zen 4, jr and ir swap: {@link GemmTileOrder}).
  *
  * The micro-kernel keeps h x 2 FMA accumulators (h rows, 2 vectors of columns) in registers:
  * per k step it loads 2 vectors of packed B and broadcasts h packed A values, the BLIS
@@ -71,6 +72,8 @@ public final class JavaGemm implements Gemm {
     static final int MC = 24 * MR;
     /** Columns of one packed B block, a multiple of NR: up to 1024 x 1024 x 4 = 4 MB (from L3; packed once per block). */
     static final int NC = Math.max(1, 1024 / NR) * NR;
+    /** How the 8-row kernel walks a block's tiles on this machine ({@link GemmTileOrder}); a scratch may say otherwise. */
+    static final GemmTileOrder TILE_ORDER = GemmTileOrder.chosen();
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
@@ -91,6 +94,11 @@ public final class JavaGemm implements Gemm {
     @Override
     public String name() {
         return "java";
+    }
+
+    /** How this machine's products walk their tiles with 512-bit vectors ({@link GemmTileOrder}). */
+    public static GemmTileOrder tileOrder() {
+        return TILE_ORDER;
     }
 
     /** The vector width in bits this class runs with. */
@@ -299,19 +307,37 @@ public final class JavaGemm implements Gemm {
             return;
         }
         boolean direct = alpha == 1f && (blockBeta == 0f || blockBeta == 1f);
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
+        if (scratch.tileOrder == GemmTileOrder.A_PANEL_OUTER) {
             for (int ir = 0; ir < mc; ir += MR) {
-                int mr = Math.min(MR, mc - ir);
-                if (direct && mr == MR && nr == NR) {
-                    microKernel8IntoC(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, c,
-                            (cBlock + (long) ir * ldc + jr) * Float.BYTES, (long) ldc * Float.BYTES, blockBeta == 1f);
-                    continue;
+                for (int jr = 0; jr < nc; jr += NR) {
+                    multiplyTile(ir, jr, mc, nc, kc, alpha, pb, pbBase, blockBeta, direct, c, cBlock, ldc, scratch);
                 }
-                microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
-                storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
+            }
+        } else {
+            for (int jr = 0; jr < nc; jr += NR) {
+                for (int ir = 0; ir < mc; ir += MR) {
+                    multiplyTile(ir, jr, mc, nc, kc, alpha, pb, pbBase, blockBeta, direct, c, cBlock, ldc, scratch);
+                }
             }
         }
+    }
+
+    /**
+     * The tile of C at rows ir.., columns jr.. of the block: a full tile with alpha = 1 and beta 0 or 1 ({@code
+     * direct}) straight from the accumulators, any other through the spill tile.
+     */
+    private static void multiplyTile(int ir, int jr, int mc, int nc, int kc, float alpha, float[] pb, int pbBase,
+                                     float blockBeta, boolean direct, MemorySegment c, long cBlock, int ldc,
+                                     GemmScratch scratch) {
+        int mr = Math.min(MR, mc - ir);
+        int nr = Math.min(NR, nc - jr);
+        if (direct && mr == MR && nr == NR) {
+            microKernel8IntoC(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, c,
+                    (cBlock + (long) ir * ldc + jr) * Float.BYTES, (long) ldc * Float.BYTES, blockBeta == 1f);
+            return;
+        }
+        microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
+        storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
     }
 
     /**

@@ -5,6 +5,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import dev.recur4j.RnnSpec;
+import dev.recur4j.gemm.GemmTileOrder;
+import dev.recur4j.gemm.JavaGemm;
 import dev.recur4j.ref.Agreement;
 import java.util.Arrays;
 import java.util.Locale;
@@ -66,10 +68,17 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
                 + (spec.peepholes() ? " peepholes" : "");
     }
 
+    /** The Java GEMM's tile order on this machine ({@link GemmTileOrder}), or null when another back end ran. */
+    public String tileOrder() {
+        return "java".equals(gemm) ? JavaGemm.tileOrder().cliName() : null;
+    }
+
     public String toText() {
         StringBuilder s = new StringBuilder();
         line(s, "recur4j bench: %s %s, %s", spec.cell().cliName(), shape(), mode.cliName());
-        line(s, "  impl %s, gemm %s, threads %d, OpenBLAS core %s%s", impl, gemm == null ? "-" : gemm, threads,
+        String tiles = tileOrder();
+        line(s, "  impl %s, gemm %s, threads %d, OpenBLAS core %s%s", impl,
+                gemm == null ? "-" : tiles == null ? gemm : gemm + " (" + tiles + " tiles)", threads,
                 openBlasCore, openBlasThreads < 0 ? "" : ", OpenBLAS threads " + openBlasThreads);
         line(s, "  %d runs (after %d warm-up calls): median %.3f ms, min %.3f ms, max %.3f ms (p90 %.3f, p99 %.3f)",
                 result.runs(), result.warmupCalls(), result.medianMs(), result.minMs(), result.maxMs(), result.p90Ms(),
@@ -134,6 +143,7 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         o.addProperty("mode", mode.cliName());
         o.addProperty("impl", impl);
         o.addProperty("gemm", gemm);
+        o.addProperty("gemm_tile_order", tileOrder());
         o.addProperty("threads", threads);
         o.addProperty("runs", result.runs());
         o.addProperty("warmup_calls", result.warmupCalls());

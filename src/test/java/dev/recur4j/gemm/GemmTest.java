@@ -86,6 +86,19 @@ class GemmTest {
             return sc.toArray(F);
         }
 
+        /** As {@link #run} (or {@link #runPacked} when {@code packed}) on heap segments with the scratch given. */
+        float[] runJava(JavaGemm gemm, GemmScratch scratch, boolean packed) {
+            MemorySegment sa = MemorySegment.ofArray(a.clone()), sb = MemorySegment.ofArray(b.clone());
+            MemorySegment sc = MemorySegment.ofArray(c0.clone());
+            if (packed) {
+                gemm.sgemm(ta, m, alpha, sa, aOff, lda, JavaGemm.packB(tb, k, n, sb, bOff, ldb), beta, sc, cOff, ldc,
+                        scratch);
+            } else {
+                gemm.sgemm(ta, tb, m, n, k, alpha, sa, aOff, lda, sb, bOff, ldb, beta, sc, cOff, ldc, scratch);
+            }
+            return sc.toArray(F);
+        }
+
         /** Checks C against a double-precision loop; elements outside the C matrix must be bit-identical. */
         void check(String who, float[] got) {
             List<String> bad = new ArrayList<>();
@@ -228,6 +241,37 @@ class GemmTest {
             float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
             Problem pr = Problem.random(rnd, ta, tb, s[0], s[1], s[2], ab[0], ab[1]);
             pr.check("java/heap", pr.run(gemm, size -> MemorySegment.ofArray(new float[size])));
+        }
+    }
+
+    /**
+     * Both tile orders ({@link GemmTileOrder}) on shapes with edge tiles, two A blocks (m > MC = 192), two column
+     * blocks (n > NC = 1024), two depth blocks (k > KC = 1024), W2's step product, plain and pre-packed B and
+     * several alpha/beta cases: the same kernel over the same depths, so the same bits, and right.
+     */
+    @Test
+    void bothTileOrdersGiveTheSameBits() {
+        Assumptions.assumeTrue(JavaGemm.MR == 8, "the tile order applies to the 8-row kernel (512-bit vectors)");
+        JavaGemm gemm = (JavaGemm) load(GemmKind.JAVA);
+        SplittableRandom rnd = new SplittableRandom(29);
+        int[][] shapes = {{64, 2048, 768}, {200, 100, 300}, {43, 1100, 1100}, {8, 32, 1}, {17, 33, 5}};
+        int caseNo = 0;
+        for (int[] s : shapes) {
+            for (Transpose ta : Transpose.values()) {
+                for (boolean packed : new boolean[] {false, true}) {
+                    float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
+                    Problem pr = Problem.random(rnd, ta, Transpose.YES, s[0], s[1], s[2], ab[0], ab[1]);
+                    float[] bOuter = pr.runJava(gemm, new GemmScratch(GemmTileOrder.B_PANEL_OUTER), packed);
+                    float[] aOuter = pr.runJava(gemm, new GemmScratch(GemmTileOrder.A_PANEL_OUTER), packed);
+                    for (int i = 0; i < bOuter.length; i++) {
+                        if (Float.floatToRawIntBits(bOuter[i]) != Float.floatToRawIntBits(aOuter[i])) {
+                            fail(pr.describe() + (packed ? " packed" : "") + ": C buffer [" + i + "] is " + bOuter[i]
+                                    + " with B panels outer, " + aOuter[i] + " with A panels outer");
+                        }
+                    }
+                    pr.check("java/a-panel-outer" + (packed ? "/packed" : ""), aOuter);
+                }
+            }
         }
     }
 
