@@ -72,7 +72,7 @@ public final class JavaGemm implements Gemm {
     static final int MC = 24 * MR;
     /** Columns of one packed B block, a multiple of NR: up to 1024 x 1024 x 4 = 4 MB (from L3; packed once per block). */
     static final int NC = Math.max(1, 1024 / NR) * NR;
-    /** How the 8-row kernel walks a block's tiles on this machine ({@link GemmTileOrder}); a scratch may say otherwise. */
+    /** How the 8-row kernel walks a block's tiles here ({@link GemmTileOrder}); a scratch may say otherwise. */
     static final GemmTileOrder TILE_ORDER = GemmTileOrder.chosen();
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
