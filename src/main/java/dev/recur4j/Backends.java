@@ -43,6 +43,7 @@ public final class Backends {
     }
 
     public static GemmKind gemm(GemmKind requested) {
+        Gemms.checkSettings(); // before the automatic choice, which would take a malformed one for a missing back end
         GemmKind forced = requested;
         if (forced == null) {
             String p = System.getProperty("recur4j.gemm", "auto").trim().toLowerCase(Locale.ROOT);

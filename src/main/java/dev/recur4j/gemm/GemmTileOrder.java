@@ -21,8 +21,9 @@ import java.util.Locale;
  *       a core's prefetchers follow.</li>
  * </ul>
  * On a Zen 4 (family 25, AVX-512 run as two 256-bit halves, so half a Zen 5's FLOPs a cycle and half the bytes
- * they need), the streaming order was faster, in paired calls in one JVM (2026-12-03): W2 4 % with 1 thread and
- * 7 % with 2, W3 4 % with 1 thread, training 1-3 %, W4 and W5 the same. The Zen 5 sessions measured their figures with
+ * they need), the streaming order was faster in paired calls in one JVM (2026-12-03, docs/performance-log.md): with
+ * 1 thread W2 by 4.6 %, W3 2.1 %, W6 3.4 %, W7 2.9 %; with 2 threads W2 by 7 %, W6 3 %; W4, W5 and W3 with 2 threads
+ * the same. The Zen 5 sessions measured their figures with
  * BLIS's order, which is kept everywhere else (the streaming order was not measured on a Zen 5): a Zen 5 core's kernel
  * wants twice the bytes a cycle, and W2's step product streamed that way would ask about half of what its L3 gives a
  * core (0.25 B a FLOP at 200 GFLOP/s, against about 100 GB/s).
@@ -49,9 +50,9 @@ public enum GemmTileOrder {
 
     /** The order for this machine: the property if set, else by CPU ({@link #forCpu}). */
     static GemmTileOrder chosen() {
-        String named = System.getProperty(PROPERTY);
-        if (named != null && !named.isBlank()) {
-            return fromCliName(named.trim());
+        GemmTileOrder named = fromProperty();
+        if (named != null) {
+            return named;
         }
         Path cpuinfo = Path.of("/proc/cpuinfo");
         if (!Files.isReadable(cpuinfo)) {
@@ -62,6 +63,15 @@ public enum GemmTileOrder {
         } catch (IOException | RuntimeException e) {
             return B_PANEL_OUTER; // an unreadable or odd cpuinfo: the order every other machine runs
         }
+    }
+
+    /**
+     * The order the property names, or null when it is unset; a malformed value throws {@link
+     * IllegalArgumentException}, which {@link Gemms} lets through so that it is not taken for a GEMM that cannot load.
+     */
+    static GemmTileOrder fromProperty() {
+        String named = System.getProperty(PROPERTY);
+        return named == null || named.isBlank() ? null : fromCliName(named.trim().toLowerCase(Locale.ROOT));
     }
 
     static GemmTileOrder fromCliName(String name) {

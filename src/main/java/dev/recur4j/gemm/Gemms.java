@@ -50,7 +50,17 @@ public final class Gemms {
         };
     }
 
+    /**
+     * Throws {@link IllegalArgumentException} for a malformed GEMM setting ({@code -Drecur4j.gemmTileOrder}): the
+     * user's mistake, said as such. Thrown inside JavaGemm's class initialisation it would read as "could not load",
+     * and the automatic choice would quietly take OpenBLAS.
+     */
+    public static void checkSettings() {
+        GemmTileOrder.fromProperty();
+    }
+
     private static Gemm java() {
+        checkSettings();
         try {
             return JavaHolder.INSTANCE;
         } catch (LinkageError e) {
@@ -72,11 +82,13 @@ public final class Gemms {
         throw new IllegalStateException("openblas could not load: " + failure, failure);
     }
 
-    /** Whether this back end loads on this machine (never throws). */
+    /** Whether this back end loads on this machine; throws only for a malformed setting of it. */
     public static boolean available(GemmKind kind) {
         try {
             get(kind);
             return true;
+        } catch (IllegalArgumentException e) {
+            throw e;
         } catch (RuntimeException | LinkageError e) {
             return false;
         }

@@ -96,9 +96,12 @@ public final class JavaGemm implements Gemm {
         return "java";
     }
 
-    /** How this machine's products walk their tiles with 512-bit vectors ({@link GemmTileOrder}). */
+    /**
+     * How this machine's products walk their tiles ({@link GemmTileOrder}); null below 512-bit vectors, whose
+     * narrow kernels have one order.
+     */
     public static GemmTileOrder tileOrder() {
-        return TILE_ORDER;
+        return MR == 8 ? TILE_ORDER : null;
     }
 
     /** The vector width in bits this class runs with. */

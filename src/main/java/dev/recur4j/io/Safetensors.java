@@ -60,8 +60,8 @@ public final class Safetensors {
 
     /**
      * Reads and validates a whole file. Files of 2 GiB or more are not supported. A pipe is read as a stream under
-     * the same limits; a folder or device is refused by name ({@code Files.size} says 0 for them, so {@code
-     * /dev/zero} was read until the heap gave out).
+     * the same limits; a folder or device is refused by name (a folder failed with an IOException naming no file,
+     * and {@code /dev/zero}, whose size reads 0, was read until the heap gave out).
      */
     public static SafetensorsFile read(Path path) throws IOException {
         if (Files.isDirectory(path)) {
@@ -89,24 +89,53 @@ public final class Safetensors {
     }
 
     /**
-     * A pipe's bytes, read up to the file limit: the header length is checked as soon as its 8 bytes arrive (garbage
-     * fails at once), and a stream that goes on past the limit fails instead of filling the heap.
+     * A pipe's bytes: the length, checked as soon as its 8 bytes arrive (garbage fails at once), the header, then
+     * exactly the bytes its tensors cover, into one array of that size; more after them fails as trailing bytes.
+     * So a stream that goes on for ever is never buffered, and memory is what the file needs.
      */
     private static SafetensorsFile readStream(Path path) throws IOException {
+        String where = SafetensorsFile.describe(path);
         try (InputStream in = Files.newInputStream(path)) {
             byte[] length = in.readNBytes(8);
-            if (length.length == 8) {
-                checkHeaderLength(SafetensorsFile.describe(path),
-                        ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).getLong());
+            if (length.length < 8) {
+                return parse(path, length); // names the short file
             }
-            byte[] rest = in.readNBytes(MAX_FILE_BYTES - length.length + 1);
-            if ((long) length.length + rest.length > MAX_FILE_BYTES) {
-                throw new SafetensorsException(path + ": more than " + MAX_FILE_BYTES
-                        + " bytes; files of 2 GiB or more are not supported");
+            long n = ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            checkHeaderLength(where, n);
+            byte[] header = in.readNBytes((int) n);
+            if (header.length < n) {
+                return parse(path, concat(length, header)); // names the short header
             }
-            byte[] all = Arrays.copyOf(length, length.length + rest.length);
-            System.arraycopy(rest, 0, all, length.length, rest.length);
+            long data = SafetensorsHeader.coveredLength(where, headerJson(where, header, 0, header.length),
+                    MAX_FILE_BYTES - 8 - n);
+            byte[] all = Arrays.copyOf(concat(length, header), (int) (8 + n + data));
+            int got = in.readNBytes(all, (int) (8 + n), (int) data);
+            if (got < data) {
+                return parse(path, Arrays.copyOf(all, (int) (8 + n) + got)); // names the short data section
+            }
+            if (in.read() != -1) {
+                throw new SafetensorsException(where + ": data section: the tensors cover " + data
+                        + " bytes, the pipe has more after them: the format allows no trailing bytes");
+            }
             return parse(path, all);
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] ab = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, ab, a.length, b.length);
+        return ab;
+    }
+
+    /** The header's text, which must be UTF-8. */
+    private static String headerJson(String where, byte[] bytes, int offset, int length) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, offset, length)).toString();
+        } catch (CharacterCodingException e) {
+            throw new SafetensorsException(where + ": header is not valid UTF-8", e);
         }
     }
 
@@ -132,15 +161,7 @@ public final class Safetensors {
             throw new SafetensorsException(where + ": header length " + n + " goes beyond the file, which has "
                     + available + " bytes after the length");
         }
-        String json;
-        try {
-            json = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 8, (int) n)).toString();
-        } catch (CharacterCodingException e) {
-            throw new SafetensorsException(where + ": header is not valid UTF-8", e);
-        }
+        String json = headerJson(where, bytes, 8, (int) n);
         int dataStart = 8 + (int) n;
         SafetensorsHeader header = SafetensorsHeader.parse(where, json, bytes.length - dataStart);
         List<Tensor> tensors = new ArrayList<>(header.entries.size());

@@ -50,6 +50,24 @@ final class SafetensorsHeader {
      * @param dataLength bytes after the header
      */
     static SafetensorsHeader parse(String where, String json, long dataLength) {
+        SafetensorsHeader h = parseEntries(where, json, dataLength);
+        long end = h.contiguousEnd();
+        if (end != dataLength) {
+            throw h.error("data section: the tensors cover " + end + " bytes, the file has " + dataLength
+                    + " after the header: the format allows no trailing bytes");
+        }
+        return h;
+    }
+
+    /**
+     * The bytes the header's tensors cover after it, every check but the last made (no tensor beyond {@code limit}):
+     * how much of a stream to read.
+     */
+    static long coveredLength(String where, String json, long limit) {
+        return parseEntries(where, json, limit).contiguousEnd();
+    }
+
+    private static SafetensorsHeader parseEntries(String where, String json, long dataLength) {
         SafetensorsHeader h = new SafetensorsHeader(where);
         try (JsonReader r = new JsonReader(new StringReader(json))) {
             r.setStrictness(Strictness.STRICT);
@@ -83,7 +101,6 @@ final class SafetensorsHeader {
             // MalformedJsonException is an IOException; its message gives line, column and path.
             throw new SafetensorsException(where + ": header is not valid JSON: " + jsonMessage(e), e);
         }
-        h.checkLayout(dataLength);
         return h;
     }
 
@@ -220,8 +237,8 @@ final class SafetensorsHeader {
         return values.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /** Sorted by offset, each tensor must start where the previous one ended, and the last end the data. */
-    private void checkLayout(long dataLength) {
+    /** Sorted by offset, each tensor must start where the previous one ended; returns where the last one ends. */
+    private long contiguousEnd() {
         List<Entry> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
         long end = 0;
@@ -239,10 +256,7 @@ final class SafetensorsHeader {
             end = e.end;
             previous = e.name;
         }
-        if (end != dataLength) {
-            throw error("data section: the tensors cover " + end + " bytes, the file has " + dataLength
-                    + " after the header: the format allows no trailing bytes");
-        }
+        return end;
     }
 
     private SafetensorsException error(String message) {

@@ -68,9 +68,13 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
                 + (spec.peepholes() ? " peepholes" : "");
     }
 
-    /** The Java GEMM's tile order on this machine ({@link GemmTileOrder}), or null when another back end ran. */
+    /**
+     * The Java GEMM's tile order on this machine ({@link GemmTileOrder}), or null when another back end ran or the
+     * vectors are narrower than 512 bits.
+     */
     public String tileOrder() {
-        return "java".equals(gemm) ? JavaGemm.tileOrder().cliName() : null;
+        GemmTileOrder order = "java".equals(gemm) ? JavaGemm.tileOrder() : null;
+        return order == null ? null : order.cliName();
     }
 
     public String toText() {

@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import dev.recur4j.CellKind;
 import dev.recur4j.RnnSpec;
+import dev.recur4j.gemm.GemmTileOrder;
+import dev.recur4j.gemm.JavaGemm;
 import dev.recur4j.perf.BenchMode;
 import dev.recur4j.perf.BenchReport;
 import dev.recur4j.perf.BenchResult;
@@ -57,13 +61,14 @@ class BenchCommandTest {
         assertEquals(1, r.out().strip().lines().count(), "one line on stdout: " + r.out());
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
         for (String key : List.of("median_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "gflops", "alloc_bytes_per_call", "impl", "gemm",
-                "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "peepholes",
+                "gemm_tile_order", "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "peepholes",
                 "mode", "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "fma_now_gflops", "frac_peak_now",
                 "openblas_core", "openblas_threads", "runs")) {
             assertTrue(o.has(key), "missing key " + key + " in " + r.out());
         }
         assertEquals("reference", o.get("impl").getAsString());
         assertTrue(o.get("gemm").isJsonNull(), "the reference has no GEMM back end");
+        assertTrue(o.get("gemm_tile_order").isJsonNull(), "nor a tile order");
         assertEquals("lstm", o.get("cell").getAsString());
         assertEquals(5, o.get("hidden").getAsInt());
         assertEquals("inference", o.get("mode").getAsString());
@@ -118,6 +123,9 @@ class BenchCommandTest {
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
         assertEquals("scalar", o.get("impl").getAsString());
         assertTrue(o.get("gemm").isJsonPrimitive(), "the fast pipeline names its GEMM back end: " + r.out());
+        GemmTileOrder order = o.get("gemm").getAsString().equals("java") ? JavaGemm.tileOrder() : null;
+        assertEquals(order == null ? JsonNull.INSTANCE : new JsonPrimitive(order.cliName()), o.get("gemm_tile_order"),
+                "the Java GEMM's tile order with 512-bit vectors, else null");
         assertEquals(2, o.get("threads").getAsInt());
         // the count itself depends on how far C2 got in this short run; the allocation tests check zero
         assertTrue(o.get("alloc_bytes_per_call").isJsonPrimitive(), "the bench reports its allocation counter");

@@ -33,9 +33,14 @@ class HostileCliTest {
         a.set(at, weights.toString());
         cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "same file", "w.safetensors");
         assertArrayEquals(before, Files.readAllBytes(weights), "the weights are left as they were");
+        byte[] inputBefore = Files.readAllBytes(input);
         Path link = Files.createSymbolicLink(dir.resolve("link.st"), input);
         a.set(at, link.toString());
         cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "same file");
+        Path hard = Files.createLink(dir.resolve("hard.st"), input);
+        a.set(at, hard.toString());
+        cli.run(a.toArray(String[]::new)).assertOneLineError("out:", "same file");
+        assertArrayEquals(inputBefore, Files.readAllBytes(input), "the input is left as it was");
     }
 
     /** A folder as --input printed "java.io.IOException: Is a directory", naming no file. */

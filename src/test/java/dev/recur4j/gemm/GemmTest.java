@@ -30,6 +30,8 @@ class GemmTest {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final int[] DIMS = {1, 2, 5, 13, 16, 17, 31, 32, 33, 48, 97};
     private static final float[][] ALPHA_BETA = {{1f, 0f}, {1f, 1f}, {0.5f, -1.5f}, {-2f, 0f}, {0f, 0.5f}};
+    /** ALPHA_BETA without alpha = 0, which scales C and never reaches a kernel. */
+    private static final float[][] KERNEL_ALPHA_BETA = {{1f, 0f}, {1f, 1f}, {0.5f, -1.5f}, {-2f, 0f}};
 
     static Stream<Named<GemmKind>> backEnds() {
         return Stream.of(Named.of("java", GemmKind.JAVA), Named.of("openblas", GemmKind.OPENBLAS));
@@ -259,7 +261,7 @@ class GemmTest {
         for (int[] s : shapes) {
             for (Transpose ta : Transpose.values()) {
                 for (boolean packed : new boolean[] {false, true}) {
-                    float[] ab = ALPHA_BETA[caseNo++ % ALPHA_BETA.length];
+                    float[] ab = KERNEL_ALPHA_BETA[caseNo++ % KERNEL_ALPHA_BETA.length];
                     Problem pr = Problem.random(rnd, ta, Transpose.YES, s[0], s[1], s[2], ab[0], ab[1]);
                     float[] bOuter = pr.runJava(gemm, new GemmScratch(GemmTileOrder.B_PANEL_OUTER), packed);
                     float[] aOuter = pr.runJava(gemm, new GemmScratch(GemmTileOrder.A_PANEL_OUTER), packed);

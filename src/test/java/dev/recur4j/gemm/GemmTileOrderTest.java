@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.recur4j.Backends;
 import java.io.IOException;
 import java.io.StringReader;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,31 @@ class GemmTileOrderTest {
     void theFirstEntryDecides() throws IOException {
         assertEquals(GemmTileOrder.B_PANEL_OUTER, order(cpu("GenuineIntel", 6, 85) + cpu("AuthenticAMD", 25, 17)));
         assertEquals(GemmTileOrder.A_PANEL_OUTER, order(cpu("AuthenticAMD", 25, 17) + cpu("GenuineIntel", 6, 85)));
+    }
+
+    /**
+     * A malformed property is the user's error wherever the GEMM is asked for: thrown from JavaGemm's class
+     * initialisation it read as "could not load", and the automatic choice quietly ran OpenBLAS.
+     */
+    @Test
+    void aMalformedPropertyIsNotAMissingBackEnd() {
+        String before = System.getProperty(GemmTileOrder.PROPERTY);
+        System.setProperty(GemmTileOrder.PROPERTY, "columns");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Gemms.available(GemmKind.JAVA));
+            assertTrue(e.getMessage().startsWith("recur4j.gemmTileOrder=columns: expected"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Gemms.get(GemmKind.JAVA));
+            assertThrows(IllegalArgumentException.class, () -> Backends.gemm(null), "the automatic choice too");
+            System.setProperty(GemmTileOrder.PROPERTY, "A-Panel-Outer");
+            assertEquals(GemmTileOrder.A_PANEL_OUTER, GemmTileOrder.fromProperty(), "case does not matter");
+        } finally {
+            if (before == null) {
+                System.clearProperty(GemmTileOrder.PROPERTY);
+            } else {
+                System.setProperty(GemmTileOrder.PROPERTY, before);
+            }
+        }
     }
 
     @Test

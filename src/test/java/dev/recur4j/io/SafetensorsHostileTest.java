@@ -64,37 +64,62 @@ class SafetensorsHostileTest {
         assertTrue(e.getMessage().startsWith("/dev/zero: not a regular file or a pipe"), e.getMessage());
     }
 
-    /** A pipe (a FIFO here; a shell's {@code <(command)} alike) is read as a stream; garbage in it fails at once. */
+    /**
+     * A pipe (a FIFO here; a shell's {@code <(command)} alike) is read as a stream: a good file whole; garbage that
+     * goes on for ever fails at its first 8 bytes; a good file followed by an endless stream fails as trailing
+     * bytes once the tensors' bytes have arrived, without buffering the rest (the whole-stream read of before
+     * never returned on either).
+     */
     @Test
     void aPipeIsReadAsAStream() throws Exception {
-        Path fifo = dir.resolve("fifo");
-        assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo failed");
-        byte[] good = Safetensors.toBytes(List.of(Tensor.ofFloats("x", new float[] {1f, 2f}, 2)),
-                Map.of());
+        Path fifo = fifo();
+        byte[] good = Safetensors.toBytes(List.of(Tensor.ofFloats("x", new float[] {1f, 2f}, 2)), Map.of());
         SafetensorsFile read = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            Thread writer = writeInto(fifo, good);
+            Thread writer = writeInto(fifo, good, false);
             SafetensorsFile f = Safetensors.read(fifo);
             writer.join();
             return f;
         });
         assertArrayEquals(new float[] {1f, 2f}, read.get("x").toFloats());
-        // a length of 2^62 followed by an endless stream: refused after its first 8 bytes, not read to the end
-        byte[] garbage = new byte[1 << 20];
-        garbage[7] = 0x40;
+        byte[] garbage = new byte[8];
+        garbage[7] = 0x40; // a header length of 2^62
         SafetensorsException e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            writeInto(fifo, garbage);
+            writeInto(fifo, garbage, true);
             return assertThrows(SafetensorsException.class, () -> Safetensors.read(fifo));
         });
         assertTrue(e.getMessage().contains("header length 4611686018427387904 is not plausible"), e.getMessage());
+        e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            writeInto(fifo, good, true);
+            return assertThrows(SafetensorsException.class, () -> Safetensors.read(fifo));
+        });
+        assertTrue(e.getMessage().endsWith("the pipe has more after them: the format allows no trailing bytes"),
+                e.getMessage());
     }
 
-    /** Writes {@code bytes} into the FIFO from a daemon thread (a reader that stops early breaks its pipe). */
-    private static Thread writeInto(Path fifo, byte[] bytes) {
+    private Path fifo() throws InterruptedException {
+        Path fifo = dir.resolve("fifo");
+        try {
+            assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo failed");
+        } catch (IOException e) {
+            assumeTrue(false, "no mkfifo: " + e.getMessage());
+        }
+        return fifo;
+    }
+
+    /**
+     * Writes {@code bytes} into the FIFO from a daemon thread, then, if {@code endless}, zeros until the reader
+     * closes the pipe (which ends the writer with a broken pipe).
+     */
+    private static Thread writeInto(Path fifo, byte[] bytes, boolean endless) {
         Thread t = new Thread(() -> {
             try (FileOutputStream w = new FileOutputStream(fifo.toFile())) {
                 w.write(bytes);
-            } catch (IOException ignored) {
-                // the reader closed the pipe early: what the garbage case expects
+                byte[] zeros = new byte[1 << 16];
+                while (endless) {
+                    w.write(zeros);
+                }
+            } catch (IOException expected) {
+                // the reader closed the pipe: how an endless writer ends
             }
         });
         t.setDaemon(true);
