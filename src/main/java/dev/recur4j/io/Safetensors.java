@@ -49,14 +49,14 @@ public final class Safetensors {
     /** The reference implementation's limit; a larger header is a corrupt length, not a real header. */
     static final long MAX_HEADER_BYTES = 100_000_000;
 
-    private Safetensors() {
-    }
-
     /** Largest file read: the bytes go into one array. */
     private static final int MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
     /** {@code st_mode}'s file-type bits, and the type of a FIFO (a named pipe, or a shell's {@code <(command)}). */
     private static final int S_IFMT = 0170000;
     private static final int S_IFIFO = 0010000;
+
+    private Safetensors() {
+    }
 
     /**
      * Reads and validates a whole file. Files of 2 GiB or more are not supported. A pipe is read as a stream under
@@ -108,7 +108,9 @@ public final class Safetensors {
             }
             long data = SafetensorsHeader.coveredLength(where, headerJson(where, header, 0, header.length),
                     MAX_FILE_BYTES - 8 - n);
-            byte[] all = Arrays.copyOf(concat(length, header), (int) (8 + n + data));
+            byte[] all = new byte[(int) (8 + n + data)];
+            System.arraycopy(length, 0, all, 0, 8);
+            System.arraycopy(header, 0, all, 8, header.length);
             int got = in.readNBytes(all, (int) (8 + n), (int) data);
             if (got < data) {
                 return parse(path, Arrays.copyOf(all, (int) (8 + n) + got)); // names the short data section

@@ -61,7 +61,8 @@ class BenchCommandTest {
         assertEquals(1, r.out().strip().lines().count(), "one line on stdout: " + r.out());
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
         for (String key : List.of("median_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "gflops", "alloc_bytes_per_call", "impl", "gemm",
-                "gemm_tile_order", "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional", "proj", "peepholes",
+                "gemm_tile_order", "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional",
+                "proj", "peepholes",
                 "mode", "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "fma_now_gflops", "frac_peak_now",
                 "openblas_core", "openblas_threads", "runs")) {
             assertTrue(o.has(key), "missing key " + key + " in " + r.out());
