@@ -22,11 +22,11 @@ import java.util.Locale;
  * </ul>
  * On a Zen 4 (family 25, AVX-512 run as two 256-bit halves, so half a Zen 5's FLOPs a cycle and half the bytes
  * they need), the streaming order was faster in paired calls in one JVM (2026-12-03, docs/performance-log.md): with
- * 1 thread W2 by 4.6 %, W3 2.1 %, W6 3.4 %, W7 2.9 %; with 2 threads W2 by 7 %, W6 3 %; W4, W5 and W3 with 2 threads
- * the same. The Zen 5 sessions measured their figures with BLIS's order, which is kept everywhere else (the streaming
- * order was not measured on a Zen 5): a Zen 5 core's kernel wants twice the bytes a cycle, and W2's step product
- * streamed that way would ask about half of what its L3 gives a core (0.25 B a FLOP at 200 GFLOP/s, against about
- * 100 GB/s).
+ * 1 thread W2 by 4.6 %, W3 2.1 %, W6 3.4 %, W7 2.9 %; with 2 threads W2 by 7 %, W6 3 %, W7 1.4 %; W4, W5 and W3
+ * with 2 threads the same. The Zen 5 sessions measured their figures with BLIS's order, which is kept everywhere
+ * else (the streaming order was not measured on a Zen 5): a Zen 5 core's kernel wants twice the bytes a cycle, and
+ * W2's step product streamed that way would ask about half of what its L3 gives a core (0.25 B a FLOP at
+ * 200 GFLOP/s, against about 100 GB/s).
  */
 public enum GemmTileOrder {
     B_PANEL_OUTER("b-panel-outer"),
@@ -71,12 +71,13 @@ public enum GemmTileOrder {
      */
     static GemmTileOrder fromProperty() {
         String named = System.getProperty(PROPERTY);
-        return named == null || named.isBlank() ? null : fromCliName(named.trim().toLowerCase(Locale.ROOT));
+        return named == null || named.isBlank() ? null : fromCliName(named.trim());
     }
 
+    /** The order of that name, in any case. */
     static GemmTileOrder fromCliName(String name) {
         for (GemmTileOrder o : values()) {
-            if (o.cliName.equals(name)) {
+            if (o.cliName.equals(name.toLowerCase(Locale.ROOT))) {
                 return o;
             }
         }

@@ -1,5 +1,6 @@
 package dev.recur4j.gemm;
 
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -51,12 +52,16 @@ public final class Gemms {
     }
 
     /**
-     * Throws {@link IllegalArgumentException} for a malformed GEMM setting ({@code -Drecur4j.gemmTileOrder}): the
-     * user's mistake, said as such. Thrown inside JavaGemm's class initialisation it would read as "could not load",
-     * and the automatic choice would quietly take OpenBLAS.
+     * Throws {@link IllegalArgumentException} for a malformed Java GEMM setting ({@code -Drecur4j.gemmTileOrder},
+     * {@code -Drecur4j.vectorBits}): the user's mistake, said as such. Thrown inside JavaGemm's class initialisation
+     * it would read as "could not load", and the automatic choice would quietly take OpenBLAS.
      */
     public static void checkSettings() {
         GemmTileOrder.fromProperty();
+        String bits = System.getProperty("recur4j.vectorBits");
+        if (bits != null && !bits.isBlank() && !List.of("64", "128", "256", "512").contains(bits.trim())) {
+            throw new IllegalArgumentException("recur4j.vectorBits=" + bits + ": expected 64, 128, 256 or 512");
+        }
     }
 
     private static Gemm java() {

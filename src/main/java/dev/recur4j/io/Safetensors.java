@@ -107,8 +107,12 @@ public final class Safetensors {
                 return parse(path, concat(length, header)); // names the short header
             }
             long data = SafetensorsHeader.coveredLength(where, headerJson(where, header, 0, header.length),
-                    MAX_FILE_BYTES - 8 - n);
-            byte[] all = new byte[(int) (8 + n + data)];
+                    Long.MAX_VALUE);
+            if (data > MAX_FILE_BYTES - 8 - n) {
+                throw new SafetensorsException(where + ": its tensors cover " + data
+                        + " bytes; files of 2 GiB or more are not supported");
+            }
+            byte[] all = allocate(where, (int) (8 + n + data));
             System.arraycopy(length, 0, all, 0, 8);
             System.arraycopy(header, 0, all, 8, header.length);
             int got = in.readNBytes(all, (int) (8 + n), (int) data);
@@ -120,6 +124,16 @@ public final class Safetensors {
                         + " bytes, the pipe has more after them: the format allows no trailing bytes");
             }
             return parse(path, all);
+        }
+    }
+
+    /** The pipe's array, sized by what its header claims before the data arrives: too large a claim is bad input. */
+    private static byte[] allocate(String where, int size) {
+        try {
+            return new byte[size];
+        } catch (OutOfMemoryError e) {
+            throw new SafetensorsException(where + ": its header claims " + size + " bytes, more than this JVM's heap"
+                    + " holds (a larger -Xmx in RECUR4J_JAVA_OPTS, or a file instead of a pipe)");
         }
     }
 

@@ -30,8 +30,11 @@ class GemmTest {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final int[] DIMS = {1, 2, 5, 13, 16, 17, 31, 32, 33, 48, 97};
     private static final float[][] ALPHA_BETA = {{1f, 0f}, {1f, 1f}, {0.5f, -1.5f}, {-2f, 0f}, {0f, 0.5f}};
-    /** ALPHA_BETA without alpha = 0, which scales C and never reaches a kernel. */
-    private static final float[][] KERNEL_ALPHA_BETA = {{1f, 0f}, {1f, 1f}, {0.5f, -1.5f}, {-2f, 0f}};
+    /**
+     * ALPHA_BETA without alpha = 0, which scales C and never reaches a kernel; five, so that a shape's four cases
+     * (two transposes, plain or packed B) meet different ones from shape to shape.
+     */
+    private static final float[][] KERNEL_ALPHA_BETA = {{1f, 0f}, {1f, 1f}, {0.5f, -1.5f}, {-2f, 0f}, {1f, 0.25f}};
 
     static Stream<Named<GemmKind>> backEnds() {
         return Stream.of(Named.of("java", GemmKind.JAVA), Named.of("openblas", GemmKind.OPENBLAS));

@@ -62,6 +62,25 @@ class GemmTileOrderTest {
         }
     }
 
+    /** The same for the vector width, whose check lived only in JavaGemm's class initialisation. */
+    @Test
+    void aMalformedVectorWidthIsNotAMissingBackEnd() {
+        String before = System.getProperty("recur4j.vectorBits");
+        System.setProperty("recur4j.vectorBits", "300");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Gemms.available(GemmKind.JAVA));
+            assertEquals("recur4j.vectorBits=300: expected 64, 128, 256 or 512", e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Backends.gemm(null), "the automatic choice too");
+        } finally {
+            if (before == null) {
+                System.clearProperty("recur4j.vectorBits");
+            } else {
+                System.setProperty("recur4j.vectorBits", before);
+            }
+        }
+    }
+
     @Test
     void thePropertyNamesAnOrder() {
         assertEquals(GemmTileOrder.A_PANEL_OUTER, GemmTileOrder.fromCliName("a-panel-outer"));

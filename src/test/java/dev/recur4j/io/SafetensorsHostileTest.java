@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -68,36 +69,41 @@ class SafetensorsHostileTest {
      * A pipe (a FIFO here; a shell's {@code <(command)} alike) is read as a stream: a good file whole; garbage that
      * goes on for ever fails at its first 8 bytes; a good file followed by an endless stream fails as trailing
      * bytes once the tensors' bytes have arrived, without buffering the rest (the whole-stream read of before
-     * never returned on either).
+     * never returned on either); a pipe that ends early, or whose header claims 2 GiB or more, fails by name. A
+     * FIFO for each case: an endless writer of one case may still be attached while the next one opens.
      */
     @Test
     void aPipeIsReadAsAStream() throws Exception {
-        Path fifo = fifo();
         byte[] good = Safetensors.toBytes(List.of(Tensor.ofFloats("x", new float[] {1f, 2f}, 2)), Map.of());
+        Path first = fifo("good");
         SafetensorsFile read = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            Thread writer = writeInto(fifo, good, false);
-            SafetensorsFile f = Safetensors.read(fifo);
+            Thread writer = writeInto(first, good, false);
+            SafetensorsFile f = Safetensors.read(first);
             writer.join();
             return f;
         });
         assertArrayEquals(new float[] {1f, 2f}, read.get("x").toFloats());
         byte[] garbage = new byte[8];
         garbage[7] = 0x40; // a header length of 2^62
-        SafetensorsException e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            writeInto(fifo, garbage, true);
-            return assertThrows(SafetensorsException.class, () -> Safetensors.read(fifo));
-        });
-        assertTrue(e.getMessage().contains("header length 4611686018427387904 is not plausible"), e.getMessage());
-        e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            writeInto(fifo, good, true);
-            return assertThrows(SafetensorsException.class, () -> Safetensors.read(fifo));
-        });
-        assertTrue(e.getMessage().endsWith("the pipe has more after them: the format allows no trailing bytes"),
-                e.getMessage());
+        assertPipeFails(garbage, true, "garbage", "header length 4611686018427387904 is not plausible");
+        assertPipeFails(good, true, "trailing", "the pipe has more after them: the format allows no trailing bytes");
+        assertPipeFails(Arrays.copyOf(good, good.length - 1), false, "short", "go beyond the data section of 7 bytes");
+        byte[] huge = file("{\"x\":{\"dtype\":\"F32\",\"shape\":[805306368],\"data_offsets\":[0,3221225472]}}");
+        assertPipeFails(huge, true, "huge",
+                "its tensors cover 3221225472 bytes; files of 2 GiB or more are not supported");
     }
 
-    private Path fifo() throws InterruptedException {
-        Path fifo = dir.resolve("fifo");
+    private void assertPipeFails(byte[] bytes, boolean endless, String name, String message) throws Exception {
+        Path fifo = fifo(name);
+        SafetensorsException e = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            writeInto(fifo, bytes, endless);
+            return assertThrows(SafetensorsException.class, () -> Safetensors.read(fifo));
+        });
+        assertTrue(e.getMessage().startsWith(fifo + ": ") && e.getMessage().contains(message), e.getMessage());
+    }
+
+    private Path fifo(String name) throws InterruptedException {
+        Path fifo = dir.resolve(name);
         try {
             assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo failed");
         } catch (IOException e) {
