@@ -43,40 +43,39 @@ class GemmTileOrderTest {
      */
     @Test
     void aMalformedPropertyIsNotAMissingBackEnd() {
-        String before = System.getProperty(GemmTileOrder.PROPERTY);
-        System.setProperty(GemmTileOrder.PROPERTY, "columns");
-        try {
+        withProperty(GemmTileOrder.PROPERTY, "columns", () -> {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Gemms.available(GemmKind.JAVA));
             assertTrue(e.getMessage().startsWith("recur4j.gemmTileOrder=columns: expected"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> Gemms.get(GemmKind.JAVA));
             assertThrows(IllegalArgumentException.class, () -> Backends.gemm(null), "the automatic choice too");
-            System.setProperty(GemmTileOrder.PROPERTY, "A-Panel-Outer");
-            assertEquals(GemmTileOrder.A_PANEL_OUTER, GemmTileOrder.fromProperty(), "case does not matter");
-        } finally {
-            if (before == null) {
-                System.clearProperty(GemmTileOrder.PROPERTY);
-            } else {
-                System.setProperty(GemmTileOrder.PROPERTY, before);
-            }
-        }
+        });
+        withProperty(GemmTileOrder.PROPERTY, "A-Panel-Outer",
+                () -> assertEquals(GemmTileOrder.A_PANEL_OUTER, GemmTileOrder.fromProperty(), "case does not matter"));
     }
 
     /** The same for the vector width, whose check lived only in JavaGemm's class initialisation. */
     @Test
     void aMalformedVectorWidthIsNotAMissingBackEnd() {
-        String before = System.getProperty("recur4j.vectorBits");
-        System.setProperty("recur4j.vectorBits", "300");
-        try {
+        withProperty("recur4j.vectorBits", "300", () -> {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Gemms.available(GemmKind.JAVA));
             assertEquals("recur4j.vectorBits=300: expected 64, 128, 256 or 512", e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> Backends.gemm(null), "the automatic choice too");
+        });
+    }
+
+    /** Runs {@code body} with the system property set, then puts back what was there (the 256-bit run sets one). */
+    private static void withProperty(String name, String value, Runnable body) {
+        String before = System.getProperty(name);
+        System.setProperty(name, value);
+        try {
+            body.run();
         } finally {
             if (before == null) {
-                System.clearProperty("recur4j.vectorBits");
+                System.clearProperty(name);
             } else {
-                System.setProperty("recur4j.vectorBits", before);
+                System.setProperty(name, before);
             }
         }
     }
