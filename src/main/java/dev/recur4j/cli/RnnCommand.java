@@ -72,9 +72,12 @@ abstract class RnnCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new IllegalArgumentException("out: " + e.getMessage(), e);
         }
+        if (!Files.exists(target)) {
+            return; // a new file replaces nothing
+        }
         for (Path in : inputs) {
             try {
-                if (Files.exists(target) && Files.exists(in) && Files.isSameFile(target, in)) {
+                if (Files.exists(in) && Files.isSameFile(target, in)) {
                     throw new IllegalArgumentException("out: " + options.out + " is the same file as the input "
                             + in + "; it is not replaced");
                 }

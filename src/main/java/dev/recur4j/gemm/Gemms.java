@@ -58,10 +58,19 @@ public final class Gemms {
      */
     public static void checkSettings() {
         GemmTileOrder.fromProperty();
+        vectorBitsProperty();
+    }
+
+    /** {@code -Drecur4j.vectorBits}: 64, 128, 256 or 512, or 0 when unset (the CPU's preferred width). */
+    static int vectorBitsProperty() {
         String bits = System.getProperty("recur4j.vectorBits");
-        if (bits != null && !bits.isBlank() && !List.of("64", "128", "256", "512").contains(bits.trim())) {
+        if (bits == null || bits.isBlank()) {
+            return 0;
+        }
+        if (!List.of("64", "128", "256", "512").contains(bits.trim())) {
             throw new IllegalArgumentException("recur4j.vectorBits=" + bits + ": expected 64, 128, 256 or 512");
         }
+        return Integer.parseInt(bits.trim());
     }
 
     private static Gemm java() {

@@ -80,15 +80,8 @@ public final class JavaGemm implements Gemm {
     private static final ThreadLocal<GemmScratch> SCRATCH = ThreadLocal.withInitial(GemmScratch::new);
 
     private static VectorSpecies<Float> chooseSpecies() {
-        String bits = System.getProperty("recur4j.vectorBits");
-        if (bits == null || bits.isBlank()) {
-            return FloatVector.SPECIES_PREFERRED;
-        }
-        try {
-            return VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.parseInt(bits.trim())));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("recur4j.vectorBits=" + bits + ": expected 64, 128, 256 or 512", e);
-        }
+        int bits = Gemms.vectorBitsProperty();
+        return bits == 0 ? FloatVector.SPECIES_PREFERRED : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
     }
 
     @Override

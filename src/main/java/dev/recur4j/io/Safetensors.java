@@ -64,16 +64,17 @@ public final class Safetensors {
      * and {@code /dev/zero}, whose size reads 0, was read until the heap gave out).
      */
     public static SafetensorsFile read(Path path) throws IOException {
-        if (Files.isDirectory(path)) {
+        BasicFileAttributes file = Files.readAttributes(path, BasicFileAttributes.class); // one stat for all below
+        if (file.isDirectory()) {
             throw new SafetensorsException(path + ": is a folder, not a safetensors file");
         }
-        if (Files.exists(path) && !Files.isRegularFile(path)) {
+        if (!file.isRegularFile()) {
             if (!isPipe(path)) {
                 throw new SafetensorsException(path + ": not a regular file or a pipe (a device or socket?)");
             }
             return readStream(path);
         }
-        long size = Files.size(path);
+        long size = file.size();
         if (size > MAX_FILE_BYTES) {
             throw new SafetensorsException(path + ": " + size + " bytes; files of 2 GiB or more are not supported");
         }
