@@ -23,7 +23,7 @@ final class EngineOptions {
             description = "input [B,T,I] F32; optional h0, c0, lengths")
     Path input;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT.safetensors",
+    @Option(names = "--out", required = true, paramLabel = "OUT.safetensors", converter = OutputFileConverter.class,
             description = "where to write output, h_n (and c_n); backward adds the gradients")
     Path out;
 

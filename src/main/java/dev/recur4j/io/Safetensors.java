@@ -213,11 +213,16 @@ public final class Safetensors {
             long size;
             try (FileChannel ch = created.channel()) {
                 createdKey = sameFile(tmp, null, 0, path); // an empty regular file, as created
-                writeFully(ch, header);
-                for (Tensor t : tensors) {
-                    writeFully(ch, t.data());
+                try {
+                    writeFully(ch, header);
+                    for (Tensor t : tensors) {
+                        writeFully(ch, t.data());
+                    }
+                    ch.force(true);
+                } catch (IOException e) {
+                    // the system's "No space left on device" names no file
+                    throw new IOException(path + ": not written (" + e.getMessage() + "); no part of it is left", e);
                 }
-                ch.force(true);
                 size = ch.size(); // of the file the channel writes, whatever the name now holds
             }
             if (kept != null) {

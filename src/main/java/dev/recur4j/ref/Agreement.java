@@ -95,10 +95,15 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
         return outside == 0;
     }
 
+    /** Longest tensor name {@link #line} prints whole: a file's header may hold names of megabytes. */
+    static final int MAX_NAME = 200;
+
     /** One line: verdict, name, size, max |diff| and the worst diff / tolerance, and how many expected ±∞ or NaN. */
     public String line() {
+        String shown = name.length() <= MAX_NAME ? name
+                : name.substring(0, MAX_NAME) + "... (" + (name.length() - MAX_NAME) + " more characters)";
         return String.format(Locale.ROOT, "%-8s %-32s %8d elements  max|diff| %.3e  worst diff/tol %.3g%s%s",
-                agrees() ? "ok" : "DIFFERS", name, elements, maxDiff, worstRatio,
+                agrees() ? "ok" : "DIFFERS", shown, elements, maxDiff, worstRatio,
                 agrees() ? "" : "  (" + outside + " outside tolerance, the first at [" + firstOutside + "])",
                 nonFinite == 0 ? "" : "  [" + nonFinite + " expected non-finite]");
     }

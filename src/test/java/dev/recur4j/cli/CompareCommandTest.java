@@ -63,6 +63,19 @@ class CompareCommandTest {
         cli.run("compare", w.toString(), g.toString()).assertOneLineError(g + ": ", "t: dtype", "I64");
     }
 
+    /** A tensor named by a million characters printed them all on its "ok" line. */
+    @Test
+    void aHugeTensorNameIsCutOnItsLine() throws IOException {
+        CliFixture cli = new CliFixture(dir);
+        String name = "n".repeat(1_000_000);
+        Path g = cli.write("got.safetensors", List.of(Tensor.ofFloats(name, new float[] {1}, 1)));
+        Path w = cli.write("want.safetensors", List.of(Tensor.ofFloats(name, new float[] {1}, 1)));
+        CliFixture.Run r = cli.run("compare", g.toString(), w.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().startsWith("ok") && r.out().contains("999800 more characters") && r.out().length() < 400,
+                r.out().substring(0, Math.min(400, r.out().length())));
+    }
+
     @Test
     void equalValuesAtZeroToleranceReadZero() throws IOException {
         CliFixture.Run r = compare(new float[] {1, 2}, new float[] {1, 2}, "--atol", "0", "--rtol", "0");

@@ -43,6 +43,24 @@ class HostileCliTest {
         assertArrayEquals(inputBefore, Files.readAllBytes(input), "the input is left as it was");
     }
 
+    /**
+     * "--out runs/" wrote a file called runs (the path drops the slash), and "--out ''" failed naming an empty file:
+     * both are refused before anything runs, and nothing is written.
+     */
+    @Test
+    void outputNamingAFolderIsRefused() throws Exception {
+        CliFixture cli = new CliFixture(dir);
+        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
+        Path input = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", CliFixture.random(40, 2), 2, 5, 4)));
+        List<String> a = cli.args("forward", "lstm", weights, input);
+        int at = a.indexOf("--out") + 1;
+        a.set(at, dir.resolve("runs") + "/");
+        cli.run(true, a.toArray(String[]::new)).assertOneLineError("--out", "runs/", "names a folder");
+        assertTrue(Files.notExists(dir.resolve("runs")), "no file called runs");
+        a.set(at, "");
+        cli.run(true, a.toArray(String[]::new)).assertOneLineError("--out", "empty");
+    }
+
     /** A folder as --input printed "java.io.IOException: Is a directory", naming no file. */
     @Test
     void folderAsInputIsNamed() throws Exception {

@@ -145,6 +145,34 @@ class SafetensorsTest {
         }
     }
 
+    /**
+     * A full disk printed "java.io.IOException: No space left on device", naming no file. A 64 KB tmpfs (root
+     * mounts it; elsewhere the test is skipped) takes a 256 KB tensor: the error names the target, the old file
+     * stays, and the temporary file is gone.
+     */
+    @Test
+    void aFullDiskNamesTheFileAndLeavesTheOldOne() throws Exception {
+        Path small = Files.createDirectory(dir.resolve("small"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        mount.getInputStream().readAllBytes();
+        Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a small tmpfs here (needs root)");
+        try {
+            Path p = small.resolve("out.safetensors");
+            Files.writeString(p, "old");
+            Tensor big = Tensor.ofFloats("big", new float[64 * 1024], 64 * 1024);
+            String message = assertThrows(IOException.class, () -> Safetensors.write(p, List.of(big), Map.of()))
+                    .getMessage();
+            assertMentions(message, p.toString(), "not written"); // then the system's words, in its language
+            assertEquals("old", Files.readString(p));
+            try (Stream<Path> files = Files.list(small)) {
+                assertEquals(List.of(p), files.toList());
+            }
+        } finally {
+            new ProcessBuilder("umount", small.toString()).inheritIO().start().waitFor();
+        }
+    }
+
     @Test
     void getNamesTheMissingTensor() {
         SafetensorsFile f = Safetensors.parse(Path.of("f.safetensors"),
