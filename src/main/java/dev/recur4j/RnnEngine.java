@@ -12,7 +12,10 @@ package dev.recur4j;
  *
  * <p>The arrays of {@code out} (and {@code grads}) must not be those of {@code in} (or {@code gradOut}):
  * an engine may write results while it still reads its inputs (the fast path writes the output step by
- * step while later steps' inputs are still to be read).
+ * step while later steps' inputs are still to be read). Nor may two arrays a call writes be one, nor the parameter
+ * gradients be the engine's weights. A call that finds such an array throws {@link IllegalArgumentException} naming
+ * both, before it writes anything; so h_n is fed back as the next call's h0 by copying it, or through two results
+ * used in turn.
  */
 public interface RnnEngine extends AutoCloseable {
 

@@ -107,4 +107,101 @@ public final class Shapes {
             expectLength("c0", c0Length, spec.slots(), batch, spec.hiddenSize());
         }
     }
+
+    /**
+     * Throws naming both arrays when {@code out} shares an array with {@code in}, or two of its own arrays are one: an
+     * engine may write a result while it still reads its inputs (the small-batch path with 2 threads stored one row's
+     * h_n while another thread still copied that row's h0, so an h0 that was the result's h_n gave wrong bits).
+     * Identity comparisons only: no allocation.
+     */
+    public static void checkDistinct(RnnSpec spec, RnnBatch in, RnnResult out) {
+        boolean c = spec.hasCellState();
+        notRead("output", out.output(), in, null);
+        notRead("h_n", out.hN(), in, null);
+        if (c) {
+            notRead("c_n", out.cN(), in, null);
+            same("output", out.output(), "c_n", out.cN());
+            same("h_n", out.hN(), "c_n", out.cN());
+        }
+        same("output", out.output(), "h_n", out.hN());
+    }
+
+    /**
+     * As {@link #checkDistinct(RnnSpec, RnnBatch, RnnResult)} for a training call: no array written ({@code out}'s,
+     * {@code grads}') is one read ({@code in}'s, {@code gradOut}'s) or another written, and the parameter gradients are
+     * not {@code weights}' arrays, which the call would overwrite with gradients.
+     */
+    public static void checkDistinct(RnnSpec spec, RnnBatch in, RnnGradOutput gradOut, RnnResult out,
+                                     RnnGradients grads, RnnWeights weights) {
+        checkDistinct(spec, in, out);
+        boolean c = spec.hasCellState();
+        notRead("output", out.output(), null, gradOut);
+        notRead("h_n", out.hN(), null, gradOut);
+        notRead("grad_input", grads.gradInput(), in, gradOut);
+        notRead("grad_h0", grads.gradH0(), in, gradOut);
+        notWritten("grad_input", grads.gradInput(), out, c);
+        notWritten("grad_h0", grads.gradH0(), out, c);
+        same("grad_input", grads.gradInput(), "grad_h0", grads.gradH0());
+        if (c) {
+            notRead("c_n", out.cN(), null, gradOut);
+            notRead("grad_c0", grads.gradC0(), in, gradOut);
+            notWritten("grad_c0", grads.gradC0(), out, true);
+            same("grad_input", grads.gradInput(), "grad_c0", grads.gradC0());
+            same("grad_h0", grads.gradH0(), "grad_c0", grads.gradC0());
+        }
+        RnnWeights p = grads.params();
+        if (p == weights) {
+            throw new IllegalArgumentException("gradients: params are the engine's weights, which the call would"
+                    + " overwrite with their gradients; allocate them apart (RnnGradients.allocate)");
+        }
+        for (int l = 0; l < spec.numLayers(); l++) {
+            for (int d = 0; d < spec.directions(); d++) {
+                LayerParams g = p.layer(l, d);
+                LayerParams w = weights.layer(l, d);
+                notWeight(g.wIh(), w.wIh(), "weight_ih", l, d);
+                notWeight(g.wHh(), w.wHh(), "weight_hh", l, d);
+                notWeight(g.bIh(), w.bIh(), "bias_ih", l, d);
+                notWeight(g.bHh(), w.bHh(), "bias_hh", l, d);
+                notWeight(g.wHr(), w.wHr(), "weight_hr", l, d);
+                notWeight(g.wPeep(), w.wPeep(), "weight_peephole", l, d);
+            }
+        }
+    }
+
+    /** Throws if {@code a} is one of the arrays {@code in} or {@code gradOut} (either may be null) holds. */
+    private static void notRead(String name, float[] a, RnnBatch in, RnnGradOutput gradOut) {
+        if (in != null) {
+            same(name, a, "input", in.input());
+            same(name, a, "h0", in.h0());
+            same(name, a, "c0", in.c0());
+        }
+        if (gradOut != null) {
+            same(name, a, "grad_output", gradOut.gradOutput());
+            same(name, a, "grad_h_n", gradOut.gradHn());
+            same(name, a, "grad_c_n", gradOut.gradCn());
+        }
+    }
+
+    private static void notWritten(String name, float[] a, RnnResult out, boolean cellState) {
+        same(name, a, "output", out.output());
+        same(name, a, "h_n", out.hN());
+        if (cellState) {
+            same(name, a, "c_n", out.cN());
+        }
+    }
+
+    private static void same(String name, float[] a, String other, float[] b) {
+        if (a != null && a == b) {
+            throw new IllegalArgumentException(name + " and " + other + " are the same array: the arrays a call writes"
+                    + " must be distinct from each other and from those it reads (see RnnEngine); pass a copy");
+        }
+    }
+
+    private static void notWeight(float[] g, float[] w, String tensor, int layer, int direction) {
+        if (g != null && g == w) {
+            throw new IllegalArgumentException("gradients: the gradient of " + tensor
+                    + RnnWeights.suffix(layer, direction) + " is the engine's " + tensor
+                    + RnnWeights.suffix(layer, direction) + " weight array, which the call would overwrite");
+        }
+    }
 }

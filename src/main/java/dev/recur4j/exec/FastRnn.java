@@ -8,6 +8,7 @@ import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.Shapes;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.kernel.Kernels;
 import dev.recur4j.mem.Workspace;
@@ -103,9 +104,10 @@ public final class FastRnn implements RnnEngine {
     }
 
     /**
-     * The weights this engine was built from. It computes with native copies: the GEMM path's, made at construction,
-     * and the small-batch path's, made at its first call of at most {@link SmallBatchForward#MAX_BATCH} rows; so the
-     * arrays must not change once handed over ({@link dev.recur4j.LayerParams}), or the two paths would differ.
+     * The weights this engine was built from. It computes with native copies made at construction (the small-batch
+     * path packs its own from that copy at its first call of at most {@link SmallBatchForward#MAX_BATCH} rows), so a
+     * change to the arrays after construction reaches neither path; the arrays must still not change once handed
+     * over ({@link dev.recur4j.LayerParams}), as other engines may be built from them.
      */
     public RnnWeights weights() {
         return weights;
@@ -139,9 +141,11 @@ public final class FastRnn implements RnnEngine {
     private void forwardInCall(RnnBatch in, RnnResult out) {
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
+        Shapes.checkDistinct(spec, in, out);
         if (forwardTakesSmallBatchPath(spec, in.batch())) {
             if (smallBatch == null) {
-                smallBatch = new SmallBatchForward(weights, impl, team.threads());
+                // from the engine's own copy: the caller's arrays may have changed since (LayerParams)
+                smallBatch = new SmallBatchForward(prepared.snapshot(), impl, team.threads());
             }
             smallBatch.forward(in, out);
             return;
@@ -165,6 +169,7 @@ public final class FastRnn implements RnnEngine {
         out.check(spec, in.batch(), in.seqLen());
         gradOut.check(spec, in.batch(), in.seqLen());
         grads.check(spec, in.batch(), in.seqLen());
+        Shapes.checkDistinct(spec, in, gradOut, out, grads, weights);
         Buffers bf = prepare(in.batch(), in.seqLen(), true);
         backwardPass.run(workspace.segment(), bf, in, out, gradOut, grads, team); // forward pass included
     }

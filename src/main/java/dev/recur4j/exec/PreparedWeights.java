@@ -47,6 +47,7 @@ final class PreparedWeights implements AutoCloseable {
     record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr, PreparedB wXh) {
     }
 
+    private final RnnSpec spec;
     private final Arena arena;
     private final MemorySegment segment;
     private final Slot[] slots;
@@ -55,6 +56,7 @@ final class PreparedWeights implements AutoCloseable {
     /** With {@code fuseLstm} ({@link InputFusion#fusesLstm}) also [W_ih | W_hh]^T per layer and direction. */
     PreparedWeights(RnnWeights weights, Gemm gemm, boolean fuseLstm) {
         RnnSpec spec = weights.spec();
+        this.spec = spec;
         int gh = spec.gates() * spec.hiddenSize();
         int h = spec.hiddenSize();
         boolean lbr = spec.cell() == CellKind.GRU && spec.linearBeforeReset();
@@ -74,57 +76,73 @@ final class PreparedWeights implements AutoCloseable {
                 }
             }
         }
-        arena = Arena.ofShared();
-        segment = arena.allocate(Math.max(next, 1) * Float.BYTES, 64);
-        for (int l = 0; l < spec.numLayers(); l++) {
-            for (int d = 0; d < spec.directions(); d++) {
-                int s = spec.slot(l, d);
-                long[] o = offsets[s];
-                LayerParams p = weights.layer(l, d);
-                put(p.wIh(), o[0]);
-                put(p.wHh(), o[1]);
-                if (p.bIh() != null) {
-                    float[] sum = p.bIh().clone();
-                    int summed = lbr ? 2 * h : gh; // b_hn stays apart for linear-before-reset
-                    for (int j = 0; j < summed; j++) {
-                        sum[j] += p.bHh()[j];
-                    }
-                    put(sum, o[2]);
-                    if (lbr) {
-                        MemorySegment.copy(p.bHh(), 2 * h, segment, ValueLayout.JAVA_FLOAT, o[3] * Float.BYTES, h);
-                    }
-                }
-                if (p.wHr() != null) {
-                    put(p.wHr(), o[4]);
-                }
-                if (p.wPeep() != null) {
-                    put(p.wPeep(), o[5]);
-                }
-                if (fuseLstm) {
-                    putSideBySide(p.wIh(), spec.layerInputSize(l), p.wHh(), spec.outputSize(), gh, o[6]);
-                }
-                slots[s] = new Slot(o[0], o[1], o[2], o[3], o[4], o[5]);
-                xhOffsets[s] = o[6];
+        Arena a = Arena.ofShared();
+        arena = a;
+        // Everything after the allocation can fail (the java gemm packs each matrix into a heap array: out of memory
+        // with a large model); no instance then results to close, so the native copy is freed here, not leaked.
+        try {
+            long bytes = Math.max(next, 1) * Float.BYTES;
+            try {
+                segment = a.allocate(bytes, 64);
+            } catch (OutOfMemoryError e) {
+                OutOfMemoryError named = new OutOfMemoryError("the engine's native copy of the weights of " + spec
+                        + ", " + bytes + " bytes, could not be allocated: " + e.getMessage());
+                named.initCause(e);
+                throw named;
             }
-        }
-        operands = new Operands[spec.slots()];
-        int hout = spec.outputSize();
-        boolean rbl = spec.cell() == CellKind.GRU && !spec.linearBeforeReset();
-        for (int l = 0; l < spec.numLayers(); l++) {
-            for (int d = 0; d < spec.directions(); d++) {
-                int s = spec.slot(l, d);
-                Slot w = slots[s];
-                int in = spec.layerInputSize(l);
-                operands[s] = new Operands(
-                        gemm.prepareB(Transpose.YES, in, gh, segment, w.wIh(), in),
-                        gemm.prepareB(Transpose.YES, hout, gh, segment, w.wHh(), hout),
-                        rbl ? gemm.prepareB(Transpose.YES, hout, 2 * h, segment, w.wHh(), hout) : null,
-                        rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
-                        spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
-                                : null,
-                        fuseLstm ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s], in + hout)
-                                : null);
+            for (int l = 0; l < spec.numLayers(); l++) {
+                for (int d = 0; d < spec.directions(); d++) {
+                    int s = spec.slot(l, d);
+                    long[] o = offsets[s];
+                    LayerParams p = weights.layer(l, d);
+                    put(p.wIh(), o[0]);
+                    put(p.wHh(), o[1]);
+                    if (p.bIh() != null) {
+                        float[] sum = p.bIh().clone();
+                        int summed = lbr ? 2 * h : gh; // b_hn stays apart for linear-before-reset
+                        for (int j = 0; j < summed; j++) {
+                            sum[j] += p.bHh()[j];
+                        }
+                        put(sum, o[2]);
+                        if (lbr) {
+                            MemorySegment.copy(p.bHh(), 2 * h, segment, ValueLayout.JAVA_FLOAT, o[3] * Float.BYTES, h);
+                        }
+                    }
+                    if (p.wHr() != null) {
+                        put(p.wHr(), o[4]);
+                    }
+                    if (p.wPeep() != null) {
+                        put(p.wPeep(), o[5]);
+                    }
+                    if (fuseLstm) {
+                        putSideBySide(p.wIh(), spec.layerInputSize(l), p.wHh(), spec.outputSize(), gh, o[6]);
+                    }
+                    slots[s] = new Slot(o[0], o[1], o[2], o[3], o[4], o[5]);
+                    xhOffsets[s] = o[6];
+                }
             }
+            operands = new Operands[spec.slots()];
+            int hout = spec.outputSize();
+            boolean rbl = spec.cell() == CellKind.GRU && !spec.linearBeforeReset();
+            for (int l = 0; l < spec.numLayers(); l++) {
+                for (int d = 0; d < spec.directions(); d++) {
+                    int s = spec.slot(l, d);
+                    Slot w = slots[s];
+                    int in = spec.layerInputSize(l);
+                    operands[s] = new Operands(
+                            gemm.prepareB(Transpose.YES, in, gh, segment, w.wIh(), in),
+                            gemm.prepareB(Transpose.YES, hout, gh, segment, w.wHh(), hout),
+                            rbl ? gemm.prepareB(Transpose.YES, hout, 2 * h, segment, w.wHh(), hout) : null,
+                            rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
+                            spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
+                                    : null,
+                            fuseLstm ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s], in + hout)
+                                    : null);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            a.close();
+            throw e;
         }
     }
 
@@ -143,6 +161,46 @@ final class PreparedWeights implements AutoCloseable {
 
     MemorySegment segment() {
         return segment;
+    }
+
+    /**
+     * The weights as this copy holds them, in PyTorch's layouts: the small-batch path packs its own copy at its first
+     * call, and made from this one rather than from the caller's arrays, both paths compute with the weights as they
+     * were when the engine was built. bias_ih comes back summed with bias_hh (except b_in of GRU linear-before-reset)
+     * and bias_hh holds -0.0 there (b_hn for that GRU): -0.0 + x is x to the bit, so the small-batch path's sums are
+     * this copy's.
+     */
+    RnnWeights snapshot() {
+        int h = spec.hiddenSize();
+        int gh = spec.gates() * h;
+        LayerParams[] ps = new LayerParams[spec.slots()];
+        for (int l = 0; l < spec.numLayers(); l++) {
+            for (int d = 0; d < spec.directions(); d++) {
+                int s = spec.slot(l, d);
+                Slot w = slots[s];
+                float[] bIh = null;
+                float[] bHh = null;
+                if (spec.bias()) {
+                    bIh = get(w.bias(), gh);
+                    bHh = new float[gh];
+                    java.util.Arrays.fill(bHh, -0.0f);
+                    if (w.bhn() >= 0) {
+                        MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, w.bhn() * Float.BYTES, bHh, 2 * h, h);
+                    }
+                }
+                ps[s] = new LayerParams(get(w.wIh(), (long) gh * spec.layerInputSize(l)),
+                        get(w.wHh(), (long) gh * spec.outputSize()), bIh, bHh,
+                        spec.projSize() > 0 ? get(w.wHr(), (long) spec.projSize() * h) : null,
+                        spec.peepholes() ? get(w.peep(), 3L * h) : null);
+            }
+        }
+        return new RnnWeights(spec, ps);
+    }
+
+    private float[] get(long off, long n) {
+        float[] a = new float[Math.toIntExact(n)];
+        MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, off * Float.BYTES, a, 0, a.length);
+        return a;
     }
 
     Slot slot(int s) {

@@ -64,11 +64,14 @@ final class GemmChecks {
         if (off < 0) {
             throw new IllegalArgumentException(name + " offset is negative: " + off);
         }
-        long end = off + (long) (rows - 1) * ld + cols; // one past the last float touched
+        long extent = (long) (rows - 1) * ld + cols; // floats from off to one past the last touched; ints: exact
         long size = s.byteSize() / Float.BYTES;
-        if (end > size) {
+        // compared without forming off + extent, which wraps for an offset near Long.MAX_VALUE: the wrapped end passed
+        // this check and OpenBLAS then wrote before the segment
+        if (off > size - extent) {
             throw new IndexOutOfBoundsException(name + " [" + rows + " x " + cols + "] at offset " + off
-                    + " with ld " + ld + " needs " + end + " floats but the segment holds " + size);
+                    + " with ld " + ld + " needs " + (off <= Long.MAX_VALUE - extent ? Long.toString(off + extent)
+                    : "more than 2^63") + " floats but the segment holds " + size);
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.recur4j.RnnGradients;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.Shapes;
 
 /**
  * The naive double-precision reference behind the float {@link RnnEngine} API
@@ -33,11 +34,14 @@ import dev.recur4j.RnnWeights;
  */
 public final class ReferenceRnn implements RnnEngine {
     private final RnnSpec spec;
+    /** Kept to refuse parameter gradients that are these weights' arrays ({@link Shapes#checkDistinct}). */
+    private final RnnWeights weights;
     private final ReferenceModel model;
     private volatile boolean closed;
 
     public ReferenceRnn(RnnWeights weights) {
         this.spec = weights.spec();
+        this.weights = weights;
         this.model = new ReferenceModel(DoubleWeights.of(weights));
     }
 
@@ -56,6 +60,7 @@ public final class ReferenceRnn implements RnnEngine {
         ensureOpen();
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
+        Shapes.checkDistinct(spec, in, out);
         model.forward(DoubleBatch.of(in)).copyTo(out);
     }
 
@@ -66,6 +71,7 @@ public final class ReferenceRnn implements RnnEngine {
         out.check(spec, in.batch(), in.seqLen());
         gradOut.check(spec, in.batch(), in.seqLen());
         grads.check(spec, in.batch(), in.seqLen());
+        Shapes.checkDistinct(spec, in, gradOut, out, grads, weights);
         ReferenceModel.Backprop bp = model.forwardBackward(DoubleBatch.of(in), DoubleGradOutput.of(gradOut));
         bp.result().copyTo(out);
         bp.gradients().copyTo(grads);

@@ -1,0 +1,206 @@
+package dev.recur4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recur4j.exec.FastRnn;
+import dev.recur4j.gemm.Gemm;
+import dev.recur4j.gemm.GemmKind;
+import dev.recur4j.gemm.Gemms;
+import dev.recur4j.gemm.JavaGemm;
+import dev.recur4j.gemm.PreparedB;
+import dev.recur4j.gemm.Transpose;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A library caller's mistakes and hostile inputs, each either refused with a named error or computed correctly. */
+class ApiMisuseTest {
+
+    private static float[] uniform(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = r.nextFloat() * 2 - 1;
+        }
+        return x;
+    }
+
+    /**
+     * Streaming inference that feeds the last h_n back as h0 while reusing one result (the README's "reuse across
+     * calls"): h0 is then out.hN(). On the small-batch path with 2 threads one member stores a short row's final h
+     * into h_n while the other still copies that row's h0 from the same array, so most calls returned wrong bits.
+     * The call must either be refused naming both arrays or give what distinct arrays give.
+     */
+    @Test
+    void hZeroThatIsTheResultsHnIsRefusedOrHarmless() {
+        RnnSpec spec = RnnSpec.builder(CellKind.GRU, 16, 64).build();
+        RnnWeights w = RnnWeights.random(spec, 7);
+        Random r = new Random(5);
+        int b = 3;
+        int t = 4;
+        float[] x = uniform(r, b * t * 16);
+        int[] lengths = {1, 4, 2};
+        float[] h0 = uniform(r, b * 64);
+        try (RnnEngine e = Rnn.create(w, Impl.SIMD, GemmKind.JAVA, 2)) {
+            RnnResult expected = RnnResult.allocate(spec, b, t);
+            e.forward(new RnnBatch(b, t, x, lengths, h0, null), expected);
+            RnnResult out = RnnResult.allocate(spec, b, t);
+            int differing = 0;
+            for (int call = 0; call < 50; call++) {
+                System.arraycopy(h0, 0, out.hN(), 0, h0.length);
+                try {
+                    e.forward(new RnnBatch(b, t, x, lengths, out.hN(), null), out);
+                } catch (IllegalArgumentException refused) {
+                    assertTrue(refused.getMessage().contains("h0") && refused.getMessage().contains("h_n"),
+                            refused.getMessage());
+                    return;
+                }
+                if (!Arrays.equals(expected.output(), out.output()) || !Arrays.equals(expected.hN(), out.hN())) {
+                    differing++;
+                }
+            }
+            assertEquals(0, differing, "calls of 50 whose h0 was out.hN() gave other bits than distinct arrays");
+        }
+    }
+
+    /** Gradients whose params are the engine's own weights: the call would overwrite the (shared) model. */
+    @Test
+    void gradientsIntoTheEnginesOwnWeightsAreRefused() {
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 8, 16).build();
+        RnnWeights w = RnnWeights.random(spec, 3);
+        float[] before = w.layer(0, 0).wHh().clone();
+        int b = 8;
+        int t = 4;
+        try (RnnEngine e = Rnn.create(w, Impl.SIMD, GemmKind.JAVA, 1)) {
+            RnnResult out = RnnResult.allocate(spec, b, t);
+            RnnGradients grads = new RnnGradients(new float[b * t * 8], new float[b * 16], new float[b * 16], w);
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> e.forwardBackward(
+                    RnnBatch.of(b, t, uniform(new Random(1), b * t * 8)),
+                    new RnnGradOutput(new float[out.output().length], null, null), out, grads));
+            assertTrue(ex.getMessage().contains("weight"), ex.getMessage());
+        }
+        assertArrayEquals(before, w.layer(0, 0).wHh(), "the model's weights were overwritten by gradients");
+    }
+
+    /**
+     * Weights changed by the caller after the engine was built (a documented mistake). The GEMM path computes with the
+     * copy made at construction; the small-batch path copied the weights at its first call, so one engine gave two
+     * different answers for the same sequence depending on the batch it came in.
+     */
+    @Test
+    void oneEngineGivesOneAnswerWhateverTheBatchSize() {
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 8, 16).build();
+        RnnWeights w = RnnWeights.random(spec, 3);
+        float[] row = uniform(new Random(2), 4 * 8);
+        try (RnnEngine e = Rnn.create(w, Impl.SIMD, GemmKind.JAVA, 1)) {
+            float[] big = firstRow(e, spec, row, 16, 4);
+            Arrays.fill(w.layer(0, 0).wHh(), 0.5f); // the caller's mistake
+            float[] small = firstRow(e, spec, row, 1, 4);
+            assertArrayEquals(big, firstRow(e, spec, row, 16, 4));
+            float diff = 0;
+            for (int i = 0; i < big.length; i++) {
+                diff = Math.max(diff, Math.abs(big[i] - small[i]));
+            }
+            assertTrue(diff < 1e-5f, "batch of 1 and batch of 16 differ by " + diff);
+        }
+    }
+
+    private static float[] firstRow(RnnEngine e, RnnSpec spec, float[] row, int b, int t) {
+        float[] x = new float[b * t * spec.inputSize()];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(row, 0, x, i * row.length, row.length);
+        }
+        RnnResult out = RnnResult.allocate(spec, b, t);
+        e.forward(RnnBatch.of(b, t, x), out);
+        return Arrays.copyOf(out.output(), t * spec.outputSize());
+    }
+
+    /**
+     * An engine whose construction fails while preparing its weights (the heap cannot hold the java gemm's packed
+     * copy: OutOfMemoryError) must free the native copy it has made; it leaked the size of the weights per attempt.
+     */
+    @Test
+    void aFailedEngineConstructionFreesItsNativeWeightCopy() {
+        RnnSpec spec = RnnSpec.builder(CellKind.GRU, 8, 16).build();
+        List<MemorySegment> seen = new ArrayList<>();
+        Gemm failing = new Gemm() {
+            private final Gemm java = new JavaGemm();
+
+            @Override
+            public String name() {
+                return "failing";
+            }
+
+            @Override
+            public void sgemm(Transpose transA, Transpose transB, int m, int n, int k, float alpha, MemorySegment a,
+                              long aOff, int lda, MemorySegment b, long bOff, int ldb, float beta, MemorySegment c,
+                              long cOff, int ldc) {
+                java.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            }
+
+            @Override
+            public PreparedB prepareB(Transpose transB, int k, int n, MemorySegment b, long bOff, int ldb) {
+                seen.add(b);
+                throw new OutOfMemoryError("Java heap space (simulated)");
+            }
+        };
+        assertThrows(OutOfMemoryError.class, () -> new FastRnn(RnnWeights.random(spec, 1), Impl.SIMD, failing, 1));
+        assertFalse(seen.isEmpty());
+        assertFalse(seen.get(0).scope().isAlive(), "the engine's native weight copy is still allocated");
+    }
+
+    /** The bound checks of the public Gemm must not let an offset near Long.MAX_VALUE wrap past them. */
+    @Test
+    void aGemmOffsetThatOverflowsIsRefusedNamingTheOperand() {
+        Gemm g = Gemms.get(GemmKind.JAVA);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(64 * 4, 64);
+            IndexOutOfBoundsException ex = assertThrows(IndexOutOfBoundsException.class, () -> g.sgemm(Transpose.NO,
+                    Transpose.NO, 1, 1, 1, 1f, s, 0, 1, s, 0, 1, 0f, s, Long.MAX_VALUE, 1));
+            assertTrue(ex.getMessage().startsWith("C ["), ex.getMessage());
+        }
+    }
+
+    /** The same call on the OpenBLAS back end wrote before the segment, or crashed the JVM: run it in a child JVM. */
+    @Test
+    void anOverflowingOffsetDoesNotReachOpenBlas() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(f -> f.startsWith("--add-modules") || f.startsWith("--enable-native-access")
+                        || f.equals("jdk.incubator.vector"))
+                .toList());
+        cmd.addAll(List.of("-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=/dev/null", "-cp",
+                System.getProperty("java.class.path"), OpenBlasOffsetProbe.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "child JVM died: " + output);
+        assertTrue(output.contains("refused"), output);
+    }
+
+    /** Child JVM: an OpenBLAS product whose C offset overflows the bound check (C[0] 4 GB before the segment). */
+    static final class OpenBlasOffsetProbe {
+        public static void main(String[] args) {
+            Gemm g = Gemms.get(GemmKind.OPENBLAS);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment s = a.allocate(64 * 4, 64);
+                g.sgemm(Transpose.NO, Transpose.NO, 2, 1, 1, 1f, s, 0, 1, s, 0, 1, 0f, s,
+                        Long.MAX_VALUE - 1_000_000_000L, 1_000_000_000);
+                System.out.println("returned: wrote outside the segment");
+            } catch (IndexOutOfBoundsException e) {
+                System.out.println("refused: " + e.getMessage());
+            }
+        }
+    }
+}
