@@ -1,5 +1,5 @@
 # Shared set-up for scripts/: finds a JDK >= 25 and Maven, and reads the JVM flags from pom.xml.
-# Source it; it sets ROOT, JAVA_HOME, JAVA, MVN and JVM_FLAGS, or exits with a clear message.
+# Source it; it sets ROOT, JAVA_HOME, JAVA, MVN (an array) and JVM_FLAGS, or exits with a clear message.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -25,7 +25,17 @@ find_jdk() {
   return 1
 }
 
-JAVA_HOME="$(find_jdk)" || die "no JDK >= 25 found (looked at \$JAVA_HOME='${JAVA_HOME:-}' and /usr/lib/jvm/*).
+# What $JAVA_HOME held, for the message: the assignment below empties it before die reads it.
+describe_java_home() {
+  local v
+  if [ -z "${JAVA_HOME:-}" ]; then echo "\$JAVA_HOME unset"
+  elif [ ! -d "$JAVA_HOME" ]; then echo "\$JAVA_HOME=$JAVA_HOME does not exist"
+  elif v="$(jdk_major "$JAVA_HOME")" && [ -n "$v" ]; then echo "\$JAVA_HOME=$JAVA_HOME is JDK $v"
+  else echo "\$JAVA_HOME=$JAVA_HOME has no bin/java and bin/javac"
+  fi
+}
+java_home_was="$(describe_java_home)"
+JAVA_HOME="$(find_jdk)" || die "no JDK >= 25 found ($java_home_was; none in /usr/lib/jvm/*).
 Install one (e.g. Eclipse Temurin 25) and set JAVA_HOME to it."
 export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
@@ -34,7 +44,7 @@ ensure_maven() {
   if ! command -v mvn >/dev/null 2>&1; then
     apt_install_or_die "Maven (mvn) not found" "install Apache Maven >= 3.8" maven
   fi
-  MVN="mvn -B -q -f $ROOT/pom.xml"
+  MVN=(mvn -B -q -f "$ROOT/pom.xml") # an array: a checkout path with a space split into two arguments
 }
 
 # The JVM flags are defined once, in pom.xml's <recur4j.jvmFlags> property.
@@ -53,9 +63,9 @@ ensure_built() {
        || [ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit)" ]; then
       ensure_maven
       # The build log goes to a file: a command's stderr is kept for its own one-line errors.
-      $MVN package -DskipTests > "$ROOT/target/build.log" 2>&1 \
+      "${MVN[@]}" package -DskipTests > "$ROOT/target/build.log" 2>&1 \
         || { cat "$ROOT/target/build.log" >&2; die "build failed (mvn package); log above and in target/build.log"; }
     fi
-  ) 9>"$ROOT/target/.build.lock"
+  ) 9>"$ROOT/target/.build.lock" || exit 1 # die in the subshell ends only the subshell: the stale jar ran, exit 0
   CLASSPATH="$JAR:$ROOT/target/lib/*"
 }

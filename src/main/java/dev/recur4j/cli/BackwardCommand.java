@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
  * {@code grad.h0} / {@code grad.c0} (only when IN has h0 / c0) and {@code grad.<name>} for every
  * parameter, in PyTorch's shapes.
  */
-@Command(name = "backward", mixinStandardHelpOptions = true,
+@Command(name = "backward", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Run forward and backward; OUT gets forward's tensors, grad.input, grad.h0 and grad.c0 (when IN"
                 + " has h0 and c0) and grad.<parameter> for every weight.")
 final class BackwardCommand extends RnnCommand {

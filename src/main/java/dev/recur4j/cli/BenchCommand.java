@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
  * results that differ from the reference's still print the report, then one line per differing tensor on
  * stderr, and exit 1.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Time forward (or forward+backward) of one layer shape; report ms, GFLOP/s,"
                 + " fraction of SGEMM throughput and of FMA peak, bytes allocated per call.")
 final class BenchCommand implements Callable<Integer> {
@@ -141,6 +141,13 @@ final class BenchCommand implements Callable<Integer> {
     static int print(BenchReport report, boolean json, PrintWriter out, PrintWriter err) {
         out.print(json ? report.toJson() + "\n" : report.toText());
         out.flush();
+        // PrintWriter and PrintStream keep an IOException (a full disk, a closed pipe) to themselves; picocli's writer
+        // wraps System.out, whose own flag holds the failure
+        if (out.checkError() || System.out.checkError()) {
+            err.println("recur4j: could not write the report to stdout (a full disk or a closed pipe?)");
+            err.flush();
+            return CommandErrors.EXIT_UNEXPECTED;
+        }
         if (report.check() == null || report.check().passed()) {
             return 0;
         }
@@ -154,6 +161,17 @@ final class BenchCommand implements Callable<Integer> {
         BenchMode benchMode = BenchMode.fromCliName(mode);
         CellKind cellKind = CellKind.fromCliName(cell);
         EngineOptions.requireGruForResetVariant(cellKind, linearBeforeReset);
+        // in the options' own names: RnnSpec's messages name its parameters (hiddenSize, projSize, numLayers)
+        positive("--input-size", inputSize);
+        positive("--hidden", hiddenSize);
+        positive("--layers", layers);
+        if (proj != 0 && cellKind != CellKind.LSTM) {
+            throw new IllegalArgumentException("--proj: only an LSTM has a projection, cell is " + cellKind.cliName());
+        }
+        if (proj < 0 || proj >= hiddenSize) {
+            throw new IllegalArgumentException("--proj must be 0 (none) or 1.." + (hiddenSize - 1) + " (below --hidden "
+                    + hiddenSize + "), found " + proj);
+        }
         RnnSpec spec = RnnSpec.builder(cellKind, inputSize, hiddenSize).numLayers(layers)
                 .bidirectional(bidirectional).projSize(proj).peepholes(peepholes).linearBeforeReset(linearBeforeReset)
                 .build();

@@ -35,7 +35,7 @@ final class CommandErrors {
             return EXIT_INPUT;
         } catch (OutOfMemoryError e) {
             err.println("recur4j: out of memory: " + oneLine(String.valueOf(e.getMessage()))
-                    + " (a smaller batch or sequence, or for Java arrays a larger -Xmx in RECUR4J_JAVA_OPTS)");
+                    + " (a smaller model, batch or sequence, or for Java arrays a larger -Xmx in RECUR4J_JAVA_OPTS)");
             if (verbose) {
                 e.printStackTrace(err);
             }

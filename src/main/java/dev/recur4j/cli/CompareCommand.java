@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  * per tensor. Exit 0 when all agree, 1 when any
  * differs, 2 for bad input (missing file or tensor, shape mismatch).
  */
-@Command(name = "compare", mixinStandardHelpOptions = true,
+@Command(name = "compare", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Compare the tensors of two safetensors files within a tolerance.")
 final class CompareCommand implements Callable<Integer> {
 
@@ -55,8 +55,15 @@ final class CompareCommand implements Callable<Integer> {
             SafetensorsFile g = Safetensors.read(got);
             SafetensorsFile w = Safetensors.read(want);
             List<String> names = tensors != null ? tensors : w.names();
+            if (tensors != null && tensors.isEmpty()) {
+                throw new IllegalArgumentException("--tensors names no tensor");
+            }
             if (names.isEmpty()) { // else an empty or truncated WANT would agree with anything
                 throw new IllegalArgumentException(want + ": holds no tensors to compare with");
+            }
+            // every tensor found and of the same shape before the first line: an error leaves stdout empty
+            for (String name : names) {
+                requireSameShape(g.get(name), w.get(name));
             }
             boolean allAgree = true;
             for (String name : names) {
@@ -74,12 +81,16 @@ final class CompareCommand implements Callable<Integer> {
         }
     }
 
-    /** Prints one line for the tensor and returns whether every element is within tolerance. */
-    private boolean compare(PrintWriter out, Tensor got, Tensor want) {
+    private static void requireSameShape(Tensor got, Tensor want) {
         if (!Arrays.equals(got.shape(), want.shape())) {
             throw new IllegalArgumentException(want.name() + ": shape expected " + Arrays.toString(want.shape())
                     + ", found " + Arrays.toString(got.shape()));
         }
+    }
+
+    /** Prints one line for the tensor and returns whether every element is within tolerance. */
+    private boolean compare(PrintWriter out, Tensor got, Tensor want) {
+        requireSameShape(got, want);
         Agreement a = Agreement.of(want.name(), values(this.got, got), values(this.want, want), atol, rtol);
         out.println(a.line());
         return a.agrees();

@@ -12,7 +12,7 @@ import java.util.List;
 import picocli.CommandLine.Command;
 
 /** {@code recur4j forward}: runs the RNN over IN and writes output, h_n (and c_n) to OUT. */
-@Command(name = "forward", mixinStandardHelpOptions = true,
+@Command(name = "forward", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Run the RNN forward; OUT gets output [B,T,D*Hout], h_n [L*D,B,Hout] and for LSTM c_n [L*D,B,H].")
 final class ForwardCommand extends RnnCommand {
 

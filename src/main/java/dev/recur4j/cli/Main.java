@@ -14,10 +14,12 @@ import picocli.CommandLine.Spec;
  * holding PyTorch-named weights and {@code batch_first} tensors. Stdout stays empty; errors are one
  * line on stderr with a non-zero exit code (2 for bad input or usage, 1 for unexpected failures).
  */
-@Command(name = "recur4j", mixinStandardHelpOptions = true, version = "recur4j 0.1.0",
+@Command(name = "recur4j", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "Run RNN/LSTM/GRU layers on PyTorch weights stored as safetensors.",
         subcommands = {ForwardCommand.class, BackwardCommand.class, CompareCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
+    /** What --version prints, the subcommands' too (their -V printed nothing). */
+    static final String VERSION = "recur4j 0.1.0";
 
     @Spec
     CommandSpec command;

@@ -355,6 +355,11 @@ public final class Safetensors {
         if (target.getParent() == null || target.getFileName() == null) {
             throw new IOException(path + " is not a file path");
         }
+        int nameBytes = target.getFileName().toString().getBytes(StandardCharsets.UTF_8).length;
+        if (nameBytes > MAX_NAME_BYTES) { // else the work ran and the final move failed, naming the temporary file too
+            throw new IOException(path + ": the file name has " + nameBytes + " bytes, more than the " + MAX_NAME_BYTES
+                    + " a name may have");
+        }
         if (!Files.isDirectory(target.getParent())) {
             throw new IOException("folder " + target.getParent() + " does not exist");
         }
@@ -411,7 +416,7 @@ public final class Safetensors {
                 ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)}
                 : new FileAttribute<?>[0];
         for (int attempt = 0; ; attempt++) {
-            Path tmp = target.resolveSibling("." + target.getFileName() + "."
+            Path tmp = target.resolveSibling("." + tempStem(target.getFileName().toString()) + "."
                     + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
                 FileChannel ch = FileChannel.open(tmp, options, attributes);
@@ -432,6 +437,32 @@ public final class Safetensors {
             }
         }
     }
+
+    /**
+     * The target's name cut to at most {@link #TEMP_STEM_BYTES} bytes of UTF-8 (whole code points), so that the
+     * temporary name (22 bytes more) stays within the 255 bytes a file name may have: a legal output name of 234..255
+     * bytes failed with "File name too long", naming the temporary file.
+     */
+    static String tempStem(String name) {
+        int bytes = 0;
+        int end = 0;
+        while (end < name.length()) {
+            int cp = name.codePointAt(end);
+            int len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (bytes + len > TEMP_STEM_BYTES) {
+                break;
+            }
+            bytes += len;
+            end += Character.charCount(cp);
+        }
+        return name.substring(0, end);
+    }
+
+    /** The longest file name (NAME_MAX) of Linux's file systems (ext4, xfs, btrfs, tmpfs), in bytes. */
+    private static final int MAX_NAME_BYTES = 255;
+
+    /** 255 bytes for a name, less "." + "." + 16 hex digits + ".tmp" (22), with room to spare. */
+    private static final int TEMP_STEM_BYTES = 200;
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {

@@ -19,8 +19,12 @@ import dev.recur4j.perf.MachineLimits;
 import dev.recur4j.perf.ReadBandwidth;
 import dev.recur4j.perf.ReferenceCheck;
 import dev.recur4j.ref.Agreement;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.Writer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -214,7 +218,7 @@ class BenchCommandTest {
                 new Bad(quickSet("--batch", "0"), "--batch must be > 0, found 0"),
                 new Bad(quickSet("--impl", "warp"), "unknown impl 'warp'"),
                 new Bad(quickCell("lstmx"), "unknown cell 'lstmx'"),
-                new Bad(quick("--proj", "9"), "projSize must be < hiddenSize (5), found 9"),
+                new Bad(quick("--proj", "9"), "--proj must be 0 (none) or 1..4 (below --hidden 5), found 9"),
                 new Bad(quickCell("gru", "--peepholes"), "peepholes are only supported for LSTM"),
                 new Bad(quick("--linear-before-reset", "false"), "--linear-before-reset false: only a GRU"),
                 new Bad(quickSet("--seconds", "-1"), "--seconds must be 0..86400 seconds"),
@@ -261,6 +265,72 @@ class BenchCommandTest {
             assertEquals(2, r.exit(), c[0] + " " + c[1] + " -> " + r.err());
             assertTrue(r.err().contains(c[2]), c[0] + " " + c[1] + " -> " + r.err());
         }
+    }
+
+    /**
+     * The shape options were refused in the library's words ("hiddenSize must be > 0", "numLayers must be > 0",
+     * "projSize must be < hiddenSize (5)", "projSize is only supported for LSTM, found cell GRU"), naming no option.
+     */
+    @Test
+    void shapeErrorsNameTheirOption() {
+        String[][] cases = {
+            {"--hidden", "0", "--hidden must be > 0, found 0"},
+            {"--input-size", "-3", "--input-size must be > 0, found -3"},
+            {"--layers", "0", "--layers must be > 0, found 0"},
+            {"--proj", "-1", "--proj must be 0 (none) or 1..4 (below --hidden 5), found -1"},
+            {"--proj", "5", "--proj must be 0 (none) or 1..4 (below --hidden 5), found 5"},
+        };
+        for (String[] c : cases) {
+            Run r = run(quickSet(c[0], c[1]));
+            assertEquals(2, r.exit(), c[0] + " " + c[1] + " -> " + r.err());
+            assertEquals("", r.out());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(c[2]), c[0] + " " + c[1] + " -> " + r.err());
+        }
+        Run r = run(quickCell("gru", "--proj", "2"));
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("--proj: only an LSTM has a projection, cell is gru"), r.err());
+    }
+
+    /** "bench --json > /dev/full" (or a closed pipe) lost the whole report and exited 0 with nothing on stderr. */
+    @Test
+    void aReportThatCannotBeWrittenIsAnError() {
+        Writer full = new Writer() {
+            @Override
+            public void write(char[] c, int off, int len) throws IOException {
+                throw new IOException("No space left on device");
+            }
+
+            @Override
+            public void flush() throws IOException {
+                throw new IOException("No space left on device");
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        StringWriter err = new StringWriter();
+        int exit = Main.commandLine().setOut(new PrintWriter(full)).setErr(new PrintWriter(err)).execute(quick("--json"));
+        assertEquals(1, exit, err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        assertTrue(err.toString().startsWith("recur4j: ") && err.toString().contains("stdout"), err.toString());
+        // as Main runs it: picocli's writer over System.out, a PrintStream that keeps the failure to itself
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("No space left on device");
+            }
+        }));
+        StringWriter err2 = new StringWriter();
+        try {
+            exit = Main.commandLine().setErr(new PrintWriter(err2)).execute(quick("--json"));
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(1, exit, err2.toString());
+        assertTrue(err2.toString().startsWith("recur4j: could not write the report to stdout"), err2.toString());
     }
 
     /** The quick LSTM run with the given options set (replacing QUICK's value where it has one). */

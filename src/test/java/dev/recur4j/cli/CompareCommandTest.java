@@ -90,4 +90,17 @@ class CompareCommandTest {
             compare(new float[] {1}, new float[] {1}, "--rtol", bad).assertOneLineError("--rtol", "finite and >= 0");
         }
     }
+
+    /**
+     * "--tensors output, h_n" printed output's line on stdout, then failed on " h_n" (exit 2 with a partial result);
+     * "--tensors ,," blamed WANT ("holds no tensors to compare with") for an empty list.
+     */
+    @Test
+    void aBadTensorListFailsBeforeAnyLine() throws IOException {
+        CliFixture cli = new CliFixture(dir);
+        Path g = cli.write("got.safetensors", List.of(Tensor.ofFloats("a", new float[] {1}, 1),
+                Tensor.ofFloats("b", new float[] {2}, 1)));
+        cli.run("compare", g.toString(), g.toString(), "--tensors", "a, b").assertOneLineError("' b'");
+        cli.run("compare", g.toString(), g.toString(), "--tensors", ",,").assertOneLineError("--tensors", "no tensor");
+    }
 }

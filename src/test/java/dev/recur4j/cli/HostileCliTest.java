@@ -1,6 +1,7 @@
 package dev.recur4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.CellKind;
@@ -81,5 +82,50 @@ class HostileCliTest {
         CliFixture.Run r = cli.run(cli.args("forward", "lstm", weights, in).toArray(String[]::new));
         r.assertOneLineError("input: rank expected 3");
         assertTrue(r.err().length() < 3000, "stderr has " + r.err().length() + " characters");
+    }
+
+    /** "recur4j bench --version" (and forward, backward, compare) printed nothing and exited 0; -V is in their help. */
+    @Test
+    void everySubcommandPrintsTheVersion() {
+        CliFixture cli = new CliFixture(dir);
+        for (String command : List.of("forward", "backward", "compare", "bench")) {
+            for (String flag : List.of("--version", "-V")) {
+                CliFixture.Run r = cli.run(true, command, flag);
+                assertEquals(0, r.exit(), command + " " + flag + ": " + r.err());
+                assertEquals("recur4j 0.1.0", r.out().strip(), command + " " + flag);
+            }
+        }
+    }
+
+    /**
+     * An --out name of 234..255 bytes is legal, but the temporary file next to it (".NAME.<16 hex>.tmp") was 22 bytes
+     * longer: "FileSystemException: /dir/.aaa...tmp: File name too long", naming a file the user never gave.
+     */
+    @Test
+    void aLongButLegalOutputNameIsWritten() throws Exception {
+        CliFixture cli = new CliFixture(dir);
+        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
+        Path input = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", CliFixture.random(40, 2), 2, 5, 4)));
+        Path out = dir.resolve("a".repeat(240) + ".safetensors"); // 252 bytes: within the 255 of ext4, tmpfs, xfs
+        List<String> a = cli.args("forward", "lstm", weights, input);
+        a.set(a.indexOf("--out") + 1, out.toString());
+        CliFixture.Run r = cli.run(a.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(Files.isRegularFile(out), "the output is written");
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList(),
+                    "no temporary file is left");
+        }
+    }
+
+    /** A name past 255 bytes ran the whole call, then failed moving the temporary file, naming it. Now before any work. */
+    @Test
+    void anOutputNameTooLongForTheSystemIsRefusedFirst() throws Exception {
+        CliFixture cli = new CliFixture(dir);
+        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
+        Path input = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", CliFixture.random(40, 2), 2, 5, 4)));
+        List<String> a = cli.args("forward", "lstm", weights, input);
+        a.set(a.indexOf("--out") + 1, dir.resolve("é".repeat(150) + ".st").toString()); // 303 bytes
+        cli.run(a.toArray(String[]::new)).assertOneLineError("out: ", "the file name has 303 bytes, more than the 255");
     }
 }
