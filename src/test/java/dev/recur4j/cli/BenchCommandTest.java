@@ -311,7 +311,8 @@ class BenchCommandTest {
             }
         };
         StringWriter err = new StringWriter();
-        int exit = Main.commandLine().setOut(new PrintWriter(full)).setErr(new PrintWriter(err)).execute(quick("--json"));
+        int exit = Main.commandLine().setOut(new PrintWriter(full)).setErr(new PrintWriter(err))
+                .execute(quick("--json"));
         assertEquals(1, exit, err.toString());
         assertEquals(1, err.toString().strip().lines().count(), err.toString());
         assertTrue(err.toString().startsWith("recur4j: ") && err.toString().contains("stdout"), err.toString());

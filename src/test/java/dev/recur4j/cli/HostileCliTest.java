@@ -118,7 +118,10 @@ class HostileCliTest {
         }
     }
 
-    /** A name past 255 bytes ran the whole call, then failed moving the temporary file, naming it. Now before any work. */
+    /**
+     * A name past 255 bytes ran the whole call, then failed moving the temporary file, naming it. Now before any
+     * work.
+     */
     @Test
     void anOutputNameTooLongForTheSystemIsRefusedFirst() throws Exception {
         CliFixture cli = new CliFixture(dir);
