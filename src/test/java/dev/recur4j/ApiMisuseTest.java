@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.exec.FastRnn;
+import dev.recur4j.exec.ProbeJvm;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
@@ -15,8 +16,6 @@ import dev.recur4j.gemm.PreparedB;
 import dev.recur4j.gemm.Transpose;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -174,14 +173,8 @@ class ApiMisuseTest {
     /** The same call on the OpenBLAS back end wrote before the segment, or crashed the JVM: run it in a child JVM. */
     @Test
     void anOverflowingOffsetDoesNotReachOpenBlas() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(f -> f.startsWith("--add-modules") || f.startsWith("--enable-native-access")
-                        || f.equals("jdk.incubator.vector"))
-                .toList());
-        cmd.addAll(List.of("-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=/dev/null", "-cp",
-                System.getProperty("java.class.path"), OpenBlasOffsetProbe.class.getName()));
+        List<String> cmd = ProbeJvm.javaCommand(List.of("-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=/dev/null"),
+                OpenBlasOffsetProbe.class);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));

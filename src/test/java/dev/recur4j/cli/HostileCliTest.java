@@ -22,6 +22,13 @@ class HostileCliTest {
     @TempDir
     Path dir;
 
+    /** A forward run's arguments over small LSTM weights and an input written to the folder. */
+    private static List<String> forwardArgs(CliFixture cli) throws Exception {
+        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
+        Path input = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", CliFixture.random(40, 2), 2, 5, 4)));
+        return cli.args("forward", "lstm", weights, input);
+    }
+
     /** --out naming the weights (or the input) replaced them with the outputs, exit 0. */
     @Test
     void outputMayNotReplaceAnInput() throws Exception {
@@ -51,9 +58,7 @@ class HostileCliTest {
     @Test
     void outputNamingAFolderIsRefused() throws Exception {
         CliFixture cli = new CliFixture(dir);
-        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
-        Path input = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", CliFixture.random(40, 2), 2, 5, 4)));
-        List<String> a = cli.args("forward", "lstm", weights, input);
+        List<String> a = forwardArgs(cli);
         int at = a.indexOf("--out") + 1;
         a.set(at, dir.resolve("runs") + "/");
         cli.run(true, a.toArray(String[]::new)).assertOneLineError("--out", "runs/", "names a folder");
@@ -104,10 +109,8 @@ class HostileCliTest {
     @Test
     void aLongButLegalOutputNameIsWritten() throws Exception {
         CliFixture cli = new CliFixture(dir);
-        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
-        Path input = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", CliFixture.random(40, 2), 2, 5, 4)));
         Path out = dir.resolve("a".repeat(240) + ".safetensors"); // 252 bytes: within the 255 of ext4, tmpfs, xfs
-        List<String> a = cli.args("forward", "lstm", weights, input);
+        List<String> a = forwardArgs(cli);
         a.set(a.indexOf("--out") + 1, out.toString());
         CliFixture.Run r = cli.run(a.toArray(String[]::new));
         assertEquals(0, r.exit(), r.err());
@@ -125,9 +128,7 @@ class HostileCliTest {
     @Test
     void anOutputNameTooLongForTheSystemIsRefusedFirst() throws Exception {
         CliFixture cli = new CliFixture(dir);
-        Path weights = cli.weights("w.safetensors", RnnWeights.random(LSTM, 1), "");
-        Path input = cli.write("in.safetensors", List.of(Tensor.ofFloats("input", CliFixture.random(40, 2), 2, 5, 4)));
-        List<String> a = cli.args("forward", "lstm", weights, input);
+        List<String> a = forwardArgs(cli);
         a.set(a.indexOf("--out") + 1, dir.resolve("é".repeat(150) + ".st").toString()); // 303 bytes
         cli.run(a.toArray(String[]::new)).assertOneLineError("out: ", "the file name has 303 bytes, more than the 255");
     }

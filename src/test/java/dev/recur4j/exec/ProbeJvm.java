@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * path, and checks its output: one line per case, {@code <case> <bytes>} or {@code <case> skipped}.
  * Every measured case must report 0 bytes, and at least two cases (the java gemm's) must have run.
  */
-final class ProbeJvm {
+public final class ProbeJvm {
     /**
      * Flags that make C2 inline every method of VectorKernels into its caller: the loops into the step
      * kernels and those into ForwardPass / BackwardPass, so each loop ends up in a method past C2's node
@@ -33,6 +33,23 @@ final class ProbeJvm {
     private ProbeJvm() {
     }
 
+    /**
+     * The command running {@code main} with {@code args} in a child JVM of this one's java, module flags and class
+     * path, with {@code jvmFlags} besides.
+     */
+    public static List<String> javaCommand(List<String> jvmFlags, Class<?> main, String... args) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-modules") || a.startsWith("--enable-native-access")
+                        || a.equals("jdk.incubator.vector"))
+                .toList());
+        cmd.addAll(jvmFlags);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
     /** The SIMD and the scalar kernels ({@link AllocationProbeCases#impls}). */
     static void assertNoAllocation(Class<?> probe, String cells, String what) throws Exception {
         assertNoAllocation(probe, cells, "simd,scalar", what, List.of());
@@ -41,14 +58,7 @@ final class ProbeJvm {
     /** As above for the kernel sets {@code impls}, with extra flags for the probe JVM (e.g. {@code -Xint}). */
     static void assertNoAllocation(Class<?> probe, String cells, String impls, String what, List<String> jvmFlags)
             throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-modules") || a.startsWith("--enable-native-access")
-                        || a.equals("jdk.incubator.vector"))
-                .toList());
-        cmd.addAll(jvmFlags);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), probe.getName(), cells, impls));
+        List<String> cmd = javaCommand(jvmFlags, probe, cells, impls);
         // Its output to a file, read once it has ended: reading a pipe would block until it ends, so the wait could
         // not be bounded, and a probe hung or slowed by allocating calls would outlive the test on a core of its own.
         Path output = Files.createTempFile("recur4j-probe", ".txt");
