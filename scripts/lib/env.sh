@@ -25,17 +25,17 @@ find_jdk() {
   return 1
 }
 
-# What $JAVA_HOME held, for the message: the assignment below empties it before die reads it.
+# What $JAVA_HOME held, for the message (only on failure: it may start a JVM).
 describe_java_home() {
   local v
-  if [ -z "${JAVA_HOME:-}" ]; then echo "\$JAVA_HOME unset"
-  elif [ ! -d "$JAVA_HOME" ]; then echo "\$JAVA_HOME=$JAVA_HOME does not exist"
-  elif v="$(jdk_major "$JAVA_HOME")" && [ -n "$v" ]; then echo "\$JAVA_HOME=$JAVA_HOME is JDK $v"
-  else echo "\$JAVA_HOME=$JAVA_HOME has no bin/java and bin/javac"
+  if [ -z "$java_home_in" ]; then echo "\$JAVA_HOME unset"
+  elif [ ! -d "$java_home_in" ]; then echo "\$JAVA_HOME=$java_home_in does not exist"
+  elif v="$(jdk_major "$java_home_in")" && [ -n "$v" ]; then echo "\$JAVA_HOME=$java_home_in is JDK $v"
+  else echo "\$JAVA_HOME=$java_home_in lacks bin/java or bin/javac"
   fi
 }
-java_home_was="$(describe_java_home)"
-JAVA_HOME="$(find_jdk)" || die "no JDK >= 25 found ($java_home_was; none in /usr/lib/jvm/*).
+java_home_in="${JAVA_HOME:-}" # the assignment below empties JAVA_HOME before die could read it
+JAVA_HOME="$(find_jdk)" || die "no JDK >= 25 found ($(describe_java_home); none in /usr/lib/jvm/*).
 Install one (e.g. Eclipse Temurin 25) and set JAVA_HOME to it."
 export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"

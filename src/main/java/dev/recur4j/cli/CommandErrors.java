@@ -1,5 +1,6 @@
 package dev.recur4j.cli;
 
+import dev.recur4j.io.OutputWriteException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -7,7 +8,8 @@ import java.nio.file.NoSuchFileException;
 
 /**
  * How every command turns a failure into one line on stderr and an exit code: bad input
- * ({@link IllegalArgumentException}, {@link IOException}) exits 2, anything else 1; the stack
+ * ({@link IllegalArgumentException}, {@link IOException}) exits 2, anything else 1 (an output that could not be
+ * written, {@link OutputWriteException}, too); the stack
  * trace is printed only with {@code --verbose}.
  */
 final class CommandErrors {
@@ -27,6 +29,12 @@ final class CommandErrors {
     static int run(PrintWriter err, boolean verbose, Body body) {
         try {
             return body.run();
+        } catch (OutputWriteException e) {
+            err.println("recur4j: " + oneLine(e.getMessage())); // a full disk is no bad input: exit 1
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return EXIT_UNEXPECTED;
         } catch (IllegalArgumentException | IOException e) {
             err.println("recur4j: " + oneLine(describe(e)));
             if (verbose) {

@@ -61,7 +61,8 @@ final class CompareCommand implements Callable<Integer> {
             if (names.isEmpty()) { // else an empty or truncated WANT would agree with anything
                 throw new IllegalArgumentException(want + ": holds no tensors to compare with");
             }
-            // every tensor found and of the same shape before the first line: an error leaves stdout empty
+            // every tensor found and of the same shape before the first line (an integer dtype still fails at its own
+            // line: checking it here would convert every tensor twice)
             for (String name : names) {
                 requireSameShape(g.get(name), w.get(name));
             }

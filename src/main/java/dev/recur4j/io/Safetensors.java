@@ -221,7 +221,8 @@ public final class Safetensors {
                     ch.force(true);
                 } catch (IOException e) {
                     // the system's "No space left on device" names no file
-                    throw new IOException(path + ": not written (" + e.getMessage() + "); no part of it is left", e);
+                    throw new OutputWriteException(path + ": not written (" + e.getMessage()
+                            + "); the file is left as it was", e);
                 }
                 size = ch.size(); // of the file the channel writes, whatever the name now holds
             }
