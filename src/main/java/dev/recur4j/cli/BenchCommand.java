@@ -169,8 +169,9 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--proj: only an LSTM has a projection, cell is " + cellKind.cliName());
         }
         if (proj < 0 || proj >= hiddenSize) {
-            throw new IllegalArgumentException("--proj must be 0 (none)" + (hiddenSize > 1 ? " or 1.." + (hiddenSize - 1)
-                    : "") + " (below --hidden " + hiddenSize + "), found " + proj);
+            String range = hiddenSize > 1 ? " or 1.." + (hiddenSize - 1) : "";
+            throw new IllegalArgumentException("--proj must be 0 (none)" + range + " (below --hidden " + hiddenSize
+                    + "), found " + proj);
         }
         RnnSpec spec = RnnSpec.builder(cellKind, inputSize, hiddenSize).numLayers(layers)
                 .bidirectional(bidirectional).projSize(proj).peepholes(peepholes).linearBeforeReset(linearBeforeReset)
