@@ -260,11 +260,12 @@ class BenchCommandTest {
             {"--hidden", "100000", "weight_hh_l0: [400000, 100000] = 40000000000 elements, more than a Java array"},
             {"--batch", "2147483647", "input: [2147483647, 3, 4] = 25769803764 elements, more than a Java array"},
         };
-        for (String[] c : cases) {
-            Run r = run(quickSet(c[0], c[1]));
-            assertEquals(2, r.exit(), c[0] + " " + c[1] + " -> " + r.err());
-            assertTrue(r.err().contains(c[2]), c[0] + " " + c[1] + " -> " + r.err());
-        }
+        assertRefused(cases);
+    }
+
+    /** Each case {option, value, message part}: exit 2, nothing on stdout, one stderr line with the part. */
+    private static void assertRefused(String[][] cases) {
+        assertRefused(cases);
     }
 
     /**
