@@ -265,7 +265,13 @@ class BenchCommandTest {
 
     /** Each case {option, value, message part}: exit 2, nothing on stdout, one stderr line with the part. */
     private static void assertRefused(String[][] cases) {
-        assertRefused(cases);
+        for (String[] c : cases) {
+            Run r = run(quickSet(c[0], c[1]));
+            assertEquals(2, r.exit(), c[0] + " " + c[1] + " -> " + r.err());
+            assertEquals("", r.out());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(c[2]), c[0] + " " + c[1] + " -> " + r.err());
+        }
     }
 
     /**
@@ -281,13 +287,7 @@ class BenchCommandTest {
             {"--proj", "-1", "--proj must be 0 (none) or 1..4 (below --hidden 5), found -1"},
             {"--proj", "5", "--proj must be 0 (none) or 1..4 (below --hidden 5), found 5"},
         };
-        for (String[] c : cases) {
-            Run r = run(quickSet(c[0], c[1]));
-            assertEquals(2, r.exit(), c[0] + " " + c[1] + " -> " + r.err());
-            assertEquals("", r.out());
-            assertEquals(1, r.err().strip().lines().count(), r.err());
-            assertTrue(r.err().contains(c[2]), c[0] + " " + c[1] + " -> " + r.err());
-        }
+        assertRefused(cases);
         Run r = run(quickCell("gru", "--proj", "2"));
         assertEquals(2, r.exit(), r.err());
         assertTrue(r.err().contains("--proj: only an LSTM has a projection, cell is gru"), r.err());
