@@ -29,18 +29,12 @@ final class CommandErrors {
     static int run(PrintWriter err, boolean verbose, Body body) {
         try {
             return body.run();
-        } catch (OutputWriteException e) {
-            err.println("recur4j: " + oneLine(e.getMessage())); // a full disk is no bad input: exit 1
-            if (verbose) {
-                e.printStackTrace(err);
-            }
-            return EXIT_UNEXPECTED;
         } catch (IllegalArgumentException | IOException e) {
             err.println("recur4j: " + oneLine(describe(e)));
             if (verbose) {
                 e.printStackTrace(err);
             }
-            return EXIT_INPUT;
+            return e instanceof OutputWriteException ? EXIT_UNEXPECTED : EXIT_INPUT; // a full disk is no bad input
         } catch (OutOfMemoryError e) {
             err.println("recur4j: out of memory: " + oneLine(String.valueOf(e.getMessage()))
                     + " (a smaller model, batch or sequence, or for Java arrays a larger -Xmx in RECUR4J_JAVA_OPTS)");
@@ -66,6 +60,9 @@ final class CommandErrors {
         }
         if (e instanceof AccessDeniedException a) {
             return "permission denied: " + a.getFile();
+        }
+        if (e instanceof OutputWriteException) {
+            return e.getMessage(); // names the file and the system's reason
         }
         if (e instanceof IOException) {
             return e.toString();

@@ -10,6 +10,7 @@ import dev.recur4j.gemm.Transpose;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * The engine's copy of the weights in native memory (one 64-byte aligned segment), made once at
@@ -76,14 +77,13 @@ final class PreparedWeights implements AutoCloseable {
                 }
             }
         }
-        Arena a = Arena.ofShared();
-        arena = a;
+        arena = Arena.ofShared();
         // Everything after the allocation can fail (the java gemm packs each matrix into a heap array: out of memory
         // with a large model); no instance then results to close, so the native copy is freed here, not leaked.
         try {
             long bytes = Math.max(next, 1) * Float.BYTES;
             try {
-                segment = a.allocate(bytes, 64);
+                segment = arena.allocate(bytes, 64);
             } catch (OutOfMemoryError e) {
                 OutOfMemoryError named = new OutOfMemoryError("the engine's native copy of the weights of " + spec
                         + ", " + bytes + " bytes, could not be allocated: " + e.getMessage());
@@ -141,7 +141,7 @@ final class PreparedWeights implements AutoCloseable {
                 }
             }
         } catch (RuntimeException | Error e) {
-            a.close();
+            arena.close();
             throw e;
         }
     }
@@ -183,7 +183,7 @@ final class PreparedWeights implements AutoCloseable {
                 if (spec.bias()) {
                     bIh = get(w.bias(), gh);
                     bHh = new float[gh];
-                    java.util.Arrays.fill(bHh, -0.0f);
+                    Arrays.fill(bHh, -0.0f);
                     if (w.bhn() >= 0) {
                         MemorySegment.copy(segment, ValueLayout.JAVA_FLOAT, w.bhn() * Float.BYTES, bHh, 2 * h, h);
                     }
