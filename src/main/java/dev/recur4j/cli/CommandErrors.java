@@ -1,5 +1,6 @@
 package dev.recur4j.cli;
 
+import dev.recur4j.ShortText;
 import dev.recur4j.io.OutputWriteException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -71,8 +72,6 @@ final class CommandErrors {
     }
 
     private static String oneLine(String s) {
-        String line = s.replace('\n', ' ').replace('\r', ' ');
-        return line.length() <= MAX_LINE ? line
-                : line.substring(0, MAX_LINE) + "... (" + (line.length() - MAX_LINE) + " more characters)";
+        return ShortText.cut(s.replace('\n', ' ').replace('\r', ' '), MAX_LINE);
     }
 }

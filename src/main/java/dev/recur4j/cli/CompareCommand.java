@@ -61,10 +61,13 @@ final class CompareCommand implements Callable<Integer> {
             if (names.isEmpty()) { // else an empty or truncated WANT would agree with anything
                 throw new IllegalArgumentException(want + ": holds no tensors to compare with");
             }
-            // every tensor found and of the same shape before the first line (an integer dtype still fails at its own
-            // line: checking it here would convert every tensor twice)
+            // every tensor found, of the same shape and with values before the first line is printed
             for (String name : names) {
-                requireSameShape(g.get(name), w.get(name));
+                Tensor gt = g.get(name);
+                Tensor wt = w.get(name);
+                requireSameShape(gt, wt);
+                requireValues(got, gt);
+                requireValues(want, wt);
             }
             boolean allAgree = true;
             for (String name : names) {
@@ -91,16 +94,15 @@ final class CompareCommand implements Callable<Integer> {
 
     /** Prints one line for the tensor and returns whether every element is within tolerance. */
     private boolean compare(PrintWriter out, Tensor got, Tensor want) {
-        requireSameShape(got, want);
-        Agreement a = Agreement.of(want.name(), values(this.got, got), values(this.want, want), atol, rtol);
+        Agreement a = Agreement.of(want.name(), got.toDoubles(), want.toDoubles(), atol, rtol);
         out.println(a.line());
         return a.agrees();
     }
 
-    /** The tensor's values; a dtype that has none (an integer tensor) is named with its file, GOT or WANT. */
-    private static double[] values(Path file, Tensor t) {
+    /** A dtype that has no values to compare (an integer tensor) is named with its file, GOT or WANT. */
+    private static void requireValues(Path file, Tensor t) {
         try {
-            return t.toDoubles();
+            t.requireFloatingPoint();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }

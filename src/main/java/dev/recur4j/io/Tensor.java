@@ -85,6 +85,7 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
      * (IEEE narrowing). Throws for integer types.
      */
     public float[] toFloats() {
+        requireFloatingPoint();
         int n = arrayLength();
         ByteBuffer b = data();
         float[] out = new float[n];
@@ -115,10 +116,17 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
                     out[i] = e4m3ToFloat(b.get(i));
                 }
             }
-            default -> throw new IllegalArgumentException(name + ": dtype expected a floating-point type"
-                    + " (F32, F64, F16, BF16, F8_E4M3, F8_E5M2), found " + dtype);
+            default -> throw new AssertionError(dtype); // requireFloatingPoint let it through
         }
         return out;
+    }
+
+    /** Throws, naming the tensor and its dtype, unless {@link #toFloats()} takes this tensor's type. */
+    public void requireFloatingPoint() {
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException(name + ": dtype expected a floating-point type"
+                    + " (F32, F64, F16, BF16, F8_E4M3, F8_E5M2), found " + dtype);
+        }
     }
 
     /** The elements as doubles: F64 as stored, every other floating-point type through {@link #toFloats()}. */

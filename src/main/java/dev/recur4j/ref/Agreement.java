@@ -1,5 +1,6 @@
 package dev.recur4j.ref;
 
+import dev.recur4j.ShortText;
 import java.util.Locale;
 import java.util.function.IntToDoubleFunction;
 
@@ -100,10 +101,8 @@ public record Agreement(String name, int elements, double maxDiff, double worstR
 
     /** One line: verdict, name, size, max |diff| and the worst diff / tolerance, and how many expected ±∞ or NaN. */
     public String line() {
-        String shown = name.length() <= MAX_NAME ? name
-                : name.substring(0, MAX_NAME) + "... (" + (name.length() - MAX_NAME) + " more characters)";
         return String.format(Locale.ROOT, "%-8s %-32s %8d elements  max|diff| %.3e  worst diff/tol %.3g%s%s",
-                agrees() ? "ok" : "DIFFERS", shown, elements, maxDiff, worstRatio,
+                agrees() ? "ok" : "DIFFERS", ShortText.cut(name, MAX_NAME), elements, maxDiff, worstRatio,
                 agrees() ? "" : "  (" + outside + " outside tolerance, the first at [" + firstOutside + "])",
                 nonFinite == 0 ? "" : "  [" + nonFinite + " expected non-finite]");
     }

@@ -63,6 +63,17 @@ class CompareCommandTest {
         cli.run("compare", w.toString(), g.toString()).assertOneLineError(g + ": ", "t: dtype", "I64");
     }
 
+    /** An integer tensor after a float one: "ok" was printed for the first before the error of the second. */
+    @Test
+    void anIntegerTensorFailsBeforeAnyLine() throws IOException {
+        CliFixture cli = new CliFixture(dir);
+        Path g = cli.write("got.safetensors", List.of(Tensor.ofFloats("a", new float[] {1}, 1),
+                Tensor.ofLongs("b", new long[] {1}, 1)));
+        Path w = cli.write("want.safetensors", List.of(Tensor.ofFloats("a", new float[] {1}, 1),
+                Tensor.ofFloats("b", new float[] {1}, 1)));
+        cli.run("compare", g.toString(), w.toString()).assertOneLineError("got.safetensors: ", "b: dtype", "I64");
+    }
+
     /** A tensor named by a million characters printed them all on its "ok" line. */
     @Test
     void aHugeTensorNameIsCutOnItsLine() throws IOException {
