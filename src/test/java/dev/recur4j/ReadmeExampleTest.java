@@ -1,18 +1,71 @@
 package dev.recur4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.io.PyTorchWeights;
 import dev.recur4j.io.Safetensors;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's Java examples, kept here so that they compile and run. */
+/** The README's Java examples, kept here so that they compile and run, and checked to be the README's. */
 class ReadmeExampleTest {
+    private static final Path SOURCE = Path.of("src/test/java/dev/recur4j/ReadmeExampleTest.java");
+    private static final Path README = Path.of("README.md");
+
+    /** A copy that only compiles here would go stale unnoticed when the README's code is edited. */
+    @Test
+    void theExamplesHereAreTheReadmes() throws IOException {
+        Set<String> readme = new HashSet<>(codeLines(javaBlocks(Files.readAllLines(README))));
+        List<String> examples = codeLines(betweenMarkers(Files.readAllLines(SOURCE)));
+        assertTrue(examples.size() >= 15, "the markers below enclose the examples: " + examples);
+        for (String line : examples) {
+            String asInReadme = line.replace("load(file,", "load(Path.of(\"lstm.safetensors\"),");
+            assertTrue(readme.contains(asInReadme), "README.md's Java examples have no line '" + asInReadme + "'");
+        }
+    }
+
+    private static List<String> javaBlocks(List<String> lines) {
+        List<String> code = new ArrayList<>();
+        boolean in = false;
+        for (String l : lines) {
+            if (l.startsWith("```")) {
+                in = !in && l.equals("```java");
+            } else if (in) {
+                code.add(l);
+            }
+        }
+        return code;
+    }
+
+    private static List<String> betweenMarkers(List<String> lines) {
+        List<String> code = new ArrayList<>();
+        boolean in = false;
+        for (String l : lines) {
+            if (l.trim().startsWith("// --- README")) {
+                in = true;
+            } else if (l.trim().startsWith("// --- end of the README")) {
+                in = false;
+            } else if (in) {
+                code.add(l);
+            }
+        }
+        return code;
+    }
+
+    /** Lines without comments and surrounding space, blank ones dropped (the README's comments differ). */
+    private static List<String> codeLines(List<String> lines) {
+        return lines.stream().map(l -> l.replaceAll("\\s*//.*$", "").trim()).filter(l -> !l.isEmpty()).toList();
+    }
 
     @Test
     void readmeExampleRuns(@TempDir Path dir) throws Exception {
