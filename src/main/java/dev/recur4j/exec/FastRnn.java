@@ -129,20 +129,22 @@ public final class FastRnn implements RnnEngine {
     }
 
     /**
-     * Whether {@link #forward} on a batch of {@code batch} rows runs {@link SmallBatchForward}, matrix-vector
-     * products that use no GEMM back end: at most {@code SmallBatchForward.MAX_BATCH} rows (property
-     * {@code recur4j.smallBatchMax}) of a spec it supports. Training always takes the GEMM path. Public so that a
-     * benchmark can name the path it times.
+     * Whether {@link #forward} on a batch of {@code batch} rows of {@code seqLen} steps runs
+     * {@link SmallBatchForward}, matrix-vector products that use no GEMM back end: at most
+     * {@code SmallBatchForward.MAX_BATCH} rows (property {@code recur4j.smallBatchMax}) of a spec it supports, and a
+     * call whose Java arrays stay within 2^31 elements ({@link SmallBatchForward#fits}). Training always takes the
+     * GEMM path. Public so that a benchmark can name the path it times.
      */
-    public static boolean forwardTakesSmallBatchPath(RnnSpec spec, int batch) {
-        return batch <= SmallBatchForward.MAX_BATCH && SmallBatchForward.supports(spec);
+    public static boolean forwardTakesSmallBatchPath(RnnSpec spec, int batch, int seqLen) {
+        return batch <= SmallBatchForward.MAX_BATCH && SmallBatchForward.supports(spec)
+                && SmallBatchForward.fits(spec, batch, seqLen);
     }
 
     private void forwardInCall(RnnBatch in, RnnResult out) {
         in.check(spec);
         out.check(spec, in.batch(), in.seqLen());
         Shapes.checkDistinct(spec, in, out);
-        if (forwardTakesSmallBatchPath(spec, in.batch())) {
+        if (forwardTakesSmallBatchPath(spec, in.batch(), in.seqLen())) {
             if (smallBatch == null) {
                 // from the engine's own copy: the caller's arrays may have changed since (LayerParams)
                 smallBatch = new SmallBatchForward(prepared.snapshot(), impl, team.threads());

@@ -195,15 +195,21 @@ final class ForwardPass {
     /**
      * Batch rows [b0, b1) of the input into {@code bf.x}, which layer 0 reads, when the plan has it: a
      * {@link #fusedLayer} LSTM, and a GRU with {@link InputFusion} when training, copy each step's x_t from the
-     * caller's array straight into their step operand, and their plan has no x (WorkspacePlan).
+     * caller's array straight into their step operand, and their plan has no x (WorkspacePlan). A row's padded
+     * steps (t >= its length) are zeros, not the caller's padding: see {@link #stepInput}.
      */
     void copyInputRows(MemorySegment ws, Buffers bf, RnnBatch in, int b0, int b1) {
         if (bf.x < 0) {
             return;
         }
-        int rowFloats = in.seqLen() * spec.inputSize();
-        MemorySegment.copy(in.input(), b0 * rowFloats, ws, ValueLayout.JAVA_FLOAT,
-                (bf.x + (long) b0 * rowFloats) * Float.BYTES, (b1 - b0) * rowFloats);
+        int inW = spec.inputSize();
+        int rowFloats = in.seqLen() * inW;
+        for (int b = b0; b < b1; b++) {
+            int valid = in.length(b) * inW;
+            long dst = bf.x + (long) b * rowFloats;
+            MemorySegment.copy(in.input(), b * rowFloats, ws, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, valid);
+            k.zero(rowFloats - valid, ws, dst + valid);
+        }
     }
 
     /**
@@ -320,12 +326,13 @@ final class ForwardPass {
             if (training) {
                 for (int b = b0; b < b1; b++) {
                     long row = (long) b * tN + t;
+                    boolean padded = t >= in.length(b);
                     if (xhKept >= 0) {
-                        copyStepInput(ws, in, l, xOff, ldx, row, xhKept + row * ldxh, inW);
+                        stepInput(ws, in, l, xOff, ldx, row, xhKept + row * ldxh, inW, padded);
                     }
-                    copy(ws, hState + (long) b * hout, bf.hPrevRow(s, row, inW, hout), hout);
+                    keepState(ws, hState + (long) b * hout, bf.hPrevRow(s, row, inW, hout), hout, padded);
                     if (cell == CellKind.LSTM) {
-                        copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);
+                        keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
                     }
                 }
             }
@@ -483,10 +490,11 @@ final class ForwardPass {
             for (int b = b0; b < b1; b++) {
                 final long row = (long) b * tN + t;
                 final long a = aT + b * rowApart;
-                copyStepInput(ws, in, l, xOff, ldx, row, a, inW);
+                final boolean padded = t >= in.length(b);
+                stepInput(ws, in, l, xOff, ldx, row, a, inW, padded);
                 if (training) {
-                    copy(ws, hState + (long) b * h, a + inW, h);
-                    copy(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h);
+                    keepState(ws, hState + (long) b * h, a + inW, h, padded);
+                    keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
                 }
             }
             gemm.sgemm(NO, b1 - b0, 1f, ws, aT + b0 * rowApart, (int) rowApart, pw.operands(s).wXh(), 0f, ws,
@@ -522,10 +530,14 @@ final class ForwardPass {
     /**
      * x_t of B*T row {@code row} (inW floats) to {@code dst}: layer 0's from the caller's array (a plan that keeps
      * [x_t | h] in a step operand has no bf.x, see copyInputRows), a layer above's from the output of the one below.
+     * A padded step's is zeros: training keeps these rows as BPTT's [X | H_prev], whose weight gradients multiply
+     * them by dG, which is 0 at padded steps, and 0 times the caller's padding (NaN, ∞) would not be 0.
      */
-    private static void copyStepInput(MemorySegment ws, RnnBatch in, int l, long xOff, int ldx, long row, long dst,
-                                      int inW) {
-        if (l == 0) {
+    private void stepInput(MemorySegment ws, RnnBatch in, int l, long xOff, int ldx, long row, long dst, int inW,
+                           boolean padded) {
+        if (padded) {
+            k.zero(inW, ws, dst);
+        } else if (l == 0) {
             MemorySegment.copy(in.input(), (int) (row * ldx), ws, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, inW);
         } else {
             copy(ws, xOff + row * ldx, dst, inW);
@@ -548,6 +560,15 @@ final class ForwardPass {
             Arrays.fill(out, (int) at, (int) at + n, 0f);
         } else {
             k.zero(n, ws, yRow);
+        }
+    }
+
+    /** The running state (n floats at src) kept for BPTT at dst; zeros at a padded step, as in {@link #stepInput}. */
+    private void keepState(MemorySegment ws, long src, long dst, int n, boolean padded) {
+        if (padded) {
+            k.zero(n, ws, dst);
+        } else {
+            copy(ws, src, dst, n);
         }
     }
 

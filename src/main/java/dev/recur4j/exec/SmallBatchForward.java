@@ -6,6 +6,7 @@ import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.Shapes;
 import dev.recur4j.kernel.GemvKernels;
 import java.util.Arrays;
 import java.util.logging.Logger;
@@ -99,6 +100,21 @@ final class SmallBatchForward implements AutoCloseable {
         return spec.projSize() == 0;
     }
 
+    /** The widest block of any {@link GemvKernels} (16 floats: 512-bit vectors); Hp is H rounded up to a block. */
+    private static final int WIDEST_BLOCK = 16;
+
+    /**
+     * Whether a call of {@code rows} x {@code seqLen} fits this path's Java arrays: the input projection of every step
+     * (rows·T·G·Hp floats) and a stacked layer's output (rows·T·D·H). Past 2^31 elements it would not (an LSTM with
+     * H = 1 and 6 rows from T = 5.6 million on: its int sizes wrapped and the call failed deep in a kernel), and the
+     * GEMM path, whose workspace is native memory, takes the call.
+     */
+    static boolean fits(RnnSpec spec, int rows, int seqLen) {
+        long hp = ((long) spec.hiddenSize() + WIDEST_BLOCK - 1) / WIDEST_BLOCK * WIDEST_BLOCK;
+        long perStep = Math.max(spec.gates() * hp, (long) spec.directions() * spec.hiddenSize());
+        return (long) rows * seqLen * perStep <= Shapes.MAX_ARRAY;
+    }
+
     SmallBatchForward(RnnWeights weights, Impl impl, int threads) {
         this.spec = weights.spec();
         if (!supports(spec)) {
@@ -106,6 +122,9 @@ final class SmallBatchForward implements AutoCloseable {
         }
         this.kernels = GemvKernels.of(impl);
         this.v = kernels.blockWidth();
+        if (v > WIDEST_BLOCK) {
+            throw new IllegalStateException("blocks of " + v + " units, wider than fits() allows for: " + WIDEST_BLOCK);
+        }
         int h = spec.hiddenSize();
         this.nb = (h + v - 1) / v;
         this.hp = nb * v;
@@ -142,10 +161,17 @@ final class SmallBatchForward implements AutoCloseable {
                 + " thread(s), " + nb + " blocks of " + v);
     }
 
-    /** Shapes are checked by the caller; batch ≤ {@link #MAX_BATCH} is expected but not required. */
+    /**
+     * Shapes are checked by the caller; batch ≤ {@link #MAX_BATCH} is expected but not required, {@link #fits} is
+     * (checked before any thread starts, so a call refused here leaves the team usable).
+     */
     void forward(RnnBatch batch, RnnResult result) {
         int t = batch.seqLen();
         int rows = batch.batch();
+        if (!fits(spec, rows, t)) {
+            throw new IllegalArgumentException("batch " + rows + " x seqLen " + t + " is too large for the small-batch"
+                    + " path's arrays; the GEMM path takes such calls");
+        }
         int gh = spec.gates() * hp;
         if (xproj.length < rows * t * gh) {
             xproj = new float[rows * t * gh];

@@ -39,14 +39,14 @@ final class RnnCellNaive implements CellNaive {
         double[] a = preActivation(x, prev.h());
         double[] da = new double[hidden];
         for (int j = 0; j < hidden; j++) {
-            double derivative;
             if (relu) {
-                derivative = a[j] > 0 ? 1.0 : 0.0;
+                // selected, not multiplied by a 0/1 derivative, as PyTorch's threshold_backward does: a clipped
+                // unit passes no gradient, not even a NaN or ∞ one (0 · NaN would be NaN)
+                da[j] = a[j] > 0 ? dNext.h()[j] : 0.0;
             } else {
                 double t = Math.tanh(a[j]);
-                derivative = 1.0 - t * t;
+                da[j] = dNext.h()[j] * (1.0 - t * t);
             }
-            da[j] = dNext.h()[j] * derivative;
         }
         double[] dx = new double[x.length];
         double[] dh = new double[prev.h().length];

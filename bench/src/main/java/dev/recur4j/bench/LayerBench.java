@@ -105,7 +105,7 @@ public class LayerBench {
      */
     private boolean smallBatchPath() {
         return engine.impl() != Impl.REFERENCE && !workload.training
-                && FastRnn.forwardTakesSmallBatchPath(workload.spec(), workload.batch);
+                && FastRnn.forwardTakesSmallBatchPath(workload.spec(), workload.batch, workload.seqLen);
     }
 
     /** The path the timed call takes, for the startup line: results name the gemm parameter even where it is unused. */
@@ -128,7 +128,7 @@ public class LayerBench {
         // the timed call's path: its own batch on the small-batch path, else enough rows to stay off it
         int b = smallBatchPath() ? workload.batch : Math.min(workload.batch, CHECK_BATCH);
         while (!workload.training && !smallBatchPath() && b < workload.batch
-                && FastRnn.forwardTakesSmallBatchPath(spec, b)) {
+                && FastRnn.forwardTakesSmallBatchPath(spec, b, workload.seqLen)) {
             b++;
         }
         int t = Math.min(CHECK_STEPS, workload.seqLen);
