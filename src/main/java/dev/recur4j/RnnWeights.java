@@ -19,7 +19,13 @@ public final class RnnWeights {
         }
         for (int l = 0; l < spec.numLayers(); l++) {
             for (int d = 0; d < spec.directions(); d++) {
-                layers[spec.slot(l, d)].check(spec, l, suffix(l, d));
+                LayerParams p = layers[spec.slot(l, d)];
+                if (p == null) {
+                    throw new IllegalArgumentException("the parameters of layer " + l + " direction " + d + " (names"
+                            + " ending " + suffix(l, d) + ") are missing: the set at index " + spec.slot(l, d)
+                            + " is null");
+                }
+                p.check(spec, l, suffix(l, d));
             }
         }
         this.layers = layers.clone();

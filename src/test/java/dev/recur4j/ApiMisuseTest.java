@@ -210,6 +210,15 @@ class ApiMisuseTest {
         }
     }
 
+    /** A missing parameter set was the JVM's NullPointerException ("because layers[...] is null"). */
+    @Test
+    void aMissingParameterSetIsNamed() {
+        RnnSpec spec = RnnSpec.builder(CellKind.GRU, 2, 3).bidirectional(true).build();
+        LayerParams[] sets = {RnnWeights.random(spec, 1).layer(0, 0), null};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RnnWeights(spec, sets));
+        assertTrue(e.getMessage().contains("_l0_reverse") && e.getMessage().contains("index 1"), e.getMessage());
+    }
+
     /** Child JVM: an OpenBLAS product whose C offset overflows the bound check (C[0] 4 GB before the segment). */
     static final class OpenBlasOffsetProbe {
         public static void main(String[] args) {

@@ -39,7 +39,29 @@ final class InputTensors {
         this.inputWhy = "input size from " + prefix + "weight_ih_l0";
     }
 
+    /** IN's tensors as a batch; an error names the file, as the weights' do. */
     RnnBatch batch(SafetensorsFile in) {
+        try {
+            return batchOf(in);
+        } catch (IllegalArgumentException e) {
+            throw inFile(in, e);
+        }
+    }
+
+    /** G's tensors; an error names the file. */
+    RnnGradOutput gradOutput(SafetensorsFile g, int batch, int seqLen) {
+        try {
+            return gradOutputOf(g, batch, seqLen);
+        } catch (IllegalArgumentException e) {
+            throw inFile(g, e);
+        }
+    }
+
+    private static IllegalArgumentException inFile(SafetensorsFile f, IllegalArgumentException e) {
+        return new IllegalArgumentException(f.path() + ": " + e.getMessage(), e);
+    }
+
+    private RnnBatch batchOf(SafetensorsFile in) {
         onlyKnown(in, Set.of("input", "h0", "c0", "lengths"));
         Tensor x = in.get("input");
         float[] input = floats(x, "[batch, seq_len, input_size]",
@@ -61,7 +83,7 @@ final class InputTensors {
         return new RnnBatch(batch, seqLen, input, lengths, h0, c0);
     }
 
-    RnnGradOutput gradOutput(SafetensorsFile g, int batch, int seqLen) {
+    private RnnGradOutput gradOutputOf(SafetensorsFile g, int batch, int seqLen) {
         onlyKnown(g, Set.of("grad_output", "grad_h_n", "grad_c_n"));
         Dim b = new Dim(batch, "batch from input");
         float[] gradOutput = floats(g.get("grad_output"), "[batch, seq_len, directions*hidden]", b,
@@ -86,7 +108,7 @@ final class InputTensors {
         for (String name : f.names()) {
             if (!known.contains(name)) {
                 List<String> sorted = known.stream().sorted().toList();
-                throw new IllegalArgumentException(name + ": unexpected tensor in " + f.path() + " (expected "
+                throw new IllegalArgumentException(name + ": unexpected tensor (expected "
                         + String.join(", ", sorted) + ")");
             }
         }

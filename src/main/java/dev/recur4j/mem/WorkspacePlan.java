@@ -126,8 +126,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             throw new IllegalArgumentException("scratchSets must be in [1, " + spec.directions() + "], found "
                     + scratchSets);
         }
-        Builder b = new Builder();
         long bt = (long) batch * seqLen;
+        Builder b = new Builder(bt);
         int g = spec.gates();
         int h = spec.hiddenSize();
         int p = spec.projSize();
@@ -227,6 +227,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 b.add("dpeep.sum", 1, 3 * h);
             }
         }
+        b.requireIntRowStride(seqLen);
         return new WorkspacePlan(batch, seqLen, training, b.regions, b.next);
     }
 
@@ -254,12 +255,39 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
 
     private static final class Builder {
         final List<Region> regions = new ArrayList<>();
+        /** B*T: the rows of a region laid out [B, T, ld], whose batch rows are T*ld floats apart. */
+        final long sequenceRows;
+        /** The widest such region: name and ld. */
+        String widestName;
+        int widestLd;
         long next;
+
+        Builder(long sequenceRows) {
+            this.sequenceRows = sequenceRows;
+        }
 
         void add(String name, long rows, int ld) {
             long n = rows * ld;
             regions.add(new Region(name, n, next, ld));
             next += (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+            if (rows == sequenceRows && ld > widestLd) {
+                widestName = name;
+                widestLd = ld;
+            }
+        }
+
+        /**
+         * The GEMMs take a [B, T, ld] region's batch rows as rows T*ld apart, an int leading dimension: past 2^31 - 1
+         * floats (8 GiB a batch row) it would wrap and rows overlap, so such a call is refused before anything is
+         * allocated.
+         */
+        void requireIntRowStride(int seqLen) {
+            if ((long) seqLen * widestLd > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("seqLen " + seqLen + " is too long for the workspace: its region "
+                        + widestName + " would hold " + (long) seqLen * widestLd + " floats per batch row (seqLen x "
+                        + widestLd + "), more than the " + Integer.MAX_VALUE + " a GEMM's row stride can address;"
+                        + " run the sequence in parts, carrying h_n (and c_n) from one call to the next");
+            }
         }
     }
 

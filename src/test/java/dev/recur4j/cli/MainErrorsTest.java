@@ -100,8 +100,9 @@ class MainErrorsTest {
 
     @Test
     void lengths() throws IOException {
+        // the file is named, as the weights' errors name theirs (it was not)
         cli.assertFails(forward(inputWith(Tensor.ofLongs("lengths", new long[] {5, 6}, 2))),
-                "lengths[1]: expected 1..5", "found 6");
+                "in1lengths.safetensors: lengths[1]: expected 1..5", "found 6");
         cli.assertFails(forward(inputWith(Tensor.ofInts("lengths", new int[] {0, 1}, 2))),
                 "lengths[0]: expected 1..5", "found 0");
         cli.assertFails(forward(inputWith(Tensor.ofFloats("lengths", new float[] {1, 1}, 2))),

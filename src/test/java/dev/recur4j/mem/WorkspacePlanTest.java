@@ -75,6 +75,20 @@ class WorkspacePlanTest {
         assertThrows(IllegalArgumentException.class, () -> WorkspacePlan.of(rnn, 4, 6, false, 1, 1, true));
     }
 
+    /**
+     * A [B, T, ld] region's batch rows are T*ld floats apart, which the GEMMs take as an int leading dimension: an
+     * LSTM (H = 1024, gates ld 4112) trained on 600,000 steps would need 2.47e9, and is refused naming the region.
+     */
+    @Test
+    void aBatchRowPastAnIntStrideIsRefusedNamingTheRegion() {
+        RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 8, 1024).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WorkspacePlan.of(spec, 1, 600_000, true));
+        assertTrue(e.getMessage().contains("seqLen 600000") && e.getMessage().contains("gates.s0")
+                && e.getMessage().contains("2467200000"), e.getMessage());
+        assertEquals(500_000, WorkspacePlan.of(spec, 1, 500_000, true).seqLen()); // 2.06e9: still addressable
+    }
+
     @Test
     void toStringPrintsTheTable() {
         String s = WorkspacePlan.of(RnnSpec.builder(CellKind.RNN_TANH, 3, 4).build(), 2, 5, false).toString();
