@@ -8,8 +8,15 @@ public final class ShortText {
     private ShortText() {
     }
 
-    /** {@code s} if it has at most {@code max} characters, else its first max and how many more there were. */
+    /**
+     * {@code s} if it has at most {@code max} characters, else its first max (one fewer where the cut would split a
+     * surrogate pair) and how many more there were.
+     */
     public static String cut(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max) + "... (" + (s.length() - max) + " more characters)";
+        if (s.length() <= max) {
+            return s;
+        }
+        int end = max > 0 && Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
+        return s.substring(0, end) + "... (" + (s.length() - end) + " more characters)";
     }
 }

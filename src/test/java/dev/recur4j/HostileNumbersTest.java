@@ -71,12 +71,22 @@ class HostileNumbersTest {
                                 for (float v : got[got.length - 1]) {
                                     assertTrue(Float.isFinite(v), what + ": a weight gradient of " + v);
                                 }
+                                // inference takes other paths (small-batch, per-step operands, directions at once)
+                                assertArrayEquals(inferred(e, spec, b, t, clean, lengths),
+                                        inferred(e, spec, b, t, dirty, lengths), what + ", inference");
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /** Output then h_n of an inference call. */
+    private static float[] inferred(RnnEngine e, RnnSpec spec, int b, int t, float[] x, int[] lengths) {
+        RnnResult out = RnnResult.allocate(spec, b, t);
+        e.forward(new RnnBatch(b, t, x, lengths, null, null), out);
+        return concat(out.output(), out.hN());
     }
 
     /** Output, h_n, the input gradient, then every parameter gradient of layer 0's first direction (last). */

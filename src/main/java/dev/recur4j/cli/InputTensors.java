@@ -57,8 +57,11 @@ final class InputTensors {
         }
     }
 
+    /** The error with the file in front, unless it is there already (the reader's own errors, a missing tensor). */
     private static IllegalArgumentException inFile(SafetensorsFile f, IllegalArgumentException e) {
-        return new IllegalArgumentException(f.path() + ": " + e.getMessage(), e);
+        String file = f.path().toString();
+        return e.getMessage() != null && e.getMessage().startsWith(file) ? e
+                : new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
 
     private RnnBatch batchOf(SafetensorsFile in) {

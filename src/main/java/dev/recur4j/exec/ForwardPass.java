@@ -32,7 +32,8 @@ import java.util.Arrays;
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
  * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows.
  * Rows with t >= len[b] keep their state and get a zero output. When training, the state entering
- * each step and the other values BPTT needs are kept in per-(layer, direction) workspace regions.
+ * each step and the other values BPTT needs are kept in per-(layer, direction) workspace regions; at a padded
+ * step the kept input and state are zeros, never the caller's padding ({@link #stepInput}).
  */
 final class ForwardPass {
     private final RnnSpec spec;

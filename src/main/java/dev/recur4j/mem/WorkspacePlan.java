@@ -29,7 +29,8 @@ import java.util.Locale;
  *                               fused LSTM: [x_t | h]·[W_ih | W_hh]^T)
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
- * hprev.s{s}    [B*T, Hout]     training (not with xh.s{s}): h entering each step
+ * hprev.s{s}    [B*T, Hout]     training (not with xh.s{s}): h entering each step (kept rows, and x's rows, are zeros
+ *                               at padded steps, t >= lengths[b])
  * xh.s{s}       [B*T, In_l+Hout] training with the input projection in the steps (LSTM, GRU lbr), instead of
  *                               hprev.s{s} and xh: [x_t | h entering step t], the steps' GEMM operand (a GRU's
  *                               x_t part only) and BPTT's [X | H_prev]
@@ -126,8 +127,8 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             throw new IllegalArgumentException("scratchSets must be in [1, " + spec.directions() + "], found "
                     + scratchSets);
         }
+        Builder b = new Builder();
         long bt = (long) batch * seqLen;
-        Builder b = new Builder(bt);
         int g = spec.gates();
         int h = spec.hiddenSize();
         int p = spec.projSize();
@@ -144,11 +145,11 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
         // 1024 floats more per B*T row)
         boolean keepsXh = training && fusedInput;
         if (!(fusedInput && lstm) && !keepsXh) {
-            b.add("x", bt, spec.inputSize());
+            b.addStrided("x", bt, spec.inputSize());
         }
         int outputs = outputBuffers(spec, training);
         for (int l = 0; l < outputs; l++) {
-            b.add("y.l" + l, bt, d * hout);
+            b.addStrided("y.l" + l, bt, d * hout);
         }
         int maxIn = Math.max(spec.inputSize(), spec.numLayers() > 1 ? d * hout : 0);
         for (int set = 0; set < scratchSets; set++) {
@@ -168,7 +169,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             } else if (fusedInput && !lstm) {
                 b.add("gxstep" + sfx, batch, gh); // also when training: x_t W_ih^T in L2, the activations to gates.s*
             } else if (!training) {
-                b.add("gates" + sfx, bt, gateLd(gh));
+                b.addStrided("gates" + sfx, bt, gateLd(gh));
                 if (gru && !lbr) {
                     b.add("rh" + sfx, batch, h);
                 }
@@ -179,9 +180,9 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
         }
         if (training) {
             for (int s = 0; s < spec.slots(); s++) {
-                b.add("gates.s" + s, bt, gateLd(gh));
+                b.addStrided("gates.s" + s, bt, gateLd(gh));
                 if (keepsXh) {
-                    b.add("xh.s" + s, bt, spec.layerInputSize(s / d) + hout);
+                    b.addStrided("xh.s" + s, bt, spec.layerInputSize(s / d) + hout);
                 } else {
                     b.add("hprev.s" + s, bt, hout);
                 }
@@ -189,13 +190,13 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                     b.add("cprev.s" + s, bt, h);
                 }
                 if (lbr) {
-                    b.add("hn.s" + s, bt, h);
+                    b.addStrided("hn.s" + s, bt, h);
                 }
                 if (gru && !lbr) {
-                    b.add("rh.s" + s, bt, h);
+                    b.addStrided("rh.s" + s, bt, h);
                 }
                 if (p > 0) {
-                    b.add("hf.s" + s, bt, h);
+                    b.addStrided("hf.s" + s, bt, h);
                 }
             }
             b.add("dy0", bt, d * hout);
@@ -209,7 +210,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
             }
             if (p > 0) {
                 b.add("dhf", batch, h);
-                b.add("dhseq", bt, p);
+                b.addStrided("dhseq", bt, p);
                 b.add("dwhr", (long) threads * p, h);
             }
             if (gru && !lbr) {
@@ -255,22 +256,21 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
 
     private static final class Builder {
         final List<Region> regions = new ArrayList<>();
-        /** B*T: the rows of a region laid out [B, T, ld], whose batch rows are T*ld floats apart. */
-        final long sequenceRows;
-        /** The widest such region: name and ld. */
+        /** The widest region added by {@link #addStrided}: name and ld. */
         String widestName;
         int widestLd;
         long next;
-
-        Builder(long sequenceRows) {
-            this.sequenceRows = sequenceRows;
-        }
 
         void add(String name, long rows, int ld) {
             long n = rows * ld;
             regions.add(new Region(name, n, next, ld));
             next += (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-            if (rows == sequenceRows && ld > widestLd) {
+        }
+
+        /** A [B*T, ld] region whose batch rows some GEMM takes T*ld floats apart, as its int leading dimension. */
+        void addStrided(String name, long rows, int ld) {
+            add(name, rows, ld);
+            if (ld > widestLd) {
                 widestName = name;
                 widestLd = ld;
             }

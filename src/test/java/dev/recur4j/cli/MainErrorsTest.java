@@ -81,7 +81,9 @@ class MainErrorsTest {
     @Test
     void missingAndUnexpectedInputTensors() throws IOException {
         Path onlyH0 = cli.write("h0only.safetensors", List.of(Tensor.ofFloats("h0", new float[6], 1, 2, 3)));
-        cli.assertFails(forward(onlyH0), "'input'", "h0only.safetensors");
+        CliFixture.Run missing = cli.run(forward(onlyH0).toArray(String[]::new));
+        missing.assertOneLineError("'input'", "h0only.safetensors");
+        assertEquals(1, missing.err().split("h0only.safetensors", -1).length - 1, missing.err()); // named once
         cli.assertFails(forward(inputWith(Tensor.ofFloats("h_0", new float[6], 1, 2, 3))),
                 "h_0: unexpected tensor", "expected c0, h0, input, lengths");
     }

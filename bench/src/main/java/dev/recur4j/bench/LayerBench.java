@@ -127,11 +127,11 @@ public class LayerBench {
         RnnSpec spec = weights.spec();
         // the timed call's path: its own batch on the small-batch path, else enough rows to stay off it
         int b = smallBatchPath() ? workload.batch : Math.min(workload.batch, CHECK_BATCH);
+        int t = Math.min(CHECK_STEPS, workload.seqLen);
         while (!workload.training && !smallBatchPath() && b < workload.batch
-                && FastRnn.forwardTakesSmallBatchPath(spec, b, workload.seqLen)) {
+                && FastRnn.forwardTakesSmallBatchPath(spec, b, t)) {
             b++;
         }
-        int t = Math.min(CHECK_STEPS, workload.seqLen);
         Random rnd = new Random(2);
         RnnBatch in = RnnBatch.of(b, t, randoms(rnd, b * t * spec.inputSize()));
         RnnResult result = RnnResult.allocate(spec, b, t);
