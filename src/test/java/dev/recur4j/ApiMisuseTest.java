@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.exec.FastRnn;
 import dev.recur4j.exec.ProbeJvm;
+import dev.recur4j.exec.RandomConfig;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
@@ -29,14 +30,6 @@ import org.junit.jupiter.api.Test;
 /** A library caller's mistakes and hostile inputs, each either refused with a named error or computed correctly. */
 class ApiMisuseTest {
 
-    private static float[] uniform(Random r, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = r.nextFloat() * 2 - 1;
-        }
-        return x;
-    }
-
     /**
      * Streaming inference that feeds the last h_n back as h0 while reusing one result (the README's "reuse across
      * calls"): h0 is then out.hN(). On the small-batch path with 2 threads one member stored a short row's final h
@@ -50,13 +43,13 @@ class ApiMisuseTest {
         Random r = new Random(5);
         int b = 3;
         int t = 4;
-        float[] x = uniform(r, b * t * 16);
+        float[] x = RandomConfig.uniform(r, b * t * 16);
         int[] lengths = {1, 4, 2};
         for (Impl impl : Impl.values()) {
             try (RnnEngine e = Rnn.create(w, impl, impl == Impl.REFERENCE ? null : GemmKind.JAVA,
                     impl == Impl.REFERENCE ? 1 : 2)) {
                 RnnResult out = RnnResult.allocate(spec, b, t);
-                float[] h0 = uniform(r, b * 64);
+                float[] h0 = RandomConfig.uniform(r, b * 64);
                 System.arraycopy(h0, 0, out.hN(), 0, h0.length);
                 IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
                         () -> e.forward(new RnnBatch(b, t, x, lengths, out.hN(), null), out), impl.cliName());
@@ -85,7 +78,7 @@ class ApiMisuseTest {
         try (RnnEngine e = Rnn.create(w, Impl.SIMD, GemmKind.JAVA, 1)) {
             RnnResult out = RnnResult.allocate(spec, b, t);
             IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> e.forwardBackward(
-                    RnnBatch.of(b, t, uniform(new Random(1), b * t * 8)),
+                    RnnBatch.of(b, t, RandomConfig.uniform(new Random(1), b * t * 8)),
                     new RnnGradOutput(new float[out.output().length], null, null), out, grads));
             assertTrue(ex.getMessage().contains("weight_hh_l0"), ex.getMessage());
         }
@@ -104,7 +97,7 @@ class ApiMisuseTest {
             RnnResult out = RnnResult.allocate(spec, b, t);
             RnnGradients grads = new RnnGradients(new float[b * t * 8], new float[b * 16], new float[b * 16], w);
             IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> e.forwardBackward(
-                    RnnBatch.of(b, t, uniform(new Random(1), b * t * 8)),
+                    RnnBatch.of(b, t, RandomConfig.uniform(new Random(1), b * t * 8)),
                     new RnnGradOutput(new float[out.output().length], null, null), out, grads));
             assertTrue(ex.getMessage().contains("weight"), ex.getMessage());
         }
@@ -120,7 +113,7 @@ class ApiMisuseTest {
     void oneEngineGivesOneAnswerWhateverTheBatchSize() {
         RnnSpec spec = RnnSpec.builder(CellKind.LSTM, 8, 16).build();
         RnnWeights w = RnnWeights.random(spec, 3);
-        float[] row = uniform(new Random(2), 4 * 8);
+        float[] row = RandomConfig.uniform(new Random(2), 4 * 8);
         try (RnnEngine e = Rnn.create(w, Impl.SIMD, GemmKind.JAVA, 1)) {
             float[] big = firstRow(e, spec, row, 16, 4);
             Arrays.fill(w.layer(0, 0).wHh(), 0.5f); // the caller's mistake

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recur4j.exec.FastRnn;
+import dev.recur4j.exec.RandomConfig;
 import dev.recur4j.gemm.GemmKind;
 import java.util.Arrays;
 import java.util.List;
@@ -14,14 +15,6 @@ import org.junit.jupiter.api.Test;
 
 /** Numbers and sizes at the edges a careless or hostile caller reaches, each computed as the equations say. */
 class HostileNumbersTest {
-
-    private static float[] uniform(Random r, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = r.nextFloat() * 2 - 1;
-        }
-        return x;
-    }
 
     /** Every cell family and variant, bidirectional and 2 layers, so every copy into BPTT's kept rows is met. */
     private static final List<RnnSpec> SPECS = List.of(
@@ -47,11 +40,11 @@ class HostileNumbersTest {
         for (RnnSpec spec : SPECS) {
             RnnWeights w = RnnWeights.random(spec, 1);
             Random r = new Random(2);
-            float[] clean = uniform(r, b * t * spec.inputSize());
+            float[] clean = RandomConfig.uniform(r, b * t * spec.inputSize());
             for (int row = 0; row < b; row++) {
                 Arrays.fill(clean, (row * t + lengths[row]) * spec.inputSize(), (row + 1) * t * spec.inputSize(), 0f);
             }
-            float[] gradOut = uniform(r, b * t * spec.directions() * spec.outputSize());
+            float[] gradOut = RandomConfig.uniform(r, b * t * spec.directions() * spec.outputSize());
             for (float junk : new float[] {Float.NaN, Float.POSITIVE_INFINITY, -3e38f}) {
                 float[] dirty = clean.clone();
                 for (int row = 0; row < b; row++) {

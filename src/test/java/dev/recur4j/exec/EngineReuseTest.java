@@ -87,13 +87,14 @@ class EngineReuseTest {
                 lengths[i] = 1 + r.nextInt(t);
             }
         }
-        float[] h0 = r.nextBoolean() ? uniform(r, slots * b * hout) : null;
-        float[] c0 = spec.hasCellState() && r.nextBoolean() ? uniform(r, slots * b * h) : null;
-        float[] gradOutput = training ? uniform(r, b * t * spec.directions() * hout) : null;
-        float[] gradHn = training && r.nextBoolean() ? uniform(r, slots * b * hout) : null;
-        float[] gradCn = training && spec.hasCellState() && r.nextBoolean() ? uniform(r, slots * b * h) : null;
-        return new Call(training, b, t, uniform(r, b * t * spec.inputSize()), lengths, h0, c0, gradOutput, gradHn,
-                gradCn);
+        float[] h0 = r.nextBoolean() ? RandomConfig.uniform(r, slots * b * hout) : null;
+        float[] c0 = spec.hasCellState() && r.nextBoolean() ? RandomConfig.uniform(r, slots * b * h) : null;
+        float[] gradOutput = training ? RandomConfig.uniform(r, b * t * spec.directions() * hout) : null;
+        float[] gradHn = training && r.nextBoolean() ? RandomConfig.uniform(r, slots * b * hout) : null;
+        float[] gradCn = training && spec.hasCellState() && r.nextBoolean()
+                ? RandomConfig.uniform(r, slots * b * h) : null;
+        float[] x = RandomConfig.uniform(r, b * t * spec.inputSize());
+        return new Call(training, b, t, x, lengths, h0, c0, gradOutput, gradHn, gradCn);
     }
 
     /** Output, h_n, c_n, and when training the input and state gradients and every parameter gradient. */
@@ -120,13 +121,5 @@ class EngineReuseTest {
         all.add(out.hN());
         all.add(out.cN());
         return all.toArray(float[][]::new);
-    }
-
-    private static float[] uniform(Random r, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = r.nextFloat() * 2 - 1;
-        }
-        return a;
     }
 }

@@ -14,7 +14,7 @@ import java.util.Random;
  * engine's thread count (1 to 3, so row splitting is covered too). Sizes are
  * drawn from small sets that include 1 and widths that are not multiples of any lane count.
  */
-record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput gradOut, boolean training,
+public record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput gradOut, boolean training,
                     int threads) {
     // 9 and 17: inference above SmallBatchForward.MAX_BATCH runs the GEMM path, below it the small-batch one
     private static final int[] BATCH = {1, 2, 3, 5, 9, 17};
@@ -71,7 +71,8 @@ record RandomConfig(RnnSpec spec, long weightSeed, RnnBatch batch, RnnGradOutput
         return from[rnd.nextInt(from.length)];
     }
 
-    static float[] uniform(Random rnd, int n) {
+    /** n values in [-1, 1). */
+    public static float[] uniform(Random rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = rnd.nextFloat() * 2 - 1;
