@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 
 /**
  * How every command turns a failure into one line on stderr and an exit code: bad input
@@ -69,6 +70,16 @@ final class CommandErrors {
             return e.toString();
         }
         return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
+    /**
+     * {@code e} with {@code file} in front of its message, for an error about a tensor of that file; unchanged when
+     * the message starts with the file already (the reader's own errors, a missing tensor).
+     */
+    static IllegalArgumentException inFile(Path file, IllegalArgumentException e) {
+        String name = file.toString();
+        return e.getMessage() != null && e.getMessage().startsWith(name) ? e
+                : new IllegalArgumentException(name + ": " + e.getMessage(), e);
     }
 
     private static String oneLine(String s) {

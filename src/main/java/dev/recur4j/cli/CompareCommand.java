@@ -104,7 +104,7 @@ final class CompareCommand implements Callable<Integer> {
         try {
             t.requireFloatingPoint();
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            throw CommandErrors.inFile(file, e);
         }
     }
 }

@@ -44,7 +44,7 @@ final class InputTensors {
         try {
             return batchOf(in);
         } catch (IllegalArgumentException e) {
-            throw inFile(in, e);
+            throw CommandErrors.inFile(in.path(), e);
         }
     }
 
@@ -53,15 +53,8 @@ final class InputTensors {
         try {
             return gradOutputOf(g, batch, seqLen);
         } catch (IllegalArgumentException e) {
-            throw inFile(g, e);
+            throw CommandErrors.inFile(g.path(), e);
         }
-    }
-
-    /** The error with the file in front, unless it is there already (the reader's own errors, a missing tensor). */
-    private static IllegalArgumentException inFile(SafetensorsFile f, IllegalArgumentException e) {
-        String file = f.path().toString();
-        return e.getMessage() != null && e.getMessage().startsWith(file) ? e
-                : new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
 
     private RnnBatch batchOf(SafetensorsFile in) {
