@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import dev.recur4j.CellKind;
 import dev.recur4j.RnnSpec;
+import dev.recur4j.cli.CliFixture.Run;
 import dev.recur4j.gemm.GemmTileOrder;
 import dev.recur4j.gemm.JavaGemm;
 import dev.recur4j.perf.BenchMode;
@@ -35,9 +36,6 @@ class BenchCommandTest {
     private static final String[] QUICK = {"bench", "--batch", "2", "--seq", "3",
         "--input-size", "4", "--hidden", "5", "--impl", "reference", "--warmup-seconds", "0", "--seconds", "0.2",
         "--min-runs", "3", "--probe-seconds", "0.05"};
-
-    private record Run(int exit, String out, String err) {
-    }
 
     private static Run run(String... args) {
         StringWriter out = new StringWriter();
@@ -231,11 +229,8 @@ class BenchCommandTest {
                         "Missing required option: '--hidden=H'"));
         for (Bad b : bad) {
             Run r = run(b.args());
-            String shown = String.join(" ", b.args());
-            assertEquals(2, r.exit(), shown + " -> " + r.err());
-            assertEquals("", r.out(), shown);
-            assertEquals(1, r.err().strip().lines().count(), shown + " -> " + r.err());
-            assertTrue(r.err().startsWith("recur4j: ") && r.err().contains(b.says()), shown + " -> " + r.err());
+            assertEquals(2, r.exit(), String.join(" ", b.args()) + " -> " + r.err());
+            r.assertOneLineError(b.says());
         }
     }
 
@@ -268,9 +263,7 @@ class BenchCommandTest {
         for (String[] c : cases) {
             Run r = run(quickSet(c[0], c[1]));
             assertEquals(2, r.exit(), c[0] + " " + c[1] + " -> " + r.err());
-            assertEquals("", r.out());
-            assertEquals(1, r.err().strip().lines().count(), r.err());
-            assertTrue(r.err().contains(c[2]), c[0] + " " + c[1] + " -> " + r.err());
+            r.assertOneLineError(c[2]);
         }
     }
 
