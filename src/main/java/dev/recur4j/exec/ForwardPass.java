@@ -39,6 +39,8 @@ final class ForwardPass {
     private final RnnSpec spec;
     private final Kernels k;
     private final Gemm gemm;
+    /** Whether inference steps that project their input run in blocks of {@link #STEP_BLOCK_ROWS} rows. */
+    private final boolean stepBlocks;
     private final PreparedWeights pw;
 
     /**
@@ -73,6 +75,19 @@ final class ForwardPass {
 
     /** {@link #layer}'s firstStep for a loop over a chunk's own rows: set them up, then run every step. */
     private static final int OWN_ROWS = -1;
+    /**
+     * Rows of one block of an inference step that projects its input in the step ({@link InputFusion}), when the
+     * GEMM streams its weights once per block of that many rows anyway ({@link Gemm#rowsPerPreparedBPass}: the
+     * Java GEMM on a Zen 4). The step's GEMMs and cell kernels then run block after block, so that a block's gate
+     * pre-activations (16 rows of W2's LSTM: 128 KB; of W3's GRU, gx and rec: 192 KB) are still in L2 when its
+     * cells read them, instead of the first of a whole batch's (512 / 768 KB) having been pushed out by the
+     * weights the GEMM streams (6 / 4.5 MB a step). Rows are independent and each keeps its GEMM tiles, so the
+     * results are the same bits. Paired calls on a Zen 4, 1 thread: W2 -2.1 % (faster in 36 of 50), W3 -1.5 to
+     * -2.2 % (36 of 50); W4 and 2 threads (32 rows each) the same; 8 and 32 rows no better. Not for training (W6
+     * and W7 the same within their noise) nor for the projection up front (W5 14 % slower): see
+     * docs/performance-log.md, twenty-sixth session.
+     */
+    static final int STEP_BLOCK_ROWS = 16;
 
     /** The one task object every layer reuses, so a call allocates no lambda. */
     private final LayerTask task = new LayerTask();
@@ -145,7 +160,14 @@ final class ForwardPass {
         this.spec = spec;
         this.k = kernels;
         this.gemm = gemm;
+        this.stepBlocks = blocksSteps(gemm);
         this.pw = pw;
+    }
+
+    /** Whether, with this GEMM, blocks of {@link #STEP_BLOCK_ROWS} rows leave the number of passes over B the same. */
+    static boolean blocksSteps(Gemm gemm) {
+        int passRows = gemm.rowsPerPreparedBPass();
+        return passRows > 0 && STEP_BLOCK_ROWS % passRows == 0;
     }
 
     /**
@@ -298,7 +320,6 @@ final class ForwardPass {
         final long proj = sc.proj();
         final int seqLd = training ? tN * h : h;
         final long seqStep = training ? h : 0;
-        final long hRows = hState + (long) b0 * hout;
         // LSTM inference without peepholes: one kernel adds rec itself and leaves the gate row unwritten
         final boolean lstmInference = isLstmInference(spec, training);
         final boolean viaRec = recurrentProductViaRec(spec, training, recRows);
@@ -307,6 +328,7 @@ final class ForwardPass {
         // (W3 simd/java on a Zen 4, medians of 3 alternating runs each: 1 thread 150 vs 149 ms, 2 threads 75.9 vs 80.1;
         // and the 39 MB gate buffer is gone)
         final long gx = sc.gxStep();
+        final int blockRows = gx >= 0 && !training && stepBlocks ? STEP_BLOCK_ROWS : Integer.MAX_VALUE;
         if (firstStep == OWN_ROWS) {
             if (gx < 0) {
                 // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
@@ -324,112 +346,116 @@ final class ForwardPass {
             }
             final int t = d == 0 ? step : tN - 1 - step;
             final long gT = gates + (long) t * ldg;
-            if (training) {
-                for (int b = b0; b < b1; b++) {
-                    long row = (long) b * tN + t;
-                    boolean padded = t >= in.length(b);
-                    if (xhKept >= 0) {
-                        stepInput(ws, in, l, xOff, ldx, row, xhKept + row * ldxh, inW, padded);
-                    }
-                    keepState(ws, hState + (long) b * hout, bf.hPrevRow(s, row, inW, hout), hout, padded);
-                    if (cell == CellKind.LSTM) {
-                        keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
-                    }
-                }
-            }
-            if (gx >= 0) {
-                // gx [rows, G*H] = x_t [rows, In] (rows T*ldxRow apart) · W_ih^T
-                gemm.sgemm(NO, b1 - b0, 1f, ws, xSteps + ((long) b0 * tN + t) * ldxRow, tN * ldxRow, ops.wIh(), 0f,
-                        ws, gx + (long) b0 * gh, gh);
-            }
-            final long rhT = rhBase + t * seqStep;
-            final long hfT = hfBase + t * seqStep;
-            if (rbl || !lbr && !viaRec) {
-                // gates[rows, t] += h · W_hh^T, only the r,z blocks for reset-before-linear
-                gemm.sgemm(NO, b1 - b0, 1f, ws, hRows, hout, rbl ? ops.wHrz() : ops.wHh(), 1f, ws, gT + b0 * rowStride,
-                        (int) rowStride);
-            } else {
-                // rec [rows, G*H] = h · W_hh^T: a small contiguous buffer that stays in L2 from step to step,
-                // written without reading it (beta = 0); adding it into the step's gate rows (strided, T*ldg
-                // apart, cold since the input projection) then streams each row once instead of making the
-                // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's and LSTM
-                // inference's kernels read rec themselves; other cases take this path while rec fits REC_MAX_BYTES.
-                gemm.sgemm(NO, b1 - b0, 1f, ws, hRows, hout, ops.wHh(), 0f, ws, rec + (long) b0 * gh, gh);
-            }
-            if (rbl) {
-                for (int b = b0; b < b1; b++) {
-                    long rhRow = rhT + (long) b * seqLd;
-                    if (t < in.length(b)) {
-                        k.gruResetStep(h, ws, gT + b * rowStride, wseg, w.bias(), hState + (long) b * h, rhRow);
-                    } else {
-                        k.zero(h, ws, rhRow);
-                    }
-                }
-                // gates[rows, t, n] += (r⊙h) · W_hn^T
-                gemm.sgemm(NO, b1 - b0, 1f, ws, rhT + (long) b0 * seqLd, seqLd, ops.wHn(), 1f, ws,
-                        gT + b0 * rowStride + 2L * h, (int) rowStride);
-            }
-            for (int b = b0; b < b1; b++) {
-                final long g = gx >= 0 ? gx + (long) b * gh : gT + b * rowStride;
-                final long hRow = hState + (long) b * hout;
-                final long yAt = ((long) b * tN + t) * ldy + (long) d * hout; // this step's output columns
-                final long yRow = out != null ? -1 : bf.y(l) + yAt;
-                if (t >= in.length(b)) {
-                    zeroOutput(ws, yRow, out, yAt, hout);
-                    if (p > 0) {
-                        k.zero(h, ws, hfT + (long) b * seqLd);
-                    }
-                    continue;
-                }
-                if (viaRec && !lbr && !lstmInference) {
-                    k.add(gh, ws, rec + (long) b * gh, g); // gates[b, t] += rec[b]
-                }
-                switch (cell) {
-                    case RNN_TANH, RNN_RELU -> k.rnnForwardStep(cell == CellKind.RNN_RELU, h, ws, g, wseg, w.bias(),
-                            hRow, yRow);
-                    case LSTM -> {
-                        long cRow = cState + (long) b * h;
-                        long hOut = p > 0 ? hfT + (long) b * seqLd : hRow; // h_full goes to W_hr first
-                        long yOut = p > 0 ? -1 : yRow;
-                        if (lstmInference) {
-                            k.lstmInferenceStep(h, ws, g, viaRec ? rec + (long) b * gh : -1, wseg, w.bias(), cRow,
-                                    hOut, yOut);
-                        } else {
-                            k.lstmForwardStep(h, ws, g, g, wseg, w.bias(), w.peep(), cRow, hOut, yOut);
+            for (int r0 = b0, r1; r0 < b1; r0 = r1) { // blocks of blockRows rows
+                r1 = b1 - r0 > blockRows ? r0 + blockRows : b1;
+                if (training) {
+                    for (int b = r0; b < r1; b++) {
+                        long row = (long) b * tN + t;
+                        boolean padded = t >= in.length(b);
+                        if (xhKept >= 0) {
+                            stepInput(ws, in, l, xOff, ldx, row, xhKept + row * ldxh, inW, padded);
                         }
-                    }
-                    case GRU -> {
-                        // inference keeps nothing (BPTT alone reads r, z, n and hn): lbr's kernel only reads the
-                        // gate row and works in rec, rbr's works in the gate row's n block
-                        if (lbr && training) {
-                            // activations to the kept gate row (g itself unless g is the gxstep block)
-                            k.gruForwardStep(h, ws, g, gT + b * rowStride, rec + (long) b * gh, wseg, w.bias(),
-                                    w.bhn(), bf.hnS[s] + ((long) b * tN + t) * h, hRow, yRow);
-                        } else if (lbr) {
-                            k.gruInferenceStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(), hRow, yRow);
-                        } else if (training) {
-                            k.gruRbrForwardStep(h, ws, g, wseg, w.bias(), hRow, yRow);
-                        } else {
-                            k.gruRbrInferenceStep(h, ws, g, wseg, w.bias(), hRow, yRow);
+                        keepState(ws, hState + (long) b * hout, bf.hPrevRow(s, row, inW, hout), hout, padded);
+                        if (cell == CellKind.LSTM) {
+                            keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
                         }
                     }
                 }
-                if (out != null && p == 0) {
-                    copyOut(ws, hRow, out, yAt, hout);
+                if (gx >= 0) {
+                    // gx [rows, G*H] = x_t [rows, In] (rows T*ldxRow apart) · W_ih^T
+                    gemm.sgemm(NO, r1 - r0, 1f, ws, xSteps + ((long) r0 * tN + t) * ldxRow, tN * ldxRow, ops.wIh(), 0f,
+                            ws, gx + (long) r0 * gh, gh);
                 }
-            }
-            if (p > 0) {
-                // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
-                gemm.sgemm(NO, b1 - b0, 1f, ws, hfT + (long) b0 * seqLd, seqLd, ops.wHr(), 0f, ws, proj + (long) b0 * p,
-                        p);
-                for (int b = b0; b < b1; b++) {
-                    if (t < in.length(b)) {
-                        long yAt = ((long) b * tN + t) * ldy + (long) d * hout;
-                        copy(ws, proj + (long) b * p, hState + (long) b * p, p);
-                        if (out != null) {
-                            copyOut(ws, proj + (long) b * p, out, yAt, p);
+                final long rhT = rhBase + t * seqStep;
+                final long hfT = hfBase + t * seqStep;
+                if (rbl || !lbr && !viaRec) {
+                    // gates[rows, t] += h · W_hh^T, only the r,z blocks for reset-before-linear
+                    gemm.sgemm(NO, r1 - r0, 1f, ws, hState + (long) r0 * hout, hout, rbl ? ops.wHrz() : ops.wHh(), 1f,
+                            ws, gT + r0 * rowStride, (int) rowStride);
+                } else {
+                    // rec [rows, G*H] = h · W_hh^T: a small contiguous buffer that stays in L2 from step to step,
+                    // written without reading it (beta = 0); adding it into the step's gate rows (strided, T*ldg
+                    // apart, cold since the input projection) then streams each row once instead of making the
+                    // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's and LSTM
+                    // inference's kernels read rec themselves; other cases take this path while rec fits REC_MAX_BYTES.
+                    gemm.sgemm(NO, r1 - r0, 1f, ws, hState + (long) r0 * hout, hout, ops.wHh(), 0f, ws,
+                            rec + (long) r0 * gh, gh);
+                }
+                if (rbl) {
+                    for (int b = r0; b < r1; b++) {
+                        long rhRow = rhT + (long) b * seqLd;
+                        if (t < in.length(b)) {
+                            k.gruResetStep(h, ws, gT + b * rowStride, wseg, w.bias(), hState + (long) b * h, rhRow);
                         } else {
-                            copy(ws, proj + (long) b * p, bf.y(l) + yAt, p);
+                            k.zero(h, ws, rhRow);
+                        }
+                    }
+                    // gates[rows, t, n] += (r⊙h) · W_hn^T
+                    gemm.sgemm(NO, r1 - r0, 1f, ws, rhT + (long) r0 * seqLd, seqLd, ops.wHn(), 1f, ws,
+                            gT + r0 * rowStride + 2L * h, (int) rowStride);
+                }
+                for (int b = r0; b < r1; b++) {
+                    final long g = gx >= 0 ? gx + (long) b * gh : gT + b * rowStride;
+                    final long hRow = hState + (long) b * hout;
+                    final long yAt = ((long) b * tN + t) * ldy + (long) d * hout; // this step's output columns
+                    final long yRow = out != null ? -1 : bf.y(l) + yAt;
+                    if (t >= in.length(b)) {
+                        zeroOutput(ws, yRow, out, yAt, hout);
+                        if (p > 0) {
+                            k.zero(h, ws, hfT + (long) b * seqLd);
+                        }
+                        continue;
+                    }
+                    if (viaRec && !lbr && !lstmInference) {
+                        k.add(gh, ws, rec + (long) b * gh, g); // gates[b, t] += rec[b]
+                    }
+                    switch (cell) {
+                        case RNN_TANH, RNN_RELU -> k.rnnForwardStep(cell == CellKind.RNN_RELU, h, ws, g, wseg, w.bias(),
+                                hRow, yRow);
+                        case LSTM -> {
+                            long cRow = cState + (long) b * h;
+                            long hOut = p > 0 ? hfT + (long) b * seqLd : hRow; // h_full goes to W_hr first
+                            long yOut = p > 0 ? -1 : yRow;
+                            if (lstmInference) {
+                                k.lstmInferenceStep(h, ws, g, viaRec ? rec + (long) b * gh : -1, wseg, w.bias(), cRow,
+                                        hOut, yOut);
+                            } else {
+                                k.lstmForwardStep(h, ws, g, g, wseg, w.bias(), w.peep(), cRow, hOut, yOut);
+                            }
+                        }
+                        case GRU -> {
+                            // inference keeps nothing (BPTT alone reads r, z, n and hn): lbr's kernel only reads the
+                            // gate row and works in rec, rbr's works in the gate row's n block
+                            if (lbr && training) {
+                                // activations to the kept gate row (g itself unless g is the gxstep block)
+                                k.gruForwardStep(h, ws, g, gT + b * rowStride, rec + (long) b * gh, wseg, w.bias(),
+                                        w.bhn(), bf.hnS[s] + ((long) b * tN + t) * h, hRow, yRow);
+                            } else if (lbr) {
+                                k.gruInferenceStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(), hRow, yRow);
+                            } else if (training) {
+                                k.gruRbrForwardStep(h, ws, g, wseg, w.bias(), hRow, yRow);
+                            } else {
+                                k.gruRbrInferenceStep(h, ws, g, wseg, w.bias(), hRow, yRow);
+                            }
+                        }
+                    }
+                    if (out != null && p == 0) {
+                        copyOut(ws, hRow, out, yAt, hout);
+                    }
+                }
+                if (p > 0) {
+                    // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
+                    gemm.sgemm(NO, r1 - r0, 1f, ws, hfT + (long) r0 * seqLd, seqLd, ops.wHr(), 0f, ws,
+                            proj + (long) r0 * p, p);
+                    for (int b = r0; b < r1; b++) {
+                        if (t < in.length(b)) {
+                            long yAt = ((long) b * tN + t) * ldy + (long) d * hout;
+                            copy(ws, proj + (long) b * p, hState + (long) b * p, p);
+                            if (out != null) {
+                                copyOut(ws, proj + (long) b * p, out, yAt, p);
+                            } else {
+                                copy(ws, proj + (long) b * p, bf.y(l) + yAt, p);
+                            }
                         }
                     }
                 }
@@ -473,6 +499,7 @@ final class ForwardPass {
         final long rec = sc.rec();
         final long hState = sc.h();
         final long cState = sc.c();
+        final int blockRows = !training && stepBlocks ? STEP_BLOCK_ROWS : Integer.MAX_VALUE;
         if (firstStep == OWN_ROWS) {
             StateRows.load(k, ws, hState, in.h0(), s, bN, h, b0, b1);
             StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
@@ -488,36 +515,39 @@ final class ForwardPass {
             }
             final int t = d == 0 ? step : tN - 1 - step;
             final long aT = xh + t * stepApart;
-            for (int b = b0; b < b1; b++) {
-                final long row = (long) b * tN + t;
-                final long a = aT + b * rowApart;
-                final boolean padded = t >= in.length(b);
-                stepInput(ws, in, l, xOff, ldx, row, a, inW, padded);
-                if (training) {
-                    keepState(ws, hState + (long) b * h, a + inW, h, padded);
-                    keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
+            for (int r0 = b0, r1; r0 < b1; r0 = r1) { // blocks of blockRows rows
+                r1 = b1 - r0 > blockRows ? r0 + blockRows : b1;
+                for (int b = r0; b < r1; b++) {
+                    final long row = (long) b * tN + t;
+                    final long a = aT + b * rowApart;
+                    final boolean padded = t >= in.length(b);
+                    stepInput(ws, in, l, xOff, ldx, row, a, inW, padded);
+                    if (training) {
+                        keepState(ws, hState + (long) b * h, a + inW, h, padded);
+                        keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
+                    }
                 }
-            }
-            gemm.sgemm(NO, b1 - b0, 1f, ws, aT + b0 * rowApart, (int) rowApart, pw.operands(s).wXh(), 0f, ws,
-                    rec + (long) b0 * gh, gh);
-            for (int b = b0; b < b1; b++) {
-                final long row = (long) b * tN + t;
-                final long yAt = row * ldy + (long) d * h; // this step's output columns
-                final long yRow = out != null ? -1 : bf.y(l) + yAt;
-                if (t >= in.length(b)) {
-                    zeroOutput(ws, yRow, out, yAt, h);
-                    continue;
-                }
-                final long recRow = rec + (long) b * gh;
-                final long cRow = cState + (long) b * h;
-                if (training) {
-                    k.lstmForwardStep(h, ws, recRow, bf.gatesS[s] + row * bf.gatesLd, wseg, w.bias(), -1, cRow,
-                            hState + (long) b * h, yRow);
-                } else {
-                    k.lstmInferenceStep(h, ws, recRow, -1, wseg, w.bias(), cRow, aT + b * rowApart + inW, yRow);
-                }
-                if (out != null) {
-                    copyOut(ws, training ? hState + (long) b * h : aT + b * rowApart + inW, out, yAt, h);
+                gemm.sgemm(NO, r1 - r0, 1f, ws, aT + r0 * rowApart, (int) rowApart, pw.operands(s).wXh(), 0f, ws,
+                        rec + (long) r0 * gh, gh);
+                for (int b = r0; b < r1; b++) {
+                    final long row = (long) b * tN + t;
+                    final long yAt = row * ldy + (long) d * h; // this step's output columns
+                    final long yRow = out != null ? -1 : bf.y(l) + yAt;
+                    if (t >= in.length(b)) {
+                        zeroOutput(ws, yRow, out, yAt, h);
+                        continue;
+                    }
+                    final long recRow = rec + (long) b * gh;
+                    final long cRow = cState + (long) b * h;
+                    if (training) {
+                        k.lstmForwardStep(h, ws, recRow, bf.gatesS[s] + row * bf.gatesLd, wseg, w.bias(), -1, cRow,
+                                hState + (long) b * h, yRow);
+                    } else {
+                        k.lstmInferenceStep(h, ws, recRow, -1, wseg, w.bias(), cRow, aT + b * rowApart + inW, yRow);
+                    }
+                    if (out != null) {
+                        copyOut(ws, training ? hState + (long) b * h : aT + b * rowApart + inW, out, yAt, h);
+                    }
                 }
             }
         }

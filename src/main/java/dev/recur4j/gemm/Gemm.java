@@ -48,6 +48,16 @@ public interface Gemm {
                 c + (long) m1 * ldc + split, ldc);
     }
 
+    /**
+     * Rows of A that one pass over a {@link #prepareB prepared} B serves: a product of m rows streams B
+     * ceil(m / this) times, so a caller may cut m into blocks of a multiple of it without streaming B more often.
+     * 0 (the default, and any back end that packs B per call): B is read once per call, whatever m, and every
+     * block would read it again.
+     */
+    default int rowsPerPreparedBPass() {
+        return 0;
+    }
+
     /** C [m x b.n] = alpha * op(A) * op(B) + beta * C with op(B) prepared by this back end's {@link #prepareB}. */
     default void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
                        PreparedB b, float beta, MemorySegment c, long cOff, int ldc) {

@@ -97,6 +97,15 @@ public final class JavaGemm implements Gemm {
         return MR == 8 ? TILE_ORDER : null;
     }
 
+    /**
+     * A panel's rows (8) when the tiles walk A panels outer, which stream all of a B block past each panel; else a
+     * block's (MC: each B micro-panel meets every A panel of the block from L2).
+     */
+    @Override
+    public int rowsPerPreparedBPass() {
+        return tileOrder() == GemmTileOrder.A_PANEL_OUTER ? MR : MC;
+    }
+
     /** The vector width in bits this class runs with. */
     public static int vectorBits() {
         return F.vectorBitSize();
