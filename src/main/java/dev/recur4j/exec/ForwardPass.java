@@ -30,7 +30,8 @@ import java.util.Arrays;
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
- * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows.
+ * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows, and a step that
+ * projects its input may run its GEMMs and kernels over blocks of a thread's rows ({@link #STEP_BLOCK_ROWS}).
  * Rows with t >= len[b] keep their state and get a zero output. When training, the state entering
  * each step and the other values BPTT needs are kept in per-(layer, direction) workspace regions; at a padded
  * step the kept input and state are zeros, never the caller's padding ({@link #stepInput}).
@@ -77,15 +78,17 @@ final class ForwardPass {
     private static final int OWN_ROWS = -1;
     /**
      * Rows of one block of an inference step that projects its input in the step ({@link InputFusion}), when the
-     * GEMM streams its weights once per block of that many rows anyway ({@link Gemm#rowsPerPreparedBPass}: the
-     * Java GEMM on a Zen 4). The step's GEMMs and cell kernels then run block after block, so that a block's gate
-     * pre-activations (16 rows of W2's LSTM: 128 KB; of W3's GRU, gx and rec: 192 KB) are still in L2 when its
-     * cells read them, instead of the first of a whole batch's (512 / 768 KB) having been pushed out by the
-     * weights the GEMM streams (6 / 4.5 MB a step). Rows are independent and each keeps its GEMM tiles, so the
-     * results are the same bits. Paired calls on a Zen 4, 1 thread: W2 -2.1 % (faster in 36 of 50), W3 -1.5 to
-     * -2.2 % (36 of 50); W4 and 2 threads (32 rows each) the same; 8 and 32 rows no better. Not for training (W6
-     * and W7 the same within their noise) nor for the projection up front (W5 14 % slower): see
-     * docs/performance-log.md, twenty-sixth session.
+     * GEMM streams its weights once per a divisor of that many rows anyway ({@link Gemm#rowsPerPreparedBPass}: the
+     * Java GEMM on a Zen 4, once per 8-row panel). The step's GEMMs and cell kernels then run block after block,
+     * so that far fewer weight bytes stream past between the GEMM's store of a row's gate pre-activations and its
+     * cells' reads (W2: 9 MB instead of 45; its 6 MB of weights stream once per panel, in two column blocks), and
+     * more of them still come from L2. Rows are independent and each keeps its GEMM tiles, so the results are the
+     * same bits. Paired calls on a Zen 4, 1 thread: W2 -2.1 % (faster in 36 of 50), W3 -2.2 % (36 of 50) and
+     * -1.5 % (24 of 40); W4 and 2 threads (32 rows each) the same; 8 and 32 rows within the noise of 16, which was
+     * ahead for W3 in both runs. Not for training (W6 and W7 the same within their noise) nor for the projection
+     * up front: its weights are larger than InputFusion's 8 MiB, and blocks make W5's 16 MB W_hh cycle through L3
+     * whole, once per block, where one block reuses each of its 4 MB column blocks for all 16 panels in turn (14 %
+     * slower). See docs/performance-log.md, twenty-sixth session.
      */
     static final int STEP_BLOCK_ROWS = 16;
 

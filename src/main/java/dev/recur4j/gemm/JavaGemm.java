@@ -99,7 +99,8 @@ public final class JavaGemm implements Gemm {
 
     /**
      * A panel's rows (8) when the tiles walk A panels outer, which stream all of a B block past each panel; else a
-     * block's (MC: each B micro-panel meets every A panel of the block from L2).
+     * block's (MC: each B micro-panel meets every A panel of the block from L2). This machine's order, which the
+     * per-thread scratch of the {@link PreparedB} products follows; a test's own scratch may walk the other one.
      */
     @Override
     public int rowsPerPreparedBPass() {

@@ -18,17 +18,20 @@ import dev.recur4j.gemm.PreparedB;
 import dev.recur4j.gemm.Transpose;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Inference with the input projection in the steps runs each step in blocks of {@link ForwardPass#STEP_BLOCK_ROWS}
- * rows when the GEMM streams its weights once per block of rows anyway ({@link Gemm#rowsPerPreparedBPass}). The
- * blocks must not change a bit: the Java GEMM computes a row's tiles the same whichever rows share its call. So on
- * any machine, the same Java GEMM reporting 8 rows a pass (blocks) and 0 (one block) must give the same results, and
- * so must the batch with its rows reversed (each row in another block). Whether the values are right is {@link
- * FastVsReferenceTest}'s and {@link InputFusionTest}'s job (batches of 17 and more against the reference).
+ * rows when the GEMM streams its weights once per a divisor of that many rows anyway ({@link
+ * Gemm#rowsPerPreparedBPass}). The blocks must not change a bit: the Java GEMM computes a row's tiles the same
+ * whichever rows share its call. So on any machine, the same Java GEMM reporting 8 rows a pass (blocks) and 0 (one
+ * block) must give the same results, and so must the batch with its rows reversed (most rows then in another block).
+ * With 2 threads a one-direction layer splits its rows, so the second thread's blocks start inside the batch; a
+ * bidirectional one runs a direction per thread. Whether the values are right is {@link FastVsReferenceTest}'s and
+ * {@link InputFusionTest}'s job (batches of 17 against the reference).
  */
 class StepBlocksTest {
     /** Three blocks, the last partial and not a multiple of the GEMM's 8-row panels. */
@@ -44,9 +47,10 @@ class StepBlocksTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"LSTM, SIMD, 1", "LSTM, SIMD, 2", "LSTM, SCALAR, 1", "GRU, SIMD, 1", "GRU, SIMD, 2", "GRU, SCALAR, 2"})
-    void blocksGiveTheBitsOfOneBlock(CellKind cell, Impl impl, int threads) {
-        RnnSpec spec = RnnSpec.builder(cell, 7, 19).numLayers(2).bidirectional(true).build();
+    @CsvSource({"LSTM, SIMD, 1, true", "LSTM, SIMD, 2, false", "LSTM, SCALAR, 2, true", "GRU, SIMD, 1, true",
+            "GRU, SIMD, 2, false", "GRU, SCALAR, 1, false"})
+    void blocksGiveTheBitsOfOneBlock(CellKind cell, Impl impl, int threads, boolean bidirectional) {
+        RnnSpec spec = RnnSpec.builder(cell, 7, 19).numLayers(2).bidirectional(bidirectional).build();
         assertTrue(InputFusion.applies(spec), "the steps project their input");
         RnnWeights w = RnnWeights.random(spec, 3);
         Random rnd = new Random(20261203L + threads);
@@ -59,9 +63,16 @@ class StepBlocksTest {
                 cell == CellKind.LSTM ? RandomConfig.uniform(rnd, spec.slots() * BATCH * spec.hiddenSize()) : null);
         RnnBatch reversed = new RnnBatch(BATCH, SEQ, reverseRows(in.input(), 1), reverse(lengths),
                 reverseRows(in.h0(), spec.slots()), reverseRows(in.c0(), spec.slots()));
-        RnnResult oneBlock = forward(w, impl, new PassRows(0), threads, in);
-        RnnResult blocks = forward(w, impl, new PassRows(8), threads, in);
-        RnnResult blocksReversed = forward(w, impl, new PassRows(8), threads, reversed);
+        PassRows once = new PassRows(0);
+        PassRows perPanel = new PassRows(8);
+        RnnResult oneBlock = forward(w, impl, once, threads, in);
+        RnnResult blocks = forward(w, impl, perPanel, threads, in);
+        RnnResult blocksReversed = forward(w, impl, perPanel, threads, reversed);
+        // a thread whose rows finish first ran every step with all of them (18 or more; rows handed between
+        // threads go from a slower thread to it), so one step's product had more rows than a block without blocks
+        assertTrue(once.mostRows.get() > ForwardPass.STEP_BLOCK_ROWS, "rows of a step's product without blocks: "
+                + once.mostRows.get());
+        assertEquals(ForwardPass.STEP_BLOCK_ROWS, perPanel.mostRows.get(), "the most rows of a step's product");
         assertSameBits(spec, oneBlock, blocks, "blocks");
         assertSameBits(spec, oneBlock, new RnnResult(BATCH, SEQ, reverseRows(blocksReversed.output(), 1),
                 reverseRows(blocksReversed.hN(), spec.slots()), reverseRows(blocksReversed.cN(), spec.slots())),
@@ -108,10 +119,14 @@ class StepBlocksTest {
         return r;
     }
 
-    /** The Java GEMM, reporting the given rows per pass over a prepared B, so the test decides whether steps block. */
+    /**
+     * The Java GEMM, reporting the given rows per pass over a prepared B, so the test decides whether steps block;
+     * it keeps the most rows of a product with a prepared B (in these layers, only the steps' products).
+     */
     private static final class PassRows implements Gemm {
         private final JavaGemm gemm = new JavaGemm();
         private final int rows;
+        final AtomicInteger mostRows = new AtomicInteger();
 
         PassRows(int rows) {
             this.rows = rows;
@@ -142,6 +157,7 @@ class StepBlocksTest {
         @Override
         public void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda, PreparedB b,
                           float beta, MemorySegment c, long cOff, int ldc) {
+            mostRows.accumulateAndGet(m, Math::max);
             gemm.sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc);
         }
     }
