@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.recur4j.exec.FastRnn;
 import dev.recur4j.exec.ProbeJvm;
 import dev.recur4j.exec.RandomConfig;
+import dev.recur4j.gemm.ForwardingGemm;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
@@ -145,19 +146,10 @@ class ApiMisuseTest {
     void aFailedEngineConstructionFreesItsNativeWeightCopy() {
         RnnSpec spec = RnnSpec.builder(CellKind.GRU, 8, 16).build();
         List<MemorySegment> seen = new ArrayList<>();
-        Gemm failing = new Gemm() {
-            private final Gemm java = new JavaGemm();
-
+        Gemm failing = new ForwardingGemm(new JavaGemm()) {
             @Override
             public String name() {
                 return "failing";
-            }
-
-            @Override
-            public void sgemm(Transpose transA, Transpose transB, int m, int n, int k, float alpha, MemorySegment a,
-                              long aOff, int lda, MemorySegment b, long bOff, int ldb, float beta, MemorySegment c,
-                              long cOff, int ldc) {
-                java.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             }
 
             @Override

@@ -11,6 +11,7 @@ import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.ForwardingGemm;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.gemm.GemmTileOrder;
 import dev.recur4j.gemm.JavaGemm;
@@ -123,12 +124,12 @@ class StepBlocksTest {
      * The Java GEMM, reporting the given rows per pass over a prepared B, so the test decides whether steps block;
      * it keeps the most rows of a product with a prepared B (in these layers, only the steps' products).
      */
-    private static final class PassRows implements Gemm {
-        private final JavaGemm gemm = new JavaGemm();
+    private static final class PassRows extends ForwardingGemm {
         private final int rows;
         final AtomicInteger mostRows = new AtomicInteger();
 
         PassRows(int rows) {
+            super(new JavaGemm());
             this.rows = rows;
         }
 
@@ -138,27 +139,10 @@ class StepBlocksTest {
         }
 
         @Override
-        public String name() {
-            return gemm.name();
-        }
-
-        @Override
-        public void sgemm(Transpose transA, Transpose transB, int m, int n, int k, float alpha, MemorySegment a,
-                          long aOff, int lda, MemorySegment b, long bOff, int ldb, float beta, MemorySegment c,
-                          long cOff, int ldc) {
-            gemm.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-        }
-
-        @Override
-        public PreparedB prepareB(Transpose transB, int k, int n, MemorySegment b, long bOff, int ldb) {
-            return gemm.prepareB(transB, k, n, b, bOff, ldb);
-        }
-
-        @Override
         public void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda, PreparedB b,
                           float beta, MemorySegment c, long cOff, int ldc) {
             mostRows.accumulateAndGet(m, Math::max);
-            gemm.sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc);
+            super.sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc);
         }
     }
 }
