@@ -81,14 +81,14 @@ final class ForwardPass {
      * GEMM streams its weights once per a divisor of that many rows anyway ({@link Gemm#rowsPerPreparedBPass}: the
      * Java GEMM on a Zen 4, once per 8-row panel). The step's GEMMs and cell kernels then run block after block,
      * so that far fewer weight bytes stream past between the GEMM's store of a row's gate pre-activations and its
-     * cells' reads (W2: 9 MB instead of 45; its 6 MB of weights stream once per panel, in two column blocks), and
-     * more of them still come from L2. Rows are independent and each keeps its GEMM tiles, so the results are the
-     * same bits. Paired calls on a Zen 4, 1 thread: W2 -2.1 % (faster in 36 of 50), W3 -2.2 % (36 of 50) and
-     * -1.5 % (24 of 40); W4 and 2 threads (32 rows each) the same; 8 and 32 rows within the noise of 16, which was
-     * ahead for W3 in both runs. Not for training (W6 and W7 the same within their noise) nor for the projection
-     * up front: its weights are larger than InputFusion's 8 MiB, and blocks make W5's 16 MB W_hh cycle through L3
-     * whole, once per block, where one block reuses each of its 4 MB column blocks for all 16 panels in turn (14 %
-     * slower). See docs/performance-log.md, twenty-sixth session.
+     * cells' reads (W2: 9 MB instead of 45; its 6 MB of weights stream once per panel, in two column blocks): the
+     * cells' first loads got cheaper (W3's profile), though not free. Rows are independent and each keeps its GEMM
+     * tiles, so the results are the same bits. Paired calls on a Zen 4, 1 thread: W2 -2.1 % (faster in 36 of 50),
+     * W3 -2.2 % (36 of 50), -1.5 % (24 of 40) and -1.3 % (33 of 50); W4 and 2 threads (32 rows each) the same; 8
+     * and 32 rows within the noise of 16, which was ahead for W3 in both runs. Not for training (W6 and W7 the same
+     * within their noise) nor for the projection up front: its weights are larger than InputFusion's 8 MiB, and
+     * blocks make W5's 16 MB W_hh cycle through L3 whole, once per block, where one block reuses each of its 4 MB
+     * column blocks for all 16 panels in turn (14 % slower). See docs/performance-log.md, twenty-sixth session.
      */
     static final int STEP_BLOCK_ROWS = 16;
 
