@@ -30,8 +30,8 @@ import java.util.Arrays;
  * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
- * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows, and a step that
- * projects its input may run its GEMMs and kernels over blocks of a thread's rows ({@link #STEP_BLOCK_ROWS}).
+ * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows, and an inference
+ * step that projects its input may run its GEMMs and kernels over blocks of a thread's rows ({@link #STEP_BLOCK_ROWS}).
  * Rows with t >= len[b] keep their state and get a zero output. When training, the state entering
  * each step and the other values BPTT needs are kept in per-(layer, direction) workspace regions; at a padded
  * step the kept input and state are zeros, never the caller's padding ({@link #stepInput}).
@@ -84,11 +84,12 @@ final class ForwardPass {
      * cells' reads (W2: 9 MB instead of 45; its 6 MB of weights stream once per panel, in two column blocks): the
      * cells' first loads got cheaper (W3's profile), though not free. Rows are independent and each keeps its GEMM
      * tiles, so the results are the same bits. Paired calls on a Zen 4, 1 thread: W2 -2.1 % (faster in 36 of 50),
-     * W3 -2.2 % (36 of 50), -1.5 % (24 of 40) and -1.3 % (33 of 50); W4 and 2 threads (32 rows each) the same; 8
-     * and 32 rows within the noise of 16, which was ahead for W3 in both runs. Not for training (W6 and W7 the same
-     * within their noise) nor for the projection up front: its weights are larger than InputFusion's 8 MiB, and
-     * blocks make W5's 16 MB W_hh cycle through L3 whole, once per block, where one block reuses each of its 4 MB
-     * column blocks for all 16 panels in turn (14 % slower). See docs/performance-log.md, twenty-sixth session.
+     * W3 -2.2 % and -1.3 % (36 and 33 of 50); W4 -1.4 % (24 of 40) and 2 threads (32 rows each) no clear change; 8
+     * and 32 rows within the noise of 16. Not for training (W6 and W7 the same within their noise), nor where the
+     * input is projected up front (cells InputFusion leaves out, and weights over its 8 MiB, which must stay in L3
+     * for blocks to cost no extra traffic: W5's 16 MB W_hh, 14 % slower in blocks, our reading being that each block
+     * cycles all of it through L3 where one block reuses each 4 MB column block for all 16 panels). See
+     * docs/performance-log.md, twenty-sixth session.
      */
     static final int STEP_BLOCK_ROWS = 16;
 
