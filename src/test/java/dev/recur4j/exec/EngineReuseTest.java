@@ -39,9 +39,11 @@ class EngineReuseTest {
     private static final int[] BATCHES = {1, 2, 3, 5, 6, 7, 9, 17, 33, 64, 2, 33};
     private static final int CALLS = 14;
 
-    /** One call's arguments. */
-    private record Call(boolean training, int batch, int seqLen, float[] x, int[] lengths, float[] h0, float[] c0,
-                        float[] gradOutput, float[] gradHn, float[] gradCn) {
+    /** One call's arguments: a training call has the gradients, an inference call none. */
+    private record Call(RnnBatch in, RnnGradOutput grad) {
+        boolean training() {
+            return grad != null;
+        }
     }
 
     @Test
@@ -55,8 +57,9 @@ class EngineReuseTest {
                         List<String> history = new ArrayList<>();
                         for (int i = 0; i < CALLS; i++) {
                             Call c = randomCall(rnd, spec);
-                            history.add((c.training ? "training" : "inference") + " B=" + c.batch + " T=" + c.seqLen
-                                    + (c.lengths == null ? "" : " lengths") + (c.h0 == null ? "" : " h0"));
+                            history.add((c.training() ? "training" : "inference") + " B=" + c.in.batch() + " T="
+                                    + c.in.seqLen() + (c.in.lengths() == null ? "" : " lengths")
+                                    + (c.in.h0() == null ? "" : " h0"));
                             float[][] got = run(reused, spec, c);
                             float[][] want;
                             try (RnnEngine fresh = Rnn.create(w, impl, GemmKind.JAVA, threads)) {
@@ -73,38 +76,30 @@ class EngineReuseTest {
         }
     }
 
+    /** A batch from {@link RandomConfig#batch} (lengths, h0 and c0 each present or not), and gradients to train on. */
     private static Call randomCall(Random r, RnnSpec spec) {
         boolean training = r.nextInt(5) < 2;
         int b = BATCHES[r.nextInt(BATCHES.length)];
         int t = 1 + r.nextInt(9);
-        int slots = spec.slots();
-        int hout = spec.outputSize();
-        int h = spec.hiddenSize();
-        int[] lengths = null;
-        if (r.nextBoolean()) {
-            lengths = new int[b];
-            for (int i = 0; i < b; i++) {
-                lengths[i] = 1 + r.nextInt(t);
-            }
+        RnnBatch in = RandomConfig.batch(r, spec, b, t);
+        if (!training) {
+            return new Call(in, null);
         }
-        float[] h0 = r.nextBoolean() ? RandomConfig.uniform(r, slots * b * hout) : null;
-        float[] c0 = spec.hasCellState() && r.nextBoolean() ? RandomConfig.uniform(r, slots * b * h) : null;
-        float[] gradOutput = training ? RandomConfig.uniform(r, b * t * spec.directions() * hout) : null;
-        float[] gradHn = training && r.nextBoolean() ? RandomConfig.uniform(r, slots * b * hout) : null;
-        float[] gradCn = training && spec.hasCellState() && r.nextBoolean()
-                ? RandomConfig.uniform(r, slots * b * h) : null;
-        float[] x = RandomConfig.uniform(r, b * t * spec.inputSize());
-        return new Call(training, b, t, x, lengths, h0, c0, gradOutput, gradHn, gradCn);
+        int slots = spec.slots();
+        float[] gradOutput = RandomConfig.uniform(r, b * t * spec.directions() * spec.outputSize());
+        float[] gradHn = r.nextBoolean() ? RandomConfig.uniform(r, slots * b * spec.outputSize()) : null;
+        float[] gradCn = spec.hasCellState() && r.nextBoolean()
+                ? RandomConfig.uniform(r, slots * b * spec.hiddenSize()) : null;
+        return new Call(in, new RnnGradOutput(gradOutput, gradHn, gradCn));
     }
 
     /** Output, h_n, c_n, and when training the input and state gradients and every parameter gradient. */
     private static float[][] run(RnnEngine e, RnnSpec spec, Call c) {
-        RnnBatch in = new RnnBatch(c.batch, c.seqLen, c.x, c.lengths, c.h0, c.c0);
-        RnnResult out = RnnResult.allocate(spec, c.batch, c.seqLen);
+        RnnResult out = RnnResult.allocate(spec, c.in.batch(), c.in.seqLen());
         List<float[]> all = new ArrayList<>();
-        if (c.training) {
-            RnnGradients g = RnnGradients.allocate(spec, c.batch, c.seqLen);
-            e.forwardBackward(in, new RnnGradOutput(c.gradOutput, c.gradHn, c.gradCn), out, g);
+        if (c.training()) {
+            RnnGradients g = RnnGradients.allocate(spec, c.in.batch(), c.in.seqLen());
+            e.forwardBackward(c.in, c.grad, out, g);
             all.add(g.gradInput());
             all.add(g.gradH0());
             all.add(g.gradC0());
@@ -115,7 +110,7 @@ class EngineReuseTest {
                 }
             }
         } else {
-            e.forward(in, out);
+            e.forward(c.in, out);
         }
         all.add(out.output());
         all.add(out.hN());
