@@ -63,4 +63,18 @@ public interface Gemm {
                        PreparedB b, float beta, MemorySegment c, long cOff, int ldc) {
         sgemm(transA, b.trans, m, b.n, b.k, alpha, a, aOff, lda, b.b, b.bOff, b.ldb, beta, c, cOff, ldc);
     }
+
+    /**
+     * C [m x b.n] = the parts of b side by side, each part i A[:, depth_i : depth_i + k_i] · B_i (A [m, b.k] row-major,
+     * ld lda; beta 0: C is not read). The default makes one product per part; a back end may pack A once for all.
+     */
+    default void sgemm(int m, MemorySegment a, long aOff, int lda, DepthRangedB b, MemorySegment c, long cOff,
+                       int ldc) {
+        // every operand checked before the first product writes C
+        GemmChecks.check(Transpose.NO, Transpose.NO, m, b.n, b.k, a, aOff, lda, null, 0, Math.max(1, b.n), c, cOff,
+                ldc, false);
+        for (int i = 0; i < b.parts.length; i++) {
+            sgemm(Transpose.NO, m, 1f, a, aOff + b.depths[i], lda, b.parts[i], 0f, c, cOff + b.cols[i], ldc);
+        }
+    }
 }

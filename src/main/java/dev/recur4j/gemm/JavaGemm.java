@@ -186,6 +186,51 @@ public final class JavaGemm implements Gemm {
     }
 
     /**
+     * The parts' products with each block of A's rows packed once over its whole depth (up to KC), each part reading
+     * its range of the packed panels: against one product per part, A is packed once instead of once per part. The
+     * parts are multiplied one after another as column blocks of one product would be (a part wider than NC in
+     * blocks of NC), each tile over its part's depth in one pass, so the bits are those of one product per part.
+     * One product per part (the default) when a part is not packed or A is deeper than KC.
+     */
+    @Override
+    public void sgemm(int m, MemorySegment a, long aOff, int lda, DepthRangedB b, MemorySegment c, long cOff,
+                      int ldc) {
+        sgemm(m, a, aOff, lda, b, c, cOff, ldc, SCRATCH.get());
+    }
+
+    /** {@link #sgemm(int, MemorySegment, long, int, DepthRangedB, MemorySegment, long, int)} with this scratch. */
+    public void sgemm(int m, MemorySegment a, long aOff, int lda, DepthRangedB b, MemorySegment c, long cOff,
+                      int ldc, GemmScratch scratch) {
+        boolean packed = b.k <= KC;
+        for (PreparedB part : b.parts) {
+            packed &= part.packed != null;
+        }
+        if (!packed || m == 0 || b.k == 0) {
+            Gemm.super.sgemm(m, a, aOff, lda, b, c, cOff, ldc);
+            return;
+        }
+        GemmChecks.check(Transpose.NO, Transpose.NO, m, b.n, b.k, a, aOff, lda, null, 0, Math.max(1, b.n), c, cOff,
+                ldc, false);
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            GemmPacking.packA(Transpose.NO, a, aOff, lda, ic, mc, 0, b.k, scratch.packA);
+            for (int i = 0; i < b.parts.length; i++) {
+                GemmPackedB part = b.parts[i].packed;
+                if (part.k == 0) { // an empty depth range: C = 0, as a product with k = 0 gives
+                    scale(mc, part.n, 0f, c, cOff + (long) ic * ldc + b.cols[i], ldc);
+                    continue;
+                }
+                for (int jc = 0; jc < part.n; jc += NC) {
+                    int nc = Math.min(NC, part.n - jc);
+                    // one depth block (part.k <= b.k <= KC), so the block's panels start at blockOffset(jc, 0, nc)
+                    multiplyBlock(mc, nc, part.k, b.k, b.depths[i], 1f, part.data, part.blockOffset(jc, 0, nc), 0f,
+                            c, cOff + (long) ic * ldc + b.cols[i] + jc, ldc, scratch);
+                }
+            }
+        }
+    }
+
+    /**
      * {@link Gemm#sgemmTransASplit} with each block of B packed once for the three products (the separate products
      * pack B twice: W7's weight gradients, 2 x 19.7 MB of [X | H_prev]); the default's three products when split is
      * not a multiple of NR, as the A3 columns must then start inside a packed panel, and when k = 0 (C = 0).
@@ -283,8 +328,8 @@ public final class JavaGemm implements Gemm {
                 GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA);
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc);
-                    multiplyBlock(mc, nc, kc, alpha, packed.data, packed.blockOffset(jc, pc, nc), blockBeta, c,
-                            cOff + (long) ic * ldc + jc, ldc, scratch);
+                    multiplyBlock(mc, nc, kc, kc, 0, alpha, packed.data, packed.blockOffset(jc, pc, nc), blockBeta,
+                            c, cOff + (long) ic * ldc + jc, ldc, scratch);
                 }
             }
         }
@@ -301,48 +346,54 @@ public final class JavaGemm implements Gemm {
         for (int ic = 0; ic < m; ic += MC) {
             int mc = Math.min(MC, m - ic);
             GemmPacking.packA(transA, a, aOff, lda, ic, mc, pc, kc, scratch.packA);
-            multiplyBlock(mc, nc, kc, alpha, pb, pbBase, blockBeta, c, cCols + (long) ic * ldc, ldc, scratch);
+            multiplyBlock(mc, nc, kc, kc, 0, alpha, pb, pbBase, blockBeta, c, cCols + (long) ic * ldc, ldc, scratch);
         }
     }
 
-    /** C block [mc x nc] at float index cBlock (+)= packed A block (scratch.packA) * packed B block at pb[pbBase]. */
-    private static void multiplyBlock(int mc, int nc, int kc, float alpha, float[] pb, int pbBase, float blockBeta,
-                                      MemorySegment c, long cBlock, int ldc, GemmScratch scratch) {
+    /**
+     * C block [mc x nc] at float index cBlock (+)= packed A block (scratch.packA) * packed B block at pb[pbBase] of
+     * depth kc: the A block was packed aK deep, and this product reads its depth [aDepth, aDepth + kc) (all of it,
+     * aK = kc and aDepth = 0, but for a {@link DepthRangedB} part).
+     */
+    private static void multiplyBlock(int mc, int nc, int kc, int aK, int aDepth, float alpha, float[] pb, int pbBase,
+                                      float blockBeta, MemorySegment c, long cBlock, int ldc, GemmScratch scratch) {
         if (MR != 8) {
-            multiplyBlockNarrow(mc, nc, kc, alpha, pb, pbBase, blockBeta, c, cBlock, ldc, scratch);
+            multiplyBlockNarrow(mc, nc, kc, aK, aDepth, alpha, pb, pbBase, blockBeta, c, cBlock, ldc, scratch);
             return;
         }
         boolean direct = alpha == 1f && (blockBeta == 0f || blockBeta == 1f);
         if (scratch.tileOrder == GemmTileOrder.A_PANEL_OUTER) {
             for (int ir = 0; ir < mc; ir += MR) {
                 for (int jr = 0; jr < nc; jr += NR) {
-                    multiplyTile(ir, jr, mc, nc, kc, alpha, pb, pbBase, blockBeta, direct, c, cBlock, ldc, scratch);
+                    multiplyTile(ir, jr, mc, nc, kc, ir * aK + aDepth * MR, alpha, pb, pbBase, blockBeta, direct, c,
+                            cBlock, ldc, scratch);
                 }
             }
         } else {
             for (int jr = 0; jr < nc; jr += NR) {
                 for (int ir = 0; ir < mc; ir += MR) {
-                    multiplyTile(ir, jr, mc, nc, kc, alpha, pb, pbBase, blockBeta, direct, c, cBlock, ldc, scratch);
+                    multiplyTile(ir, jr, mc, nc, kc, ir * aK + aDepth * MR, alpha, pb, pbBase, blockBeta, direct, c,
+                            cBlock, ldc, scratch);
                 }
             }
         }
     }
 
     /**
-     * The tile of C at rows ir.., columns jr.. of the block: a full tile with alpha = 1 and beta 0 or 1 ({@code
-     * direct}) straight from the accumulators, any other through the spill tile.
+     * The tile of C at rows ir.., columns jr.. of the block, its A panel's depth kc from packA[ai]: a full tile with
+     * alpha = 1 and beta 0 or 1 ({@code direct}) straight from the accumulators, any other through the spill tile.
      */
-    private static void multiplyTile(int ir, int jr, int mc, int nc, int kc, float alpha, float[] pb, int pbBase,
-                                     float blockBeta, boolean direct, MemorySegment c, long cBlock, int ldc,
-                                     GemmScratch scratch) {
+    private static void multiplyTile(int ir, int jr, int mc, int nc, int kc, int ai, float alpha, float[] pb,
+                                     int pbBase, float blockBeta, boolean direct, MemorySegment c, long cBlock,
+                                     int ldc, GemmScratch scratch) {
         int mr = Math.min(MR, mc - ir);
         int nr = Math.min(NR, nc - jr);
         if (direct && mr == MR && nr == NR) {
-            microKernel8IntoC(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, c,
+            microKernel8IntoC(kc, scratch.packA, ai, pb, pbBase + jr * kc, c,
                     (cBlock + (long) ir * ldc + jr) * Float.BYTES, (long) ldc * Float.BYTES, blockBeta == 1f);
             return;
         }
-        microKernel8(kc, scratch.packA, ir * kc, pb, pbBase + jr * kc, scratch.tile);
+        microKernel8(kc, scratch.packA, ai, pb, pbBase + jr * kc, scratch.tile);
         storeTile(scratch.tile, alpha, blockBeta, c, cBlock + (long) ir * ldc + jr, ldc, mr, nr);
     }
 
@@ -350,15 +401,15 @@ public final class JavaGemm implements Gemm {
      * {@link #multiplyBlock} below 512-bit vectors: panels of 6 and 4 rows ({@link #panelRows}) with
      * {@link NarrowKernels}, each tile merged into C by {@link #storeTile}.
      */
-    private static void multiplyBlockNarrow(int mc, int nc, int kc, float alpha, float[] pb, int pbBase,
-                                            float blockBeta, MemorySegment c, long cBlock, int ldc,
+    private static void multiplyBlockNarrow(int mc, int nc, int kc, int aK, int aDepth, float alpha, float[] pb,
+                                            int pbBase, float blockBeta, MemorySegment c, long cBlock, int ldc,
                                             GemmScratch scratch) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int bi = pbBase + jr * kc;
             for (int ir = 0, h; ir < mc; ir += h) {
                 h = panelRows(mc, ir);
-                int ai = ir * kc; // the panel's first float in packA
+                int ai = ir * aK + aDepth * h; // the panel's first float in packA at depth aDepth: [aK][h] from ir * aK
                 if (h == 6) {
                     NarrowKernels.kernel6(kc, scratch.packASegment, (long) ai * Float.BYTES, pb, bi, scratch.tile);
                 } else {

@@ -45,4 +45,10 @@ public class ForwardingGemm implements Gemm {
                       float beta, MemorySegment c, long cOff, int ldc) {
         gemm.sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc);
     }
+
+    @Override
+    public void sgemm(int m, MemorySegment a, long aOff, int lda, DepthRangedB b, MemorySegment c, long cOff,
+                      int ldc) {
+        gemm.sgemm(m, a, aOff, lda, b, c, cOff, ldc);
+    }
 }
