@@ -61,8 +61,8 @@ public interface Kernels {
      * GRU linear-before-reset; {@code rec} is W_hh h [3n] without bias, b is [3n] with b_hh already
      * added to the r and z blocks, bhn is b_hn [n]: r,z = σ(g + b + rec), hn = rec_n + b_hn,
      * n = tanh(g_n + b_n + r⊙hn), h = (1-z)⊙n + z⊙h in place, also to yOff; hn kept at hnOff. The
-     * activations r, z, n go to {@code aOff}: the gate row itself, or (training with the input projection
-     * in the steps) the row kept for BPTT, while {@code gOff} points into a one-step block in L2.
+     * activations r, z, n go to {@code aOff}, the gate row itself or another row
+     * ({@link #gruJoinedForwardStep} is the one that writes from a one-step block to the row kept for BPTT).
      */
     void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                         long bhnOff, long hnOff, long hOff, long yOff);
@@ -76,6 +76,22 @@ public interface Kernels {
      */
     void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff, long bhnOff,
                           long hOff, long yOff);
+
+    /**
+     * {@link #gruForwardStep} on a joined row {@code j} [4n], one product over [x_t | h] (the engine's step with the
+     * input projection in it): j = [W_ir x + W_hr h, W_iz x + W_hz h, W_in x, W_hn h], without bias. r,z = σ(j + b),
+     * hn = j_hn + b_hn, n = tanh(j_n + b_n + r⊙hn), h = (1-z)⊙n + z⊙h in place, also to yOff; hn kept at hnOff
+     * (unless -1); the activations r, z, n to aOff.
+     */
+    void gruJoinedForwardStep(int n, MemorySegment ws, long jOff, long aOff, MemorySegment w, long bOff, long bhnOff,
+                              long hnOff, long hOff, long yOff);
+
+    /**
+     * The h of {@link #gruJoinedForwardStep} (same operands, same order of additions) keeping nothing; the joined row
+     * is scratch (its content afterwards is unspecified).
+     */
+    void gruJoinedInferenceStep(int n, MemorySegment ws, long jOff, MemorySegment w, long bOff, long bhnOff, long hOff,
+                                long yOff);
 
     /** GRU reset-before-linear, first half: r,z = σ(g + b) (stored in g), rh = r⊙h. */
     void gruResetStep(int n, MemorySegment ws, long gOff, MemorySegment w, long bOff, long hOff, long rhOff);

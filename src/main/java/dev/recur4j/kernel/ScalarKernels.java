@@ -128,15 +128,25 @@ public class ScalarKernels implements Kernels {
     @Override
     public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
-        gruForwardTail(0, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+        gruForwardTail(0, n, ws, gOff, aOff, recOff, recOff + 2L * n, w, bOff, bhnOff, hnOff, hOff, yOff);
     }
 
-    final void gruForwardTail(int j0, int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w,
-                              long bOff, long bhnOff, long hnOff, long hOff, long yOff) {
+    @Override
+    public void gruJoinedForwardStep(int n, MemorySegment ws, long jOff, long aOff, MemorySegment w, long bOff,
+                                     long bhnOff, long hnOff, long hOff, long yOff) {
+        gruForwardTail(0, n, ws, jOff, aOff, -1, jOff + 3L * n, w, bOff, bhnOff, hnOff, hOff, yOff);
+    }
+
+    /**
+     * Columns [j0, n) of {@link #gruForwardStep} (W_h{r,z} h at recRzOff) or, with recRzOff -1, of
+     * {@link #gruJoinedForwardStep} (g's r, z blocks hold it already); W_hn h at recNOff.
+     */
+    final void gruForwardTail(int j0, int n, MemorySegment ws, long gOff, long aOff, long recRzOff, long recNOff,
+                              MemorySegment w, long bOff, long bhnOff, long hnOff, long hOff, long yOff) {
         for (int j = j0; j < n; j++) {
-            float r = sigmoid(get(ws, gOff + j) + get(w, bOff + j) + get(ws, recOff + j));
-            float z = sigmoid(get(ws, gOff + n + j) + get(w, bOff + n + j) + get(ws, recOff + n + j));
-            float hn = get(ws, recOff + 2L * n + j) + get(w, bhnOff + j);
+            float r = sigmoid(rzPreActivation(ws, gOff + j, w, bOff + j, recRzOff, j));
+            float z = sigmoid(rzPreActivation(ws, gOff + n + j, w, bOff + n + j, recRzOff, n + j));
+            float hn = get(ws, recNOff + j) + get(w, bhnOff + j);
             float nn = tanh(get(ws, gOff + 2L * n + j) + get(w, bOff + 2L * n + j) + r * hn);
             float hp = get(ws, hOff + j);
             float h = nn + z * (hp - nn);
@@ -156,21 +166,37 @@ public class ScalarKernels implements Kernels {
     @Override
     public void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
                                  long bhnOff, long hOff, long yOff) {
-        gruInferenceTail(0, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
+        gruInferenceTail(0, n, ws, gOff, recOff, recOff + 2L * n, w, bOff, bhnOff, hOff, yOff);
+    }
+
+    @Override
+    public void gruJoinedInferenceStep(int n, MemorySegment ws, long jOff, MemorySegment w, long bOff, long bhnOff,
+                                       long hOff, long yOff) {
+        gruInferenceTail(0, n, ws, jOff, -1, jOff + 3L * n, w, bOff, bhnOff, hOff, yOff);
     }
 
     /**
-     * Columns [j0, n) of {@link #gruInferenceStep}, with x-side g = W_i x, rec = W_h h:
-     * r = σ(g_r + b_r + rec_r), z = σ(g_z + b_z + rec_z) (b_r, b_z hold b_i + b_h),
-     * n = tanh(g_n + b_in + r⊙(rec_n + b_hn)), h' = (1 - z)⊙n + z⊙h = n + z⊙(h - n).
+     * A GRU's r or z pre-activation: (g + b) + rec, rec at {@code recRz + j}; with recRz -1 (a joined row, whose r, z
+     * blocks are W_i x + W_h h already) g + b.
+     */
+    private static float rzPreActivation(MemorySegment ws, long g, MemorySegment w, long b, long recRz, int j) {
+        float sum = get(ws, g) + get(w, b);
+        return recRz < 0 ? sum : sum + get(ws, recRz + j);
+    }
+
+    /**
+     * Columns [j0, n) of {@link #gruInferenceStep}, with x-side g = W_i x, rec = W_h h (r, z parts at recRzOff, n's at
+     * recNOff): r = σ(g_r + b_r + rec_r), z = σ(g_z + b_z + rec_z) (b_r, b_z hold b_i + b_h),
+     * n = tanh(g_n + b_in + r⊙(rec_n + b_hn)), h' = (1 - z)⊙n + z⊙h = n + z⊙(h - n); or of
+     * {@link #gruJoinedInferenceStep} with recRzOff -1: g_r, g_z hold W_i x + W_h h, so r = σ(g_r + b_r).
      * Sums in the order of {@link #gruForwardTail}, so both give the same bits.
      */
-    final void gruInferenceTail(int j0, int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
-                                long bhnOff, long hOff, long yOff) {
+    final void gruInferenceTail(int j0, int n, MemorySegment ws, long gOff, long recRzOff, long recNOff,
+                                MemorySegment w, long bOff, long bhnOff, long hOff, long yOff) {
         for (int j = j0; j < n; j++) {
-            float r = sigmoid(get(ws, gOff + j) + get(w, bOff + j) + get(ws, recOff + j));
-            float z = sigmoid(get(ws, gOff + n + j) + get(w, bOff + n + j) + get(ws, recOff + n + j));
-            float hn = get(ws, recOff + 2L * n + j) + get(w, bhnOff + j);
+            float r = sigmoid(rzPreActivation(ws, gOff + j, w, bOff + j, recRzOff, j));
+            float z = sigmoid(rzPreActivation(ws, gOff + n + j, w, bOff + n + j, recRzOff, n + j));
+            float hn = get(ws, recNOff + j) + get(w, bhnOff + j);
             float nn = tanh(get(ws, gOff + 2L * n + j) + get(w, bOff + 2L * n + j) + r * hn);
             float hp = get(ws, hOff + j);
             float h = nn + z * (hp - nn);

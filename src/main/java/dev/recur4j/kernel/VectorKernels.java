@@ -282,38 +282,65 @@ public class VectorKernels extends ScalarKernels {
     public void gruForwardStep(int n, MemorySegment ws, long gOff, long aOff, long recOff, MemorySegment w, long bOff,
                                long bhnOff, long hnOff, long hOff, long yOff) {
         requireActivationRow(aOff);
-        int j = gruVectorPart(n, ws, gOff, aOff, true, recOff, w, bOff, bhnOff, hnOff, hOff);
+        int j = gruVectorPart(n, ws, gOff, aOff, true, recOff, recOff + 2L * n, w, bOff, bhnOff, hnOff, hOff);
         copyVectorPart(j, ws, hOff, yOff);
-        gruForwardTail(j, n, ws, gOff, aOff, recOff, w, bOff, bhnOff, hnOff, hOff, yOff);
+        gruForwardTail(j, n, ws, gOff, aOff, recOff, recOff + 2L * n, w, bOff, bhnOff, hnOff, hOff, yOff);
+    }
+
+    @Override
+    public void gruJoinedForwardStep(int n, MemorySegment ws, long jOff, long aOff, MemorySegment w, long bOff,
+                                     long bhnOff, long hnOff, long hOff, long yOff) {
+        requireActivationRow(aOff);
+        int j = gruVectorPart(n, ws, jOff, aOff, true, -1, jOff + 3L * n, w, bOff, bhnOff, hnOff, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
+        gruForwardTail(j, n, ws, jOff, aOff, -1, jOff + 3L * n, w, bOff, bhnOff, hnOff, hOff, yOff);
     }
 
     @Override
     public void gruInferenceStep(int n, MemorySegment ws, long gOff, long recOff, MemorySegment w, long bOff,
                                  long bhnOff, long hOff, long yOff) {
         // the same passes keeping nothing, in the rec row (scratch); the gate row is only read
-        int j = gruVectorPart(n, ws, gOff, recOff, false, recOff, w, bOff, bhnOff, -1, hOff);
+        int j = gruVectorPart(n, ws, gOff, recOff, false, recOff, recOff + 2L * n, w, bOff, bhnOff, -1, hOff);
         copyVectorPart(j, ws, hOff, yOff);
-        gruInferenceTail(j, n, ws, gOff, recOff, w, bOff, bhnOff, hOff, yOff);
+        gruInferenceTail(j, n, ws, gOff, recOff, recOff + 2L * n, w, bOff, bhnOff, hOff, yOff);
+    }
+
+    @Override
+    public void gruJoinedInferenceStep(int n, MemorySegment ws, long jOff, MemorySegment w, long bOff, long bhnOff,
+                                       long hOff, long yOff) {
+        // the same passes keeping nothing, in the joined row (scratch)
+        int j = gruVectorPart(n, ws, jOff, jOff, false, -1, jOff + 3L * n, w, bOff, bhnOff, -1, hOff);
+        copyVectorPart(j, ws, hOff, yOff);
+        gruInferenceTail(j, n, ws, jOff, -1, jOff + 3L * n, w, bOff, bhnOff, hOff, yOff);
     }
 
     /**
      * The vector part [0, F.loopBound(n)) of a GRU linear-before-reset step, in passes over the row (in L1), to the
-     * row at {@code aOff} (which may be g's or rec's): the pre-activations (g + b) + rec of r and z and their
+     * row at {@code aOff} (which may be g's or rec's), with rec's r, z parts at recRzOff (-1: g's r, z blocks hold
+     * W_i x + W_h h already, a joined row) and its n part at recNOff: the pre-activations (g + b) + rec of r and z
+     * (g + b joined) and their
      * t = tanh(x / 2) (σ(x) = (1 + t) / 2); hn = rec_n + b_hn and n's pre-activation (g_n + b_in) + r⊙hn; n = tanh
      * of that; h' = n + z⊙(h - n) (the dispatchers copy it to y). With {@code keep} the row ends holding σ(r), σ(z), n
      * (what BPTT reads) and hn goes to hnOff unless -1; without, the row is scratch. Returns the bound, where the
      * scalar tail starts. Training and inference both run this, so their h is the same bit for bit.
      */
-    private static int gruVectorPart(int n, MemorySegment ws, long gOff, long aOff, boolean keep, long recOff,
-                                     MemorySegment w, long bOff, long bhnOff, long hnOff, long hOff) {
+    private static int gruVectorPart(int n, MemorySegment ws, long gOff, long aOff, boolean keep, long recRzOff,
+                                     long recNOff, MemorySegment w, long bOff, long bhnOff, long hnOff, long hOff) {
         int bound = F.loopBound(n);
         long blk = (long) n * Float.BYTES;
         long gB = gOff * Float.BYTES;
         long aB = aOff * Float.BYTES;
-        long rB = recOff * Float.BYTES;
+        long rB = recRzOff * Float.BYTES;
         long bB = bOff * Float.BYTES;
         long end = (long) bound * Float.BYTES;
         for (long k = 0; k < 2 * blk; k += blk) {
+            if (recRzOff < 0) {
+                for (long q = k; q < k + end; q += F.vectorByteSize()) {
+                    fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
+                            .intoMemorySegment(ws, aB + q, ORDER);
+                }
+                continue;
+            }
             for (long q = k; q < k + end; q += F.vectorByteSize()) {
                 fromMemorySegment(F, ws, gB + q, ORDER).add(fromMemorySegment(F, w, bB + q, ORDER))
                         .add(fromMemorySegment(F, ws, rB + q, ORDER)).intoMemorySegment(ws, aB + q, ORDER);
@@ -324,9 +351,10 @@ public class VectorKernels extends ScalarKernels {
         VectorActivations.tanhOfScaledSum(bound, ws, aOff + n, ws, aOff + n, 0.25f, aOff + n);
         long bhnB = bhnOff * Float.BYTES;
         long hnB = hnOff * Float.BYTES;
+        long rnB = recNOff * Float.BYTES;
         for (long q = 0; q < end; q += F.vectorByteSize()) {
             FloatVector r = fromMemorySegment(F, ws, aB + q, ORDER).fma(0.5f, 0.5f);
-            FloatVector hn = fromMemorySegment(F, ws, rB + 2 * blk + q, ORDER).add(fromMemorySegment(F, w, bhnB + q, ORDER));
+            FloatVector hn = fromMemorySegment(F, ws, rnB + q, ORDER).add(fromMemorySegment(F, w, bhnB + q, ORDER));
             FloatVector gn = fromMemorySegment(F, ws, gB + 2 * blk + q, ORDER)
                     .add(fromMemorySegment(F, w, bB + 2 * blk + q, ORDER));
             r.fma(hn, gn).intoMemorySegment(ws, aB + 2 * blk + q, ORDER);

@@ -151,6 +151,44 @@ class ScalarKernelsTest {
         }
     }
 
+    /**
+     * The joined row [W_ir x + W_hr h, W_iz x + W_hz h, W_in x, W_hn h] gives the h of the gruLinearBeforeReset tests'
+     * inputs; training keeps r, z, n and hn, inference writes nothing but h and y.
+     */
+    @Test
+    void gruLinearBeforeResetJoinedRow() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ws = a.allocate(64 * 4);
+            MemorySegment w = a.allocate(64 * 4);
+            put(ws, 0, 0.2f + 0.1f, -0.4f + 0.5f, 0.3f, -0.7f); // W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h
+            put(ws, 20, 0.6f);              // h
+            put(w, 0, 0.05f, 0.1f, -0.2f);  // b_ih (+ b_hh for r, z)
+            put(w, 10, 0.3f);               // b_hn
+            double r = sig(0.2 + 0.1 + 0.05);
+            double z = sig(-0.4 + 0.5 + 0.1);
+            double n = Math.tanh(0.3 - 0.2 + r * (-0.7 + 0.3));
+            double h = (1 - z) * n + z * 0.6;
+            K.gruJoinedForwardStep(1, ws, 0, 50, w, 0, 10, 30, 20, 40);
+            assertEquals(h, at(ws, 20), 1e-6);
+            assertEquals(h, at(ws, 40), 1e-6);
+            assertEquals(r, at(ws, 50), 1e-6);
+            assertEquals(z, at(ws, 51), 1e-6);
+            assertEquals(n, at(ws, 52), 1e-6);
+            assertEquals(-0.4, at(ws, 30), 1e-6); // hn = W_hn h + b_hn
+            assertEquals(0.3f, at(ws, 0), 0f);    // the joined row is only read
+            put(ws, 20, 0.6f);
+            put(ws, 30, 9f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f); // hn, y: inference keeps no hn
+            K.gruJoinedInferenceStep(1, ws, 0, w, 0, 10, 20, 40);
+            assertEquals(h, at(ws, 20), 1e-6);
+            assertEquals(h, at(ws, 40), 1e-6);
+            assertEquals(9f, at(ws, 30));
+            K.gruJoinedInferenceStep(1, ws, 4, w, 0, 10, 60, -1); // a zero row and h; yOff -1: y stays
+            double r0 = sig(0.05);
+            assertEquals((1 - sig(0.1)) * Math.tanh(-0.2 + r0 * 0.3), at(ws, 60), 1e-6);
+            assertEquals(h, at(ws, 40), 1e-6);
+        }
+    }
+
     @Test
     void gruResetBeforeLinearInference() {
         try (Arena a = Arena.ofConfined()) {

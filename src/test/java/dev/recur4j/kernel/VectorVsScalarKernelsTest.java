@@ -133,6 +133,16 @@ class VectorVsScalarKernelsTest {
                 (k, ws, w, m) -> k.gruInferenceStep(m, ws, G, REC, w, B, BHN, H, Y));
         same("gruInferenceStep no y", n, 2f, REC, 3L * n,
                 (k, ws, w, m) -> k.gruInferenceStep(m, ws, G, REC, w, B, BHN, H, -1));
+        // G as the joined row [4n]; DG a 4n region, the kept gate row (3n) of training
+        same("gruJoinedForwardStep", n,
+                (k, ws, w, m) -> k.gruJoinedForwardStep(m, ws, G, DG, w, B, BHN, HN, H, Y));
+        same("gruJoinedForwardStep in place, no hn", n,
+                (k, ws, w, m) -> k.gruJoinedForwardStep(m, ws, G, G, w, B, BHN, -1, H, -1));
+        // (the joined row is scratch)
+        same("gruJoinedInferenceStep", n, 2f, G, 4L * n,
+                (k, ws, w, m) -> k.gruJoinedInferenceStep(m, ws, G, w, B, BHN, H, Y));
+        same("gruJoinedInferenceStep no y", n, 2f, G, 4L * n,
+                (k, ws, w, m) -> k.gruJoinedInferenceStep(m, ws, G, w, B, BHN, H, -1));
         // (the gate row's n block is scratch)
         same("gruRbrInferenceStep", n, 2f, G + 2L * n, n, (k, ws, w, m) -> k.gruRbrInferenceStep(m, ws, G, w, B, H, Y));
         same("gruResetStep", n, (k, ws, w, m) -> k.gruResetStep(m, ws, G, w, B, H, HN));
