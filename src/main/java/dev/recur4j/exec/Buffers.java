@@ -55,7 +55,7 @@ final class Buffers {
             String sfx = set == 0 ? "" : ".d" + set;
             scratch[set] = new Scratch(off(plan, "gates" + sfx), off(plan, "h" + sfx), off(plan, "c" + sfx),
                     off(plan, "rec" + sfx), off(plan, "rh" + sfx), off(plan, "hf" + sfx), off(plan, "proj" + sfx),
-                    off(plan, "xhstep" + sfx), off(plan, "gxstep" + sfx));
+                    off(plan, "xhstep" + sfx));
         }
         String gateRegion = plan.has("gates") ? "gates" : "gates.s0";
         gatesLd = plan.has(gateRegion) ? plan.region(gateRegion).ld() : -1;
@@ -87,17 +87,14 @@ final class Buffers {
      * Offsets of one set of running-step buffers (shapes on {@link WorkspacePlan}); -1 when absent.
      *
      * @param gates  inference gate pre-activations [B*T, G*H] (training uses gates.s{s} instead)
-     * @param xhStep inference, LSTM with {@link InputFusion}: [x_t | h] of one step, instead of gates
-     * @param gxStep GRU with {@link InputFusion} (inference and training): x_t W_ih^T of one step; in inference
-     *               instead of gates
+     * @param xhStep inference with {@link InputFusion}: [x_t | h] of one step, instead of gates
      */
-    record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj, long xhStep, long gxStep) {
+    record Scratch(long gates, long h, long c, long rec, long rh, long hf, long proj, long xhStep) {
     }
 
     /**
-     * An LSTM's step operand [x_t | h] with {@link InputFusion}: slot s's rows of xh.s{s} when training,
-     * direction d's xhstep in inference; -1 when the layer projects its input up front. (A GRU trained with
-     * InputFusion keeps xh.s{s} too, but its steps read only x_t from it: not this operand.)
+     * The step operand [x_t | h] with {@link InputFusion}: slot s's rows of xh.s{s} when training, direction d's
+     * xhstep in inference; -1 when the layer projects its input up front.
      */
     long fusedStepOperand(int d, int s) {
         return xhS[s] >= 0 ? xhS[s] : scratch(d).xhStep();

@@ -74,7 +74,7 @@ public final class FastRnn implements RnnEngine {
         this.impl = impl;
         Kernels kernels = Kernels.of(impl);
         this.fusedInput = InputFusion.applies(spec, fusedInputMaxBytes);
-        this.prepared = new PreparedWeights(weights, gemm, InputFusion.fusesLstm(spec, fusedInputMaxBytes));
+        this.prepared = new PreparedWeights(weights, gemm, fusedInput);
         try {
             this.forwardPass = new ForwardPass(spec, kernels, gemm, prepared);
             this.backwardPass = new BackwardPass(spec, kernels, gemm, prepared, forwardPass);

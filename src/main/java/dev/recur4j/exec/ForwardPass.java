@@ -20,14 +20,12 @@ import java.util.Arrays;
  * state and into the layer's output [B, T, D*Hout] at column dir*Hout; the last layer's h goes from
  * the state straight into the caller's result instead. Layer 0 reads the input from {@code bf.x},
  * which the row chunks fill from the caller's array (where the plan has it, see below).
- * Where {@link InputFusion} applies there is no up-front projection: an LSTM runs one GEMM
- * [x_t | h] · [W_ih | W_hh]^T per step into a small block that stays in L2 ({@link #fusedLayer},
- * training too; its layer 0 copies each x_t from the caller's array, so there is no {@code bf.x}),
- * a GRU one GEMM x_t · W_ih^T per step into such a block next
- * to its recurrent GEMM; when training, the kernels write the activations from there to the kept gate rows,
- * and each step's [x_t | h] is kept in xh.s{s} (the LSTM's GEMM operand; the GRU's x_t GEMM reads x_t from
- * there, its layer 0 copying x_t from the caller's array, so training a GRU has no {@code bf.x} either).
- * Cell specifics: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
+ * Where {@link InputFusion} applies there is no up-front projection: an LSTM or a GRU linear-before-reset runs one
+ * product over [x_t | h] per step into a small block [B, 4H] that stays in L2 ({@link #fusedLayer}, training too;
+ * layer 0 copies each x_t from the caller's array, so there is no {@code bf.x}): the LSTM's gates, the GRU's
+ * [W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h]. When training, the kernels write the activations from there to the kept
+ * gate rows, and each step's [x_t | h] is kept in xh.s{s}.
+ * Cell specifics without it: GRU linear-before-reset puts W_hh h into a separate [B, 3H] buffer (n needs
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
  * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows, and an inference
@@ -229,8 +227,8 @@ final class ForwardPass {
 
     /**
      * Batch rows [b0, b1) of the input into {@code bf.x}, which layer 0 reads, when the plan has it: a
-     * {@link #fusedLayer} LSTM, and a GRU with {@link InputFusion} when training, copy each step's x_t from the
-     * caller's array straight into their step operand, and their plan has no x (WorkspacePlan). A row's padded
+     * {@link #fusedLayer} copies each step's x_t from the caller's array straight into its step operand, and its plan
+     * has no x (WorkspacePlan). A row's padded
      * steps (t >= its length) are zeros, not the caller's padding: see {@link #stepInput}.
      */
     void copyInputRows(MemorySegment ws, Buffers bf, RnnBatch in, int b0, int b1) {
@@ -289,7 +287,7 @@ final class ForwardPass {
      */
     private void layer(MemorySegment ws, Buffers bf, RnnBatch in, int l, int d, int b0, int b1, int recRows,
                        int firstStep, RowShare share, int chunk, float[] out) {
-        if (spec.cell() == CellKind.LSTM && bf.fusedStepOperand(d, spec.slot(l, d)) >= 0) {
+        if (bf.fusedStepOperand(d, spec.slot(l, d)) >= 0) {
             fusedLayer(ws, bf, in, l, d, b0, b1, firstStep, share, chunk, out);
             return;
         }
@@ -312,12 +310,6 @@ final class ForwardPass {
         final PreparedWeights.Operands ops = pw.operands(s);
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? bf.x : bf.y(l - 1);
-        // training a GRU with InputFusion: each step's [x_t | h] is kept in xh.s{s} as BPTT's [X | H_prev], and
-        // x_t W_ih^T reads x_t from there (layer 0 copies it from the caller's array: there is no bf.x)
-        final long xhKept = bf.xhS[s];
-        final int ldxh = inW + hout;
-        final long xSteps = xhKept >= 0 ? xhKept : xOff; // where x_t W_ih^T reads x_t, rows ldxRow apart
-        final int ldxRow = xhKept >= 0 ? ldxh : ldx;
         final Buffers.Scratch sc = bf.scratch(d);
         final long gates = training ? bf.gatesS[s] : sc.gates();
         // Row stride of the gate buffer, padded (WorkspacePlan.gateLd); BPTT reads gates.s* with the same ld
@@ -335,18 +327,10 @@ final class ForwardPass {
         // LSTM inference without peepholes: one kernel adds rec itself and leaves the gate row unwritten
         final boolean lstmInference = isLstmInference(spec, training);
         final boolean viaRec = recurrentProductViaRec(spec, training, recRows);
-
-        // GRU with InputFusion: x_t · W_ih^T per step into gxstep [B, G*H], read by the kernel from L2
-        // (W3 simd/java on a Zen 4, medians of 3 alternating runs each: 1 thread 150 vs 149 ms, 2 threads 75.9 vs 80.1;
-        // and the 39 MB gate buffer is gone)
-        final long gx = sc.gxStep();
-        final int blockRows = gx >= 0 && !training ? inferenceBlockRows : Integer.MAX_VALUE;
         if (firstStep == OWN_ROWS) {
-            if (gx < 0) {
-                // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
-                gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws,
-                        gates + b0 * rowStride, ldg);
-            }
+            // gates [rows*T, G*H] (ld ldg) = X [rows*T, In] · W_ih^T
+            gemm.sgemm(NO, nb * tN, 1f, ws, xOff + (long) b0 * tN * ldx, ldx, ops.wIh(), 0f, ws,
+                    gates + b0 * rowStride, ldg);
             StateRows.load(k, ws, hState, in.h0(), s, bN, hout, b0, b1);
             if (cell == CellKind.LSTM) {
                 StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
@@ -358,116 +342,104 @@ final class ForwardPass {
             }
             final int t = d == 0 ? step : tN - 1 - step;
             final long gT = gates + (long) t * ldg;
-            for (int r0 = b0, r1; r0 < b1; r0 = r1) { // blocks of blockRows rows
-                r1 = blockEnd(r0, b1, blockRows);
-                if (training) {
-                    for (int b = r0; b < r1; b++) {
-                        long row = (long) b * tN + t;
-                        boolean padded = t >= in.length(b);
-                        if (xhKept >= 0) {
-                            stepInput(ws, in, l, xOff, ldx, row, xhKept + row * ldxh, inW, padded);
-                        }
-                        keepState(ws, hState + (long) b * hout, bf.hPrevRow(s, row, inW, hout), hout, padded);
-                        if (cell == CellKind.LSTM) {
-                            keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
-                        }
+            if (training) {
+                for (int b = b0; b < b1; b++) {
+                    long row = (long) b * tN + t;
+                    boolean padded = t >= in.length(b);
+                    keepState(ws, hState + (long) b * hout, bf.hPrevRow(s, row, inW, hout), hout, padded);
+                    if (cell == CellKind.LSTM) {
+                        keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
                     }
                 }
-                if (gx >= 0) {
-                    // gx [rows, G*H] = x_t [rows, In] (rows T*ldxRow apart) · W_ih^T
-                    gemm.sgemm(NO, r1 - r0, 1f, ws, xSteps + ((long) r0 * tN + t) * ldxRow, tN * ldxRow, ops.wIh(), 0f,
-                            ws, gx + (long) r0 * gh, gh);
+            }
+            final long rhT = rhBase + t * seqStep;
+            final long hfT = hfBase + t * seqStep;
+            if (rbl || !lbr && !viaRec) {
+                // gates[rows, t] += h · W_hh^T, only the r,z blocks for reset-before-linear
+                gemm.sgemm(NO, b1 - b0, 1f, ws, hState + (long) b0 * hout, hout, rbl ? ops.wHrz() : ops.wHh(), 1f,
+                        ws, gT + b0 * rowStride, (int) rowStride);
+            } else {
+                // rec [rows, G*H] = h · W_hh^T: a small contiguous buffer that stays in L2 from step to step,
+                // written without reading it (beta = 0); adding it into the step's gate rows (strided, T*ldg
+                // apart, cold since the input projection) then streams each row once instead of making the
+                // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's and LSTM
+                // inference's kernels read rec themselves; other cases take this path while rec fits REC_MAX_BYTES.
+                gemm.sgemm(NO, b1 - b0, 1f, ws, hState + (long) b0 * hout, hout, ops.wHh(), 0f, ws,
+                        rec + (long) b0 * gh, gh);
+            }
+            if (rbl) {
+                for (int b = b0; b < b1; b++) {
+                    long rhRow = rhT + (long) b * seqLd;
+                    if (t < in.length(b)) {
+                        k.gruResetStep(h, ws, gT + b * rowStride, wseg, w.bias(), hState + (long) b * h, rhRow);
+                    } else {
+                        k.zero(h, ws, rhRow);
+                    }
                 }
-                final long rhT = rhBase + t * seqStep;
-                final long hfT = hfBase + t * seqStep;
-                if (rbl || !lbr && !viaRec) {
-                    // gates[rows, t] += h · W_hh^T, only the r,z blocks for reset-before-linear
-                    gemm.sgemm(NO, r1 - r0, 1f, ws, hState + (long) r0 * hout, hout, rbl ? ops.wHrz() : ops.wHh(), 1f,
-                            ws, gT + r0 * rowStride, (int) rowStride);
-                } else {
-                    // rec [rows, G*H] = h · W_hh^T: a small contiguous buffer that stays in L2 from step to step,
-                    // written without reading it (beta = 0); adding it into the step's gate rows (strided, T*ldg
-                    // apart, cold since the input projection) then streams each row once instead of making the
-                    // GEMM's tile stores wait on scattered cache misses (W4: 62 -> 51 ms). GRU lbr's and LSTM
-                    // inference's kernels read rec themselves; other cases take this path while rec fits REC_MAX_BYTES.
-                    gemm.sgemm(NO, r1 - r0, 1f, ws, hState + (long) r0 * hout, hout, ops.wHh(), 0f, ws,
-                            rec + (long) r0 * gh, gh);
+                // gates[rows, t, n] += (r⊙h) · W_hn^T
+                gemm.sgemm(NO, b1 - b0, 1f, ws, rhT + (long) b0 * seqLd, seqLd, ops.wHn(), 1f, ws,
+                        gT + b0 * rowStride + 2L * h, (int) rowStride);
+            }
+            for (int b = b0; b < b1; b++) {
+                final long g = gT + b * rowStride;
+                final long hRow = hState + (long) b * hout;
+                final long yAt = ((long) b * tN + t) * ldy + (long) d * hout; // this step's output columns
+                final long yRow = out != null ? -1 : bf.y(l) + yAt;
+                if (t >= in.length(b)) {
+                    zeroOutput(ws, yRow, out, yAt, hout);
+                    if (p > 0) {
+                        k.zero(h, ws, hfT + (long) b * seqLd);
+                    }
+                    continue;
                 }
-                if (rbl) {
-                    for (int b = r0; b < r1; b++) {
-                        long rhRow = rhT + (long) b * seqLd;
-                        if (t < in.length(b)) {
-                            k.gruResetStep(h, ws, gT + b * rowStride, wseg, w.bias(), hState + (long) b * h, rhRow);
+                if (viaRec && !lbr && !lstmInference) {
+                    k.add(gh, ws, rec + (long) b * gh, g); // gates[b, t] += rec[b]
+                }
+                switch (cell) {
+                    case RNN_TANH, RNN_RELU -> k.rnnForwardStep(cell == CellKind.RNN_RELU, h, ws, g, wseg, w.bias(),
+                            hRow, yRow);
+                    case LSTM -> {
+                        long cRow = cState + (long) b * h;
+                        long hOut = p > 0 ? hfT + (long) b * seqLd : hRow; // h_full goes to W_hr first
+                        long yOut = p > 0 ? -1 : yRow;
+                        if (lstmInference) {
+                            k.lstmInferenceStep(h, ws, g, viaRec ? rec + (long) b * gh : -1, wseg, w.bias(), cRow,
+                                    hOut, yOut);
                         } else {
-                            k.zero(h, ws, rhRow);
+                            k.lstmForwardStep(h, ws, g, g, wseg, w.bias(), w.peep(), cRow, hOut, yOut);
                         }
                     }
-                    // gates[rows, t, n] += (r⊙h) · W_hn^T
-                    gemm.sgemm(NO, r1 - r0, 1f, ws, rhT + (long) r0 * seqLd, seqLd, ops.wHn(), 1f, ws,
-                            gT + r0 * rowStride + 2L * h, (int) rowStride);
-                }
-                for (int b = r0; b < r1; b++) {
-                    final long g = gx >= 0 ? gx + (long) b * gh : gT + b * rowStride;
-                    final long hRow = hState + (long) b * hout;
-                    final long yAt = ((long) b * tN + t) * ldy + (long) d * hout; // this step's output columns
-                    final long yRow = out != null ? -1 : bf.y(l) + yAt;
-                    if (t >= in.length(b)) {
-                        zeroOutput(ws, yRow, out, yAt, hout);
-                        if (p > 0) {
-                            k.zero(h, ws, hfT + (long) b * seqLd);
+                    case GRU -> {
+                        // inference keeps nothing (BPTT alone reads r, z, n and hn): lbr's kernel only reads the
+                        // gate row and works in rec, rbr's works in the gate row's n block
+                        if (lbr && training) {
+                            k.gruForwardStep(h, ws, g, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(),
+                                    bf.hnS[s] + ((long) b * tN + t) * h, hRow, yRow);
+                        } else if (lbr) {
+                            k.gruInferenceStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(), hRow, yRow);
+                        } else if (training) {
+                            k.gruRbrForwardStep(h, ws, g, wseg, w.bias(), hRow, yRow);
+                        } else {
+                            k.gruRbrInferenceStep(h, ws, g, wseg, w.bias(), hRow, yRow);
                         }
-                        continue;
-                    }
-                    if (viaRec && !lbr && !lstmInference) {
-                        k.add(gh, ws, rec + (long) b * gh, g); // gates[b, t] += rec[b]
-                    }
-                    switch (cell) {
-                        case RNN_TANH, RNN_RELU -> k.rnnForwardStep(cell == CellKind.RNN_RELU, h, ws, g, wseg, w.bias(),
-                                hRow, yRow);
-                        case LSTM -> {
-                            long cRow = cState + (long) b * h;
-                            long hOut = p > 0 ? hfT + (long) b * seqLd : hRow; // h_full goes to W_hr first
-                            long yOut = p > 0 ? -1 : yRow;
-                            if (lstmInference) {
-                                k.lstmInferenceStep(h, ws, g, viaRec ? rec + (long) b * gh : -1, wseg, w.bias(), cRow,
-                                        hOut, yOut);
-                            } else {
-                                k.lstmForwardStep(h, ws, g, g, wseg, w.bias(), w.peep(), cRow, hOut, yOut);
-                            }
-                        }
-                        case GRU -> {
-                            // inference keeps nothing (BPTT alone reads r, z, n and hn): lbr's kernel only reads the
-                            // gate row and works in rec, rbr's works in the gate row's n block
-                            if (lbr && training) {
-                                // activations to the kept gate row (g itself unless g is the gxstep block)
-                                k.gruForwardStep(h, ws, g, gT + b * rowStride, rec + (long) b * gh, wseg, w.bias(),
-                                        w.bhn(), bf.hnS[s] + ((long) b * tN + t) * h, hRow, yRow);
-                            } else if (lbr) {
-                                k.gruInferenceStep(h, ws, g, rec + (long) b * gh, wseg, w.bias(), w.bhn(), hRow, yRow);
-                            } else if (training) {
-                                k.gruRbrForwardStep(h, ws, g, wseg, w.bias(), hRow, yRow);
-                            } else {
-                                k.gruRbrInferenceStep(h, ws, g, wseg, w.bias(), hRow, yRow);
-                            }
-                        }
-                    }
-                    if (out != null && p == 0) {
-                        copyOut(ws, hRow, out, yAt, hout);
                     }
                 }
-                if (p > 0) {
-                    // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
-                    gemm.sgemm(NO, r1 - r0, 1f, ws, hfT + (long) r0 * seqLd, seqLd, ops.wHr(), 0f, ws,
-                            proj + (long) r0 * p, p);
-                    for (int b = r0; b < r1; b++) {
-                        if (t < in.length(b)) {
-                            long yAt = ((long) b * tN + t) * ldy + (long) d * hout;
-                            copy(ws, proj + (long) b * p, hState + (long) b * p, p);
-                            if (out != null) {
-                                copyOut(ws, proj + (long) b * p, out, yAt, p);
-                            } else {
-                                copy(ws, proj + (long) b * p, bf.y(l) + yAt, p);
-                            }
+                if (out != null && p == 0) {
+                    copyOut(ws, hRow, out, yAt, hout);
+                }
+            }
+            if (p > 0) {
+                // proj [rows, P] = h_full · W_hr^T, then kept as state and output for valid rows
+                gemm.sgemm(NO, b1 - b0, 1f, ws, hfT + (long) b0 * seqLd, seqLd, ops.wHr(), 0f, ws,
+                        proj + (long) b0 * p, p);
+                for (int b = b0; b < b1; b++) {
+                    if (t < in.length(b)) {
+                        long yAt = ((long) b * tN + t) * ldy + (long) d * hout;
+                        copy(ws, proj + (long) b * p, hState + (long) b * p, p);
+                        if (out != null) {
+                            copyOut(ws, proj + (long) b * p, out, yAt, p);
+                        } else {
+                            copy(ws, proj + (long) b * p, bf.y(l) + yAt, p);
                         }
                     }
                 }
@@ -476,16 +448,17 @@ final class ForwardPass {
     }
 
     /**
-     * {@link #layer} for an LSTM with {@link InputFusion}: per step one GEMM rec [rows, 4H] =
-     * [x_t | h] · [W_ih | W_hh]^T, so the step's gates are made and consumed in L2. Its A operand:
+     * {@link #layer} with {@link InputFusion}: per step one product over [x_t | h] into rec [rows, 4H], so the step's
+     * gates are made and consumed in L2: an LSTM's [x_t | h] · [W_ih | W_hh]^T, a GRU's
+     * [W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h] ({@link PreparedWeights.Operands#gruStep}). Its A operand:
      * <ul>
      *   <li>inference: the [B, In + H] buffer xhstep, whose h part is the running h (the kernel
      *       overwrites it in place; rows past their length keep it);</li>
      *   <li>training: the step's rows of xh.s{s} (T * (In + H) apart), into which x_t and h are copied
-     *       and kept for BPTT as [X | H_prev]; c goes to cprev.s{s}, and the kernel writes the
-     *       activations from rec to the step's row of gates.s{s}. Against an input projection of all
-     *       B*T rows up front and a recurrent GEMM adding into the gate rows, the GEMM's tile stores no
-     *       longer wait on gate rows that are out of cache (W6: the forward's GEMM ran at 96 GFLOP/s
+     *       and kept for BPTT as [X | H_prev]; an LSTM's c goes to cprev.s{s}, a GRU's W_hn h + b_hn to hn.s{s},
+     *       and the kernel writes the activations from rec to the step's row of gates.s{s}. Against an input
+     *       projection of all B*T rows up front and a recurrent GEMM adding into the gate rows, the GEMM's tile
+     *       stores no longer wait on gate rows that are out of cache (W6: the forward's GEMM ran at 96 GFLOP/s
      *       there, now about 110), and BPTT finds [X | H_prev] ready.</li>
      * </ul>
      */
@@ -494,14 +467,16 @@ final class ForwardPass {
         final int bN = in.batch();
         final int tN = in.seqLen();
         final int h = spec.hiddenSize();
-        final int gh = spec.gates() * h;
+        final int ldRec = 4 * h; // an LSTM's 4 gates, a GRU's r, z, W_in x and W_hn h
         final int inW = spec.layerInputSize(l);
         final int ldx = l == 0 ? spec.inputSize() : spec.directions() * h;
         final int ldy = spec.directions() * h;
         final int ldxh = inW + h;
         final int s = spec.slot(l, d);
         final boolean training = bf.plan.training();
+        final boolean lstm = spec.cell() == CellKind.LSTM;
         final PreparedWeights.Slot w = pw.slot(s);
+        final PreparedWeights.Operands ops = pw.operands(s);
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? -1 : bf.y(l - 1); // layer 0 reads in.input() itself
         final Buffers.Scratch sc = bf.scratch(d);
@@ -514,7 +489,9 @@ final class ForwardPass {
         final int blockRows = training ? Integer.MAX_VALUE : inferenceBlockRows;
         if (firstStep == OWN_ROWS) {
             StateRows.load(k, ws, hState, in.h0(), s, bN, h, b0, b1);
-            StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
+            if (lstm) {
+                StateRows.load(k, ws, cState, in.c0(), s, bN, h, b0, b1);
+            }
             if (!training) {
                 for (int b = b0; b < b1; b++) {
                     copy(ws, hState + (long) b * h, xh + (long) b * ldxh + inW, h);
@@ -536,11 +513,18 @@ final class ForwardPass {
                     stepInput(ws, in, l, xOff, ldx, row, a, inW, padded);
                     if (training) {
                         keepState(ws, hState + (long) b * h, a + inW, h, padded);
-                        keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
+                        if (lstm) {
+                            keepState(ws, cState + (long) b * h, bf.cprevS[s] + row * h, h, padded);
+                        }
                     }
                 }
-                gemm.sgemm(NO, r1 - r0, 1f, ws, aT + r0 * rowApart, (int) rowApart, pw.operands(s).wXh(), 0f, ws,
-                        rec + (long) r0 * gh, gh);
+                if (lstm) {
+                    gemm.sgemm(NO, r1 - r0, 1f, ws, aT + r0 * rowApart, (int) rowApart, ops.wXh(), 0f, ws,
+                            rec + (long) r0 * ldRec, ldRec);
+                } else {
+                    gemm.sgemm(r1 - r0, ws, aT + r0 * rowApart, (int) rowApart, ops.gruStep(), ws,
+                            rec + (long) r0 * ldRec, ldRec);
+                }
                 for (int b = r0; b < r1; b++) {
                     final long row = (long) b * tN + t;
                     final long yAt = row * ldy + (long) d * h; // this step's output columns
@@ -549,16 +533,24 @@ final class ForwardPass {
                         zeroOutput(ws, yRow, out, yAt, h);
                         continue;
                     }
-                    final long recRow = rec + (long) b * gh;
+                    final long recRow = rec + (long) b * ldRec;
                     final long cRow = cState + (long) b * h;
-                    if (training) {
+                    // training: h to the running state (copied into the next step's operand row), activations to
+                    // the kept gate row; inference: h in place in the operand's h part, rec as scratch
+                    final long hRow = training ? hState + (long) b * h : aT + b * rowApart + inW;
+                    if (lstm && training) {
                         k.lstmForwardStep(h, ws, recRow, bf.gatesS[s] + row * bf.gatesLd, wseg, w.bias(), -1, cRow,
-                                hState + (long) b * h, yRow);
+                                hRow, yRow);
+                    } else if (lstm) {
+                        k.lstmInferenceStep(h, ws, recRow, -1, wseg, w.bias(), cRow, hRow, yRow);
+                    } else if (training) {
+                        k.gruJoinedForwardStep(h, ws, recRow, bf.gatesS[s] + row * bf.gatesLd, wseg, w.bias(), w.bhn(),
+                                bf.hnS[s] + row * h, hRow, yRow);
                     } else {
-                        k.lstmInferenceStep(h, ws, recRow, -1, wseg, w.bias(), cRow, aT + b * rowApart + inW, yRow);
+                        k.gruJoinedInferenceStep(h, ws, recRow, wseg, w.bias(), w.bhn(), hRow, yRow);
                     }
                     if (out != null) {
-                        copyOut(ws, training ? hState + (long) b * h : aT + b * rowApart + inW, out, yAt, h);
+                        copyOut(ws, hRow, out, yAt, h);
                     }
                 }
             }

@@ -1,19 +1,21 @@
 package dev.recur4j.exec;
 
-import dev.recur4j.CellKind;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.mem.WorkspacePlan;
 
 /**
  * Whether a layer moves the input projection into the steps, so each step's gate
- * pre-activations are made in a [B, G*H] block that stays in L2 until the cell kernel reads it,
+ * pre-activations are made in a [B, 4H] block that stays in L2 until the cell kernel reads it,
  * instead of one GEMM of all B*T input rows up front into a [B, T, G*H] gate buffer that the steps
- * read back from memory (W2: 52 MB written, then read, one step's rows at a time):
+ * read back from memory (W2: 52 MB written, then read, one step's rows at a time). One product per step
+ * over {@code [x_t | h]}:
  * <ul>
- *   <li>LSTM without peepholes or projection (its kernel reads nothing but the step's gates): one
- *       GEMM per step, {@code [x_t | h] · [W_ih | W_hh]^T};</li>
- *   <li>GRU linear-before-reset: {@code x_t · W_ih^T} per step next to the recurrent {@code h · W_hh^T},
- *       which it cannot join, as n needs {@code W_in x} and {@code W_hn h} apart.</li>
+ *   <li>LSTM without peepholes or projection (its kernel reads nothing but the step's gates):
+ *       {@code [x_t | h] · [W_ih | W_hh]^T};</li>
+ *   <li>GRU linear-before-reset, whose n gate needs {@code W_in x} and {@code W_hn h} apart: a product whose
+ *       column blocks read their own part of {@code [x_t | h]} ({@link dev.recur4j.gemm.DepthRangedB}), r and z
+ *       all of it, W_in x_t, W_hn h. Against {@code x_t · W_ih^T} and {@code h · W_hh^T} apart (the twenty-seventh
+ *       session's change), A is packed once and r, z's tiles are written once.</li>
  * </ul>
  * Only while a layer's [W_ih | W_hh] is at most {@code -Drecur4j.fusedInputMaxBytes} (default 8 MiB):
  * each step streams those weights from L3, so they must stay there. Measured on a Zen 4 (32 MB L3),
@@ -22,8 +24,8 @@ import dev.recur4j.mem.WorkspacePlan;
  * projection. GRU: see {@link ForwardPass}.
  *
  * <p>Training too: the kernels then write the step's activations from that block to the gate rows
- * BPTT reads, and each step's [x_t | h] is kept as BPTT's [X | H_prev] (an LSTM's GEMM operand; a GRU's x_t
- * GEMM reads its x_t part), so BPTT need not stack X and H_prev side by side. W6 (simd / java, 1 thread,
+ * BPTT reads, and each step's [x_t | h], the step product's operand, is kept as BPTT's [X | H_prev], so BPTT need
+ * not stack X and H_prev side by side. W6 (simd / java, 1 thread,
  * alternating runs, medians): 633 -> 611 ms, 2 threads 316 -> 306; W7 unchanged (465 vs 466 ms, 241 vs 240)
  * while the GRU still kept h_prev apart and BPTT stacked [X | H_prev] (1.3-2.1 ms of a 255-300 ms W7 call on
  * the Zen 5, timed per phase; the GRU keeps [x_t | h] since).
@@ -42,16 +44,6 @@ final class InputFusion {
     /** With layers of at most {@code maxBytes} of [W_ih | W_hh] (0: never). */
     static boolean applies(RnnSpec spec, long maxBytes) {
         return WorkspacePlan.takesStepInput(spec) && weightsFit(spec, maxBytes);
-    }
-
-    /** LSTM: one GEMM [x_t | h] · [W_ih | W_hh]^T per step. */
-    static boolean fusesLstm(RnnSpec spec, long maxBytes) {
-        return spec.cell() == CellKind.LSTM && applies(spec, maxBytes);
-    }
-
-    /** GRU linear-before-reset: x_t · W_ih^T per step. */
-    static boolean projectsGruSteps(RnnSpec spec, long maxBytes) {
-        return spec.cell() == CellKind.GRU && applies(spec, maxBytes);
     }
 
     private static boolean weightsFit(RnnSpec spec, long maxBytes) {

@@ -4,6 +4,7 @@ import dev.recur4j.CellKind;
 import dev.recur4j.LayerParams;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.DepthRangedB;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.gemm.PreparedB;
 import dev.recur4j.gemm.Transpose;
@@ -43,9 +44,14 @@ final class PreparedWeights implements AutoCloseable {
      * @param wHrz GRU reset-before-linear: the r, z rows of W_hh, transposed [Hout, 2H]; else null
      * @param wHn  GRU reset-before-linear: W_hn^T [H, H]; else null
      * @param wHr  LSTM projection: W_hr^T [H, P]; else null
-     * @param wXh  [W_ih | W_hh]^T [In + H, G*H] when {@link InputFusion#fusesLstm}; else null
+     * @param wXh  an LSTM with {@link InputFusion}: [W_ih | W_hh]^T [In + H, 4H]; else null
+     * @param gruStep a GRU with {@link InputFusion}: its step's product over [x_t | h] in three parts, the r, z rows of
+     *             [W_ih | W_hh]^T [In + H, 2H], W_in^T [In, H] over x_t and W_hn^T [H, H] over h: a [B, 4H] row
+     *             [W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h] ({@link dev.recur4j.kernel.Kernels#gruJoinedForwardStep});
+     *             else null
      */
-    record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr, PreparedB wXh) {
+    record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr, PreparedB wXh,
+                    DepthRangedB gruStep) {
     }
 
     private final RnnSpec spec;
@@ -54,13 +60,19 @@ final class PreparedWeights implements AutoCloseable {
     private final Slot[] slots;
     private final Operands[] operands;
 
-    /** With {@code fuseLstm} ({@link InputFusion#fusesLstm}) also [W_ih | W_hh]^T per layer and direction. */
-    PreparedWeights(RnnWeights weights, Gemm gemm, boolean fuseLstm) {
+    /**
+     * With {@code fused} ({@link InputFusion#applies}) also the step's product over [x_t | h] per layer and direction:
+     * [W_ih | W_hh]^T for an LSTM, {@link Operands#gruStep} for a GRU (whose r, z rows of [W_ih | W_hh] are copied
+     * side by side for it).
+     */
+    PreparedWeights(RnnWeights weights, Gemm gemm, boolean fused) {
         RnnSpec spec = weights.spec();
         this.spec = spec;
         int gh = spec.gates() * spec.hiddenSize();
         int h = spec.hiddenSize();
         boolean lbr = spec.cell() == CellKind.GRU && spec.linearBeforeReset();
+        // rows of [W_ih | W_hh] side by side for the fused step: all of an LSTM's, a GRU's r and z
+        int sideBySideRows = !fused ? 0 : lbr ? 2 * h : gh;
         slots = new Slot[spec.slots()];
         long[] xhOffsets = new long[spec.slots()];
         long next = 0;
@@ -70,7 +82,7 @@ final class PreparedWeights implements AutoCloseable {
                 long[] o = offsets[spec.slot(l, d)];
                 long[] sizes = {(long) gh * spec.layerInputSize(l), (long) gh * spec.outputSize(), gh,
                         lbr ? h : 0, (long) spec.projSize() * h, spec.peepholes() ? 3L * h : 0,
-                        fuseLstm ? (long) gh * (spec.layerInputSize(l) + spec.outputSize()) : 0};
+                        (long) sideBySideRows * (spec.layerInputSize(l) + spec.outputSize())};
                 for (int k = 0; k < 7; k++) {
                     o[k] = sizes[k] == 0 ? -1 : next;
                     next += (sizes[k] + 15) / 16 * 16; // keep every tensor on a 64-byte boundary
@@ -114,8 +126,9 @@ final class PreparedWeights implements AutoCloseable {
                     if (p.wPeep() != null) {
                         put(p.wPeep(), o[5]);
                     }
-                    if (fuseLstm) {
-                        putSideBySide(p.wIh(), spec.layerInputSize(l), p.wHh(), spec.outputSize(), gh, o[6]);
+                    if (sideBySideRows > 0) {
+                        putSideBySide(p.wIh(), spec.layerInputSize(l), p.wHh(), spec.outputSize(), sideBySideRows,
+                                o[6]);
                     }
                     slots[s] = new Slot(o[0], o[1], o[2], o[3], o[4], o[5]);
                     xhOffsets[s] = o[6];
@@ -136,8 +149,9 @@ final class PreparedWeights implements AutoCloseable {
                             rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
                             spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
                                     : null,
-                            fuseLstm ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s], in + hout)
-                                    : null);
+                            fused && !lbr ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s],
+                                    in + hout) : null,
+                            fused && lbr ? gruStep(gemm, in, h, xhOffsets[s], w) : null);
                 }
             }
         } catch (RuntimeException | Error e) {
@@ -146,7 +160,18 @@ final class PreparedWeights implements AutoCloseable {
         }
     }
 
-    /** Rows of [a | b] ([rows, na] and [rows, nb] side by side) at off: a row stride of na + nb. */
+    /**
+     * A GRU step's product over [x_t | h] (In + H wide): the r, z rows of [W_ih | W_hh] (side by side at xhOff) over
+     * all of it, W_in over x_t, W_hn over h.
+     */
+    private DepthRangedB gruStep(Gemm gemm, int in, int h, long xhOff, Slot w) {
+        return DepthRangedB.of(new PreparedB[] {
+            gemm.prepareB(Transpose.YES, in + h, 2 * h, segment, xhOff, in + h),
+            gemm.prepareB(Transpose.YES, in, h, segment, w.wIh() + 2L * h * in, in),
+            gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h)}, new int[] {0, 0, in});
+    }
+
+    /** The first {@code rows} rows of [a | b] ([rows, na] and [rows, nb] side by side) at off: row stride na + nb. */
     private void putSideBySide(float[] a, int na, float[] b, int nb, int rows, long off) {
         for (int r = 0; r < rows; r++) {
             long row = off + (long) r * (na + nb);

@@ -13,27 +13,26 @@ import java.util.Locale;
  * <p>Names and shapes (B batch, T steps, G gates, H hidden, P projection, Hout = P or H, D
  * directions, In_l layer input width, s = slot l*D+d):
  * <pre>
- * x             [B*T, I]        layer-0 input, copied from the caller (not with the input projection in the steps
- *                               for an LSTM, nor for a GRU when training: each step copies x_t from the caller's
- *                               array into its step operand)
+ * x             [B*T, I]        layer-0 input, copied from the caller (not with the input projection in the steps:
+ *                               each step copies x_t from the caller's array into its step operand)
  * y.l{l}        [B*T, D*Hout]   outputs of the layers below the last, which writes into the caller's result
  *                               (inference: up to two ping-pong buffers y.l0, y.l1)
  * gates         [B*T, G*H]      inference: gate pre-activations of the running (layer, direction), ld gateLd(G*H)
- * xhstep        [B, In+Hout]    inference, input projection in the steps, LSTM, instead of gates:
+ * xhstep        [B, In+Hout]    inference, input projection in the steps, instead of gates:
  *                               [x_t | h] of one step (ld In_l+Hout of the running layer)
- * gxstep        [B, G*H]        input projection in the steps, GRU: x_t W_ih^T (inference: instead of gates)
  * gates.s{s}    [B*T, G*H]      training: gate activations of each (layer, direction), kept for BPTT, ld gateLd(G*H)
  *                               (BPTT then writes the pre-activation gate gradients dG over them)
  * h, c          [B, Hout], [B, H]  running state
- * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear;
- *                               fused LSTM: [x_t | h]·[W_ih | W_hh]^T)
+ * rec           [B, G*H]        W_hh h of one step (not GRU reset-before-linear); with the input projection in the
+ *                               steps [B, 4H], the step's product over [x_t | h]: an LSTM's 4 gates, a GRU's
+ *                               [W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h]
  * rh            [B, H]          GRU reset-before-linear: r*h of one step (inference)
  * hf, proj      [B, H], [B, P]  LSTM projection: h before and after W_hr (inference)
  * hprev.s{s}    [B*T, Hout]     training (not with xh.s{s}): h entering each step (kept rows, and x's rows, are zeros
  *                               at padded steps, t >= lengths[b])
  * xh.s{s}       [B*T, In_l+Hout] training with the input projection in the steps (LSTM, GRU lbr), instead of
- *                               hprev.s{s} and xh: [x_t | h entering step t], the steps' GEMM operand (a GRU's
- *                               x_t part only) and BPTT's [X | H_prev]
+ *                               hprev.s{s} and xh: [x_t | h entering step t], the steps' GEMM operand and BPTT's
+ *                               [X | H_prev]
  * cprev.s{s}    [B*T, H]        training, LSTM: c entering each step
  * hn.s{s}       [B*T, H]        training, GRU lbr: W_hn h + b_hn per step (BPTT then writes dG_n⊙r over it)
  * rh.s{s}       [B*T, H]        training, GRU rbl: r*h per step
@@ -52,7 +51,7 @@ import java.util.Locale;
  * </pre>
  * With {@code scratchSets} = 2 (a bidirectional layer whose two directions run at once, one per
  * thread) the running-step buffers h, c, rec, proj and, in inference, gates, rh, hf get a second
- * copy for direction 1 (so do xhstep and gxstep), named with the suffix {@code .d1} (e.g. {@code h.d1}).
+ * copy for direction 1 (so does xhstep), named with the suffix {@code .d1} (e.g. {@code h.d1}).
  *
  * @param regions       in allocation order
  * @param totalElements floats the workspace must hold
@@ -112,10 +111,9 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
     }
 
     /**
-     * As {@link #of(RnnSpec, int, int, boolean, int, int)}; with {@code fusedInput} inference plans
-     * one-step buffers instead of the [B*T, G*H] gate buffer: [x_t | h] ({@code xhstep}) for an LSTM,
-     * x_t W_ih^T ({@code gxstep}) for a GRU; training keeps every step's [x_t | h] ({@code xh.s*}), and a GRU
-     * takes gxstep too.
+     * As {@link #of(RnnSpec, int, int, boolean, int, int)}; with {@code fusedInput} inference plans the
+     * one-step buffer [x_t | h] ({@code xhstep}) instead of the [B*T, G*H] gate buffer, training keeps every step's
+     * [x_t | h] ({@code xh.s*}), and rec is [B, 4H], the step product's row.
      */
     public static WorkspacePlan of(RnnSpec spec, int batch, int seqLen, boolean training, int threads,
                                    int scratchSets, boolean fusedInput) {
@@ -144,7 +142,7 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
         // stacks, which keep each slot's X where xh held one slot's at a time (2 bidirectional layers, I = H = 512:
         // 1024 floats more per B*T row)
         boolean keepsXh = training && fusedInput;
-        if (!(fusedInput && lstm) && !keepsXh) {
+        if (!fusedInput) {
             b.addStrided("x", bt, spec.inputSize());
         }
         int outputs = outputBuffers(spec, training);
@@ -159,15 +157,13 @@ public record WorkspacePlan(int batch, int seqLen, boolean training, List<Region
                 b.add("c" + sfx, batch, h);
             }
             if (!gru || lbr) {
-                b.add("rec" + sfx, batch, gh);
+                b.add("rec" + sfx, batch, fusedInput ? 4 * h : gh);
             }
             if (p > 0) {
                 b.add("proj" + sfx, batch, p);
             }
-            if (!training && fusedInput && lstm) {
+            if (!training && fusedInput) {
                 b.add("xhstep" + sfx, batch, maxIn + hout);
-            } else if (fusedInput && !lstm) {
-                b.add("gxstep" + sfx, batch, gh); // also when training: x_t W_ih^T in L2, the activations to gates.s*
             } else if (!training) {
                 b.addStrided("gates" + sfx, bt, gateLd(gh));
                 if (gru && !lbr) {

@@ -40,8 +40,7 @@ class InputFusionTest {
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 1024, 1024).build(), LIMIT), "W5: 32 MB");
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).peepholes(true).build(), LIMIT));
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.LSTM, 8, 16).projSize(4).build(), LIMIT));
-        assertTrue(InputFusion.projectsGruSteps(RnnSpec.builder(CellKind.GRU, 256, 512).build(), LIMIT), "W3: 4.5 MB");
-        assertFalse(InputFusion.fusesLstm(RnnSpec.builder(CellKind.GRU, 256, 512).build(), LIMIT));
+        assertTrue(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 256, 512).build(), LIMIT), "W3: 4.5 MB");
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 8, 16).linearBeforeReset(false).build(), LIMIT));
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.GRU, 900, 512).build(), LIMIT), "9 MB");
         assertFalse(InputFusion.applies(RnnSpec.builder(CellKind.RNN_TANH, 8, 16).build(), LIMIT));
@@ -57,7 +56,7 @@ class InputFusionTest {
             assertEquals(spec.layerInputSize(s / 2) + 17, plan.region("xh.s" + s).ld(), "xh.s" + s);
             assertFalse(plan.has("hprev.s" + s));
         }
-        assertEquals(cell == CellKind.GRU, plan.has("gxstep"), "a GRU's x_t W_ih^T of one step, read by the kernel");
+        assertEquals(4 * 17, plan.region("rec").ld(), "the step product's row: 4H for an LSTM and a GRU");
         assertFalse(plan.has("xh"));
         assertFalse(plan.has("x"), "layer 0 copies each x_t from the caller's array into xh.s0, xh.s1");
         assertTrue(plan.has("y.l0"), "BPTT reads layer 0's output as layer 1's input");
@@ -76,12 +75,13 @@ class InputFusionTest {
         assertFalse(fused.has("x"), "each step copies x_t from the caller's array, so no copy of the whole input");
         assertFalse(fused.has("y.l0"), "one layer writes the caller's result");
         WorkspacePlan gru = planAfterOneForward(RnnSpec.builder(CellKind.GRU, 5, 17).build());
-        assertTrue(gru.has("gxstep"));
+        assertTrue(gru.has("xhstep"));
         assertFalse(gru.has("gates"));
-        assertTrue(gru.has("x"), "the GRU's step GEMM reads x_t from the workspace");
+        assertFalse(gru.has("x"), "as an LSTM's, the GRU's steps copy x_t from the caller's array");
+        assertEquals(4 * 17, gru.region("rec").ld(), "[W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h]");
         WorkspacePlan rbl = planAfterOneForward(RnnSpec.builder(CellKind.GRU, 5, 17).linearBeforeReset(false).build());
         assertTrue(rbl.has("gates"));
-        assertFalse(rbl.has("gxstep"));
+        assertFalse(rbl.has("xhstep"));
     }
 
     private static WorkspacePlan planAfterOneForward(RnnSpec spec) {

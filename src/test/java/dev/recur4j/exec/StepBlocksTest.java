@@ -11,6 +11,7 @@ import dev.recur4j.RnnBatch;
 import dev.recur4j.RnnResult;
 import dev.recur4j.RnnSpec;
 import dev.recur4j.RnnWeights;
+import dev.recur4j.gemm.DepthRangedB;
 import dev.recur4j.gemm.ForwardingGemm;
 import dev.recur4j.gemm.Gemm;
 import dev.recur4j.gemm.GemmTileOrder;
@@ -122,7 +123,8 @@ class StepBlocksTest {
 
     /**
      * The Java GEMM, reporting the given rows per pass over a prepared B, so the test decides whether steps block;
-     * it keeps the most rows of a product with a prepared B (in these layers, only the steps' products).
+     * it keeps the most rows of a product with a prepared or depth-ranged B (in these layers, only the steps' products:
+     * an LSTM's, and a GRU's over [x_t | h] in parts).
      */
     private static final class PassRows extends ForwardingGemm {
         private final int rows;
@@ -143,6 +145,13 @@ class StepBlocksTest {
                           float beta, MemorySegment c, long cOff, int ldc) {
             mostRows.accumulateAndGet(m, Math::max);
             super.sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc);
+        }
+
+        @Override
+        public void sgemm(int m, MemorySegment a, long aOff, int lda, DepthRangedB b, MemorySegment c, long cOff,
+                          int ldc) {
+            mostRows.accumulateAndGet(m, Math::max);
+            super.sgemm(m, a, aOff, lda, b, c, cOff, ldc);
         }
     }
 }
