@@ -14,8 +14,9 @@ import dev.recur4j.mem.WorkspacePlan;
  *       {@code [x_t | h] · [W_ih | W_hh]^T};</li>
  *   <li>GRU linear-before-reset, whose n gate needs {@code W_in x} and {@code W_hn h} apart: a product whose
  *       column blocks read their own part of {@code [x_t | h]} ({@link dev.recur4j.gemm.DepthRangedB}), r and z
- *       all of it, W_in x_t, W_hn h. Against {@code x_t · W_ih^T} and {@code h · W_hh^T} apart (the twenty-seventh
- *       session's change), A is packed once and r, z's tiles are written once.</li>
+ *       all of it, W_in x_t, W_hn h. Against {@code x_t · W_ih^T} and {@code h · W_hh^T} apart, A is packed once and
+ *       r, z's tiles are written once: W3 on a Zen 4, paired calls, 1 thread about 2 % faster (-3.1 to -3.9 ms of
+ *       172), 2 threads 2.6 %; W7 the same (docs/performance-log.md, twenty-seventh session).</li>
  * </ul>
  * Only while a layer's [W_ih | W_hh] is at most {@code -Drecur4j.fusedInputMaxBytes} (default 8 MiB):
  * each step streams those weights from L3, so they must stay there. Measured on a Zen 4 (32 MB L3),
