@@ -205,12 +205,21 @@ public final class JavaGemm implements Gemm {
         for (PreparedB part : b.parts) {
             packed &= part.packed != null;
         }
-        if (!packed || m == 0 || b.k == 0) {
-            Gemm.super.sgemm(m, a, aOff, lda, b, c, cOff, ldc);
-            return;
-        }
         GemmChecks.check(Transpose.NO, Transpose.NO, m, b.n, b.k, a, aOff, lda, null, 0, Math.max(1, b.n), c, cOff,
                 ldc, false);
+        if (!packed || m == 0 || b.k == 0) {
+            // one product per part, packed ones with this scratch
+            for (int i = 0; i < b.parts.length; i++) {
+                PreparedB part = b.parts[i];
+                if (part.packed != null) {
+                    sgemm(Transpose.NO, m, 1f, a, aOff + b.depths[i], lda, part.packed, 0f, c, cOff + b.cols[i], ldc,
+                            scratch);
+                } else {
+                    sgemm(Transpose.NO, m, 1f, a, aOff + b.depths[i], lda, part, 0f, c, cOff + b.cols[i], ldc);
+                }
+            }
+            return;
+        }
         for (int ic = 0; ic < m; ic += MC) {
             int mc = Math.min(MC, m - ic);
             GemmPacking.packA(Transpose.NO, a, aOff, lda, ic, mc, 0, b.k, scratch.packA);

@@ -21,8 +21,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * C must be the bits of that part's own product (the Java GEMM packs A once for all parts, but runs every tile over
  * the same depth with the same kernel; the default is those products), match a naive double loop, and leave C's
  * padding alone. Shapes: a GRU step's three parts (r, z over [x | h], n's x and h parts apart) with rows and
- * columns that are not multiples of the tile, a part wider than NC = 1024, A deeper than KC = 1024 (the Java GEMM
- * falls back to one product per part), more rows than MC, an empty depth range, one part alone, overlapping ranges.
+ * columns that are not multiples of the tile, a part wider than NC = 1024 reading all of A or a shallower range of it,
+ * A deeper than KC = 1024 (the Java GEMM falls back to one product per part, with the scratch it was given), more
+ * rows than MC, an empty depth range, one part alone, overlapping ranges.
  */
 class DepthRangedProductTest {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -32,6 +33,7 @@ class DepthRangedProductTest {
         {7, 0, 30, 34, 0, 13, 17, 13, 17, 17},
         {43, 0, 88, 96, 0, 40, 48, 40, 48, 48},
         {9, 0, 20, 1100, 5, 10, 33},
+        {9, 0, 20, 33, 5, 10, 1100},
         {5, 0, 1030, 40, 1000, 30, 20},
         {200, 0, 64, 64, 32, 32, 40},
         {8, 3, 0, 16, 0, 8, 32},
