@@ -29,7 +29,8 @@ import java.util.Arrays;
  * r⊙(W_hn h + b_hn)); GRU reset-before-linear runs W_h{r,z} h first, then W_hn (r⊙h); an LSTM
  * projection runs h = h_full W_hr^T as a GEMM after the kernel.
  * Batch rows are independent, so a {@link RowTeam} runs each (layer, direction) split over rows, and an inference
- * step that projects its input may run its GEMMs and kernels over blocks of a thread's rows ({@link #STEP_BLOCK_ROWS}).
+ * step that projects its input may run its product and kernels over blocks of a thread's rows
+ * ({@link #STEP_BLOCK_ROWS}).
  * Rows with t >= len[b] keep their state and get a zero output. When training, the state entering
  * each step and the other values BPTT needs are kept in per-(layer, direction) workspace regions; at a padded
  * step the kept input and state are zeros, never the caller's padding ({@link #stepInput}).
@@ -80,7 +81,7 @@ final class ForwardPass {
     /**
      * Rows of one block of an inference step that projects its input in the step ({@link InputFusion}), when the
      * GEMM streams its weights once per a divisor of that many rows anyway ({@link Gemm#rowsPerPreparedBPass}: the
-     * Java GEMM on a Zen 4, once per 8-row panel). The step's GEMMs and cell kernels then run block after block,
+     * Java GEMM on a Zen 4, once per 8-row panel). The step's product and cell kernels then run block after block,
      * so that far fewer weight bytes stream past between the GEMM's store of a row's gate pre-activations and its
      * cells' reads (W2: 9 MB instead of 45; its 6 MB of weights stream once per panel, in two column blocks): the
      * cells' first loads got cheaper (W3's profile), though not free. Rows are independent and each keeps its GEMM

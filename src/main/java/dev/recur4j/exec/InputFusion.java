@@ -14,15 +14,16 @@ import dev.recur4j.mem.WorkspacePlan;
  *       {@code [x_t | h] · [W_ih | W_hh]^T};</li>
  *   <li>GRU linear-before-reset, whose n gate needs {@code W_in x} and {@code W_hn h} apart: a product whose
  *       column blocks read their own part of {@code [x_t | h]} ({@link dev.recur4j.gemm.DepthRangedB}), r and z
- *       all of it, W_in x_t, W_hn h. Against {@code x_t · W_ih^T} and {@code h · W_hh^T} apart, A is packed once and
- *       r, z's tiles are written once: W3 on a Zen 4, paired calls, 1 thread about 2 % faster (-3.1 to -3.9 ms of
- *       172), 2 threads 2.6 %; W7 the same (docs/performance-log.md, twenty-seventh session).</li>
+ *       all of it, W_in x_t, W_hn h. Against {@code x_t · W_ih^T} and {@code h · W_hh^T} apart, r and z are summed in
+ *       the product's tiles and written once, one row of 4H instead of two of 3H, in one call: W3 on a Zen 4,
+ *       paired calls, 1 thread about 2 % faster (-3.1 to -3.9 ms of 172), 2 threads 2.6 %; W7 the same
+ *       (docs/performance-log.md, twenty-seventh session).</li>
  * </ul>
  * Only while a layer's [W_ih | W_hh] is at most {@code -Drecur4j.fusedInputMaxBytes} (default 8 MiB):
  * each step streams those weights from L3, so they must stay there. Measured on a Zen 4 (32 MB L3),
  * simd / java gemm, medians: W2 (6 MB) 2 threads 104.5 -> 99.0 ms, W4 (1.5 and 3 MB) 80.1 -> 75.5
  * (1 thread) and 41.2 -> 38.9 ms; W5 (32 MB) 1037 -> 1164 ms, 1 thread, so it keeps the up-front
- * projection. GRU: see {@link ForwardPass}.
+ * projection.
  *
  * <p>Training too: the kernels then write the step's activations from that block to the gate rows
  * BPTT reads, and each step's [x_t | h], the step product's operand, is kept as BPTT's [X | H_prev], so BPTT need

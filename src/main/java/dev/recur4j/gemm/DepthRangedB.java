@@ -10,9 +10,9 @@ import java.util.Objects;
  * with each B_i [k_i x n_i] {@link Gemm#prepareB prepared} and C [m x sum n_i]. It is the product of a weight matrix
  * whose blocks are zero outside their ranges, without the zeros' multiplications: a GRU step over [x_t | h] needs
  * W_i{r,z} x_t + W_h{r,z} h (depth In + H), W_in x_t (depth In) and W_hn h (depth H) apart, the n gate reading
- * r ⊙ (W_hn h + b_hn). One product instead of one per operand lets a back end pack A once and write each C tile
- * once ({@link JavaGemm}). Multiplied by {@link Gemm#sgemm(int, MemorySegment, long, int, DepthRangedB,
- * MemorySegment, long, int)}.
+ * r ⊙ (W_hn h + b_hn). Against x_t · W_ih^T and h · W_hh^T apart, r and z come out summed, in one row; against
+ * one product per part, a back end may pack A once ({@link JavaGemm}). Multiplied by {@link Gemm#sgemm(int,
+ * java.lang.foreign.MemorySegment, long, int, DepthRangedB, java.lang.foreign.MemorySegment, long, int)}.
  */
 public final class DepthRangedB {
     final PreparedB[] parts;

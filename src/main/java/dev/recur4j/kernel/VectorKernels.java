@@ -316,10 +316,10 @@ public class VectorKernels extends ScalarKernels {
 
     /**
      * The vector part [0, F.loopBound(n)) of a GRU linear-before-reset step, in passes over the row (in L1), to the
-     * row at {@code aOff} (which may be g's or rec's), with rec's r, z parts at recRzOff (-1: g's r, z blocks hold
-     * W_i x + W_h h already, a joined row) and its n part at recNOff: the pre-activations (g + b) + rec of r and z
-     * (g + b joined) and their
-     * t = tanh(x / 2) (σ(x) = (1 + t) / 2); hn = rec_n + b_hn and n's pre-activation (g_n + b_in) + r⊙hn; n = tanh
+     * row at {@code aOff} (g's or rec's, or the gate row kept for BPTT), with rec's r, z parts at recRzOff (-1: g's
+     * r, z blocks hold W_i x + W_h h already, a joined row) and its n part at recNOff: the pre-activations
+     * (g + b) + rec of r and z written to the row and their t = tanh(x / 2) there (joined: t of g + b, straight to the
+     * row) (σ(x) = (1 + t) / 2); hn = rec_n + b_hn and n's pre-activation (g_n + b_in) + r⊙hn; n = tanh
      * of that; h' = n + z⊙(h - n) (the dispatchers copy it to y). With {@code keep} the row ends holding σ(r), σ(z), n
      * (what BPTT reads) and hn goes to hnOff unless -1; without, the row is scratch. Returns the bound, where the
      * scalar tail starts. Training and inference both run this, so their h is the same bit for bit.
@@ -335,8 +335,8 @@ public class VectorKernels extends ScalarKernels {
         long end = (long) bound * Float.BYTES;
         if (recRzOff < 0) {
             // a joined row: t = tanh((j + b) / 2) straight from j and b, without a pass writing j + b first; the same
-            // bits as that pass and tanh of (j + b) + (j + b) at scale 1/4 (both give y = |j + b| exactly). W3, paired
-            // calls in both load orders: -0.5 and +0.2 ms of 170, no measurable gain, one pass less
+            // bits as that pass and tanh of (j + b) + (j + b) at scale 1/4 (both give the same y = |j + b| after the
+            // clamp). W3, paired calls in both load orders: -0.5 and +0.2 ms of 170, no measurable gain, one pass less
             VectorActivations.tanhOfScaledSum(bound, ws, gOff, w, bOff, 0.5f, aOff);
             VectorActivations.tanhOfScaledSum(bound, ws, gOff + n, w, bOff + n, 0.5f, aOff + n);
         } else {
