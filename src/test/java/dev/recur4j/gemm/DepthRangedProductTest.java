@@ -9,9 +9,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,15 +37,6 @@ class DepthRangedProductTest {
         {16, 0, 50, 70},
         {33, 10, 5, 1, 0, 15, 31, 2, 3, 32},
     };
-
-    static Stream<Named<GemmKind>> backEnds() {
-        return Stream.of(Named.of("java", GemmKind.JAVA), Named.of("openblas", GemmKind.OPENBLAS));
-    }
-
-    private static Gemm load(GemmKind kind) {
-        Assumptions.assumeTrue(Gemms.available(kind), () -> kind.cliName() + " gemm does not load here");
-        return Gemms.get(kind);
-    }
 
     /** One case laid out in a segment: A [m, k] (ld k + 3), each B_i stored [n_i, k_i] (ld k_i + 1), C (ld n + 4). */
     private static final class Layout {
@@ -118,9 +106,9 @@ class DepthRangedProductTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backEnds")
+    @MethodSource("dev.recur4j.gemm.GemmTest#backEnds")
     void eachPartIsItsOwnProduct(GemmKind kind) {
-        Gemm gemm = load(kind);
+        Gemm gemm = GemmTest.load(kind);
         SplittableRandom rnd = new SplittableRandom(41);
         try (Arena arena = Arena.ofConfined()) {
             for (int[] c : CASES) {
@@ -189,9 +177,9 @@ class DepthRangedProductTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backEnds")
+    @MethodSource("dev.recur4j.gemm.GemmTest#backEnds")
     void refusesAShortRowOfABeforeWritingC(GemmKind kind) {
-        Gemm gemm = load(kind);
+        Gemm gemm = GemmTest.load(kind);
         try (Arena arena = Arena.ofConfined()) {
             Layout l = new Layout(CASES[0]);
             MemorySegment s = l.fill(arena, new SplittableRandom(3));

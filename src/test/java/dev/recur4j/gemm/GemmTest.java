@@ -41,7 +41,7 @@ class GemmTest {
     }
 
     /** The back end, or a visible skip when it cannot load here (e.g. no OpenBLAS for this platform). */
-    private static Gemm load(GemmKind kind) {
+    static Gemm load(GemmKind kind) {
         Assumptions.assumeTrue(Gemms.available(kind), () -> kind.cliName() + " gemm does not load here");
         return Gemms.get(kind);
     }
