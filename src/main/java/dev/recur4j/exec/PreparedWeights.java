@@ -39,8 +39,8 @@ final class PreparedWeights implements AutoCloseable {
      * One (layer, direction)'s weights as GEMM right-hand operands, prepared once by the engine's
      * back end (packed for the java gemm), so no step re-packs a weight matrix. Each is op(B) = W^T.
      *
-     * @param wIh  W_ih^T [In, G*H]
-     * @param wHh  W_hh^T [Hout, G*H]
+     * @param wIh  W_ih^T [In, G*H] (the up-front input projection); null with {@link InputFusion}
+     * @param wHh  W_hh^T [Hout, G*H] (the recurrent product); null with {@link InputFusion}
      * @param wHrz GRU reset-before-linear: the r, z rows of W_hh, transposed [Hout, 2H]; else null
      * @param wHn  GRU reset-before-linear: W_hn^T [H, H]; else null
      * @param wHr  LSTM projection: W_hr^T [H, P]; else null
@@ -142,9 +142,10 @@ final class PreparedWeights implements AutoCloseable {
                     int s = spec.slot(l, d);
                     Slot w = slots[s];
                     int in = spec.layerInputSize(l);
+                    // a fused layer's steps multiply by the step product alone: no packed W_ih^T, W_hh^T for them
                     operands[s] = new Operands(
-                            gemm.prepareB(Transpose.YES, in, gh, segment, w.wIh(), in),
-                            gemm.prepareB(Transpose.YES, hout, gh, segment, w.wHh(), hout),
+                            fused ? null : gemm.prepareB(Transpose.YES, in, gh, segment, w.wIh(), in),
+                            fused ? null : gemm.prepareB(Transpose.YES, hout, gh, segment, w.wHh(), hout),
                             rbl ? gemm.prepareB(Transpose.YES, hout, 2 * h, segment, w.wHh(), hout) : null,
                             rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
                             spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
