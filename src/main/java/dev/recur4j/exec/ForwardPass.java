@@ -451,7 +451,7 @@ final class ForwardPass {
     /**
      * {@link #layer} with {@link InputFusion}: per step one product over [x_t | h] into rec [rows, 4H], so the step's
      * gates are made and consumed in L2: an LSTM's [x_t | h] · [W_ih | W_hh]^T, a GRU's
-     * [W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h] ({@link PreparedWeights.Operands#gruStep}). Its A operand:
+     * [W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h] ({@link PreparedWeights.Operands#step}). Its A operand:
      * <ul>
      *   <li>inference: the [B, In + H] buffer xhstep, whose h part is the running h (the kernel
      *       overwrites it in place; rows past their length keep it);</li>
@@ -477,7 +477,6 @@ final class ForwardPass {
         final boolean training = bf.plan.training();
         final boolean lstm = spec.cell() == CellKind.LSTM;
         final PreparedWeights.Slot w = pw.slot(s);
-        final PreparedWeights.Operands ops = pw.operands(s);
         final MemorySegment wseg = pw.segment();
         final long xOff = l == 0 ? -1 : bf.y(l - 1); // layer 0 reads in.input() itself
         final Buffers.Scratch sc = bf.scratch(d);
@@ -519,13 +518,8 @@ final class ForwardPass {
                         }
                     }
                 }
-                if (lstm) {
-                    gemm.sgemm(NO, r1 - r0, 1f, ws, aT + r0 * rowApart, (int) rowApart, ops.wXh(), 0f, ws,
-                            rec + (long) r0 * ldRec, ldRec);
-                } else {
-                    gemm.sgemm(r1 - r0, ws, aT + r0 * rowApart, (int) rowApart, ops.gruStep(), ws,
-                            rec + (long) r0 * ldRec, ldRec);
-                }
+                gemm.sgemm(r1 - r0, ws, aT + r0 * rowApart, (int) rowApart, pw.operands(s).step(), ws,
+                        rec + (long) r0 * ldRec, ldRec);
                 for (int b = r0; b < r1; b++) {
                     final long row = (long) b * tN + t;
                     final long yAt = row * ldy + (long) d * h; // this step's output columns

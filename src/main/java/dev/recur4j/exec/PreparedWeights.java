@@ -44,14 +44,12 @@ final class PreparedWeights implements AutoCloseable {
      * @param wHrz GRU reset-before-linear: the r, z rows of W_hh, transposed [Hout, 2H]; else null
      * @param wHn  GRU reset-before-linear: W_hn^T [H, H]; else null
      * @param wHr  LSTM projection: W_hr^T [H, P]; else null
-     * @param wXh  an LSTM with {@link InputFusion}: [W_ih | W_hh]^T [In + H, 4H]; else null
-     * @param gruStep a GRU with {@link InputFusion}: its step's product over [x_t | h] in three parts, the r, z rows of
-     *             [W_ih | W_hh]^T [In + H, 2H], W_in^T [In, H] over x_t and W_hn^T [H, H] over h: a [B, 4H] row
-     *             [W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h] ({@link dev.recur4j.kernel.Kernels#gruJoinedForwardStep});
-     *             else null
+     * @param step with {@link InputFusion}, the step's product over [x_t | h] into a [B, 4H] row; else null. An
+     *             LSTM's is one part, [W_ih | W_hh]^T [In + H, 4H]; a GRU's three, the r, z rows of [W_ih | W_hh]^T
+     *             [In + H, 2H] over all of it, W_in^T [In, H] over x_t and W_hn^T [H, H] over h, for the row
+     *             [W_i{r,z} x + W_h{r,z} h, W_in x, W_hn h] ({@link dev.recur4j.kernel.Kernels#gruJoinedForwardStep})
      */
-    record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr, PreparedB wXh,
-                    DepthRangedB gruStep) {
+    record Operands(PreparedB wIh, PreparedB wHh, PreparedB wHrz, PreparedB wHn, PreparedB wHr, DepthRangedB step) {
     }
 
     private final RnnSpec spec;
@@ -61,9 +59,8 @@ final class PreparedWeights implements AutoCloseable {
     private final Operands[] operands;
 
     /**
-     * With {@code fused} ({@link InputFusion#applies}) also the step's product over [x_t | h] per layer and direction:
-     * [W_ih | W_hh]^T for an LSTM, {@link Operands#gruStep} for a GRU (whose r, z rows of [W_ih | W_hh] are copied
-     * side by side for it).
+     * With {@code fused} ({@link InputFusion#applies}) also the step's product over [x_t | h] per layer and direction
+     * ({@link Operands#step}), for which the rows of [W_ih | W_hh] it multiplies by whole are copied side by side.
      */
     PreparedWeights(RnnWeights weights, Gemm gemm, boolean fused) {
         RnnSpec spec = weights.spec();
@@ -150,9 +147,9 @@ final class PreparedWeights implements AutoCloseable {
                             rbl ? gemm.prepareB(Transpose.YES, h, h, segment, w.wHh() + 2L * h * h, h) : null,
                             spec.projSize() > 0 ? gemm.prepareB(Transpose.YES, h, spec.projSize(), segment, w.wHr(), h)
                                     : null,
-                            fused && !lbr ? gemm.prepareB(Transpose.YES, in + hout, gh, segment, xhOffsets[s],
-                                    in + hout) : null,
-                            fused && lbr ? gruStep(gemm, in, h, xhOffsets[s], w) : null);
+                            !fused ? null : lbr ? gruStep(gemm, in, h, xhOffsets[s], w)
+                                    : DepthRangedB.of(new PreparedB[] {gemm.prepareB(Transpose.YES, in + hout, gh,
+                                            segment, xhOffsets[s], in + hout)}, new int[] {0}));
                 }
             }
         } catch (RuntimeException | Error e) {
