@@ -225,13 +225,10 @@ public final class JavaGemm implements Gemm {
             GemmPacking.packA(Transpose.NO, a, aOff, lda, ic, mc, 0, b.k, scratch.packA);
             for (int i = 0; i < b.parts.length; i++) {
                 GemmPackedB part = b.parts[i].packed;
-                if (part.k == 0) { // an empty depth range: C = 0, as a product with k = 0 gives
-                    scale(mc, part.n, 0f, c, cOff + (long) ic * ldc + b.cols[i], ldc);
-                    continue;
-                }
                 for (int jc = 0; jc < part.n; jc += NC) {
                     int nc = Math.min(NC, part.n - jc);
-                    // one depth block (part.k <= b.k <= KC), so the block's panels start at blockOffset(jc, 0, nc)
+                    // one depth block (part.k <= b.k <= KC), so the block's panels start at blockOffset(jc, 0, nc);
+                    // an empty depth range (part.k = 0) runs no k step and writes zeros, as a product with k = 0
                     multiplyBlock(mc, nc, part.k, b.k, b.depths[i], 1f, part.data, part.blockOffset(jc, 0, nc), 0f,
                             c, cOff + (long) ic * ldc + b.cols[i] + jc, ldc, scratch);
                 }
