@@ -8,15 +8,21 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
-/** {@link HiddenExchange}: every fetch sees exactly the partner's hand-off of the same number. */
+/**
+ * {@link HiddenExchange}: every fetch sees exactly the partner's hand-off of the same number, on the spin path and
+ * the park path, and a parked fetch is woken by the hand-off it waits for.
+ */
 class HiddenExchangeTest {
+    /** A parked fetch's timeout here: a minute, so that a fetch nobody unparks (a lost wake-up) hangs the test. */
+    private static final long PARK_NANOS = 60_000_000_000L;
 
     /**
      * 3 members own 7, 16 and 9 units of 2 rows. Hand-off s carries value s*1000 + row*100 + unit in
      * every unit; each member fetches both partners' units after each hand-off and checks them, as the
      * small-batch path does from one step to the next (one buffer of two is overwritten every step, so
      * a fetch that read the wrong buffer or raced the writer would see another number). Every 50th
-     * hand-off one member comes late (2 ms, past the spin window), so the others take the sleep path.
+     * hand-off one member comes late (3 ms, past the spin window), so the others park and must be unparked by its
+     * hand-off: a lost wake-up would leave a member parked past the join's 30 s.
      */
     @Test
     void fetchesSeeTheHandOffOfTheirNumber() throws InterruptedException {
@@ -25,7 +31,7 @@ class HiddenExchangeTest {
         int rows = 2;
         int handOffs = 600;
         SpinBarrier team = new SpinBarrier(members);
-        HiddenExchange exchange = new HiddenExchange(unitFrom, team);
+        HiddenExchange exchange = new HiddenExchange(unitFrom, team, PARK_NANOS);
         exchange.ensureRows(rows);
         AtomicReference<String> error = new AtomicReference<>();
         Thread[] threads = new Thread[members];
@@ -56,7 +62,7 @@ class HiddenExchangeTest {
         float[][] h = new float[rows][unitFrom[members]];
         for (int s = 1; s <= handOffs; s++) {
             if (me == s % members && s % 50 == 0) {
-                LockSupport.parkNanos(2_000_000);
+                LockSupport.parkNanos(HiddenExchange.SPIN_NANOS + 2_000_000);
             }
             for (int r = 0; r < rows; r++) {
                 for (int u = unitFrom[me]; u < unitFrom[me + 1]; u++) {
