@@ -103,6 +103,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "measuring time; at least --min-runs calls are timed anyway (default: 3)")
     double seconds;
 
+    @Option(names = "--interval-ms", defaultValue = "0", paramLabel = "MS",
+            description = "start the timed calls this far apart, idle in between, as a service's requests come (an engine's"
+                    + " threads may park between them); default 0: back to back")
+    double intervalMs;
+
     @Option(names = "--min-runs", defaultValue = "10", paramLabel = "N", description = "fewest timed calls (default: 10)")
     int minRuns;
 
@@ -183,8 +188,12 @@ final class BenchCommand implements Callable<Integer> {
         if (minRuns > MAX_MIN_RUNS) {
             throw new IllegalArgumentException("--min-runs must be at most " + MAX_MIN_RUNS + ", found " + minRuns);
         }
+        if (!(intervalMs >= 0 && intervalMs <= MAX_SECONDS * 1000)) {
+            throw new IllegalArgumentException("--interval-ms must be 0.." + (long) (MAX_SECONDS * 1000)
+                    + " milliseconds, found " + intervalMs);
+        }
         BenchSettings settings = BenchSettings.defaults().withWarmupSeconds(warmupSeconds).withSeconds(seconds)
-                .withMinRuns(minRuns);
+                .withMinRuns(minRuns).withIntervalSeconds(intervalMs / 1000);
         positive("--batch", batch);
         positive("--seq", seqLen);
         positive("--threads", threads);

@@ -21,10 +21,12 @@ import java.util.Map;
  * @param allocBytesMeanPerCall the mean over the same calls (includes one-off allocations by the JIT)
  * @param allocBytesByThread    the threads that allocated during those calls, by name, with their bytes over all of
  *                              them ({@link AllocationCount#byThread}); empty when nothing was allocated
+ * @param intervalMs        how far apart the timed calls started ({@link BenchSettings#intervalSeconds}); 0: back to
+ *                          back
  */
 public record BenchResult(int runs, int warmupCalls, double medianMs, double p90Ms, double p99Ms, double minMs,
                           double maxMs, double flopsPerCall, double gflops, long allocBytesPerCall,
-                          long allocBytesMeanPerCall, Map<String, Long> allocBytesByThread) {
+                          long allocBytesMeanPerCall, Map<String, Long> allocBytesByThread, double intervalMs) {
 
     /** The statistics of the first {@code runs} entries of {@code nanos} (each one call's wall time). */
     public static BenchResult of(long[] nanos, int runs, int warmupCalls, double flopsPerCall, long allocBytesPerCall) {
@@ -45,7 +47,13 @@ public record BenchResult(int runs, int warmupCalls, double medianMs, double p90
         double medianMs = medianNanos / 1e6;
         return new BenchResult(runs, warmupCalls, medianMs, nearestRank(sorted, 90) / 1e6,
                 nearestRank(sorted, 99) / 1e6, sorted[0] / 1e6, sorted[runs - 1] / 1e6, flopsPerCall,
-                flopsPerCall / medianNanos, alloc.least(), alloc.mean(), alloc.byThread());
+                flopsPerCall / medianNanos, alloc.least(), alloc.mean(), alloc.byThread(), 0);
+    }
+
+    /** The same statistics, of timed calls that started {@code ms} apart. */
+    public BenchResult spacedMs(double ms) {
+        return new BenchResult(runs, warmupCalls, medianMs, p90Ms, p99Ms, minMs, maxMs, flopsPerCall, gflops,
+                allocBytesPerCall, allocBytesMeanPerCall, allocBytesByThread, ms);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.recur4j.perf;
 
 import java.util.Arrays;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
@@ -8,7 +9,8 @@ import java.util.logging.Logger;
  * Times a {@link BenchCall}: a warm-up (at least {@code warmupSeconds} and {@code minWarmupCalls}, then
  * on until the JIT has compiled nothing for half of {@code warmupSeconds}, for at most 5 x {@code warmupSeconds}
  * in all), then timed runs (at least {@code seconds} and {@code minRuns}), each call's wall time taken with
- * {@link System#nanoTime()}, then {@code allocCalls} separate steady-state calls whose heap allocation
+ * {@link System#nanoTime()}, back to back or each starting {@code intervalSeconds} after the one before (the caller
+ * parked in between; after a call longer than that the next starts at once), then {@code allocCalls} separate steady-state calls whose heap allocation
  * is counted, the least of them reported (so neither the timing array's growth nor a one-off
  * allocation by the JIT is counted against the engine; see {@link AllocationCounter#bytesPerCall}).
  */
@@ -49,19 +51,33 @@ public final class BenchRunner {
         long[] nanos = new long[Math.max(16, settings.minRuns())];
         int runs = 0;
         long timedNanos = (long) (settings.seconds() * 1e9);
+        long intervalNanos = (long) (settings.intervalSeconds() * 1e9);
         long start = nanoTime.getAsLong();
+        long next = start;
         while (runs < settings.minRuns() || nanoTime.getAsLong() - start < timedNanos) {
             if (runs == nanos.length) {
                 nanos = Arrays.copyOf(nanos, runs * 2);
             }
+            if (intervalNanos > 0) {
+                waitUntil(next);
+            }
             long t0 = nanoTime.getAsLong();
+            next = t0 + intervalNanos;
             call.run();
             nanos[runs++] = nanoTime.getAsLong() - t0;
         }
         AllocationCount bytes = allocation.bytesPerCall(call::run, settings.allocCalls());
-        BenchResult result = BenchResult.of(nanos, runs, warmupCalls, call.flops(), bytes);
+        BenchResult result = BenchResult.of(nanos, runs, warmupCalls, call.flops(), bytes)
+                .spacedMs(intervalNanos / 1e6);
         LOG.fine(() -> "recur4j bench: " + result);
         return result;
+    }
+
+    /** Parks until {@code deadline} on {@link #nanoTime} (at once if it has passed). */
+    private void waitUntil(long deadline) {
+        for (long left = deadline - nanoTime.getAsLong(); left > 0; left = deadline - nanoTime.getAsLong()) {
+            LockSupport.parkNanos(left);
+        }
     }
 
     /**

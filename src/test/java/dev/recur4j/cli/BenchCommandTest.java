@@ -66,7 +66,7 @@ class BenchCommandTest {
                 "gemm_tile_order", "threads", "cell", "batch", "seq", "input_size", "hidden", "layers", "bidirectional",
                 "proj", "peepholes",
                 "mode", "sgemm_gflops", "fma_peak_gflops", "frac_sgemm", "frac_peak", "fma_now_gflops", "frac_peak_now",
-                "openblas_core", "openblas_threads", "runs")) {
+                "openblas_core", "openblas_threads", "runs", "interval_ms")) {
             assertTrue(o.has(key), "missing key " + key + " in " + r.out());
         }
         assertEquals("reference", o.get("impl").getAsString());
@@ -205,6 +205,19 @@ class BenchCommandTest {
         assertTrue(o.get("peepholes").getAsBoolean(), o.toString());
     }
 
+    /** --interval-ms: the report says how far apart the timed calls started, in the text and the JSON. */
+    @Test
+    void intervalIsReported() {
+        JsonObject o = JsonParser.parseString(run(quick("--json", "--interval-ms", "20")).out()).getAsJsonObject();
+        assertEquals(20.0, o.get("interval_ms").getAsDouble(), o.toString());
+        assertTrue(o.get("runs").getAsInt() >= 3, o.toString());
+        assertEquals(0.0, JsonParser.parseString(run(quick("--json")).out()).getAsJsonObject().get("interval_ms")
+                .getAsDouble(), "back to back by default");
+        Run text = run(quick("--interval-ms", "20"));
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().contains("warm-up calls), started 20.000 ms apart: median"), text.out());
+    }
+
     @Test
     void badArgumentsGiveOneLineAndExitTwo() {
         // Each case with a part of the message that only the check it is about writes (a case built on QUICK must
@@ -249,6 +262,8 @@ class BenchCommandTest {
             {"--seconds", "Infinity", "--seconds must be 0..86400 seconds, found Infinity"},
             {"--warmup-seconds", "NaN", "--warmup-seconds must be 0..86400 seconds, found NaN"},
             {"--probe-seconds", "1e300", "--probe-seconds must be 0..86400 seconds, found 1.0E300"},
+            {"--interval-ms", "-1", "--interval-ms must be 0..86400000 milliseconds, found -1.0"},
+            {"--interval-ms", "NaN", "--interval-ms must be 0..86400000 milliseconds, found NaN"},
             {"--threads", "99999999", "threads must be 1..1024, found 99999999"},
             {"--min-runs", "2147483647", "--min-runs must be at most 10000000, found 2147483647"},
             // sizes whose element counts wrap in int arithmetic: named, not a NegativeArraySizeException

@@ -249,8 +249,30 @@ class BenchRunnerTest {
         assertTrue(n.least() >= 4L * FLOATS && n.least() <= 4L * FLOATS + 4096, "least bytes per call " + n.least());
     }
 
+    /**
+     * With an interval, the timed calls start that far apart and each is timed alone: 10 calls of about nothing 5 ms
+     * apart take at least 45 ms of wall time, of which the calls themselves are a small part.
+     */
+    @Test
+    @Timeout(30)
+    void intervalSpacesTheTimedCallsAndTimesOnlyTheCalls() {
+        FakeEngine engine = new FakeEngine(() -> { });
+        BenchSettings spaced = new BenchSettings(0, 0, 0, 10, 1, 0.005);
+        long t0 = System.nanoTime();
+        BenchResult r = new BenchRunner(spaced, false).run(FakeEngine.call(engine, BenchMode.INFERENCE));
+        double wallMs = (System.nanoTime() - t0) / 1e6;
+        assertEquals(10, r.runs());
+        assertEquals(5.0, r.intervalMs(), 1e-9);
+        assertTrue(wallMs >= 9 * 5.0, "10 calls 5 ms apart in " + wallMs + " ms");
+        assertTrue(r.medianMs() < 5.0, "the idle time between calls is not timed: median " + r.medianMs() + " ms");
+        assertEquals(0.0, new BenchRunner(QUICK, false).run(FakeEngine.call(engine, BenchMode.INFERENCE))
+                .intervalMs(), "back to back");
+    }
+
     @Test
     void settingsRejectNonsense() {
+        assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 1, 1, -0.001));
+        assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 1, 1, Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> new BenchSettings(-1, 1, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, Double.NaN, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 0, 1));
