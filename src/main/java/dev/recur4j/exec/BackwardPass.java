@@ -213,7 +213,7 @@ final class BackwardPass {
      * naps (the other thread may need this core); false if a chunk of the task failed meanwhile.
      */
     private boolean awaitTimeLoop(int c) {
-        long spinUntil = System.nanoTime() + SpinBarrier.SPIN_NANOS;
+        long spinUntil = System.nanoTime() + RowTeam.WAIT_SPIN_NANOS;
         boolean interrupted = false;
         try {
             for (int spin = 1; timeLoopDone.get(c) != task; spin++) {

@@ -22,8 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * of each (layer, direction), before whose first step nothing is fetched (h comes from h0).
  * Numbers run on across calls.
  *
- * <p>A fetch spins for {@link #SPIN_NANOS}, then parks (so that on an oversubscribed machine a descheduled
- * partner can have the core), and the partner's next hand-off unparks it: a publisher reads the
+ * <p>A fetch spins for {@link SpinBarrier#SPIN_NANOS}, then parks (so that on an oversubscribed machine a
+ * descheduled partner can have the core), and the partner's next hand-off unparks it: a publisher reads the
  * sleepers' slots after its stamp (Dekker: the waiter writes its slot, then reads the stamp; the publisher writes
  * the stamp, then reads the slots, all volatile, so one of them sees the other). Timed naps instead (20 µs asked
  * for, about 130 µs taken on a 2-vCPU VM, whose idle vCPU the host must wake) fed on themselves: a member back from
@@ -40,13 +40,6 @@ final class HiddenExchange {
     private static final int STRIDE = 16;
     /** References between two members' sleeper slots: 128 bytes with 4-byte (compressed) references, 256 without. */
     private static final int SLEEPER_STRIDE = 32;
-    /**
-     * How long a fetch spins before it parks: longer than the host takes to run a 2-vCPU VM's woken thread in nearly
-     * every case (a parked thread unparked: 10-32 µs by the median, p99 0.2-2.6 ms), so that one member's park does
-     * not make its partner wait past its own window and park in turn. W1 with 2 threads called every 5 ms, medians
-     * of 600 calls: 2.6-9.0 ms with 50 µs (SpinBarrier's window), 1.0-1.1 with 1 ms, 1.0-1.3 with 2 ms.
-     */
-    static final long SPIN_NANOS = 1_000_000;
     /** A parked fetch's safety net: it is unparked by the hand-off, and looks at the barrier at least this often. */
     private static final long PARK_NANOS = 1_000_000;
 
@@ -136,7 +129,7 @@ final class HiddenExchange {
             } else {
                 barrier.checkNotBroken();
                 if (spinUntil == 0) {
-                    spinUntil = System.nanoTime() + SPIN_NANOS;
+                    spinUntil = System.nanoTime() + SpinBarrier.SPIN_NANOS;
                 } else if (System.nanoTime() > spinUntil) {
                     sleep(member, slot, s); // the partner has lost its core: stop taking the one it needs
                     return;

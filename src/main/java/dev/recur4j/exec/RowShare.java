@@ -50,7 +50,7 @@ class RowShare {
     private static final int ANSWERED = 3;
 
     /**
-     * A taker spins {@link SpinBarrier#SPIN_NANOS} for its answer, then sleeps this long at a time (the owner
+     * A taker spins {@link RowTeam#WAIT_SPIN_NANOS} for its answer, then sleeps this long at a time (the owner
      * may be descheduled).
      */
     private static final long SLEEP_NANOS = 20_000;
@@ -136,7 +136,7 @@ class RowShare {
             if (v.state != RUNNING || !STATE.compareAndSet(v, RUNNING, ASKED)) {
                 continue;
             }
-            long sleepAfter = System.nanoTime() + SpinBarrier.SPIN_NANOS;
+            long sleepAfter = System.nanoTime() + RowTeam.WAIT_SPIN_NANOS;
             boolean interrupted = false;
             while (v.state == ASKED) {
                 if (System.nanoTime() < sleepAfter) {

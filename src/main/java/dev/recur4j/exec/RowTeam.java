@@ -24,6 +24,12 @@ import java.util.concurrent.locks.LockSupport;
 final class RowTeam implements AutoCloseable {
     /** Busy-wait iterations before parking. */
     private static final int SPINS = 1 << 10;
+    /**
+     * How long a chunk's thread that waits inside a task for another's step boundary ({@link RowShare}) or time loop
+     * ({@code BackwardPass}) spins before it naps: short, as those waits are rare and a batched step takes
+     * milliseconds, unlike the small-batch members' ({@link SpinBarrier#SPIN_NANOS}).
+     */
+    static final long WAIT_SPIN_NANOS = 50_000;
 
     /** Work on rows [from, to); {@code chunk} in [0, threads) names per-thread scratch. */
     interface Task {

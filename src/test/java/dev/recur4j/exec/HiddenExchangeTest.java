@@ -62,7 +62,7 @@ class HiddenExchangeTest {
         float[][] h = new float[rows][unitFrom[members]];
         for (int s = 1; s <= handOffs; s++) {
             if (me == s % members && s % 50 == 0) {
-                LockSupport.parkNanos(HiddenExchange.SPIN_NANOS + 2_000_000);
+                LockSupport.parkNanos(SpinBarrier.SPIN_NANOS + 2_000_000);
             }
             for (int r = 0; r < rows; r++) {
                 for (int u = unitFrom[me]; u < unitFrom[me + 1]; u++) {

@@ -19,7 +19,7 @@ class SpinBarrierTest {
     /**
      * Each of 3 threads writes its phase number into its cell, meets the others, checks every cell
      * holds that phase, and meets again before the next write. Every 50th phase one thread arrives
-     * late (2 ms), past the spin window, so the others park and must be woken (the arrival after a late one
+     * late (2 ms past the spin window), so the others park and must be woken (the arrival after a late one
      * is where a waiter of the next phase could lose its registration to a delayed one of this phase).
      */
     @Test
@@ -35,7 +35,7 @@ class SpinBarrierTest {
             threads[m] = new Thread(() -> {
                 for (int p = 1; p <= phases; p++) {
                     if (me == p % parties && p % 50 == 0) {
-                        LockSupport.parkNanos(2_000_000);
+                        LockSupport.parkNanos(SpinBarrier.SPIN_NANOS + 2_000_000);
                     }
                     cells[me] = p;
                     barrier.await();
