@@ -1,5 +1,6 @@
 package dev.recur4j.exec;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
@@ -19,13 +20,15 @@ import java.util.concurrent.locks.LockSupport;
  * one, or meet the partners at a barrier. Then a member publishes s + 2 only after it has fetched
  * every partner's s + 1, which each partner published after fetching s (or after the barrier).
  * {@link SmallBatchForward} fetches at the start of each step and meets at the barrier at the end
- * of each (layer, direction), before whose first step nothing is fetched (h comes from h0).
+ * of each (layer, direction), before whose first step nothing is fetched (h comes from h0); before a member stops
+ * publishing (the barrier), it calls {@link #wakeSleepers}.
  * Numbers run on across calls.
  *
  * <p>A fetch spins for {@link SpinBarrier#SPIN_NANOS}, then parks (so that on an oversubscribed machine a
- * descheduled partner can have the core), and the partner's next hand-off unparks it: a publisher reads the
- * sleepers' slots after its stamp (Dekker: the waiter writes its slot, then reads the stamp; the publisher writes
- * the stamp, then reads the slots, all volatile, so one of them sees the other). Timed naps instead (20 µs asked
+ * descheduled partner can have the core), and the partner unparks it at its next hand-off (or before the barrier):
+ * it reads the sleepers' slots after a full fence that follows its stamp (Dekker: the waiter writes its slot, then
+ * reads the stamp, both volatile; the publisher writes the stamp, fences, then reads the slots; so one of them sees
+ * the other). Timed naps instead (20 µs asked
  * for, about 130 µs taken on a 2-vCPU VM, whose idle vCPU the host must wake) fed on themselves: a member back from
  * a nap found its partner napping in turn, having waited past its spin window, and so on for the rest of the call.
  * W1 (LSTM B=1, T=100, I=64, H=256) with 2 threads called every 5 ms took 4.6-8.9 ms a call (about 18 naps a member
@@ -86,8 +89,12 @@ final class HiddenExchange {
         }
     }
 
-    /** Hands the member's units of h[0 .. rows) to the partners. */
+    /**
+     * Hands the member's units of h[0 .. rows) to the partners. First it wakes any partner parked for its previous
+     * hand-off ({@link #wakeSleepers}), whose stamp has long left the store buffer by now.
+     */
     void publish(int member, float[][] h, int rows) {
+        wakeSleepers(member);
         long s = ++count[member * STRIDE];
         float[][] to = buffers[member][(int) (s & 1)];
         int u0 = unitFrom[member];
@@ -95,8 +102,18 @@ final class HiddenExchange {
         for (int r = 0; r < rows; r++) {
             System.arraycopy(h[r], u0, to[r], u0, n);
         }
-        // a volatile write, not a release: the reads of the sleepers' slots below must not pass it (see the class)
-        stamps.set(member * STRIDE, s);
+        stamps.setRelease(member * STRIDE, s);
+    }
+
+    /**
+     * Unparks the partners parked in a fetch, which may wait for the member's latest hand-off. A full fence first, so
+     * that the member's stamp is visible before it reads their slots (see the class). Done at the member's next
+     * {@link #publish} rather than right after the stamp, where the fence would wait for the stores of the copy just
+     * made, to lines the partners last read; so {@link SmallBatchForward} calls it before the barrier that ends a
+     * (layer, direction), after which it publishes nothing.
+     */
+    void wakeSleepers(int member) {
+        VarHandle.fullFence();
         int members = unitFrom.length - 1;
         for (int q = 1; q < members; q++) {
             Thread sleeper = sleepers.get((member + q) % members * SLEEPER_STRIDE);

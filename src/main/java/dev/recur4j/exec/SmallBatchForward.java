@@ -317,7 +317,10 @@ final class SmallBatchForward implements AutoCloseable {
         }
         // The next layer's projection reads every member's columns; the next run's first hand-off (made
         // without a fetch before it) reuses the buffer this run's last fetches read; the last run's barrier
-        // is the call's join.
+        // is the call's join. A partner parked for this member's last hand-off is woken first.
+        if (exchange != null) {
+            exchange.wakeSleepers(member);
+        }
         team.barrier().await();
     }
 

@@ -82,6 +82,7 @@ class HiddenExchangeTest {
                 }
             }
         }
+        exchange.wakeSleepers(me); // as SmallBatchForward before its barrier: the last hand-off wakes no one else
     }
 
     @Test
