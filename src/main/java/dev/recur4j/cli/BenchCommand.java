@@ -104,8 +104,8 @@ final class BenchCommand implements Callable<Integer> {
     double seconds;
 
     @Option(names = "--interval-ms", defaultValue = "0", paramLabel = "MS",
-            description = "start the timed calls this far apart, idle in between, as a service's requests come (an engine's"
-                    + " threads may park between them); default 0: back to back")
+            description = "start the timed calls this far apart, idle in between, as a service's requests come (an"
+                    + " engine's threads may park between them); default 0: back to back")
     double intervalMs;
 
     @Option(names = "--min-runs", defaultValue = "10", paramLabel = "N", description = "fewest timed calls (default: 10)")

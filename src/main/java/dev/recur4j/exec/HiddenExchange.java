@@ -25,14 +25,16 @@ import java.util.concurrent.locks.LockSupport;
  * Numbers run on across calls.
  *
  * <p>A fetch spins for {@link SpinBarrier#SPIN_NANOS}, then parks (so that on an oversubscribed machine a
- * descheduled partner can have the core), and the partner unparks it at its next hand-off (or before the barrier):
- * it reads the sleepers' slots after a full fence that follows its stamp (Dekker: the waiter writes its slot, then
- * reads the stamp, both volatile; the publisher writes the stamp, fences, then reads the slots; so one of them sees
- * the other). Timed naps instead (20 µs asked
+ * descheduled partner can have the core), and the partner unparks it. Right after its stamp the partner reads the
+ * sleepers' slots without a fence, which wakes a waiter at once in nearly every case but may miss one that registers
+ * at that moment; at its next hand-off (or before the barrier) it reads them again after a full fence that follows
+ * the stamp, which cannot miss (Dekker: the waiter writes its slot, then reads the stamp, both volatile; the publisher
+ * writes the stamp, fences, then reads the slots; so one of them sees the other). A fence right after the stamp
+ * would wait for the stores of the copy just made, to lines the partners last read. Timed naps instead (20 µs asked
  * for, about 130 µs taken on a 2-vCPU VM, whose idle vCPU the host must wake) fed on themselves: a member back from
  * a nap found its partner napping in turn, having waited past its spin window, and so on for the rest of the call.
- * W1 (LSTM B=1, T=100, I=64, H=256) with 2 threads called every 5 ms took 4.6-8.9 ms a call (about 18 naps a member
- * and call) against 0.86 back to back; back to back, 2 naps a call cost 0.3-0.4 ms of the members' time.
+ * W1 (LSTM B=1, T=100, I=64, H=256) with 2 threads called every 5 ms took 5.8-9.0 ms a call by the median (about 18
+ * naps a member and call), 0.97-3.1 now; back to back, 2 naps a call cost 0.3-0.4 ms of the members' time.
  *
  * <p>Buffers grow (between calls, from the calling thread) when a call has more rows than any before.
  * If a member fails, the team's barrier is broken and a waiting fetch throws instead of waiting for a
@@ -90,8 +92,8 @@ final class HiddenExchange {
     }
 
     /**
-     * Hands the member's units of h[0 .. rows) to the partners. First it wakes any partner parked for its previous
-     * hand-off ({@link #wakeSleepers}), whose stamp has long left the store buffer by now.
+     * Hands the member's units of h[0 .. rows) to the partners, and wakes those parked for it (see the class). First
+     * it surely wakes any partner parked for its previous hand-off ({@link #wakeSleepers}).
      */
     void publish(int member, float[][] h, int rows) {
         wakeSleepers(member);
@@ -103,17 +105,20 @@ final class HiddenExchange {
             System.arraycopy(h[r], u0, to[r], u0, n);
         }
         stamps.setRelease(member * STRIDE, s);
+        unparkSleepers(member); // may miss a waiter registering now: the next wakeSleepers cannot
     }
 
     /**
-     * Unparks the partners parked in a fetch, which may wait for the member's latest hand-off. A full fence first, so
-     * that the member's stamp is visible before it reads their slots (see the class). Done at the member's next
-     * {@link #publish} rather than right after the stamp, where the fence would wait for the stores of the copy just
-     * made, to lines the partners last read; so {@link SmallBatchForward} calls it before the barrier that ends a
-     * (layer, direction), after which it publishes nothing.
+     * Unparks every partner parked in a fetch, which may wait for the member's latest hand-off: a full fence first, so
+     * that the member's stamp is visible before it reads their slots, and none is missed (see the class). The member's
+     * next {@link #publish} calls it; a member that publishes no more must call it itself.
      */
     void wakeSleepers(int member) {
         VarHandle.fullFence();
+        unparkSleepers(member);
+    }
+
+    private void unparkSleepers(int member) {
         int members = unitFrom.length - 1;
         for (int q = 1; q < members; q++) {
             Thread sleeper = sleepers.get((member + q) % members * SLEEPER_STRIDE);

@@ -317,7 +317,8 @@ final class SmallBatchForward implements AutoCloseable {
         }
         // The next layer's projection reads every member's columns; the next run's first hand-off (made
         // without a fetch before it) reuses the buffer this run's last fetches read; the last run's barrier
-        // is the call's join. A partner parked for this member's last hand-off is woken first.
+        // is the call's join. Before it, the exchange's rule for a member that publishes no more (no partner fetches
+        // this run's last hand-off, but a member that stops must not leave the guarantee to a later hand-off).
         if (exchange != null) {
             exchange.wakeSleepers(member);
         }

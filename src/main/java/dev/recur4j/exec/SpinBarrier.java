@@ -34,9 +34,10 @@ final class SpinBarrier {
      * VM's woken thread in nearly every case (a parked thread unparked: 10-32 µs by the median, p99 0.2-2.6 ms), so
      * that one member's park does not make its partner wait past its own window and park in turn. 50 µs until the
      * twenty-eighth session: W1 (LSTM B=1, T=100, I=64, H=256) with 2 threads called every 5 ms, medians of 600
-     * calls, 2.6-9.0 ms a call where the hand-off's fetches spun 50 µs, 1.0-1.1 with 1 ms, 1.0-1.3 with 2 ms; a
+     * calls, 1.4-9.0 ms a call where the hand-off's fetches spun 50 µs, 1.0-1.1 with 1 ms, 1.0-1.3 with 2 ms; a
      * 2-layer bidirectional LSTM with B=1, whose members meet here after each layer and direction, every 5 ms: p90
-     * 5.0-5.7 ms with 1 ms here against 4.9-7.4 with 50 µs (medians 4.2-4.6 against 4.2-5.5).
+     * 5.0-5.7 ms with 1 ms here against 4.9-7.4 with 50 µs (medians 4.2-4.6 against 4.2-5.5). The price: with more
+     * busy threads than cores, a waiter holds its core up to 1 ms before it yields it.
      */
     static final long SPIN_NANOS = 1_000_000;
     private static final long PARK_NANOS = 1_000_000;

@@ -28,6 +28,14 @@ public record BenchResult(int runs, int warmupCalls, double medianMs, double p90
                           double maxMs, double flopsPerCall, double gflops, long allocBytesPerCall,
                           long allocBytesMeanPerCall, Map<String, Long> allocBytesByThread, double intervalMs) {
 
+    /** Of timed calls back to back (the record's form before {@code intervalMs}). */
+    public BenchResult(int runs, int warmupCalls, double medianMs, double p90Ms, double p99Ms, double minMs,
+                       double maxMs, double flopsPerCall, double gflops, long allocBytesPerCall,
+                       long allocBytesMeanPerCall, Map<String, Long> allocBytesByThread) {
+        this(runs, warmupCalls, medianMs, p90Ms, p99Ms, minMs, maxMs, flopsPerCall, gflops, allocBytesPerCall,
+                allocBytesMeanPerCall, allocBytesByThread, 0);
+    }
+
     /** The statistics of the first {@code runs} entries of {@code nanos} (each one call's wall time). */
     public static BenchResult of(long[] nanos, int runs, int warmupCalls, double flopsPerCall, long allocBytesPerCall) {
         return of(nanos, runs, warmupCalls, flopsPerCall,

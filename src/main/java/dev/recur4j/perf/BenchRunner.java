@@ -10,8 +10,8 @@ import java.util.logging.Logger;
  * on until the JIT has compiled nothing for half of {@code warmupSeconds}, for at most 5 x {@code warmupSeconds}
  * in all), then timed runs (at least {@code seconds} and {@code minRuns}), each call's wall time taken with
  * {@link System#nanoTime()}, back to back or each starting {@code intervalSeconds} after the one before (the caller
- * parked in between; after a call longer than that the next starts at once), then {@code allocCalls} separate steady-state calls whose heap allocation
- * is counted, the least of them reported (so neither the timing array's growth nor a one-off
+ * parked in between; after a call longer than that the next starts at once), then {@code allocCalls} separate
+ * steady-state calls whose heap allocation is counted, the least of them reported (so neither the timing array's growth nor a one-off
  * allocation by the JIT is counted against the engine; see {@link AllocationCounter#bytesPerCall}).
  */
 public final class BenchRunner {
@@ -51,7 +51,7 @@ public final class BenchRunner {
         long[] nanos = new long[Math.max(16, settings.minRuns())];
         int runs = 0;
         long timedNanos = (long) (settings.seconds() * 1e9);
-        long intervalNanos = (long) (settings.intervalSeconds() * 1e9);
+        long intervalNanos = Math.round(settings.intervalSeconds() * 1e9);
         long start = nanoTime.getAsLong();
         long next = start;
         while (runs < settings.minRuns() || nanoTime.getAsLong() - start < timedNanos) {
@@ -68,12 +68,15 @@ public final class BenchRunner {
         }
         AllocationCount bytes = allocation.bytesPerCall(call::run, settings.allocCalls());
         BenchResult result = BenchResult.of(nanos, runs, warmupCalls, call.flops(), bytes)
-                .spacedMs(intervalNanos / 1e6);
+                .spacedMs(settings.intervalSeconds() * 1e3);
         LOG.fine(() -> "recur4j bench: " + result);
         return result;
     }
 
-    /** Parks until {@code deadline} on {@link #nanoTime} (at once if it has passed). */
+    /**
+     * Parks until {@code deadline} on {@link #nanoTime} (at once if it has passed). A test clock that only calls
+     * advance never gets there: give such a clock no interval.
+     */
     private void waitUntil(long deadline) {
         for (long left = deadline - nanoTime.getAsLong(); left > 0; left = deadline - nanoTime.getAsLong()) {
             LockSupport.parkNanos(left);

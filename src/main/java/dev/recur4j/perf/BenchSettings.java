@@ -13,15 +13,17 @@ package dev.recur4j.perf;
  */
 public record BenchSettings(double warmupSeconds, int minWarmupCalls, double seconds, int minRuns, int allocCalls,
                             double intervalSeconds) {
+    /** A day: far below where the interval in nanoseconds would overflow a long. */
+    public static final double MAX_INTERVAL_SECONDS = 86_400;
 
     public BenchSettings {
         if (!(warmupSeconds >= 0) || !(seconds >= 0)) {
             throw new IllegalArgumentException("warm-up and measuring seconds must be >= 0, found "
                     + warmupSeconds + " and " + seconds);
         }
-        if (!(intervalSeconds >= 0) || Double.isInfinite(intervalSeconds)) {
-            throw new IllegalArgumentException("the interval between timed calls must be >= 0 seconds, found "
-                    + intervalSeconds);
+        if (!(intervalSeconds >= 0 && intervalSeconds <= MAX_INTERVAL_SECONDS)) {
+            throw new IllegalArgumentException("the interval between timed calls must be 0.." + MAX_INTERVAL_SECONDS
+                    + " seconds, found " + intervalSeconds);
         }
         if (minWarmupCalls < 0 || minRuns < 1 || allocCalls < 1) {
             throw new IllegalArgumentException("need minWarmupCalls >= 0, minRuns >= 1, allocCalls >= 1, found "

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link HiddenExchange}: every fetch sees exactly the partner's hand-off of the same number, on the spin path and
- * the park path, and a parked fetch is woken by the hand-off it waits for.
+ * the park path, and a parked fetch is woken by its partner's hand-offs.
  */
 class HiddenExchangeTest {
     /** A parked fetch's timeout here: a minute, so that a fetch nobody unparks (a lost wake-up) hangs the test. */
@@ -18,15 +18,27 @@ class HiddenExchangeTest {
 
     /**
      * 3 members own 7, 16 and 9 units of 2 rows. Hand-off s carries value s*1000 + row*100 + unit in
-     * every unit; each member fetches both partners' units after each hand-off and checks them, as the
+     * every unit; each member fetches its partners' units after each hand-off and checks them, as the
      * small-batch path does from one step to the next (one buffer of two is overwritten every step, so
      * a fetch that read the wrong buffer or raced the writer would see another number). Every 50th
-     * hand-off one member comes late (3 ms, past the spin window), so the others park and must be unparked by its
-     * hand-off: a lost wake-up would leave a member parked past the join's 30 s.
+     * hand-off one member comes late (2 ms past the spin window), so the others park and must be unparked by its
+     * hand-offs: a lost wake-up would leave a member parked past the join's 30 s.
      */
     @Test
     void fetchesSeeTheHandOffOfTheirNumber() throws InterruptedException {
-        int[] unitFrom = {0, 7, 23, 32};
+        handOffsOfMembers(new int[] {0, 7, 23, 32});
+    }
+
+    /**
+     * The same with 2 members, the small-batch path's usual team: with 3, a member that failed to wake one partner
+     * could still get it woken through the third's hand-offs.
+     */
+    @Test
+    void twoMembersSeeTheHandOffOfTheirNumber() throws InterruptedException {
+        handOffsOfMembers(new int[] {0, 16, 25});
+    }
+
+    private static void handOffsOfMembers(int[] unitFrom) throws InterruptedException {
         int members = unitFrom.length - 1;
         int rows = 2;
         int handOffs = 600;

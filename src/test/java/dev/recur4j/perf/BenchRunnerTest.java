@@ -273,6 +273,7 @@ class BenchRunnerTest {
     void settingsRejectNonsense() {
         assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 1, 1, -0.001));
         assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 1, 1, Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 1, 1, 1e300));
         assertThrows(IllegalArgumentException.class, () -> new BenchSettings(-1, 1, 1, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, Double.NaN, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new BenchSettings(1, 1, 1, 0, 1));
