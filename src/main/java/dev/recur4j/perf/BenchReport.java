@@ -87,7 +87,8 @@ public record BenchReport(RnnSpec spec, int batch, int seqLen, BenchMode mode, S
         String spacing = result.intervalMs() > 0
                 ? String.format(Locale.ROOT, ", started %.3f ms apart", result.intervalMs()) : "";
         line(s, "  %d runs (after %d warm-up calls)%s: median %.3f ms, min %.3f ms, max %.3f ms (p90 %.3f, p99 %.3f)",
-                result.runs(), result.warmupCalls(), spacing, result.medianMs(), result.minMs(), result.maxMs(), result.p90Ms(), result.p99Ms());
+                result.runs(), result.warmupCalls(), spacing, result.medianMs(), result.minMs(), result.maxMs(),
+                result.p90Ms(), result.p99Ms());
         line(s, "  %.2f GFLOP/s (%.4g GFLOP per call)", result.gflops(), result.flopsPerCall() / 1e9);
         if (sgemm == null) {
             line(s, "  SGEMM throughput: not measured (no GEMM back end loads)");

@@ -11,8 +11,9 @@ import java.util.logging.Logger;
  * in all), then timed runs (at least {@code seconds} and {@code minRuns}), each call's wall time taken with
  * {@link System#nanoTime()}, back to back or each starting {@code intervalSeconds} after the one before (the caller
  * parked in between; after a call longer than that the next starts at once), then {@code allocCalls} separate
- * steady-state calls whose heap allocation is counted, the least of them reported (so neither the timing array's growth nor a one-off
- * allocation by the JIT is counted against the engine; see {@link AllocationCounter#bytesPerCall}).
+ * steady-state calls whose heap allocation is counted, the least of them reported (so neither the timing array's
+ * growth nor a one-off allocation by the JIT is counted against the engine; see
+ * {@link AllocationCounter#bytesPerCall}).
  */
 public final class BenchRunner {
     private static final Logger LOG = Logger.getLogger(BenchRunner.class.getName());
