@@ -24,6 +24,21 @@ class SpinTeamTest {
         SpinTeam team;
     }
 
+    /** -Drecur4j.smallBatchIdleSpinMicros: whole microseconds from 0 to a minute, else an error naming it. */
+    @Test
+    void idleSpinComesFromItsProperty() {
+        assertEquals(200_000, SpinTeam.idleSpinNanos(null), "the default: 200 µs");
+        assertEquals(20_000_000, SpinTeam.idleSpinNanos("20000"));
+        assertEquals(0, SpinTeam.idleSpinNanos(" 0 "));
+        assertEquals(60_000_000_000L, SpinTeam.idleSpinNanos("60000000"));
+        for (String bad : new String[] {"-1", "1.5", "20ms", "", "60000001", "99999999999999999999"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SpinTeam.idleSpinNanos(bad), bad);
+            assertTrue(e.getMessage().contains("-Drecur4j.smallBatchIdleSpinMicros must be 0..60000000 microseconds,"
+                    + " found '" + bad + "'"), e.getMessage());
+        }
+    }
+
     private static boolean inChain(Throwable t, Throwable wanted) {
         if (t == null) {
             return false;
