@@ -178,10 +178,16 @@ public final class JavaGemm implements Gemm {
     @Override
     public void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
                       PreparedB b, float beta, MemorySegment c, long cOff, int ldc) {
+        sgemm(transA, m, alpha, a, aOff, lda, b, beta, c, cOff, ldc, SCRATCH.get());
+    }
+
+    /** The same, a packed copy multiplied with this scratch. */
+    private void sgemm(Transpose transA, int m, float alpha, MemorySegment a, long aOff, int lda,
+                       PreparedB b, float beta, MemorySegment c, long cOff, int ldc, GemmScratch scratch) {
         if (b.packed == null) {
             sgemm(transA, b.trans, m, b.n, b.k, alpha, a, aOff, lda, b.b, b.bOff, b.ldb, beta, c, cOff, ldc);
         } else {
-            sgemm(transA, m, alpha, a, aOff, lda, b.packed, beta, c, cOff, ldc, SCRATCH.get());
+            sgemm(transA, m, alpha, a, aOff, lda, b.packed, beta, c, cOff, ldc, scratch);
         }
     }
 
@@ -208,15 +214,10 @@ public final class JavaGemm implements Gemm {
         GemmChecks.check(Transpose.NO, Transpose.NO, m, b.n, b.k, a, aOff, lda, null, 0, Math.max(1, b.n), c, cOff,
                 ldc, false);
         if (!packed || m == 0 || b.k == 0) {
-            // one product per part, packed ones with this scratch
+            // one product per part, as the default, packed ones with this scratch
             for (int i = 0; i < b.parts.length; i++) {
-                PreparedB part = b.parts[i];
-                if (part.packed != null) {
-                    sgemm(Transpose.NO, m, 1f, a, aOff + b.depths[i], lda, part.packed, 0f, c, cOff + b.cols[i], ldc,
-                            scratch);
-                } else {
-                    sgemm(Transpose.NO, m, 1f, a, aOff + b.depths[i], lda, part, 0f, c, cOff + b.cols[i], ldc);
-                }
+                sgemm(Transpose.NO, m, 1f, a, aOff + b.depths[i], lda, b.parts[i], 0f, c, cOff + b.cols[i], ldc,
+                        scratch);
             }
             return;
         }
