@@ -31,8 +31,10 @@ import java.util.logging.Logger;
  * step, copies theirs in. That replaced a {@link SpinBarrier} after every step (W1 with 2 threads:
  * 7 % faster, GRU 11 %): a member waits only for the data it reads, with no shared counter between.
  * GRU reset-before-linear hands over r⊙h the same way before W_hn (r⊙h). The members meet at the
- * barrier only at the end of each (layer, direction). Buffers grow when a call needs more and are
- * reused, so repeated calls allocate nothing.
+ * barrier only at the end of each (layer, direction). A call the team's caller runs alone ({@link
+ * SpinTeam#runsAlone}: its workers had parked, and waking them does not pay on this machine) takes every block
+ * in member 0, with no hand-off and no barrier, and gives the same bits. Buffers grow when a call needs more and
+ * are reused, so repeated calls allocate nothing.
  *
  * <p>Not supported (the caller uses the general path): LSTM projections.
  */
@@ -116,6 +118,11 @@ final class SmallBatchForward implements AutoCloseable {
     }
 
     SmallBatchForward(RnnWeights weights, Impl impl, int threads) {
+        this(weights, impl, threads, new WakePolicy());
+    }
+
+    /** With the team's wake-up policy given (tests: one that has seen slow joins, so that calls run alone). */
+    SmallBatchForward(RnnWeights weights, Impl impl, int threads, WakePolicy wakes) {
         this.spec = weights.spec();
         if (!supports(spec)) {
             throw new IllegalArgumentException("the small-batch path does not support " + spec);
@@ -148,7 +155,7 @@ final class SmallBatchForward implements AutoCloseable {
                     slots[spec.slot(l, d)] = new SmallBatchWeights(spec, l, weights.layer(l, d), v);
                 }
             }
-            started = new SpinTeam(members, this::runMember);
+            started = new SpinTeam(members, this::runMember, wakes);
             this.exchange = members > 1 ? new HiddenExchange(unitFrom, started.barrier()) : null;
         } catch (RuntimeException | Error e) {
             // As FastRnn: no instance results, so the native weight copies made so far and the team's threads are ours
@@ -226,7 +233,10 @@ final class SmallBatchForward implements AutoCloseable {
         return a;
     }
 
-    /** The whole grid for this member's blocks. */
+    /**
+     * The whole grid for this member's blocks, or for all blocks when the caller runs the call alone ({@link
+     * SpinTeam#runsAlone}: with no hand-off and no barrier).
+     */
     private void runMember(int member) {
         RnnBatch batch = in;
         RnnResult result = out;
@@ -234,10 +244,11 @@ final class SmallBatchForward implements AutoCloseable {
         int dh = spec.directions() * h;
         float[] x = batch.input();
         int ldx = spec.inputSize();
+        boolean alone = exchange == null || member == 0 && team.runsAlone();
         for (int l = 0; l < spec.numLayers(); l++) {
             float[] y = l == spec.numLayers() - 1 ? result.output() : layerOut[l & 1];
             for (int d = 0; d < spec.directions(); d++) {
-                runSequences(batch, result, spec.slot(l, d), d == 1, x, ldx, y, d * h, dh, member);
+                runSequences(batch, result, spec.slot(l, d), d == 1, x, ldx, y, d * h, dh, member, alone);
             }
             x = y;
             ldx = dh;
@@ -245,57 +256,28 @@ final class SmallBatchForward implements AutoCloseable {
     }
 
     /**
-     * One (layer, direction) for all batch rows, this member's blocks: row r's input at
+     * One (layer, direction) for all batch rows, this member's blocks (all blocks if {@code alone}): row r's input at
      * x[(r*T + t)*ldx], its output columns at y[(r*T + t)*ldy + yCol].
      */
     private void runSequences(RnnBatch batch, RnnResult result, int slot, boolean reverse, float[] x, int ldx,
-                              float[] y, int yCol, int ldy, int member) {
+                                 float[] y, int yCol, int ldy, int member, boolean alone) {
         SmallBatchWeights w = slots[slot];
         int rows = batch.batch();
         int seqLen = batch.seqLen();
-        int jb0 = blockFrom[member];
-        int jb1 = blockFrom[member + 1];
+        int jb0 = alone ? 0 : blockFrom[member];
+        int jb1 = alone ? nb : blockFrom[member + 1];
+        int maxLen = begin(batch, result, slot, x, ldx, member, jb0, jb1);
         int h = spec.hiddenSize();
-        int g = spec.gates();
-        int gh = g * hp;
-        int u0 = unitFrom[member];
-        int u1 = unitFrom[member + 1];
-        float[] h0 = batch.h0();
-        float[] c0 = batch.c0();
-        float[][] hStart = hOwn[member][0];
-        int maxLen = 0;
-        // Each row's initial state (all of h: the first step needs no hand-off; this member's units of c), and
-        // the input projection of its valid steps.
-        for (int r = 0; r < rows; r++) {
-            int state = (slot * rows + r) * h;
-            int len = batch.length(r);
-            maxLen = Math.max(maxLen, len);
-            if (h0 != null) {
-                System.arraycopy(h0, state, hStart[r], 0, h);
-            } else {
-                Arrays.fill(hStart[r], 0, h, 0f);
-            }
-            if (spec.hasCellState()) {
-                if (c0 != null) {
-                    System.arraycopy(c0, state + u0, c[r], u0, u1 - u0);
-                } else {
-                    Arrays.fill(c[r], u0, u1, 0f);
-                }
-            }
-            if (len == 0) {
-                storeFinalState(result, hStart[r], r, state, u0, u1);
-            }
-            kernels.project(g, spec.layerInputSize(layerOf(slot)), w.wIh, w.bias, x, r * seqLen * ldx, ldx, len,
-                    xproj, r * seqLen * gh, gh, jb0, jb1);
-        }
-
+        int u0 = unitOf(jb0);
+        int u1 = unitOf(jb1);
+        HiddenExchange handOff = alone ? null : exchange;
         int cur = 0;
         for (int i = 0; i < maxLen; i++) {
             float[][] hIn = hOwn[member][cur];
             float[][] hOut = hOwn[member][cur ^ 1];
-            step(w, batch, i, reverse, seqLen, hIn, hOut, member, jb0, jb1);
-            if (exchange != null) {
-                exchange.publish(member, hOut, rows);
+            step(w, batch, i, reverse, seqLen, hIn, hOut, member, jb0, jb1, handOff);
+            if (handOff != null) {
+                handOff.publish(member, hOut, rows);
             }
             for (int r = 0; r < rows; r++) {
                 int len = batch.length(r);
@@ -319,10 +301,53 @@ final class SmallBatchForward implements AutoCloseable {
         // without a fetch before it) reuses the buffer this run's last fetches read; the last run's barrier
         // is the call's join. Before it, the exchange's rule for a member that publishes no more (no partner fetches
         // this run's last hand-off, but a member that stops must not leave the guarantee to a later hand-off).
-        if (exchange != null) {
-            exchange.wakeSleepers(member);
+        if (handOff != null) {
+            handOff.wakeSleepers(member);
+            team.barrier().await();
         }
-        team.barrier().await();
+    }
+
+    /**
+     * Blocks [jb0, jb1) of one (layer, direction) before its first step: each row's initial state (all of h, in this
+     * member's buffer: the first step needs no hand-off; the blocks' units of c), the final state of rows of length
+     * 0, and the input projection of every row's valid steps. Returns the longest row's length.
+     */
+    private int begin(RnnBatch batch, RnnResult result, int slot, float[] x, int ldx, int member, int jb0, int jb1) {
+        SmallBatchWeights w = slots[slot];
+        int rows = batch.batch();
+        int seqLen = batch.seqLen();
+        int h = spec.hiddenSize();
+        int g = spec.gates();
+        int gh = g * hp;
+        int u0 = unitOf(jb0);
+        int u1 = unitOf(jb1);
+        float[] h0 = batch.h0();
+        float[] c0 = batch.c0();
+        int maxLen = 0;
+        for (int r = 0; r < rows; r++) {
+            float[] hStart = hOwn[member][0][r];
+            int state = (slot * rows + r) * h;
+            int len = batch.length(r);
+            maxLen = Math.max(maxLen, len);
+            if (h0 != null) {
+                System.arraycopy(h0, state, hStart, 0, h);
+            } else {
+                Arrays.fill(hStart, 0, h, 0f);
+            }
+            if (spec.hasCellState()) {
+                if (c0 != null) {
+                    System.arraycopy(c0, state + u0, c[r], u0, u1 - u0);
+                } else {
+                    Arrays.fill(c[r], u0, u1, 0f);
+                }
+            }
+            if (len == 0) {
+                storeFinalState(result, hStart, r, state, u0, u1);
+            }
+            kernels.project(g, spec.layerInputSize(layerOf(slot)), w.wIh, w.bias, x, r * seqLen * ldx, ldx, len,
+                    xproj, r * seqLen * gh, gh, jb0, jb1);
+        }
+        return maxLen;
     }
 
     /** Row r's final h (and c) for this member's units u0..u1, at {@code state} in hN (cN). */
@@ -344,14 +369,14 @@ final class SmallBatchForward implements AutoCloseable {
      * it is still reused (a cyclic walk would miss on every block under LRU-like replacement).
      */
     private void step(SmallBatchWeights w, RnnBatch batch, int i, boolean reverse, int seqLen, float[][] hIn,
-                      float[][] hOut, int member, int jb0, int jb1) {
+                      float[][] hOut, int member, int jb0, int jb1, HiddenExchange handOff) {
         int h = spec.hiddenSize();
         int gh = spec.gates() * hp;
         int rows = batch.batch();
         boolean down = (i & 1) == 1;
         CellKind cell = spec.cell();
-        if (i > 0) {
-            fetchPartners(member, hIn, rows);
+        if (i > 0 && handOff != null) {
+            fetchPartners(handOff, member, hIn, rows);
         }
         // xo[r]: row r's gate row of this step; a finished row's padding step i (i >= len, so i < T) instead.
         int[] xo = accOff[member];
@@ -366,7 +391,7 @@ final class SmallBatchForward implements AutoCloseable {
             acc[r] = viaRec ? rec[r] : xproj;
         }
         if (viaRec && !spec.linearBeforeReset()) {
-            resetBeforeLinearStep(w, batch, i, hIn, hOut, member, jb0, jb1, down, xo, acc);
+            resetBeforeLinearStep(w, batch, i, hIn, hOut, member, jb0, jb1, down, xo, acc, handOff);
             return;
         }
         // Groups of up to GROUP blocks: the single-row GEMV streams a group's blocks side by side, and every
@@ -405,7 +430,8 @@ final class SmallBatchForward implements AutoCloseable {
      * W_hn over r⊙h, which needs every member's units of r⊙h: handed over like h.
      */
     private void resetBeforeLinearStep(SmallBatchWeights w, RnnBatch batch, int i, float[][] hIn, float[][] hOut,
-                                       int member, int jb0, int jb1, boolean down, int[] xo, float[][] acc) {
+                                       int member, int jb0, int jb1, boolean down, int[] xo, float[][] acc,
+                                       HiddenExchange handOff) {
         int h = spec.hiddenSize();
         int rows = batch.batch();
         float[][] rh = rhOwn[member];
@@ -418,9 +444,9 @@ final class SmallBatchForward implements AutoCloseable {
                 }
             }
         }
-        if (exchange != null) {
-            exchange.publish(member, rh, rows);
-            fetchPartners(member, rh, rows);
+        if (handOff != null) {
+            handOff.publish(member, rh, rows);
+            fetchPartners(handOff, member, rh, rows);
         }
         for (int r = 0; r < rows; r++) {
             acc[r] = recN[r];
@@ -436,12 +462,17 @@ final class SmallBatchForward implements AutoCloseable {
         }
     }
 
-    /** Every partner's units of its latest hand-off into v[0 .. rows) (nothing with one member). */
-    private void fetchPartners(int member, float[][] v, int rows) {
+    /** Every partner's units of its latest hand-off through {@code handOff} into v[0 .. rows). */
+    private void fetchPartners(HiddenExchange handOff, int member, float[][] v, int rows) {
         int members = blockFrom.length - 1;
         for (int q = 1; q < members; q++) {
-            exchange.fetch(member, (member + q) % members, v, rows);
+            handOff.fetch(member, (member + q) % members, v, rows);
         }
+    }
+
+    /** The first unit of block jb (H for jb = nb). */
+    private int unitOf(int jb) {
+        return Math.min(jb * v, spec.hiddenSize());
     }
 
     private int layerOf(int slot) {
@@ -467,6 +498,11 @@ final class SmallBatchForward implements AutoCloseable {
                 e.addSuppressed(s);
             }
         }
+    }
+
+    /** Whether the team's workers are parked between calls (tests: so that the next call finds them so). */
+    boolean workersParked() {
+        return team.workersParked();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.recur4j.exec;
 
-import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -10,6 +11,14 @@ import java.util.concurrent.locks.LockSupport;
  * created here once and stopped by {@link #close()}. Between calls a worker spins for a while ({@link
  * #idleSpinNanos}, 200 µs unless {@code -Drecur4j.smallBatchIdleSpinMicros} says otherwise, so that back-to-back
  * calls pay no wake-up) and then parks. A call allocates nothing.
+ *
+ * <p>A call that finds every worker parked wakes them, unless {@link WakePolicy} has learnt that woken workers join
+ * too late on this machine (on a VM, a parked worker's idle vCPU can take a millisecond or more to run again, and
+ * the call then stalls at every hand-off); then the call runs on the caller alone ({@link #runsAlone()}) and wakes
+ * nobody. A worker joins a call by claiming it for the team, the caller claims it for itself, and whichever claim
+ * comes first decides; a worker that sees a call claimed by the caller leaves it untouched. A call alone that came
+ * within the idle spin of the previous call's end wakes the workers as it ends, so that calls that follow one
+ * another closely run on the whole team again.
  *
  * <p>If a member's task throws, the barrier is broken, so the others' waits throw too; the call fails with the
  * first failure (the caller's own exception carries a worker's as suppressed) only once every member has left the
@@ -27,8 +36,8 @@ final class SpinTeam implements AutoCloseable {
         void run(int member);
     }
 
-    /** Ints between two workers' entries of {@link #left}: 64 bytes, so they share no cache line. */
-    private static final int STRIDE = 16;
+    /** Longs between two workers' entries of {@link #left} and {@link #parked}: 64 bytes, no cache line shared. */
+    private static final int STRIDE = 8;
 
     private final Member task;
     /**
@@ -41,19 +50,51 @@ final class SpinTeam implements AutoCloseable {
     private final long idleSpinNanos;
     private final SpinBarrier barrier;
     private final Thread[] workers;
-    private volatile int generation;
+    /** The number of the current call (a long: a service's calls can outnumber an int's range within weeks). */
+    private volatile long generation;
+    /**
+     * Who runs call g: below 3g undecided, {@code 3g + 1} the team (a worker has joined), {@code 3g + 2} the caller
+     * alone. Each side claims the call by a compare-and-set from an undecided value, so exactly one claim wins.
+     */
+    private final AtomicLong mode = new AtomicLong();
+    /** Per worker (at i * STRIDE): 1 while it parks (or is about to) between calls, else 0. */
+    private final AtomicLongArray parked;
+    /** Per worker (at i * STRIDE): when it joined its last call (its clock: System.nanoTime). */
+    private final AtomicLongArray joinedNanos;
+    /** Whether a call that finds the workers parked wakes them (used by the caller only). */
+    private final WakePolicy wakes;
+    /**
+     * When the last call ended, and its generation (written in that order): a worker spins until {@link
+     * #idleSpinNanos} after the end of the last call, whether it took part in it or not.
+     */
+    private volatile long lastEndNanos;
+    private volatile long endedGeneration;
     private volatile boolean stopping;
     /** The first failure of a member's task: the others' are mostly the broken barrier it caused. */
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    /** Per worker (at i * STRIDE): the generation of the last call whose task it has left. */
-    private final AtomicIntegerArray left;
+    /** Per worker (at i * STRIDE): the generation of the last call whose task it has left (or not joined). */
+    private final AtomicLongArray left;
 
     SpinTeam(int size, Member task) {
+        this(size, task, new WakePolicy());
+    }
+
+    /** With the policy given (tests: one that has seen slow joins). */
+    SpinTeam(int size, Member task, WakePolicy wakes) {
+        this(size, task, wakes, idleSpinNanos(System.getProperty(IDLE_SPIN_PROPERTY)));
+    }
+
+    /** With the policy and the idle spin given (tests). */
+    SpinTeam(int size, Member task, WakePolicy wakes, long idleSpinNanos) {
         this.task = task;
-        this.idleSpinNanos = idleSpinNanos(System.getProperty(IDLE_SPIN_PROPERTY));
+        this.wakes = wakes;
+        this.idleSpinNanos = idleSpinNanos;
+        this.lastEndNanos = System.nanoTime() - idleSpinNanos - 1; // as if the last call had ended long ago
         this.barrier = new SpinBarrier(size);
         this.workers = new Thread[size - 1];
-        this.left = new AtomicIntegerArray(Math.max(1, workers.length * STRIDE));
+        this.left = new AtomicLongArray(Math.max(1, workers.length * STRIDE));
+        this.parked = new AtomicLongArray(Math.max(1, workers.length * STRIDE));
+        this.joinedNanos = new AtomicLongArray(Math.max(1, workers.length * STRIDE));
         TeamThreads.start(workers, "recur4j-gemv-", this::work, this::close);
     }
 
@@ -87,8 +128,9 @@ final class SpinTeam implements AutoCloseable {
     }
 
     /**
-     * Runs the task on every member; returns when member 0's task returns (after its final barrier). If a task
-     * throws, throws once every worker has left the task. Refused once closed.
+     * Runs the task on every member, or on the caller alone if every worker has parked and {@link WakePolicy} says
+     * not to wake them; returns when member 0's task returns (after its final barrier). If a task throws, throws once
+     * every worker has left the task. Refused once closed.
      */
     void run() {
         if (stopping) {
@@ -98,10 +140,23 @@ final class SpinTeam implements AutoCloseable {
         if (barrier.isBroken()) {
             throw new IllegalStateException("the small-batch team failed in an earlier call", failure.get());
         }
+        long begun = System.nanoTime();
+        long previousEnd = lastEndNanos;
+        boolean alone = false;
+        boolean woken = false;
         if (workers.length > 0) {
-            generation = generation + 1; // single writer: the calling thread
-            for (Thread w : workers) {
-                LockSupport.unpark(w);
+            long gen = generation + 1; // single writer: the calling thread
+            generation = gen;
+            // After the write of the generation: a worker marks itself parked before it looks at the generation a
+            // last time, so either it sees this call or this sees it parked (all volatile: sequentially consistent).
+            if (workersParked()) {
+                woken = wakes.wakes();
+                alone = !woken && claim(gen, ALONE); // the claim fails if a worker saw the call and joined first
+            }
+            if (!alone) {
+                for (Thread w : workers) {
+                    LockSupport.unpark(w);
+                }
             }
         }
         try {
@@ -109,13 +164,64 @@ final class SpinTeam implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             failure.compareAndSet(null, e); // before the break: a worker's exception caused by it comes after
             barrier.breakBarrier();
-            awaitWorkersLeft();
+            if (!alone) {
+                awaitWorkersLeft(); // a call alone has none in it: they cannot claim it
+            }
             Throwable f = failure.get();
             if (f != e) {
                 e.addSuppressed(f);
             }
             throw e;
+        } finally {
+            lastEndNanos = System.nanoTime();
+            endedGeneration = generation;
         }
+        if (woken) {
+            long last = Long.MIN_VALUE;
+            for (int i = 0; i < workers.length; i++) {
+                last = Math.max(last, joinedNanos.get(i * STRIDE)); // written before the call's final barrier
+            }
+            wakes.joined(last - begun);
+        }
+        if (alone && begun - previousEnd < idleSpinNanos) {
+            // calls follow one another: have the workers spin for the next one
+            for (Thread w : workers) {
+                LockSupport.unpark(w);
+            }
+        }
+    }
+
+    /**
+     * Whether the current call runs on the caller alone (asked by member 0's task). If so, no worker takes part: the
+     * task must not wait for or hand anything to the others, its barrier included.
+     */
+    boolean runsAlone() {
+        return workers.length > 0 && mode.get() == 3 * generation + ALONE;
+    }
+
+    /** Whether every worker is parked between calls (tests: to make a call find them so). */
+    boolean workersParked() {
+        for (int i = 0; i < workers.length; i++) {
+            if (parked.get(i * STRIDE) != 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final int TEAM = 1;
+    private static final int ALONE = 2;
+
+    /** Claims call {@code gen} for {@code who} (TEAM or ALONE) unless it is decided; whether {@code who} has it. */
+    private boolean claim(long gen, int who) {
+        long undecided = 3 * gen;
+        long m;
+        while ((m = mode.get()) < undecided) {
+            if (mode.compareAndSet(m, undecided + who)) {
+                return true;
+            }
+        }
+        return m == undecided + who;
     }
 
     /**
@@ -124,7 +230,7 @@ final class SpinTeam implements AutoCloseable {
      * guard defers it) bumps the generation, and a worker that sees that bump first ends without leaving this call's.
      */
     private void awaitWorkersLeft() {
-        int gen = generation;
+        long gen = generation;
         boolean interrupted = false;
         for (int i = 0; i < workers.length; i++) {
             while (left.get(i * STRIDE) != gen && workers[i].isAlive()) {
@@ -135,28 +241,35 @@ final class SpinTeam implements AutoCloseable {
     }
 
     private void work(int member) {
-        int seen = 0;
+        int slot = (member - 1) * STRIDE;
+        long seen = 0;
         while (true) {
-            long spinUntil = System.nanoTime() + idleSpinNanos;
-            int gen;
+            long gen;
             while ((gen = generation) == seen) {
-                if (System.nanoTime() < spinUntil) {
+                if (endedGeneration != seen || System.nanoTime() - lastEndNanos < idleSpinNanos) {
                     Thread.onSpinWait();
                 } else {
-                    Parking.park(this); // a worker drops an interrupt (see Parking)
+                    parked.set(slot, 1); // before the last look at the generation: see run()
+                    if (generation == seen) {
+                        Parking.park(this); // a worker drops an interrupt (see Parking)
+                    }
+                    parked.set(slot, 0);
                 }
             }
             seen = gen;
             if (stopping) {
                 return;
             }
-            try {
-                task.run(member);
-            } catch (Throwable e) {
-                failure.compareAndSet(null, e);
-                barrier.breakBarrier();
+            if (claim(gen, TEAM)) {
+                joinedNanos.set(slot, System.nanoTime());
+                try {
+                    task.run(member);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                    barrier.breakBarrier();
+                }
             }
-            left.set((member - 1) * STRIDE, gen);
+            left.set(slot, gen);
         }
     }
 

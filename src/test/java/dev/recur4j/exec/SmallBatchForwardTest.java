@@ -2,6 +2,7 @@ package dev.recur4j.exec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.recur4j.CellKind;
@@ -14,6 +15,7 @@ import dev.recur4j.RnnWeights;
 import dev.recur4j.gemm.GemmKind;
 import dev.recur4j.gemm.Gemms;
 import dev.recur4j.ref.ReferenceRnn;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -132,6 +134,47 @@ class SmallBatchForwardTest {
         }
         if (!failures.isEmpty()) {
             fail("seed " + SEED + ": " + failures.size() + " failing case(s)\n" + String.join("\n", failures));
+        }
+    }
+
+    /**
+     * A call whose caller runs it alone (its worker parked, and the team's policy having seen slow joins) computes
+     * every block in member 0, with no hand-off: the same bits as one thread's call and as the team's, for every cell
+     * kind, two bidirectional layers (four (layer, direction)s, so no barrier may be left waiting), H = 100 (7 blocks
+     * of 16 or 13 of 8, split 3 / 4 or 6 / 7 in the team), 3 rows of lengths 9, 1 and 5.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Impl.class, names = {"SCALAR", "SIMD"})
+    void aCallAloneGivesTheTeamsBits(Impl impl) {
+        Random rnd = new Random(SEED + 20 + impl.ordinal());
+        for (CellKind ck : CellKind.values()) {
+            for (boolean lbr : ck == CellKind.GRU ? new boolean[] {true, false} : new boolean[] {true}) {
+                RnnSpec spec = RnnSpec.builder(ck, 17, 100).numLayers(2).bidirectional(true).linearBeforeReset(lbr)
+                        .build();
+                RnnWeights w = RnnWeights.random(spec, rnd.nextLong());
+                RnnBatch batch = new RnnBatch(3, 9, uniform(rnd, 3 * 9 * 17), new int[] {9, 1, 5},
+                        uniform(rnd, spec.slots() * 3 * 100), spec.hasCellState()
+                        ? uniform(rnd, spec.slots() * 3 * 100) : null);
+                RnnResult one = RnnResult.allocate(spec, 3, 9);
+                run(w, impl, 1, false, batch, one);
+                RnnResult team = RnnResult.allocate(spec, 3, 9);
+                run(w, impl, 2, false, batch, team);
+                RnnResult alone = RnnResult.allocate(spec, 3, 9);
+                NanFill.result(alone);
+                try (SmallBatchForward path = new SmallBatchForward(w, impl, 2, SpinTeamTest.slowJoinsSeen())) {
+                    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                        SpinUntil.holds(path::workersParked, "the worker has parked");
+                        path.forward(batch, alone);
+                    });
+                }
+                String what = spec + " " + impl;
+                assertArrayEquals(one.output(), team.output(), "team output " + what);
+                assertArrayEquals(one.output(), alone.output(), "output alone " + what);
+                assertArrayEquals(one.hN(), alone.hN(), "h_n alone " + what);
+                if (spec.hasCellState()) {
+                    assertArrayEquals(one.cN(), alone.cN(), "c_n alone " + what);
+                }
+            }
         }
     }
 

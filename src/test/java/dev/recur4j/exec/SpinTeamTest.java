@@ -212,6 +212,121 @@ class SpinTeamTest {
         }
     }
 
+    /** A policy that has seen slow joins: calls that find the workers parked run alone (for 64 calls). */
+    static WakePolicy slowJoinsSeen() {
+        WakePolicy p = new WakePolicy();
+        for (int i = 0; i < 8; i++) {
+            p.joined(1_200_000);
+        }
+        return p;
+    }
+
+    /** A fresh policy: a call that finds the worker parked wakes it, and both members run the task. */
+    @Test
+    void aCallWakesTheParkedWorkerWhileJoinsAreQuick() {
+        Holder h = new Holder();
+        AtomicInteger ran = new AtomicInteger();
+        h.team = new SpinTeam(2, m -> {
+            ran.incrementAndGet();
+            h.team.barrier().await();
+        });
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (SpinTeam team = h.team) {
+                SpinUntil.holds(team::workersParked, "the worker has parked");
+                team.run();
+                assertEquals(2, ran.get(), "members that ran the call");
+            }
+        });
+    }
+
+    /**
+     * Once joins were slow, a call that finds the worker parked runs on the caller alone and leaves it parked; a
+     * call alone that comes within the idle spin of the last one's end wakes it as it ends, and the next call, which
+     * finds it spinning, runs on both.
+     */
+    @Test
+    void aCallRunsAloneOnceJoinsWereSlowAndCloseCallsBringTheWorkerBack() {
+        Holder h = new Holder();
+        AtomicInteger workerRan = new AtomicInteger();
+        AtomicInteger alone = new AtomicInteger();
+        long idleSpin = 10_000_000_000L; // "within the idle spin" whatever this machine's speed
+        h.team = new SpinTeam(2, m -> {
+            if (m == 0 && h.team.runsAlone()) {
+                alone.incrementAndGet();
+                return; // no barrier: nobody else is in the call
+            }
+            if (m > 0) {
+                workerRan.incrementAndGet();
+            }
+            h.team.barrier().await();
+        }, slowJoinsSeen(), idleSpin);
+        assertTimeoutPreemptively(LIMIT, () -> { // close() included: a worker stuck in a call would hang it
+            try (SpinTeam team = h.team) {
+                SpinUntil.holds(team::workersParked, "the worker has parked"); // it starts as after a long pause
+                team.run();
+                assertEquals(1, alone.get(), "the first call ran alone");
+                FullSleep.nanos(100_000_000);
+                assertTrue(team.workersParked(), "the call alone woke the worker");
+                assertEquals(0, workerRan.get());
+                team.run(); // finds it parked, but comes right after the first: it wakes the worker as it ends
+                assertEquals(2, alone.get(), "the second call ran alone");
+                SpinUntil.holds(() -> !team.workersParked(), "the worker is spinning");
+                team.run();
+                assertEquals(2, alone.get(), "the third call ran alone");
+                FullSleep.nanos(100_000_000);
+                assertEquals(1, workerRan.get(), "the worker's calls");
+            }
+        });
+    }
+
+    /**
+     * Calls at random pauses against a worker that parks as soon as it may, the policy set to run parked calls alone
+     * but probing now and then: each call runs either on both members or on the caller alone, never with a worker
+     * in a call the caller took for itself (the claim decides when the worker sees the call while parking).
+     */
+    @Test
+    void everyCallRunsAloneOrOnTheWholeTeam() {
+        Holder h = new Holder();
+        AtomicInteger workerRan = new AtomicInteger();
+        AtomicInteger teamCalls = new AtomicInteger();
+        WakePolicy wakes = new WakePolicy();
+        h.team = new SpinTeam(2, m -> {
+            if (m == 0) {
+                if (h.team.runsAlone()) {
+                    return;
+                }
+                teamCalls.incrementAndGet();
+            } else {
+                workerRan.incrementAndGet();
+            }
+            h.team.barrier().await();
+        }, wakes, 20_000);
+        java.util.Random rnd = new java.util.Random(7);
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (SpinTeam team = h.team) {
+                for (int i = 0; i < 3000; i++) {
+                    if (rnd.nextInt(3) > 0) {
+                        wakes.joined(1_200_000); // most woken calls joined late: parked calls run alone
+                    } else {
+                        wakes.joined(1_000);
+                    }
+                    long until = System.nanoTime() + rnd.nextInt(60_000);
+                    while (System.nanoTime() < until) {
+                        Thread.onSpinWait();
+                    }
+                    int before = workerRan.get();
+                    int teamBefore = teamCalls.get();
+                    team.run();
+                    int worker = workerRan.get() - before;
+                    int asTeam = teamCalls.get() - teamBefore;
+                    assertEquals(asTeam, worker, "call " + i + ": the worker's runs against the caller's");
+                }
+            }
+            assertEquals(teamCalls.get(), workerRan.get(), "after close: a worker ran a call its caller ran alone");
+            assertTrue(teamCalls.get() > 0 && teamCalls.get() < 3000, "calls on both members: " + teamCalls.get());
+        });
+    }
+
     private static long gemvThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("recur4j-gemv-") && t.isAlive()).count();
