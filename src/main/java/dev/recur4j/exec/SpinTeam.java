@@ -59,6 +59,8 @@ final class SpinTeam implements AutoCloseable {
     private final AtomicLong mode = new AtomicLong();
     /** Per worker (at i * STRIDE): 1 while it parks (or is about to) between calls, else 0. */
     private final AtomicLongArray parked;
+    /** Per worker (at i * STRIDE): when it last went to park (its clock: System.nanoTime). */
+    private final AtomicLongArray parkedSince;
     /** Per worker (at i * STRIDE): when it joined its last call (its clock: System.nanoTime). */
     private final AtomicLongArray joinedNanos;
     /** Whether a call that finds the workers parked wakes them (used by the caller only). */
@@ -94,6 +96,7 @@ final class SpinTeam implements AutoCloseable {
         this.workers = new Thread[size - 1];
         this.left = new AtomicLongArray(Math.max(1, workers.length * STRIDE));
         this.parked = new AtomicLongArray(Math.max(1, workers.length * STRIDE));
+        this.parkedSince = new AtomicLongArray(Math.max(1, workers.length * STRIDE));
         this.joinedNanos = new AtomicLongArray(Math.max(1, workers.length * STRIDE));
         TeamThreads.start(workers, "recur4j-gemv-", this::work, this::close);
     }
@@ -150,7 +153,11 @@ final class SpinTeam implements AutoCloseable {
             // After the write of the generation: a worker marks itself parked before it looks at the generation a
             // last time, so either it sees this call or this sees it parked (all volatile: sequentially consistent).
             if (workersParked()) {
-                woken = wakes.wakes();
+                long longest = 0;
+                for (int i = 0; i < workers.length; i++) {
+                    longest = Math.max(longest, begun - parkedSince.get(i * STRIDE));
+                }
+                woken = wakes.wakes(longest);
                 alone = !woken && claim(gen, ALONE); // the claim fails if a worker saw the call and joined first
             }
             if (!alone) {
@@ -249,6 +256,7 @@ final class SpinTeam implements AutoCloseable {
                 if (endedGeneration != seen || System.nanoTime() - lastEndNanos < idleSpinNanos) {
                     Thread.onSpinWait();
                 } else {
+                    parkedSince.set(slot, System.nanoTime());
                     parked.set(slot, 1); // before the last look at the generation: see run()
                     if (generation == seen) {
                         Parking.park(this); // a worker drops an interrupt (see Parking)

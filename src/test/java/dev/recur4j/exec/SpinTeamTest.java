@@ -212,11 +212,13 @@ class SpinTeamTest {
         }
     }
 
-    /** A policy that has seen slow joins: calls that find the workers parked run alone (for 64 calls). */
+    /** A policy that has seen slow joins after parks of every length: calls that find the workers parked run alone. */
     static WakePolicy slowJoinsSeen() {
         WakePolicy p = new WakePolicy();
-        for (int i = 0; i < 8; i++) {
-            p.joined(1_200_000);
+        for (long parked = 0; parked < 40_000_000; parked = 2 * parked + 250_000) {
+            while (p.wakes(parked)) {
+                p.joined(1_200_000);
+            }
         }
         return p;
     }

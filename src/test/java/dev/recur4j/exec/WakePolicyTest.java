@@ -10,11 +10,13 @@ import org.junit.jupiter.api.Test;
 class WakePolicyTest {
     private static final long QUICK = 50_000;
     private static final long SLOW = 1_200_000;
+    /** How long the workers had been parked in these calls: 5 ms, as between calls 5 ms apart. */
+    private static final long PARKED = 5_000_000;
 
     /** Calls until the next that wakes the workers, that one included. */
     private static int callsToNextWake(WakePolicy p) {
         int n = 1;
-        while (!p.wakes()) {
+        while (!p.wakes(PARKED)) {
             n++;
         }
         return n;
@@ -24,9 +26,42 @@ class WakePolicyTest {
     void quickJoinsKeepWaking() {
         WakePolicy p = new WakePolicy();
         for (int i = 0; i < 10_000; i++) {
-            assertTrue(p.wakes(), "call " + i);
+            assertTrue(p.wakes(PARKED), "call " + i);
             p.joined(QUICK);
         }
+    }
+
+    /** Spans of a park: under 0.5 ms, then doubling, the last from 16 ms on. */
+    @Test
+    void spansDouble() {
+        assertEquals(0, WakePolicy.span(0));
+        assertEquals(0, WakePolicy.span(499_999));
+        assertEquals(1, WakePolicy.span(500_000));
+        assertEquals(1, WakePolicy.span(999_999));
+        assertEquals(2, WakePolicy.span(1_000_000));
+        assertEquals(4, WakePolicy.span(PARKED));
+        assertEquals(5, WakePolicy.span(15_999_999));
+        assertEquals(6, WakePolicy.span(16_000_000));
+        assertEquals(6, WakePolicy.span(Long.MAX_VALUE));
+    }
+
+    /**
+     * Slow joins after long parks stop the wake-ups after long parks only: calls after short ones (as when calls
+     * come 1 ms apart) keep waking the workers.
+     */
+    @Test
+    void eachSpanHasItsOwnRecord() {
+        WakePolicy p = new WakePolicy();
+        int slowJoins = 0;
+        while (p.wakes(20_000_000)) {
+            p.joined(SLOW);
+            assertTrue(++slowJoins < 10, "still waking after " + slowJoins + " slow joins");
+        }
+        for (int i = 0; i < 1000; i++) {
+            assertTrue(p.wakes(800_000), "call " + i + " after a 0.8 ms park");
+            p.joined(QUICK);
+        }
+        assertFalse(p.wakes(20_000_000), "quick joins after short parks");
     }
 
     /** One slow join in 50 (2 %, as with calls 1 ms apart on the VM of the class comment) is worth the wake-ups. */
@@ -34,7 +69,7 @@ class WakePolicyTest {
     void rareSlowJoinsKeepWaking() {
         WakePolicy p = new WakePolicy();
         for (int i = 0; i < 10_000; i++) {
-            assertTrue(p.wakes(), "call " + i);
+            assertTrue(p.wakes(PARKED), "call " + i);
             p.joined(i % 50 == 49 ? SLOW : QUICK);
         }
     }
@@ -48,7 +83,7 @@ class WakePolicyTest {
     void slowJoinsStopTheWakeUpsAndProbesBackOff() {
         WakePolicy p = new WakePolicy();
         int calls = 0;
-        while (p.wakes()) {
+        while (p.wakes(PARKED)) {
             p.joined(SLOW);
             calls++;
             assertTrue(calls < 10, "still waking after " + calls + " slow joins");
@@ -68,7 +103,7 @@ class WakePolicyTest {
         int probes = 1;
         while (true) {
             p.joined(QUICK);
-            if (p.wakes()) {
+            if (p.wakes(PARKED)) {
                 break; // under the limit again: no longer a probe
             }
             assertEquals(WakePolicy.FIRST_PROBE + 1, 1 + callsToNextWake(p), "quick probe " + probes);
@@ -77,7 +112,7 @@ class WakePolicyTest {
         }
         for (int i = 0; i < 100; i++) {
             p.joined(QUICK);
-            assertTrue(p.wakes(), "call " + i + " after the share fell under the limit");
+            assertTrue(p.wakes(PARKED), "call " + i + " after the share fell under the limit");
         }
     }
 }
