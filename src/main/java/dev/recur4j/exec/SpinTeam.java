@@ -8,9 +8,10 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A fixed team of {@code size} threads that all run the same {@link Member} task for each call and
  * synchronise inside it through {@link #barrier()}; the caller is member 0, the others are threads
- * created here once and stopped by {@link #close()}. Between calls a worker spins for a while ({@link
- * #idleSpinNanos}, 200 µs unless {@code -Drecur4j.smallBatchIdleSpinMicros} says otherwise, so that back-to-back
- * calls pay no wake-up) and then parks. A call allocates nothing.
+ * created here once and stopped by {@link #close()}. Between calls a worker spins until {@link #idleSpinNanos}
+ * after the last call's end (200 µs unless {@code -Drecur4j.smallBatchIdleSpinMicros} says otherwise, so that
+ * back-to-back calls pay no wake-up; through a call it did not join as well) and then parks. A call allocates
+ * nothing.
  *
  * <p>A call that finds every worker parked wakes them, unless {@link WakePolicy} has learnt that woken workers join
  * too late on this machine (on a VM, a parked worker's idle vCPU can take a millisecond or more to run again, and
@@ -31,7 +32,10 @@ final class SpinTeam implements AutoCloseable {
     /** {@link #IDLE_SPIN_PROPERTY}'s default: a few calls' worth of a small-batch forward. */
     private static final long DEFAULT_IDLE_SPIN_MICROS = 200;
 
-    /** The work of one member; must end with a {@link SpinBarrier#await()} so the call joins there. */
+    /**
+     * The work of one member; must end with a {@link SpinBarrier#await()} so the call joins there, unless member 0's
+     * call runs alone ({@link #runsAlone()}), where it must not wait for anyone.
+     */
     interface Member {
         void run(int member);
     }
@@ -71,6 +75,8 @@ final class SpinTeam implements AutoCloseable {
      */
     private volatile long lastEndNanos;
     private volatile long endedGeneration;
+    /** Whether the current call runs alone: written and read by the caller only, so a close() cannot change it. */
+    private boolean callAlone;
     private volatile boolean stopping;
     /** The first failure of a member's task: the others' are mostly the broken barrier it caused. */
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -132,8 +138,8 @@ final class SpinTeam implements AutoCloseable {
 
     /**
      * Runs the task on every member, or on the caller alone if every worker has parked and {@link WakePolicy} says
-     * not to wake them; returns when member 0's task returns (after its final barrier). If a task throws, throws once
-     * every worker has left the task. Refused once closed.
+     * not to wake them; returns when member 0's task returns (after its final barrier, if the call is the team's). If a
+     * task throws, throws once every worker has left the task. Refused once closed.
      */
     void run() {
         if (stopping) {
@@ -147,6 +153,7 @@ final class SpinTeam implements AutoCloseable {
         long previousEnd = lastEndNanos;
         boolean alone = false;
         boolean woken = false;
+        callAlone = false;
         if (workers.length > 0) {
             long gen = generation + 1; // single writer: the calling thread
             generation = gen;
@@ -159,6 +166,7 @@ final class SpinTeam implements AutoCloseable {
                 }
                 woken = wakes.wakes(longest);
                 alone = !woken && claim(gen, ALONE); // the claim fails if a worker saw the call and joined first
+                callAlone = alone;
             }
             if (!alone) {
                 for (Thread w : workers) {
@@ -203,7 +211,7 @@ final class SpinTeam implements AutoCloseable {
      * task must not wait for or hand anything to the others, its barrier included.
      */
     boolean runsAlone() {
-        return workers.length > 0 && mode.get() == 3 * generation + ALONE;
+        return callAlone;
     }
 
     /** Whether every worker is parked between calls (tests: to make a call find them so). */

@@ -16,12 +16,14 @@ package dev.recur4j.exec;
  * mean call, ms             0.88    0.93   1.15   3.07   11.7
  * </pre>
  * against 1.5-1.7 ms for a call alone. A slow join costs about 10 ms, a call alone about 0.7 ms more than a quick
- * team call: waking pays while fewer than about 7 % of joins are slow. How late a worker joins depends on how long
+ * team call: waking pays while fewer than about 7 % of joins are slow. The limit, {@link #MAX_SLOW_SHARE}, sits a
+ * little above that: the share is an average of few calls (one slow join moves it by 3 points), and a call alone is
+ * never a stall; spans with 28 % or more slow joins still run alone. How late a worker joins depends on how long
  * it had been parked, so the record is kept per span ({@link #span}: under 0.5 ms, then doubling up to 16 ms and
  * more): a call alone leaves the workers parked, and the next woken call, after a long park, says nothing of the
  * short ones. Once the share of slow joins among a span's recent woken calls (an average weighted towards the
- * latest, {@link #WEIGHT}) passes {@link #MAX_SLOW_SHARE}, that span's calls run alone, and one in {@link
- * #FIRST_PROBE} of them wakes the workers again to measure; each slow probe doubles that interval (up to {@link
+ * latest, {@link #WEIGHT}) passes that limit, that span's calls run alone, and after {@link #FIRST_PROBE} calls
+ * alone the next one wakes the workers again to measure; each slow probe doubles that interval (up to {@link
  * #LAST_PROBE}), so that where nearly every wake-up is slow the probes do not make the tail.
  */
 final class WakePolicy {
@@ -31,7 +33,7 @@ final class WakePolicy {
     static final double MAX_SLOW_SHARE = 0.10;
     /** The weight of the latest woken call in its span's share. */
     static final double WEIGHT = 1.0 / 32;
-    /** Calls alone between two probes, at first and at most. */
+    /** Calls alone between two probes (which wake the workers), at first and at most. */
     static final int FIRST_PROBE = 64;
     static final int LAST_PROBE = 1024;
     /** The shortest span's end; each later span ends at twice the one before, the last has no end. */

@@ -3,6 +3,7 @@ package dev.recur4j.exec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.recur4j.CellKind;
@@ -165,6 +166,9 @@ class SmallBatchForwardTest {
                     assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
                         SpinUntil.holds(path::workersParked, "the worker has parked");
                         path.forward(batch, alone);
+                        // a call alone wakes nobody (and this one came long after the last): a worker that took part
+                        // would be spinning now
+                        assertTrue(path.workersParked(), "the call woke the worker: it did not run alone");
                     });
                 }
                 String what = spec + " " + impl;

@@ -274,7 +274,7 @@ class SpinTeamTest {
                 assertEquals(2, alone.get(), "the second call ran alone");
                 SpinUntil.holds(() -> !team.workersParked(), "the worker is spinning");
                 team.run();
-                assertEquals(2, alone.get(), "the third call ran alone");
+                assertEquals(2, alone.get(), "the third call, which found the worker spinning, ran alone");
                 FullSleep.nanos(100_000_000);
                 assertEquals(1, workerRan.get(), "the worker's calls");
             }
