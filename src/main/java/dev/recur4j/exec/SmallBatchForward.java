@@ -65,9 +65,8 @@ final class SmallBatchForward implements AutoCloseable {
     private final int v;
     private final int nb;
     private final int hp;
+    /** Member m's blocks: [blockFrom[m], blockFrom[m+1]); its hidden units from {@link #unitOf} of those. */
     private final int[] blockFrom;
-    /** Member m's hidden units (and columns of h): [unitFrom[m], unitFrom[m+1]). */
-    private final int[] unitFrom;
     private final SpinTeam team;
     /** Hands h (and r⊙h) between members; null with one member. */
     private final HiddenExchange exchange;
@@ -138,10 +137,10 @@ final class SmallBatchForward implements AutoCloseable {
         // A spinning member must own a core: never more members than cores or blocks.
         int members = Math.max(1, Math.min(threads, Math.min(nb, Runtime.getRuntime().availableProcessors())));
         this.blockFrom = new int[members + 1];
-        this.unitFrom = new int[members + 1];
+        int[] unitFrom = new int[members + 1]; // member m's units for the exchange: [unitFrom[m], unitFrom[m+1])
         for (int m = 0; m <= members; m++) {
             blockFrom[m] = nb * m / members;
-            unitFrom[m] = Math.min(blockFrom[m] * v, h);
+            unitFrom[m] = unitOf(blockFrom[m]);
         }
         this.hOwn = new float[members][2][0][];
         this.rhOwn = new float[members][0][];
@@ -244,7 +243,7 @@ final class SmallBatchForward implements AutoCloseable {
         int dh = spec.directions() * h;
         float[] x = batch.input();
         int ldx = spec.inputSize();
-        boolean alone = exchange == null || member == 0 && team.runsAlone();
+        boolean alone = member == 0 && team.runsAlone(); // with one member, its blocks are all anyway
         for (int l = 0; l < spec.numLayers(); l++) {
             float[] y = l == spec.numLayers() - 1 ? result.output() : layerOut[l & 1];
             for (int d = 0; d < spec.directions(); d++) {
@@ -260,7 +259,7 @@ final class SmallBatchForward implements AutoCloseable {
      * x[(r*T + t)*ldx], its output columns at y[(r*T + t)*ldy + yCol].
      */
     private void runSequences(RnnBatch batch, RnnResult result, int slot, boolean reverse, float[] x, int ldx,
-                                 float[] y, int yCol, int ldy, int member, boolean alone) {
+                              float[] y, int yCol, int ldy, int member, boolean alone) {
         SmallBatchWeights w = slots[slot];
         int rows = batch.batch();
         int seqLen = batch.seqLen();

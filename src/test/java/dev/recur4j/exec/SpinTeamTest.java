@@ -223,20 +223,41 @@ class SpinTeamTest {
         return p;
     }
 
+    /** Counts of a team's runs: member 0's calls alone and on the team, and the worker's (1 worker). */
+    static final class Runs {
+        final AtomicInteger alone = new AtomicInteger();
+        final AtomicInteger team = new AtomicInteger();
+        final AtomicInteger worker = new AtomicInteger();
+
+        /** A task that counts its runs and meets at the barrier, except member 0 in a call alone. */
+        SpinTeam.Member task(Holder h) {
+            return m -> {
+                if (m == 0) {
+                    if (h.team.runsAlone()) {
+                        alone.incrementAndGet();
+                        return; // no barrier: nobody else is in the call
+                    }
+                    team.incrementAndGet();
+                } else {
+                    worker.incrementAndGet();
+                }
+                h.team.barrier().await();
+            };
+        }
+    }
+
     /** A fresh policy: a call that finds the worker parked wakes it, and both members run the task. */
     @Test
     void aCallWakesTheParkedWorkerWhileJoinsAreQuick() {
         Holder h = new Holder();
-        AtomicInteger ran = new AtomicInteger();
-        h.team = new SpinTeam(2, m -> {
-            ran.incrementAndGet();
-            h.team.barrier().await();
-        });
+        Runs runs = new Runs();
+        h.team = new SpinTeam(2, runs.task(h));
         assertTimeoutPreemptively(LIMIT, () -> {
             try (SpinTeam team = h.team) {
                 SpinUntil.holds(team::workersParked, "the worker has parked");
                 team.run();
-                assertEquals(2, ran.get(), "members that ran the call");
+                assertEquals(1, runs.team.get(), "member 0's calls on the team");
+                assertEquals(1, runs.worker.get(), "the worker's calls");
             }
         });
     }
@@ -249,34 +270,24 @@ class SpinTeamTest {
     @Test
     void aCallRunsAloneOnceJoinsWereSlowAndCloseCallsBringTheWorkerBack() {
         Holder h = new Holder();
-        AtomicInteger workerRan = new AtomicInteger();
-        AtomicInteger alone = new AtomicInteger();
+        Runs runs = new Runs();
         long idleSpin = 10_000_000_000L; // "within the idle spin" whatever this machine's speed
-        h.team = new SpinTeam(2, m -> {
-            if (m == 0 && h.team.runsAlone()) {
-                alone.incrementAndGet();
-                return; // no barrier: nobody else is in the call
-            }
-            if (m > 0) {
-                workerRan.incrementAndGet();
-            }
-            h.team.barrier().await();
-        }, slowJoinsSeen(), idleSpin);
+        h.team = new SpinTeam(2, runs.task(h), slowJoinsSeen(), idleSpin);
         assertTimeoutPreemptively(LIMIT, () -> { // close() included: a worker stuck in a call would hang it
             try (SpinTeam team = h.team) {
                 SpinUntil.holds(team::workersParked, "the worker has parked"); // it starts as after a long pause
                 team.run();
-                assertEquals(1, alone.get(), "the first call ran alone");
+                assertEquals(1, runs.alone.get(), "the first call ran alone");
                 FullSleep.nanos(100_000_000);
                 assertTrue(team.workersParked(), "the call alone woke the worker");
-                assertEquals(0, workerRan.get());
+                assertEquals(0, runs.worker.get());
                 team.run(); // finds it parked, but comes right after the first: it wakes the worker as it ends
-                assertEquals(2, alone.get(), "the second call ran alone");
+                assertEquals(2, runs.alone.get(), "the second call ran alone");
                 SpinUntil.holds(() -> !team.workersParked(), "the worker is spinning");
                 team.run();
-                assertEquals(2, alone.get(), "the third call, which found the worker spinning, ran alone");
+                assertEquals(2, runs.alone.get(), "the third call, which found the worker spinning, ran alone");
                 FullSleep.nanos(100_000_000);
-                assertEquals(1, workerRan.get(), "the worker's calls");
+                assertEquals(1, runs.worker.get(), "the worker's calls");
             }
         });
     }
@@ -289,20 +300,9 @@ class SpinTeamTest {
     @Test
     void everyCallRunsAloneOrOnTheWholeTeam() {
         Holder h = new Holder();
-        AtomicInteger workerRan = new AtomicInteger();
-        AtomicInteger teamCalls = new AtomicInteger();
+        Runs runs = new Runs();
         WakePolicy wakes = new WakePolicy();
-        h.team = new SpinTeam(2, m -> {
-            if (m == 0) {
-                if (h.team.runsAlone()) {
-                    return;
-                }
-                teamCalls.incrementAndGet();
-            } else {
-                workerRan.incrementAndGet();
-            }
-            h.team.barrier().await();
-        }, wakes, 20_000);
+        h.team = new SpinTeam(2, runs.task(h), wakes, 20_000);
         java.util.Random rnd = new java.util.Random(7);
         assertTimeoutPreemptively(LIMIT, () -> {
             try (SpinTeam team = h.team) {
@@ -316,16 +316,16 @@ class SpinTeamTest {
                     while (System.nanoTime() < until) {
                         Thread.onSpinWait();
                     }
-                    int before = workerRan.get();
-                    int teamBefore = teamCalls.get();
+                    int before = runs.worker.get();
+                    int teamBefore = runs.team.get();
                     team.run();
-                    int worker = workerRan.get() - before;
-                    int asTeam = teamCalls.get() - teamBefore;
+                    int worker = runs.worker.get() - before;
+                    int asTeam = runs.team.get() - teamBefore;
                     assertEquals(asTeam, worker, "call " + i + ": the worker's runs against the caller's");
                 }
             }
-            assertEquals(teamCalls.get(), workerRan.get(), "after close: a worker ran a call its caller ran alone");
-            assertTrue(teamCalls.get() > 0 && teamCalls.get() < 3000, "calls on both members: " + teamCalls.get());
+            assertEquals(runs.team.get(), runs.worker.get(), "after close: a worker ran a call its caller ran alone");
+            assertTrue(runs.team.get() > 0 && runs.team.get() < 3000, "calls on both members: " + runs.team.get());
         });
     }
 
